@@ -1,0 +1,455 @@
+"""Parse and check ``config.toml`` once, at the edge, into frozen dataclasses.
+
+Every mistake is reported with its key path and what to write instead, e.g.
+``departments.QLT.audiences: không có nhóm nhận 'employer' (các nhóm hợp lệ: employers, …)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import UserError
+
+AUDIENCES = ("employers", "collection_agents", "communes")
+AUDIENCE_LABELS = {
+    "employers": "Đơn vị sử dụng lao động",
+    "collection_agents": "Tổ chức dịch vụ thu BHXH, BHYT",
+    "communes": "UBND xã, phường, thị trấn",
+}
+SECURITY_MODES = ("none", "starttls", "ssl")
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+SMTP_URL_ENV = "OUTREACH_SMTP_URL"
+
+
+@dataclass(frozen=True)
+class Agency:
+    parent_body: str
+    issuing_body: str
+    abbreviation: str
+    place: str
+
+
+@dataclass(frozen=True)
+class Signer:
+    authority: str
+    title: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SmtpProfile:
+    name: str
+    host: str
+    port: int
+    security: str
+    username: str = ""
+    password_env: str = ""
+    timeout_s: float = 30.0
+
+    def password(self) -> str:
+        """The password from the environment variable the profile names (never from the file)."""
+        if not self.password_env:
+            return ""
+        return os.environ.get(self.password_env, "")
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: dt.time
+    end: dt.time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class SendingSchedule:
+    days: tuple[int, ...]  # 0 = Monday
+    windows: tuple[TimeWindow, ...]
+    timezone: str
+    batch_size: int
+    messages_per_minute: int
+    daily_quota: int
+    days_off: tuple[dt.date, ...]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Anyone who sends letters: a department of the provincial office or a district office."""
+
+    code: str
+    name: str
+    sender: str
+    sender_name: str
+    reply_to: str
+    smtp: str
+    schedule: SendingSchedule
+
+
+@dataclass(frozen=True)
+class Department(Sender):
+    audiences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DistrictOffice(Sender):
+    district: str = ""
+    sends_to_own_employers: bool = False
+    cc_on_employer_letters: bool = False
+
+
+@dataclass(frozen=True)
+class Audience:
+    name: str
+    label: str
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    title: str
+    subject: str  # trích yếu, the text after "V/v"
+    drafting_unit: str  # department code in the ký hiệu, e.g. QLT
+    template: Path
+    audiences: tuple[str, ...]
+    guidance: tuple[Path, ...]  # DOCX templates converted once per build and attached
+    static_attachments: tuple[Path, ...]
+    email_subject: str
+    email_text: Path
+    email_html: Path
+    not_before: dt.datetime | None
+    expires: dt.datetime | None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    agency: Agency
+    signer: Signer
+    smtp: dict[str, SmtpProfile]
+    departments: dict[str, Department]
+    district_offices: dict[str, DistrictOffice]
+    audiences: dict[str, Audience]
+    campaigns: dict[str, Campaign]
+
+    def campaign(self, name: str) -> Campaign:
+        try:
+            return self.campaigns[name]
+        except KeyError:
+            known = ", ".join(self.campaigns) or "(chưa có)"
+            raise UserError(
+                f"Không có chiến dịch '{name}' trong config.toml. Các chiến dịch: {known}."
+            ) from None
+
+    def department_for(self, audience: str) -> Department:
+        for department in self.departments.values():
+            if audience in department.audiences:
+                return department
+        raise UserError(
+            f"config.toml: không phòng nào gửi cho nhóm '{audience}'. "
+            f"Thêm '{audience}' vào audiences của một phòng trong [departments]."
+        )
+
+    def senders(self) -> dict[str, Sender]:
+        return {**self.departments, **self.district_offices}
+
+
+class _Section:
+    """A table of the TOML file with its key path, so every error can name where it is."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise _error(path, "phải là một bảng (table)", f"viết [{path}]")
+        self.data = data
+        self.path = path
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def section(self, name: str, required: bool = True) -> "_Section":
+        if name not in self.data:
+            if required:
+                raise _error(self.key(name), "thiếu mục bắt buộc", f"thêm bảng [{self.key(name)}]")
+            return _Section({}, self.key(name))
+        return _Section(self.data[name], self.key(name))
+
+    def sections(self, name: str) -> dict[str, "_Section"]:
+        table = self.section(name, required=False)
+        return {sub: table.section(sub) for sub in table.data}
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.data.get(name, default)
+        if value is None:
+            raise _error(self.key(name), "thiếu giá trị bắt buộc", f'thêm {name} = "…"')
+        if not isinstance(value, str):
+            raise _error(self.key(name), f"phải là chuỗi chữ, đang là {value!r}", f'viết {name} = "…"')
+        return unicodedata.normalize("NFC", value.strip())
+
+    def integer(self, name: str, default: int, minimum: int = 0) -> int:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise _error(self.key(name), f"phải là số nguyên ≥ {minimum}, đang là {value!r}", f"viết {name} = {default}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.data.get(name, default)
+        if not isinstance(value, bool):
+            raise _error(self.key(name), f"phải là true hoặc false, đang là {value!r}", f"viết {name} = false")
+        return value
+
+    def text_list(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.data.get(name, list(default))
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise _error(self.key(name), f"phải là danh sách chuỗi, đang là {value!r}", f'viết {name} = ["…", "…"]')
+        return tuple(unicodedata.normalize("NFC", item.strip()) for item in value)
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise _error(self.key(name), f"giá trị '{value}' không hợp lệ", f"dùng một trong: {', '.join(allowed)}")
+        return value
+
+    def datetime(self, name: str, tz: str) -> dt.datetime | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, dt.time(), tzinfo=ZoneInfo(tz))
+        raise _error(self.key(name), f"phải là ngày giờ, đang là {value!r}", f"viết {name} = 2023-01-05T08:00:00")
+
+
+def _error(key: str, problem: str, fix: str) -> UserError:
+    return UserError(f"config.toml: {key}: {problem}. Cách sửa: {fix}.")
+
+
+_WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
+
+DEFAULT_SCHEDULE = {
+    "days": ["T2", "T3", "T4", "T5", "T6"],
+    "windows": ["08:00-11:00", "13:30-16:30"],
+    "timezone": "Asia/Ho_Chi_Minh",
+    "batch_size": 20,
+    "messages_per_minute": 30,
+    "daily_quota": 500,
+    "days_off": [],
+}
+
+
+def _parse_schedule(table: _Section) -> SendingSchedule:
+    merged = _Section({**DEFAULT_SCHEDULE, **table.data}, table.path)
+    days = []
+    for day in merged.text_list("days"):
+        if day.upper() not in WEEKDAYS:
+            raise _error(merged.key("days"), f"ngày '{day}' không hợp lệ", f"dùng: {', '.join(WEEKDAYS)}")
+        days.append(WEEKDAYS.index(day.upper()))
+    windows = []
+    for text in merged.text_list("windows"):
+        match = _WINDOW.match(text)
+        if not match:
+            raise _error(merged.key("windows"), f"khung giờ '{text}' không hợp lệ", 'viết dạng "08:00-11:00"')
+        h1, m1, h2, m2 = map(int, match.groups())
+        try:
+            window = TimeWindow(dt.time(h1, m1), dt.time(h2, m2))
+        except ValueError:
+            raise _error(merged.key("windows"), f"giờ trong '{text}' không tồn tại", 'viết dạng "08:00-11:00"') from None
+        if window.end <= window.start:
+            raise _error(merged.key("windows"), f"khung giờ '{text}' kết thúc trước khi bắt đầu", "đặt giờ kết thúc sau giờ bắt đầu")
+        windows.append(window)
+    timezone = merged.text("timezone")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _error(merged.key("timezone"), f"múi giờ '{timezone}' không tồn tại", 'viết timezone = "Asia/Ho_Chi_Minh"') from None
+    days_off = []
+    raw_days_off = merged.data.get("days_off", [])
+    if not isinstance(raw_days_off, list) or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in raw_days_off):
+        raise _error(merged.key("days_off"), "phải là danh sách ngày", "viết days_off = [2023-01-20, 2023-04-28]")
+    days_off.extend(raw_days_off)
+    return SendingSchedule(
+        days=tuple(sorted(set(days))),
+        windows=tuple(sorted(windows, key=lambda w: w.start)),
+        timezone=timezone,
+        batch_size=merged.integer("batch_size", 20, minimum=1),
+        messages_per_minute=merged.integer("messages_per_minute", 30, minimum=1),
+        daily_quota=merged.integer("daily_quota", 500, minimum=1),
+        days_off=tuple(sorted(days_off)),
+    )
+
+
+def _parse_sender_fields(code: str, table: _Section, smtp_names: dict[str, SmtpProfile]) -> dict[str, Any]:
+    smtp = table.text("smtp", next(iter(smtp_names), ""))
+    if smtp not in smtp_names:
+        raise _error(table.key("smtp"), f"không có hồ sơ SMTP '{smtp}'", f"dùng một trong: {', '.join(smtp_names) or '(thêm [smtp.ten])'}")
+    sender = table.text("sender")
+    if "@" not in sender:
+        raise _error(table.key("sender"), f"'{sender}' không phải địa chỉ e-mail", 'viết sender = "phong@coquan.gov.vn"')
+    return {
+        "code": code,
+        "name": table.text("name"),
+        "sender": sender.lower(),
+        "sender_name": table.text("sender_name", table.text("name")),
+        "reply_to": table.text("reply_to", sender).lower(),
+        "smtp": smtp,
+        "schedule": _parse_schedule(table.section("schedule", required=False)),
+    }
+
+
+def _parse_smtp(name: str, table: _Section) -> SmtpProfile:
+    port = table.integer("port", 25, minimum=1)
+    if port > 65535:
+        raise _error(table.key("port"), f"cổng {port} không tồn tại", "dùng cổng 1–65535, ví dụ 587")
+    password_env = table.text("password_env", "")
+    if "password" in table.data:
+        raise _error(table.key("password"), "không được ghi mật khẩu trong tệp cấu hình",
+                     "xóa dòng password, đặt password_env = \"TEN_BIEN_MOI_TRUONG\" và đặt mật khẩu vào biến môi trường đó")
+    return SmtpProfile(
+        name=name,
+        host=table.text("host"),
+        port=port,
+        security=table.choice("security", SECURITY_MODES, "none"),
+        username=table.text("username", ""),
+        password_env=password_env,
+        timeout_s=float(table.integer("timeout_s", 30, minimum=1)),
+    )
+
+
+def apply_smtp_url(profiles: dict[str, SmtpProfile], url: str) -> dict[str, SmtpProfile]:
+    """``OUTREACH_SMTP_URL`` (smtp://host:port, smtps://…, smtp+starttls://…) overrides every profile."""
+    parts = urlsplit(url)
+    security = {"smtp": "none", "smtps": "ssl", "smtp+starttls": "starttls"}.get(parts.scheme)
+    if security is None or not parts.hostname:
+        raise UserError(
+            f"Biến môi trường {SMTP_URL_ENV}='{url}' không hợp lệ. "
+            "Cách sửa: viết dạng smtp://127.0.0.1:8025, smtp+starttls://host:587 hoặc smtps://host:465."
+        )
+    default_port = {"none": 25, "ssl": 465, "starttls": 587}[security]
+    return {
+        name: replace(profile, host=parts.hostname, port=parts.port or default_port, security=security)
+        for name, profile in profiles.items()
+    }
+
+
+def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str, Audience], departments: dict[str, Department]) -> Campaign:
+    campaign_audiences = table.text_list("audiences", tuple(audiences))
+    for audience in campaign_audiences:
+        if audience not in audiences:
+            raise _error(table.key("audiences"), f"không có nhóm nhận '{audience}'", f"dùng: {', '.join(audiences)}")
+    drafting_unit = table.text("drafting_unit")
+    if drafting_unit not in departments:
+        raise _error(table.key("drafting_unit"), f"không có phòng '{drafting_unit}'", f"dùng: {', '.join(departments)}")
+    extra_table = table.section("extra", required=False)
+    return Campaign(
+        name=name,
+        title=table.text("title", name),
+        subject=table.text("subject"),
+        drafting_unit=drafting_unit,
+        template=root / table.text("template"),
+        audiences=campaign_audiences,
+        guidance=tuple(root / p for p in table.text_list("guidance")),
+        static_attachments=tuple(root / p for p in table.text_list("attachments")),
+        email_subject=table.text("email_subject", "{{ so_ky_hieu }} V/v {{ campaign.subject }}"),
+        email_text=root / table.text("email_text", "templates/email.txt.j2"),
+        email_html=root / table.text("email_html", "templates/email.html.j2"),
+        not_before=table.datetime("not_before", DEFAULT_SCHEDULE["timezone"]),
+        expires=table.datetime("expires", DEFAULT_SCHEDULE["timezone"]),
+        extra={key: extra_table.text(key) for key in extra_table.data},
+    )
+
+
+def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) -> Config:
+    """Turn the TOML document into a checked :class:`Config` (pure; no file access)."""
+    top = _Section(data, "")
+    agency = top.section("agency")
+    signer = top.section("signer")
+    smtp = {name: _parse_smtp(name, table) for name, table in top.sections("smtp").items()}
+    if not smtp:
+        raise _error("smtp", "chưa có hồ sơ SMTP nào", 'thêm [smtp.noi-bo] với host = "127.0.0.1", port = 8025')
+    if smtp_url:
+        smtp = apply_smtp_url(smtp, smtp_url)
+
+    audiences: dict[str, Audience] = {}
+    for name, table in top.sections("audiences").items():
+        if name not in AUDIENCES:
+            raise _error(f"audiences.{name}", f"không có nhóm nhận '{name}'", f"dùng: {', '.join(AUDIENCES)}")
+        audiences[name] = Audience(
+            name=name,
+            label=table.text("label", AUDIENCE_LABELS[name]),
+            files=tuple(root / p for p in table.text_list("files", (f"recipients/{name}.xlsx",))),
+        )
+    for name in AUDIENCES:
+        audiences.setdefault(name, Audience(name, AUDIENCE_LABELS[name], (root / f"recipients/{name}.xlsx",)))
+
+    departments: dict[str, Department] = {}
+    for code, table in top.sections("departments").items():
+        served = table.text_list("audiences")
+        for audience in served:
+            if audience not in AUDIENCES:
+                raise _error(table.key("audiences"), f"không có nhóm nhận '{audience}'", f"các nhóm hợp lệ: {', '.join(AUDIENCES)}")
+        departments[code] = Department(**_parse_sender_fields(code, table, smtp), audiences=served)
+    if not departments:
+        raise _error("departments", "chưa có phòng gửi nào", "thêm [departments.QLT] với name, sender, audiences")
+    for audience in AUDIENCES:
+        owners = [code for code, d in departments.items() if audience in d.audiences]
+        if len(owners) > 1:
+            raise _error("departments", f"nhóm '{audience}' được giao cho nhiều phòng ({', '.join(owners)})",
+                         "mỗi nhóm nhận chỉ do một phòng gửi")
+
+    district_offices = {
+        code: DistrictOffice(
+            **_parse_sender_fields(code, table, smtp),
+            district=table.text("district", ""),
+            sends_to_own_employers=table.boolean("sends_to_own_employers", False),
+            cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
+        )
+        for code, table in top.sections("district_offices").items()
+    }
+    campaigns = {
+        name: _parse_campaign(name, table, root, audiences, departments)
+        for name, table in top.sections("campaigns").items()
+    }
+    return Config(
+        root=root,
+        agency=Agency(
+            parent_body=agency.text("parent_body"),
+            issuing_body=agency.text("issuing_body"),
+            abbreviation=agency.text("abbreviation"),
+            place=agency.text("place"),
+        ),
+        signer=Signer(authority=signer.text("authority"), title=signer.text("title"), name=signer.text("name")),
+        smtp=smtp,
+        departments=departments,
+        district_offices=district_offices,
+        audiences=audiences,
+        campaigns=campaigns,
+    )
+
+
+def load_config(root: Path) -> Config:
+    """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets."""
+    path = root / "config.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"Không tìm thấy {path}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo thư mục làm việc mới.") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: lỗi cú pháp TOML — {exc}. Cách sửa: xem lại dòng được chỉ ra (dấu ngoặc kép, dấu =).") from None
+    return parse_config(data, root.resolve(), os.environ.get(SMTP_URL_ENV) or None)

@@ -1,0 +1,111 @@
+"""The outbox manifest: what `build` produced for one campaign, read by approval and delivery.
+
+``outbox/<campaign>/manifest.json`` lists every draft with the sha256 of each file, so that
+approval can bind to exact bytes and delivery can refuse anything changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class DraftFile:
+    name: str  # relative to the draft folder, e.g. "letter.pdf"
+    sha256: str
+    pages: int = 0
+
+
+@dataclass(frozen=True)
+class Draft:
+    campaign: str
+    audience: str
+    code: str
+    name: str  # the recipient's name as written in the letter
+    to: tuple[str, ...]  # empty: no usable e-mail, the letter goes to the print bundle
+    cc: tuple[str, ...]
+    sender: str  # code of the department or district office that sends it
+    district: str
+    folder: str  # relative to the working folder: outbox/<campaign>/<audience>/<code>
+    files: tuple[DraftFile, ...]
+    message_sha256: str  # sha256 of message.eml ("" when there is no message)
+    source_file: str = ""
+    source_row: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.audience}/{self.code}"
+
+    def path(self, root: Path, name: str) -> Path:
+        return root / self.folder / name
+
+    def eml_path(self, root: Path) -> Path:
+        return self.path(root, "message.eml")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    campaign: str
+    document_number: str  # "05/BHXH-QLT", or "" for an unnumbered draft
+    built_at: str
+    drafts: tuple[Draft, ...]
+    rejected: tuple[dict[str, str], ...] = field(default_factory=tuple)  # rows not built, with reasons
+    attachments: tuple[DraftFile, ...] = ()
+
+    def draft(self, key: str) -> Draft:
+        for draft in self.drafts:
+            if draft.key == key or draft.code == key:
+                return draft
+        raise UserError(f"Chiến dịch {self.campaign} không có bản thảo cho người nhận '{key}'.")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def campaign_dir(root: Path, campaign: str) -> Path:
+    return root / "outbox" / campaign
+
+
+def write_manifest(root: Path, manifest: Manifest) -> Path:
+    """Write atomically, so a crash never leaves a half-written manifest."""
+    path = campaign_dir(root, manifest.campaign) / MANIFEST_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def read_manifest(root: Path, campaign: str) -> Manifest:
+    path = campaign_dir(root, campaign) / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(
+            f"Chiến dịch {campaign} chưa được tạo bản thảo. Cách sửa: chạy 'outreach build {campaign}' trước."
+        ) from None
+    drafts = tuple(
+        Draft(**{**d, "to": tuple(d["to"]), "cc": tuple(d["cc"]), "files": tuple(DraftFile(**f) for f in d["files"])})
+        for d in data["drafts"]
+    )
+    return Manifest(
+        campaign=data["campaign"],
+        document_number=data["document_number"],
+        built_at=data["built_at"],
+        drafts=drafts,
+        rejected=tuple(data.get("rejected", ())),
+        attachments=tuple(DraftFile(**f) for f in data.get("attachments", ())),
+    )

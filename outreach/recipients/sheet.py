@@ -1,0 +1,146 @@
+"""Read a spreadsheet file into a grid of raw cells, as the file holds them.
+
+Values keep their types (a code typed as a number stays a number, so validation can say so),
+merged ranges are filled from their top-left cell, and for ``.xlsx`` the font of every text cell
+is kept when the workbook uses a legacy Vietnamese font (TCVN3 ``.VnTime``, ``VNI-Times``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import UserError
+
+LEGACY_FONT = re.compile(r"^\s*(\.vn|vni[-_ ])", re.IGNORECASE)
+_FONT_NAME = re.compile(rb'<name val="([^"]*)"')
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """Rows of cells; ``fonts[(row, col)]`` names a cell's font where it matters (0-based)."""
+
+    path: Path
+    rows: list[list[Any]]
+    fonts: dict[tuple[int, int], str]
+    encoding: str  # of a CSV file; "xlsx" for a workbook
+
+
+def read_sheet(path: Path) -> Sheet:
+    if not path.exists():
+        raise UserError(f"{path}: không tìm thấy tệp. Cách sửa: kiểm tra đường dẫn trong lệnh hoặc trong config.toml.")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path)
+    if suffix == ".xls":
+        raise UserError(f"{path}: tệp Excel 97–2003 (.xls) chưa được hỗ trợ. Cách sửa: mở bằng Excel và lưu lại dạng .xlsx.")
+    raise UserError(f"{path}: không phải bảng tính (.xlsx hoặc .csv). Cách sửa: lưu danh sách dạng .xlsx.")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _first_sheet_xml(archive: zipfile.ZipFile) -> str:
+    names = sorted(n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+    if not names:
+        raise zipfile.BadZipFile("no worksheet")
+    return min(names, key=lambda n: int(re.search(r"(\d+)\.xml$", n).group(1)))
+
+
+def _read_xlsx(path: Path) -> Sheet:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            styles = archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist() else b""
+            sheet_xml = archive.read(_first_sheet_xml(archive))
+        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="calamine")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UserError(
+            f"{path}: không đọc được tệp Excel ({exc.__class__.__name__}). "
+            "Cách sửa: mở tệp bằng Excel, kiểm tra tệp không bị hỏng, rồi lưu lại dạng .xlsx."
+        ) from None
+    rows = [[None if _is_blank(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
+    _fill_merged(rows, sheet_xml)
+    legacy_fonts = {name.decode("utf-8", "replace") for name in _FONT_NAME.findall(styles)}
+    fonts = _cell_fonts(path) if any(LEGACY_FONT.match(name) for name in legacy_fonts) else {}
+    return Sheet(path=path, rows=rows, fonts=fonts, encoding="xlsx")
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
+
+
+def _fill_merged(rows: list[list[Any]], sheet_xml: bytes) -> None:
+    """A merged range shows its top-left value in every cell it covers, as the user sees it."""
+    for col1, row1, col2, row2 in _MERGE.findall(sheet_xml):
+        top, left = int(row1) - 1, _column_index(col1.decode())
+        bottom, right = int(row2) - 1, _column_index(col2.decode())
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        value = rows[top][left]
+        for r in range(top, min(bottom, len(rows) - 1) + 1):
+            row = rows[r]
+            row.extend([None] * (right + 1 - len(row)))
+            for c in range(left, right + 1):
+                if row[c] is None:
+                    row[c] = value
+
+
+def _cell_fonts(path: Path) -> dict[tuple[int, int], str]:
+    """Font names of text cells; only read when the workbook declares a legacy font."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        fonts = {}
+        for r, row in enumerate(sheet.iter_rows()):
+            for c, cell in enumerate(row):
+                if isinstance(getattr(cell, "value", None), str) and cell.font is not None and cell.font.name:
+                    fonts[(r, c)] = cell.font.name
+        return fonts
+    finally:
+        workbook.close()
+
+
+def _decode_csv(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1258"), "cp1258"
+
+
+def _read_csv(path: Path) -> Sheet:
+    try:
+        text, encoding = _decode_csv(path.read_bytes())
+    except UnicodeDecodeError:
+        raise UserError(
+            f"{path}: không nhận ra bảng mã của tệp CSV. Cách sửa: trong Excel chọn Lưu thành → 'CSV UTF-8'."
+        ) from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine="python")
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise UserError(f"{path}: tệp CSV sai cấu trúc ({exc}). Cách sửa: mở bằng Excel và lưu lại dạng .xlsx.") from None
+    rows = [[None if _is_blank(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
+    return Sheet(path=path, rows=rows, fonts={}, encoding=encoding)

@@ -1,0 +1,406 @@
+"""Turn a sheet's rows into checked :class:`Recipient` records, reporting every change and problem.
+
+A row with an error is rejected (it will not be merged); a warning keeps the row. Nothing is
+changed silently: each legacy-font conversion, NFC normalisation or correction is a
+``converted`` entry in the report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from ..adminunits import AdminUnits, load_admin_units
+from ..errors import UserError
+from ..vntext import detect_legacy, match_key, tcvn3_to_unicode, to_nfc, vni_to_unicode
+from .columns import FIELD_LABELS, REQUIRED, ColumnMap, find_header, header_key
+from .model import Problem, Recipient, RecipientList
+from .sheet import LEGACY_FONT, Sheet, read_sheet
+
+KINDS = tuple(REQUIRED)
+KIND_LABELS = {
+    "employers": "đơn vị sử dụng lao động",
+    "collection_agents": "tổ chức dịch vụ thu",
+    "communes": "UBND xã, phường, thị trấn",
+}
+UNIT_CODE = re.compile(r"^[A-Z0-9]{7}$")
+AGENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,19}$")
+TAX_CODE = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
+TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact")
+PROVINCE_OFFICE_KEYS = {"", "bhxh tinh", "bhxh tinh khanh hoa", "tinh", "van phong bhxh tinh", "bao hiem xa hoi tinh"}
+
+
+def tax_code_valid(code: str) -> bool:
+    """Check digit of a Vietnamese tax code (10 digits, or 13 as ``XXXXXXXXXX-NNN``)."""
+    match = TAX_CODE.match(code)
+    if not match:
+        return False
+    digits = [int(d) for d in match.group(1)]
+    check = 10 - sum(w * d for w, d in zip(TAX_WEIGHTS, digits)) % 11
+    return check < 10 and check == digits[9]
+
+
+@dataclass
+class _RowCheck:
+    """Collects a row's problems while its fields are read; ``rejected`` once any error is found."""
+
+    file: str
+    row: int
+    columns: ColumnMap
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def add(self, severity: str, code: str, field_name: str, message: str, value: Any = "", fix: str = "") -> None:
+        column = self.columns.header_of(field_name) if field_name else ""
+        text = f"{message} Cách sửa: {fix}" if fix else message
+        self.problems.append(Problem(self.file, self.row, column, severity, code, text, _show(value), fix))
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _legacy_conversions(sheet: Sheet, columns: ColumnMap) -> dict[tuple[int, int], tuple[str, str]]:
+    """(row, col) → (converted text, encoding) for cells written in TCVN3 or VNI."""
+    targets = [columns.fields[f] for f in TEXT_FIELDS if f in columns.fields] + list(columns.extra)
+    first = columns.header_row + 1
+    converted: dict[tuple[int, int], tuple[str, str]] = {}
+    for col in targets:
+        cells = [(r, row[col]) for r, row in enumerate(sheet.rows[first:], start=first)
+                 if col < len(row) and isinstance(row[col], str)]
+        column_encoding = detect_legacy([text for _, text in cells])
+        for r, text in cells:
+            font = sheet.fonts.get((r, col))
+            encoding = detect_legacy([text], font) if font and LEGACY_FONT.match(font) else column_encoding
+            if encoding is None:
+                continue
+            result = tcvn3_to_unicode(text, uppercase=_is_upper_font(font)) if encoding == "tcvn3" else vni_to_unicode(text)
+            if result != text:
+                converted[(r, col)] = (unicodedata.normalize("NFC", result), encoding)
+    return converted
+
+
+def _is_upper_font(font: str | None) -> bool:
+    return bool(font) and font.strip().lower().rstrip(".").endswith("h")
+
+
+class _ListReader:
+    def __init__(self, sheet: Sheet, columns: ColumnMap, kind: str, units: AdminUnits) -> None:
+        self.sheet, self.columns, self.kind, self.units = sheet, columns, kind, units
+        self.file = str(sheet.path)
+        self.legacy = _legacy_conversions(sheet, columns)
+        self.problems: list[Problem] = []
+
+    def text(self, check: _RowCheck, index: int, field_name: str) -> str:
+        col = self.columns.fields.get(field_name)
+        return self._cell_text(check, index, col, field_name) if col is not None else ""
+
+    def _cell_text(self, check: _RowCheck, index: int, col: int, field_name: str) -> str:
+        row = self.sheet.rows[index]
+        raw = row[col] if col < len(row) else None
+        if raw is None:
+            return ""
+        if (index, col) in self.legacy:
+            converted, encoding = self.legacy[(index, col)]
+            label = "TCVN3 (.VnTime)" if encoding == "tcvn3" else "VNI (VNI-Times)"
+            check.add("converted", f"{encoding}_converted", field_name,
+                      f"Đã chuyển từ bảng mã {label} sang Unicode: «{converted}».", raw,
+                      "kiểm tra chữ đã chuyển; lần sau nhập bằng phông Unicode (Times New Roman).")
+            return to_nfc(converted)
+        text = _show(raw)
+        normalised = to_nfc(text)
+        if unicodedata.normalize("NFC", text) != text:
+            check.add("converted", "nfd_converted", field_name,
+                      f"Đã chuyển Unicode tổ hợp sang Unicode dựng sẵn: «{normalised}».", text,
+                      "không cần làm gì; lần sau gõ bằng Unicode dựng sẵn.")
+        return normalised
+
+    def extra(self, check: _RowCheck, index: int) -> dict[str, str]:
+        return {header: value for col, header in self.columns.extra.items()
+                if (value := self._cell_text(check, index, col, ""))}
+
+    def read_rows(self) -> tuple[list[Recipient], list[int], int]:
+        recipients: list[Recipient] = []
+        rejected: list[int] = []
+        data_rows = 0
+        for index in range(self.columns.header_row + 1, len(self.sheet.rows)):
+            row = self.sheet.rows[index]
+            filled = [v for v in row if v is not None]
+            if not filled:
+                continue
+            check = _RowCheck(self.file, index + 1, self.columns)
+            if self._is_note_row(row, filled):
+                check.add("warning", "not_data", "", "Dòng không phải dữ liệu (ghi chú, tổng cộng, chữ ký…), đã bỏ qua.",
+                          " | ".join(_show(v) for v in filled), "nếu đây là một người nhận, điền đủ mã và tên.")
+                self.problems.extend(check.problems)
+                continue
+            data_rows += 1
+            recipient = self.read_row(check, index)
+            self.problems.extend(check.problems)
+            if check.rejected or recipient is None:
+                rejected.append(index + 1)
+            else:
+                recipients.append(recipient)
+        return recipients, rejected, data_rows
+
+    def _is_note_row(self, row: list[Any], filled: list[Any]) -> bool:
+        def present(field_name: str) -> bool:
+            col = self.columns.fields.get(field_name)
+            return col is not None and col < len(row) and row[col] is not None
+        return not present("code") and not present("name") and len(filled) <= 2
+
+    def read_row(self, check: _RowCheck, index: int) -> Recipient | None:
+        name = self.text(check, index, "name")
+        if not name:
+            check.add("error", "name_missing", "name", "Thiếu tên người nhận.", "", "điền tên đầy đủ vào cột tên.")
+        district = self.district(check, index)
+        code, commune_code, name = self.identity(check, index, name, district)
+        address = self.text(check, index, "address")
+        if "address" in REQUIRED[self.kind] and not address:
+            check.add("error", "address_missing", "address", "Thiếu địa chỉ.", "", "điền địa chỉ trụ sở.")
+        self.commune_in_row(check, index, district)
+        recipient = Recipient(
+            kind=self.kind,
+            code=code,
+            name=name,
+            emails=self.emails(check, index),
+            address=address,
+            district=district,
+            commune_code=commune_code,
+            tax_code=self.tax_code(check, index),
+            phone=self.phone(check, index),
+            managing_office=self.managing_office(check, index),
+            contact=self.text(check, index, "contact"),
+            source_file=self.file,
+            source_row=index + 1,
+            extra=MappingProxyType(self.extra(check, index)),
+        )
+        return None if check.rejected else recipient
+
+    def identity(self, check: _RowCheck, index: int, name: str, district: str) -> tuple[str, str, str]:
+        """The recipient's code (and, for a commune, its official code and name)."""
+        raw_code = self.raw(index, "code")
+        code = self.text(check, index, "code").replace(" ", "")
+        if isinstance(raw_code, (int, float)) and not isinstance(raw_code, bool):
+            self.numeric_code(check, raw_code, code)
+        if self.kind == "communes":
+            return self.commune_identity(check, code, name, district)
+        if not code:
+            check.add("error", "code_missing", "code", "Thiếu mã đơn vị.", "", "điền mã đơn vị do cơ quan BHXH cấp.")
+            return code, "", name
+        upper = code.upper()
+        if upper != code:
+            check.add("converted", "code_uppercased", "code", f"Mã đã được viết hoa: {upper}.", code, "không cần làm gì.")
+        pattern, expected = (UNIT_CODE, "7 chữ cái in hoa hoặc chữ số, ví dụ TZH490L") if self.kind == "employers" else \
+            (AGENT_CODE, "chữ cái in hoa và chữ số, ví dụ DL56001")
+        if not pattern.match(upper):
+            check.add("error", "code_invalid", "code", f"Mã '{code}' không đúng dạng ({expected}).", code,
+                      "sửa mã theo đúng mã do cơ quan BHXH cấp.")
+        return upper, "", name
+
+    def numeric_code(self, check: _RowCheck, raw: int | float, code: str) -> None:
+        expected_length = {"employers": 7, "communes": 5}.get(self.kind)
+        if expected_length and len(code) < expected_length:
+            check.add("error", "code_lost_zeros", "code",
+                      f"Mã được lưu dạng số ({code}) nên có thể đã mất số 0 ở đầu.", raw,
+                      "định dạng cột mã là Text (Văn bản) rồi nhập lại mã đầy đủ.")
+
+    def commune_identity(self, check: _RowCheck, code: str, name: str, district: str) -> tuple[str, str, str]:
+        by_code = self.units.commune_by_code(code) if code else None
+        matches = self.units.find_commune(name, district or None) if name else []
+        if by_code and name and by_code not in matches:
+            check.add("error", "commune_code_mismatch", "code",
+                      f"Mã {code} là của {by_code.name}, không khớp tên '{name}'.", code,
+                      "kiểm tra lại mã xã hoặc tên xã theo danh mục đơn vị hành chính.")
+            return code, code, name
+        commune = by_code or (matches[0] if len(matches) == 1 else None)
+        if commune is None:
+            if name and len(matches) > 1:
+                check.add("error", "commune_ambiguous", "name",
+                          f"Có {len(matches)} đơn vị hành chính tên '{name}'.", name,
+                          "ghi thêm mã xã hoặc cột huyện để phân biệt.")
+            elif name:
+                check.add("error", "commune_unknown", "name",
+                          f"Không có xã/phường/thị trấn '{name}' trong danh mục đơn vị hành chính tỉnh Khánh Hòa.", name,
+                          "sửa tên theo danh mục (ví dụ 'Phường Vĩnh Hòa').")
+            return code, code, name
+        if not code:
+            check.add("converted", "commune_code_filled", "code", f"Đã điền mã xã {commune.code} theo tên.", "",
+                      "không cần làm gì.")
+        if name and name != commune.name:
+            check.add("converted", "commune_name_normalised", "name", f"Đã ghi tên theo danh mục: «{commune.name}».", name,
+                      "không cần làm gì.")
+        return commune.code, commune.code, commune.name
+
+    def raw(self, index: int, field_name: str) -> Any:
+        col = self.columns.fields.get(field_name)
+        row = self.sheet.rows[index]
+        return row[col] if col is not None and col < len(row) else None
+
+    def district(self, check: _RowCheck, index: int) -> str:
+        text = self.text(check, index, "district")
+        if not text:
+            return ""
+        official = self.units.find_district(text)
+        if official is None:
+            check.add("warning", "district_unknown", "district",
+                      f"Không có huyện/thị xã/thành phố '{text}' trong danh mục năm 2022; vẫn giữ nguyên.", text,
+                      "sửa theo danh mục nếu gõ sai.")
+            return text
+        if official != text:
+            check.add("converted", "district_normalised", "district", f"Đã ghi theo danh mục: «{official}».", text,
+                      "không cần làm gì.")
+        return official
+
+    def commune_in_row(self, check: _RowCheck, index: int, district: str) -> None:
+        text = self.text(check, index, "commune")
+        if text and self.kind != "communes" and not self.units.find_commune(text, district or None):
+            check.add("error", "commune_unknown", "commune",
+                      f"Không có xã/phường/thị trấn '{text}' trong danh mục đơn vị hành chính tỉnh Khánh Hòa.", text,
+                      "sửa tên theo danh mục (ví dụ 'Phường Vĩnh Hòa').")
+
+    def emails(self, check: _RowCheck, index: int) -> tuple[str, ...]:
+        raw = self.text(check, index, "emails")
+        parts = [p.strip().rstrip(".").strip() for p in re.split(r"[;,\s]+", raw) if p.strip().strip(".")]
+        if not parts:
+            check.add("warning", "email_missing", "emails", "Không có địa chỉ e-mail: thư sẽ được in để gửi bản giấy.", "",
+                      "bổ sung e-mail nếu có.")
+            return ()
+        addresses: list[str] = []
+        for part in parts:
+            try:
+                normalised = validate_email(part, check_deliverability=False).normalized.lower()
+            except EmailNotValidError as exc:
+                check.add("error", "email_invalid", "emails", f"Địa chỉ e-mail '{part}' không hợp lệ ({exc}).", part,
+                          "sửa lại địa chỉ, ví dụ ketoan@congty.vn; nhiều địa chỉ cách nhau bằng dấu ;")
+                continue
+            if normalised not in addresses:
+                addresses.append(normalised)
+        written = "; ".join(addresses)
+        if addresses and written != raw:
+            check.add("converted", "email_normalised", "emails", f"Đã chuẩn hóa e-mail: «{written}».", raw,
+                      "không cần làm gì.")
+        return tuple(addresses)
+
+    def tax_code(self, check: _RowCheck, index: int) -> str:
+        raw = self.raw(index, "tax_code")
+        code = self.text(check, index, "tax_code").replace(" ", "")
+        if not code:
+            return ""
+        if isinstance(raw, (int, float)) and len(code) < 10:
+            check.add("error", "tax_code_lost_zeros", "tax_code",
+                      f"Mã số thuế được lưu dạng số ({code}) nên đã mất số 0 ở đầu.", raw,
+                      "định dạng cột là Text (Văn bản) rồi nhập lại mã số thuế đủ 10 số.")
+        elif not tax_code_valid(code):
+            check.add("error", "tax_code_invalid", "tax_code",
+                      f"Mã số thuế '{code}' sai (phải có 10 số, hoặc 13 số dạng XXXXXXXXXX-NNN, và đúng số kiểm tra).",
+                      code, "đối chiếu lại mã số thuế trên giấy chứng nhận đăng ký doanh nghiệp.")
+        return code
+
+    def phone(self, check: _RowCheck, index: int) -> str:
+        text = self.text(check, index, "phone")
+        if not text:
+            return ""
+        try:
+            number = phonenumbers.parse(text, "VN")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            check.add("warning", "phone_invalid", "phone", f"Số điện thoại '{text}' không phải số Việt Nam hợp lệ; đã bỏ qua.",
+                      text, "sửa thành dạng 0905123456 hoặc 0258 3812345.")
+            return ""
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def managing_office(self, check: _RowCheck, index: int) -> str:
+        text = self.text(check, index, "managing_office")
+        return "" if match_key(text) in PROVINCE_OFFICE_KEYS else text
+
+
+def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], columns: ColumnMap, file: str) -> tuple[list[Recipient], list[int]]:
+    by_code: dict[str, list[Recipient]] = defaultdict(list)
+    for recipient in recipients:
+        by_code[recipient.code].append(recipient)
+    duplicated = {code for code, group in by_code.items() if len(group) > 1}
+    rejected: list[int] = []
+    for code in duplicated:
+        rows = [r.source_row for r in by_code[code]]
+        for recipient in by_code[code]:
+            others = ", ".join(str(r) for r in rows if r != recipient.source_row)
+            problems.append(Problem(file, recipient.source_row, columns.header_of("code"), "error", "code_duplicate",
+                                    f"Mã {code} bị trùng với dòng {others}. Cách sửa: mỗi đơn vị chỉ có một dòng; "
+                                    "xóa dòng thừa hoặc sửa mã.", code, "xóa dòng thừa hoặc sửa mã."))
+            rejected.append(recipient.source_row)
+    kept = [r for r in recipients if r.code not in duplicated]
+    by_email: dict[str, list[Recipient]] = defaultdict(list)
+    for recipient in kept:
+        for address in recipient.emails:
+            by_email[address].append(recipient)
+    for address, group in by_email.items():
+        if len(group) > 1:
+            for recipient in group:
+                others = ", ".join(r.code for r in group if r is not recipient)
+                problems.append(Problem(file, recipient.source_row, columns.header_of("emails"), "warning", "email_shared",
+                                        f"Địa chỉ {address} dùng chung cho nhiều đơn vị ({others}). Mỗi đơn vị vẫn nhận "
+                                        "một thư riêng. Cách sửa: kiểm tra lại nếu gõ nhầm.", address, "kiểm tra lại nếu gõ nhầm."))
+    return kept, rejected
+
+
+def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> RecipientList:
+    """Read, normalise and validate one recipient file; raises UserError (exit 2) if it is unusable."""
+    if kind not in KINDS:
+        raise UserError(f"Loại danh sách '{kind}' không hợp lệ. Cách sửa: dùng một trong {', '.join(KINDS)}.")
+    sheet = read_sheet(path)
+    columns = find_header(sheet.rows)
+    if columns is None:
+        raise UserError(
+            f"{path}: không tìm thấy dòng tiêu đề cột (ví dụ 'Mã đơn vị', 'Tên đơn vị', 'Email') trong 30 dòng đầu. "
+            "Cách sửa: dùng tệp mẫu trong recipients/mau/ hoặc đặt tên cột như hướng dẫn."
+        )
+    missing = [f for f in REQUIRED[kind] if f not in columns.fields]
+    if missing:
+        names = ", ".join(f"'{FIELD_LABELS[f]}'" for f in missing)
+        raise UserError(
+            f"{path}: thiếu cột bắt buộc {names} cho danh sách {KIND_LABELS[kind]} (dòng tiêu đề là dòng "
+            f"{columns.header_row + 1}). Cách sửa: thêm cột đó, xem tệp mẫu trong recipients/mau/."
+        )
+    reader = _ListReader(sheet, columns, kind, units or load_admin_units())
+    recipients, rejected, data_rows = reader.read_rows()
+    kept, duplicate_rows = _cross_row_checks(recipients, reader.problems, columns, str(path))
+    problems = sorted(reader.problems, key=lambda p: (p.row, p.column))
+    return RecipientList(
+        file=path,
+        kind=kind,
+        recipients=tuple(kept),
+        rejected_rows=tuple(sorted(set(rejected) | set(duplicate_rows))),
+        problems=tuple(problems),
+        rows=data_rows,
+    )
+
+
+def guess_kind(path: Path) -> str:
+    """Which kind of list a file is, from its title and header words, when the user did not say."""
+    sheet = read_sheet(path)
+    columns = find_header(sheet.rows)
+    words = " ".join(header_key(v) for row in sheet.rows[: (columns.header_row + 1) if columns else 30]
+                     for v in row if isinstance(v, str))
+    if "dich vu thu" in words or "dai ly" in words or "ma to chuc" in words:
+        return "collection_agents"
+    if re.search(r"\b(ma xa|ten xa|xa phuong)\b", words) and "ma so thue" not in words:
+        return "communes"
+    return "employers"

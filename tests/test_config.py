@@ -1,0 +1,103 @@
+"""config.toml: the shipped file reproduces the reference office; every mistake names its key and fix."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from outreach.config import load_config, parse_config
+from outreach.errors import UserError
+from outreach.workspace import find_root, init_workspace
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shipped() -> dict:
+    return tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))
+
+
+def test_shipped_config_reproduces_reference_office(monkeypatch):
+    monkeypatch.delenv("OUTREACH_SMTP_URL", raising=False)
+    config = load_config(REPO)
+    assert config.agency.issuing_body == "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA"
+    assert config.signer.authority == "KT. GIÁM ĐỐC" and config.signer.name == "Lê Hùng Chính"
+    assert config.department_for("employers").code == "QLT"
+    assert config.department_for("communes").name == "Phòng Truyền thông và Phát triển đối tượng"
+    assert config.department_for("collection_agents").code == "TTPT"
+    campaign = config.campaign("vssid-2022")
+    assert campaign.audiences == ("employers", "collection_agents", "communes")
+    assert campaign.drafting_unit == "QLT"
+    schedule = config.departments["QLT"].schedule
+    assert schedule.days == (0, 1, 2, 3, 4) and str(schedule.windows[0]) == "08:00–11:00"
+
+
+def test_unknown_audience_names_key_and_expected_values():
+    data = shipped()
+    data["departments"]["QLT"]["audiences"] = ["employer"]
+    with pytest.raises(UserError) as caught:
+        parse_config(data, REPO)
+    message = caught.value.message
+    assert "departments.QLT.audiences" in message
+    assert "'employer'" in message and "employers, collection_agents, communes" in message
+
+
+def test_password_in_file_is_refused():
+    data = shipped()
+    data["smtp"]["noi-bo"]["password"] = "secret"
+    with pytest.raises(UserError, match="smtp.noi-bo.password"):
+        parse_config(data, REPO)
+
+
+@pytest.mark.parametrize("key,value,fragment", [
+    ("windows", ["11:00-08:00"], "kết thúc trước khi bắt đầu"),
+    ("windows", ["8h-11h"], "không hợp lệ"),
+    ("days", ["Mon"], "ngày 'Mon'"),
+    ("timezone", "Asia/Nowhere", "không tồn tại"),
+    ("daily_quota", 0, "số nguyên ≥ 1"),
+])
+def test_schedule_mistakes(key, value, fragment):
+    data = shipped()
+    data["departments"]["QLT"]["schedule"][key] = value
+    with pytest.raises(UserError) as caught:
+        parse_config(data, REPO)
+    assert f"departments.QLT.schedule.{key}" in caught.value.message and fragment in caught.value.message
+
+
+def test_audience_served_by_two_departments_is_refused():
+    data = shipped()
+    data["departments"]["TTPT"]["audiences"].append("employers")
+    with pytest.raises(UserError, match="nhiều phòng"):
+        parse_config(data, REPO)
+
+
+def test_smtp_url_overrides_every_profile():
+    config = parse_config(shipped(), REPO, smtp_url="smtp+starttls://mail.example.test:2525")
+    assert all((p.host, p.port, p.security) == ("mail.example.test", 2525, "starttls") for p in config.smtp.values())
+    with pytest.raises(UserError, match="OUTREACH_SMTP_URL"):
+        parse_config(shipped(), REPO, smtp_url="http://nope")
+
+
+def test_password_comes_from_named_environment_variable(monkeypatch):
+    config = parse_config(shipped(), REPO)
+    monkeypatch.setenv("OUTREACH_SMTP_PASSWORD", "from-env")
+    assert config.smtp["noi-bo"].password() == "from-env"
+
+
+def test_toml_syntax_error_is_a_user_error(tmp_path):
+    (tmp_path / "config.toml").write_text("[agency\nname = 1", encoding="utf-8")
+    with pytest.raises(UserError, match="lỗi cú pháp TOML"):
+        load_config(tmp_path)
+
+
+def test_find_root_walks_up_and_init_creates_working_folder(tmp_path):
+    created = init_workspace(tmp_path / "office")
+    assert (tmp_path / "office" / "config.toml") in created
+    nested = tmp_path / "office" / "outbox" / "deep"
+    nested.mkdir(parents=True)
+    assert find_root(None, nested) == (tmp_path / "office").resolve()
+    with pytest.raises(UserError, match="đã là thư mục làm việc"):
+        init_workspace(tmp_path / "office")
+    with pytest.raises(UserError, match="config.toml"):
+        find_root(None, tmp_path)

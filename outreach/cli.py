@@ -71,11 +71,14 @@ def _validate(args: argparse.Namespace) -> int:
             targets = [(Path(f), guess_kind(Path(f))) for f in args.files]
         else:
             targets = [(Path(f), args.kind) for f in args.files]
+        summary = ValidationSummary(tuple(load_list(path, kind) for path, kind in targets))
     else:
+        from .routing import check_coverage
+
         config = _config(args)
         kinds = [args.kind] if args.kind else list(config.audiences)
-        targets = [(path, kind) for kind in kinds for path in config.audiences[kind].files]
-    summary = ValidationSummary(tuple(load_list(path, kind) for path, kind in targets))
+        summary = ValidationSummary(tuple(check_coverage(config, load_list(path, kind))
+                                          for kind in kinds for path in config.audiences[kind].files))
     if args.report:
         write_xlsx(summary, Path(args.report))
     if args.json:
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a pager or head that closed early
+        return 0
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def format_terminal(summary: ValidationSummary, width: int | None = None) -> str
         lines.append(f"{lst.file}: {lst.rows} dòng dữ liệu, {len(lst.recipients)} hợp lệ, "
                      f"{len(lst.rejected_rows)} bị loại.")
         for p in lst.problems:
-            where = f"  dòng {p.row}" + (f", cột «{p.column}»" if p.column else "")
+            where = (f"  dòng {p.row}" if p.row else "  toàn tệp") + (f", cột «{p.column}»" if p.column else "")
             value = f" giá trị «{p.value}»" if p.value else ""
             head = f"{where}{value} — {SEVERITY_LABELS[p.severity]}: "
             body = textwrap.fill(_problem_message(p) + (f" → {p.fix}" if p.fix else ""), width=max(width, 60),

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -36,6 +36,7 @@ AGENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,19}$")
 TAX_CODE = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
 TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact")
+ADDRESS_COMMUNE = re.compile(r"\b((?:Phường|Xã|Thị trấn)\s[^,;()]+)")
 PROVINCE_OFFICE_KEYS = {"", "bhxh tinh", "bhxh tinh khanh hoa", "tinh", "van phong bhxh tinh", "bao hiem xa hoi tinh"}
 
 
@@ -64,8 +65,14 @@ class _RowCheck:
 
     def add(self, severity: str, code: str, field_name: str, message: str, value: Any = "", fix: str = "") -> None:
         column = self.columns.header_of(field_name) if field_name else ""
-        text = f"{message} Cách sửa: {fix}" if fix else message
-        self.problems.append(Problem(self.file, self.row, column, severity, code, text, _show(value), fix))
+        self.problems.append(make_problem(self.file, self.row, column, severity, code, message, _show(value), fix))
+
+
+def make_problem(file: str, row: int, column: str, severity: str, code: str, message: str, value: str = "",
+                 fix: str = "") -> Problem:
+    """A problem whose message reads on its own: what is wrong, then how to fix it."""
+    text = f"{message} Cách sửa: {fix}" if fix else message
+    return Problem(file, row, column, severity, code, text, value, fix)  # type: ignore[arg-type]
 
 
 def _show(value: Any) -> str:
@@ -125,7 +132,8 @@ class _ListReader:
             return to_nfc(converted)
         text = _show(raw)
         normalised = to_nfc(text)
-        if unicodedata.normalize("NFC", text) != text:
+        # A Windows-1258 file stores tones as combining marks everywhere: reported once for the file.
+        if self.sheet.encoding != "cp1258" and unicodedata.normalize("NFC", text) != text:
             check.add("converted", "nfd_converted", field_name,
                       f"Đã chuyển Unicode tổ hợp sang Unicode dựng sẵn: «{normalised}».", text,
                       "không cần làm gì; lần sau gõ bằng Unicode dựng sẵn.")
@@ -174,7 +182,7 @@ class _ListReader:
         address = self.text(check, index, "address")
         if "address" in REQUIRED[self.kind] and not address:
             check.add("error", "address_missing", "address", "Thiếu địa chỉ.", "", "điền địa chỉ trụ sở.")
-        self.commune_in_row(check, index, district)
+        self.commune_in_row(check, index, district, address)
         recipient = Recipient(
             kind=self.kind,
             code=code,
@@ -197,8 +205,8 @@ class _ListReader:
         """The recipient's code (and, for a commune, its official code and name)."""
         raw_code = self.raw(index, "code")
         code = self.text(check, index, "code").replace(" ", "")
-        if isinstance(raw_code, (int, float)) and not isinstance(raw_code, bool):
-            self.numeric_code(check, raw_code, code)
+        if isinstance(raw_code, (int, float)) and not isinstance(raw_code, bool) and self.lost_zeros(check, raw_code, code):
+            return code, "", name
         if self.kind == "communes":
             return self.commune_identity(check, code, name, district)
         if not code:
@@ -214,12 +222,15 @@ class _ListReader:
                       "sửa mã theo đúng mã do cơ quan BHXH cấp.")
         return upper, "", name
 
-    def numeric_code(self, check: _RowCheck, raw: int | float, code: str) -> None:
+    def lost_zeros(self, check: _RowCheck, raw: int | float, code: str) -> bool:
+        """A code typed as a number and shorter than codes are: leading zeros are gone; never guess them."""
         expected_length = {"employers": 7, "communes": 5}.get(self.kind)
         if expected_length and len(code) < expected_length:
             check.add("error", "code_lost_zeros", "code",
-                      f"Mã được lưu dạng số ({code}) nên có thể đã mất số 0 ở đầu.", raw,
+                      f"Mã được lưu dạng số ({code}) nên đã mất số 0 ở đầu (mã phải có {expected_length} ký tự).", raw,
                       "định dạng cột mã là Text (Văn bản) rồi nhập lại mã đầy đủ.")
+            return True
+        return False
 
     def commune_identity(self, check: _RowCheck, code: str, name: str, district: str) -> tuple[str, str, str]:
         by_code = self.units.commune_by_code(code) if code else None
@@ -268,12 +279,18 @@ class _ListReader:
                       "không cần làm gì.")
         return official
 
-    def commune_in_row(self, check: _RowCheck, index: int, district: str) -> None:
+    def commune_in_row(self, check: _RowCheck, index: int, district: str, address: str) -> None:
+        """A commune column must name a known commune; one named inside an address is only checked."""
         text = self.text(check, index, "commune")
         if text and self.kind != "communes" and not self.units.find_commune(text, district or None):
             check.add("error", "commune_unknown", "commune",
                       f"Không có xã/phường/thị trấn '{text}' trong danh mục đơn vị hành chính tỉnh Khánh Hòa.", text,
                       "sửa tên theo danh mục (ví dụ 'Phường Vĩnh Hòa').")
+        for named in ADDRESS_COMMUNE.findall(address) if self.kind != "communes" else ():
+            if not self.units.find_commune(named.strip(), district or None):
+                check.add("warning", "address_commune_unknown", "address",
+                          f"Địa chỉ ghi '{named.strip()}', không có trong danh mục đơn vị hành chính tỉnh Khánh Hòa 2022.",
+                          address, "kiểm tra lại tên xã/phường/thị trấn trong địa chỉ.")
 
     def emails(self, check: _RowCheck, index: int) -> tuple[str, ...]:
         raw = self.text(check, index, "emails")
@@ -286,14 +303,14 @@ class _ListReader:
         for part in parts:
             try:
                 normalised = validate_email(part, check_deliverability=False).normalized.lower()
-            except EmailNotValidError as exc:
-                check.add("error", "email_invalid", "emails", f"Địa chỉ e-mail '{part}' không hợp lệ ({exc}).", part,
+            except EmailNotValidError:
+                check.add("error", "email_invalid", "emails", f"Địa chỉ e-mail '{part}' không hợp lệ.", part,
                           "sửa lại địa chỉ, ví dụ ketoan@congty.vn; nhiều địa chỉ cách nhau bằng dấu ;")
                 continue
             if normalised not in addresses:
                 addresses.append(normalised)
         written = "; ".join(addresses)
-        if addresses and written != raw:
+        if addresses and addresses != parts:
             check.add("converted", "email_normalised", "emails", f"Đã chuẩn hóa e-mail: «{written}».", raw,
                       "không cần làm gì.")
         return tuple(addresses)
@@ -329,7 +346,7 @@ class _ListReader:
 
     def managing_office(self, check: _RowCheck, index: int) -> str:
         text = self.text(check, index, "managing_office")
-        return "" if match_key(text) in PROVINCE_OFFICE_KEYS else text
+        return "" if header_key(text) in PROVINCE_OFFICE_KEYS else text
 
 
 def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], columns: ColumnMap, file: str) -> tuple[list[Recipient], list[int]]:
@@ -342,23 +359,35 @@ def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], colu
         rows = [r.source_row for r in by_code[code]]
         for recipient in by_code[code]:
             others = ", ".join(str(r) for r in rows if r != recipient.source_row)
-            problems.append(Problem(file, recipient.source_row, columns.header_of("code"), "error", "code_duplicate",
-                                    f"Mã {code} bị trùng với dòng {others}. Cách sửa: mỗi đơn vị chỉ có một dòng; "
-                                    "xóa dòng thừa hoặc sửa mã.", code, "xóa dòng thừa hoặc sửa mã."))
+            problems.append(make_problem(file, recipient.source_row, columns.header_of("code"), "error", "code_duplicate",
+                                         f"Mã {code} bị trùng với dòng {others}.", code,
+                                         "mỗi đơn vị chỉ có một dòng; xóa dòng thừa hoặc sửa mã."))
             rejected.append(recipient.source_row)
     kept = [r for r in recipients if r.code not in duplicated]
-    by_email: dict[str, list[Recipient]] = defaultdict(list)
-    for recipient in kept:
-        for address in recipient.emails:
-            by_email[address].append(recipient)
-    for address, group in by_email.items():
-        if len(group) > 1:
-            for recipient in group:
-                others = ", ".join(r.code for r in group if r is not recipient)
-                problems.append(Problem(file, recipient.source_row, columns.header_of("emails"), "warning", "email_shared",
-                                        f"Địa chỉ {address} dùng chung cho nhiều đơn vị ({others}). Mỗi đơn vị vẫn nhận "
-                                        "một thư riêng. Cách sửa: kiểm tra lại nếu gõ nhầm.", address, "kiểm tra lại nếu gõ nhầm."))
+    _shared_value_warnings(kept, problems, file, columns.header_of("emails"), "email_shared",
+                           lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho nhiều đơn vị ({others}); mỗi đơn vị "
+                           "vẫn nhận một thư riêng.")
+    _shared_value_warnings(kept, problems, file, columns.header_of("address"), "address_shared",
+                           lambda r: (match_key(r.address),) if r.address else (),
+                           "Cùng một địa chỉ trên nhiều đơn vị ({others}).")
     return kept, rejected
+
+
+def _shared_value_warnings(recipients: list[Recipient], problems: list[Problem], file: str, column: str, code: str,
+                           values: Callable[[Recipient], Sequence[str]], message: str) -> None:
+    groups: dict[str, list[Recipient]] = defaultdict(list)
+    for recipient in recipients:
+        for value in values(recipient):
+            groups[value].append(recipient)
+    for value, group in groups.items():
+        if len(group) < 2:
+            continue
+        for recipient in group:
+            others = ", ".join(f"dòng {r.source_row} ({r.code})" for r in group if r is not recipient)
+            shown = value if code == "email_shared" else recipient.address
+            problems.append(make_problem(file, recipient.source_row, column, "warning", code,
+                                         message.format(value=value, others=others), shown,
+                                         "kiểm tra lại nếu gõ nhầm."))
 
 
 def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> RecipientList:
@@ -380,6 +409,11 @@ def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> Recipie
             f"{columns.header_row + 1}). Cách sửa: thêm cột đó, xem tệp mẫu trong recipients/mau/."
         )
     reader = _ListReader(sheet, columns, kind, units or load_admin_units())
+    if sheet.encoding == "cp1258":
+        reader.problems.append(make_problem(
+            str(path), 0, "", "converted", "cp1258_converted",
+            "Tệp CSV mã hóa Windows-1258: đã đọc và chuyển toàn bộ sang Unicode dựng sẵn (NFC).", "cp1258",
+            "không cần làm gì; lần sau lưu bằng 'CSV UTF-8'."))
     recipients, rejected, data_rows = reader.read_rows()
     kept, duplicate_rows = _cross_row_checks(recipients, reader.problems, columns, str(path))
     problems = sorted(reader.problems, key=lambda p: (p.row, p.column))

@@ -126,8 +126,11 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
 
 
 def _read_csv(path: Path) -> Sheet:
+    data = path.read_bytes()
+    if not data.strip(b"\xef\xbb\xbf \r\n\t,;"):
+        raise UserError(f"{path}: tệp rỗng, không có dòng nào. Cách sửa: kiểm tra đã lưu đúng tệp danh sách.")
     try:
-        text, encoding = _decode_csv(path.read_bytes())
+        text, encoding = _decode_csv(data)
     except UnicodeDecodeError:
         raise UserError(
             f"{path}: không nhận ra bảng mã của tệp CSV. Cách sửa: trong Excel chọn Lưu thành → 'CSV UTF-8'."
@@ -140,7 +143,8 @@ def _read_csv(path: Path) -> Sheet:
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="python")
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise UserError(f"{path}: tệp CSV sai cấu trúc ({exc}). Cách sửa: mở bằng Excel và lưu lại dạng .xlsx.") from None
+    except (pd.errors.ParserError, ValueError):
+        raise UserError(f"{path}: tệp CSV sai cấu trúc (số cột hoặc dấu ngoặc kép không khớp). "
+                        "Cách sửa: mở bằng Excel và lưu lại dạng .xlsx.") from None
     rows = [[None if _is_blank(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
     return Sheet(path=path, rows=rows, fonts={}, encoding=encoding)

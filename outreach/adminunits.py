@@ -28,7 +28,7 @@ class Commune:
     district_code: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: the lookup caches below key on the instance
 class AdminUnits:
     communes: tuple[Commune, ...]
     districts: tuple[str, ...]
@@ -36,7 +36,8 @@ class AdminUnits:
     def commune_by_code(self, code: str) -> Commune | None:
         return _by_code(self).get(code.strip())
 
-    def find_commune(self, name: str, district: str | None = None) -> list[Commune]:
+    @lru_cache(maxsize=4096)
+    def find_commune(self, name: str, district: str | None = None) -> tuple[Commune, ...]:
         """Every commune the name may mean; narrowed by district when one is given and known."""
         candidates = _by_name(self).get(_strip_type(name, COMMUNE_TYPES), [])
         exact = [c for c in candidates if match_key(c.name) == match_key(name)]
@@ -44,8 +45,9 @@ class AdminUnits:
         if district and len(candidates) > 1:
             wanted = self.find_district(district)
             candidates = [c for c in candidates if c.district == wanted] or candidates
-        return candidates
+        return tuple(candidates)
 
+    @lru_cache(maxsize=1024)
     def find_district(self, name: str) -> str | None:
         key = _strip_type(name, DISTRICT_TYPES)
         for district in self.districts:
@@ -54,6 +56,7 @@ class AdminUnits:
         return None
 
 
+@lru_cache(maxsize=8192)
 def _strip_type(name: str, types: tuple[str, ...]) -> str:
     key = match_key(name)
     for kind in types:

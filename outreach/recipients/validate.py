@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Sequence
@@ -38,6 +39,47 @@ TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact")
 ADDRESS_COMMUNE = re.compile(r"\b((?:Phường|Xã|Thị trấn)\s[^,;()]+)")
 PROVINCE_OFFICE_KEYS = {"", "bhxh tinh", "bhxh tinh khanh hoa", "tinh", "van phong bhxh tinh", "bao hiem xa hoi tinh"}
+
+
+_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_VN_MOBILE = re.compile(r"^(?:\+?84|0)([35789]\d{8})$")
+_VN_LANDLINE = re.compile(r"^(?:\+?84|0)(2\d{9})$")
+
+
+@lru_cache(maxsize=4096)
+def _domain_ok(domain: str) -> str | None:
+    try:
+        return validate_email(f"x@{domain}", check_deliverability=False).domain.lower()
+    except EmailNotValidError:
+        return None
+
+
+def email_address(text: str) -> str | None:
+    """The normalised address, or None if invalid (syntax only, no DNS). Domains are checked once each,
+    because a list of thousands of units shares a few dozen domains."""
+    local, at, domain = text.rpartition("@")
+    if at and len(local) <= 64 and _DOT_ATOM.match(local):
+        checked = _domain_ok(domain)
+        return f"{local.lower()}@{checked}" if checked else None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def phone_e164(text: str) -> str | None:
+    """A Vietnamese mobile (03/05/07/08/09 + 8 digits) or landline (02x…) number in E.164; others via phonenumbers."""
+    digits = re.sub(r"[\s.\-()]", "", text)
+    match = _VN_MOBILE.match(digits) or _VN_LANDLINE.match(digits)
+    if match:
+        return "+84" + match.group(1)
+    try:
+        number = phonenumbers.parse(text, "VN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def tax_code_valid(code: str) -> bool:
@@ -301,9 +343,8 @@ class _ListReader:
             return ()
         addresses: list[str] = []
         for part in parts:
-            try:
-                normalised = validate_email(part, check_deliverability=False).normalized.lower()
-            except EmailNotValidError:
+            normalised = email_address(part)
+            if normalised is None:
                 check.add("error", "email_invalid", "emails", f"Địa chỉ e-mail '{part}' không hợp lệ.", part,
                           "sửa lại địa chỉ, ví dụ ketoan@congty.vn; nhiều địa chỉ cách nhau bằng dấu ;")
                 continue
@@ -334,15 +375,11 @@ class _ListReader:
         text = self.text(check, index, "phone")
         if not text:
             return ""
-        try:
-            number = phonenumbers.parse(text, "VN")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        number = phone_e164(text)
+        if number is None:
             check.add("warning", "phone_invalid", "phone", f"Số điện thoại '{text}' không phải số Việt Nam hợp lệ; đã bỏ qua.",
                       text, "sửa thành dạng 0905123456 hoặc 0258 3812345.")
-            return ""
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return number or ""
 
     def managing_office(self, check: _RowCheck, index: int) -> str:
         text = self.text(check, index, "managing_office")
@@ -368,7 +405,7 @@ def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], colu
                            lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho nhiều đơn vị ({others}); mỗi đơn vị "
                            "vẫn nhận một thư riêng.")
     _shared_value_warnings(kept, problems, file, columns.header_of("address"), "address_shared",
-                           lambda r: (match_key(r.address),) if r.address else (),
+                           lambda r: (" ".join(r.address.casefold().split()),) if r.address else (),
                            "Cùng một địa chỉ trên nhiều đơn vị ({others}).")
     return kept, rejected
 

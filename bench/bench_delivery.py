@@ -1,0 +1,178 @@
+"""Throughput of the send path: approved message.eml files (each with a ~50 KB PDF) through the real
+ledger and SMTP code to the loopback sink, one message at a time, exactly as `outreach send` does.
+
+    .venv/bin/python bench/bench_delivery.py 2000
+    .venv/bin/python bench/bench_delivery.py 10000 --sink discard maildir
+
+Builds a fake outbox once (bench/out/delivery-N), then for each sink kind: a fresh ledger, approve
+all, and a separate `send` process against a sink in its own process (so neither shares the other's
+GIL). Prints messages/s and MB/s of the send, and the peak RSS of the send and sink processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pypdf import PdfWriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from outreach.config import parse_config  # noqa: E402
+from outreach.delivery import approve, send_campaign  # noqa: E402
+from outreach.ledger import LEDGER_NAME, Ledger  # noqa: E402
+from outreach.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest  # noqa: E402
+from outreach.messages import Attachment, build_message, message_bytes  # noqa: E402
+from outreach.smtpsink import SmtpSink  # noqa: E402
+
+CAMPAIGN = "bench"
+SENDER = "phongqlt@bhxh-khanhhoa.example.vn"
+SUBJECT = "Công văn số 05/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện, BHYT hộ gia đình; sử dụng VssID"
+DISTINCT_PDFS = 16
+
+
+class DiscardHandler:
+    async def handle_DATA(self, server, session, envelope) -> str:
+        return "250 2.0.0 Ok: discarded"
+
+
+def peak_rss_kb() -> int:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries that over from the parent
+    across fork+exec, so a child would report the bench's own peak."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
+def config_data(port: int) -> dict:
+    return {
+        "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
+                   "abbreviation": "BHXH", "place": "Khánh Hòa"},
+        "signer": {"authority": "KT. GIÁM ĐỐC", "title": "PHÓ GIÁM ĐỐC", "name": "Lê Hùng Chính"},
+        "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none"}},
+        "departments": {"QLT": {
+            "name": "Phòng Quản lý thu", "sender": SENDER, "sender_name": "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu",
+            "audiences": ["employers"], "smtp": "sink",
+            "schedule": {"messages_per_minute": 10_000_000, "daily_quota": 10_000_000},
+        }},
+    }
+
+
+def pdf(index: int, size: int = 50_000) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment(f"du-lieu-{index}.bin", os.urandom(size - 1_000))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def build_outbox(root: Path, count: int) -> float:
+    """The outbox `build` would leave, written once per size; returns seconds spent."""
+    if (root / "outbox" / CAMPAIGN / "manifest.json").exists():
+        return 0.0
+    started = time.perf_counter()
+    pdfs = [pdf(i) for i in range(DISTINCT_PDFS)]
+    drafts = []
+    for index in range(count):
+        code = f"TA{index:06d}"
+        name = f"Công ty TNHH Thủy sản Hải Vương số {index}"
+        folder = root / "outbox" / CAMPAIGN / "employers" / code
+        folder.mkdir(parents=True)
+        message = build_message(
+            sender_name="BHXH tỉnh Khánh Hòa - Phòng Quản lý thu", sender=SENDER, reply_to=SENDER,
+            to=[f"dv{index}@example.vn"], cc=[], subject=SUBJECT, text=f"Kính gửi: {name}\n",
+            html=f"<p>Kính gửi: {name}</p>", attachments=[Attachment(f"Công văn số 05 – {name}.pdf",
+                                                                      pdfs[index % DISTINCT_PDFS])],
+        )
+        (folder / "message.eml").write_bytes(message_bytes(message))
+        eml_sha = sha256_file(folder / "message.eml")
+        drafts.append(Draft(CAMPAIGN, "employers", code, name, (f"dv{index}@example.vn",), (), "QLT",
+                            "Thành phố Nha Trang", str(folder.relative_to(root)),
+                            (DraftFile("message.eml", eml_sha),), eml_sha))
+    write_manifest(root, Manifest(CAMPAIGN, "05/BHXH-QLT", "", tuple(drafts)))
+    return time.perf_counter() - started
+
+
+def serve_sink(kind: str, maildir: Path) -> None:
+    """Child process: run the sink, print its port, stop on stdin EOF, print its peak RSS."""
+    handler = DiscardHandler() if kind == "discard" else None
+    with SmtpSink(maildir, port=0, handler=handler) as sink:
+        print(sink.port, flush=True)
+        sys.stdin.read()
+    print(peak_rss_kb(), flush=True)
+
+
+def send(root: Path, port: int) -> None:
+    """Child process: one `send` of the whole campaign; prints timing and peak RSS as JSON."""
+    config = parse_config(config_data(port), root)
+    manifest = read_manifest(root, CAMPAIGN)
+    with Ledger.open(root) as ledger:
+        started = time.perf_counter()
+        report = send_campaign(root, config, manifest, ledger)
+        elapsed = time.perf_counter() - started
+    print(json.dumps({"sent": len(report.sent), "problems": len(report.skipped) + len(report.failed) +
+                      len(report.retrying) + len(report.uncertain), "seconds": elapsed,
+                      "max_rss_kb": peak_rss_kb()}))
+
+
+def run(root: Path, kind: str, count: int) -> dict:
+    (root / "outbox" / LEDGER_NAME).unlink(missing_ok=True)
+    for leftover in (root / "outbox").glob(f"{LEDGER_NAME}-*"):
+        leftover.unlink()
+    shutil.rmtree(root / "outbox" / CAMPAIGN / "approved", ignore_errors=True)
+    shutil.rmtree(root / "maildir", ignore_errors=True)
+    manifest = read_manifest(root, CAMPAIGN)
+    with Ledger.open(root) as ledger:
+        started = time.perf_counter()
+        approve(root, ledger, manifest, "bench")
+        approve_s = time.perf_counter() - started
+    os.sync()  # approval (which writes the approved copies) and sending are hours apart in real use
+
+    me = [sys.executable, str(Path(__file__).resolve())]
+    sink = subprocess.Popen([*me, "--serve-sink", kind, str(root / "maildir")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    port = int(sink.stdout.readline())
+    sender = subprocess.run([*me, "--send", str(root), str(port)], capture_output=True, text=True, check=True)
+    sink.stdin.close()
+    sink_rss_kb = int(sink.stdout.readline())
+    sink.wait()
+    result = json.loads(sender.stdout)
+    stored = len(list((root / "maildir" / "new").iterdir())) if kind == "maildir" else None
+    megabytes = sum((root / d.folder / "message.eml").stat().st_size for d in manifest.drafts) / 1e6
+    return {**result, "kind": kind, "count": count, "approve_s": approve_s, "stored": stored,
+            "mb": megabytes, "sink_rss_kb": sink_rss_kb}
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-sink":
+        return serve_sink(sys.argv[2], Path(sys.argv[3]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--send":
+        return send(Path(sys.argv[2]), int(sys.argv[3]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", nargs="?", type=int, default=2000)
+    parser.add_argument("--sink", nargs="+", choices=("discard", "maildir"), default=["discard", "maildir"])
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parent / "out")
+    args = parser.parse_args()
+
+    root = args.workdir / f"delivery-{args.count}"
+    build_s = build_outbox(root, args.count)
+    if build_s:
+        print(f"outbox: {args.count} messages built in {build_s:.1f} s ({args.count / build_s:.0f}/s)")
+    for kind in args.sink:
+        r = run(root, kind, args.count)
+        print(f"{kind:8s} N={r['count']:6d}  sent={r['sent']:6d} problems={r['problems']}  "
+              f"{r['sent'] / r['seconds']:7.1f} msg/s  {r['mb'] / r['seconds']:6.1f} MB/s  "
+              f"({r['seconds']:.1f} s, {r['mb'] / r['count'] * 1000:.0f} KB/msg)  "
+              f"send RSS {r['max_rss_kb'] / 1024:.0f} MB, sink RSS {r['sink_rss_kb'] / 1024:.0f} MB, "
+              f"approve {r['approve_s']:.1f} s" + (f", stored {r['stored']}" if r["stored"] is not None else ""))
+
+
+if __name__ == "__main__":
+    main()

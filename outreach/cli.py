@@ -90,6 +90,272 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
+# --- letters -------------------------------------------------------------------------------
+
+def _provided_variables(config, campaign_name: str | None) -> list[str]:
+    """Names a template may use: the context, plus every extra column of the campaign's lists."""
+    from .letters import TEMPLATE_VARIABLES
+    from .outbox import load_campaign_recipients
+
+    provided = list(TEMPLATE_VARIABLES)
+    if campaign_name:
+        for lst in load_campaign_recipients(config, config.campaign(campaign_name)):
+            provided += [f"recipient.extra.{key}" for r in lst.recipients for key in r.extra]
+    return sorted(set(provided))
+
+
+@command("template")
+def _template(args: argparse.Namespace) -> int:
+    from .letters import check_template
+    from .skeleton import write_skeleton
+
+    path = Path(args.path)
+    if args.action == "new":
+        if path.exists():
+            raise UserError(f"{path} đã có; không ghi đè. Cách sửa: chọn tên tệp khác.")
+        write_skeleton(path)
+        print(f"Đã tạo mẫu công văn {path}. Mở bằng Word để soạn nội dung; giữ nguyên các thẻ {{{{ … }}}}.")
+        return 0
+    if not path.is_file():
+        raise UserError(f"Không tìm thấy mẫu {path}. Cách sửa: kiểm tra đường dẫn.")
+    issues = check_template(path, _provided_variables(_config(args), args.campaign))
+    for issue in issues:
+        print(f"- {issue.location}: {issue.message}")
+    print("Mẫu dùng được." if not issues else f"{len(issues)} vấn đề cần sửa trước khi tạo thư.")
+    return 1 if issues else 0
+
+
+def _print_build(report) -> None:
+    print(f"Chiến dịch {report.campaign} — công văn số {report.document_number.strip() or '(chưa cấp số)'}")
+    print(f"  {report.drafts} bản thảo: {len(report.built)} tạo mới, {len(report.unchanged)} không đổi.")
+    if report.print_count:
+        print(f"  {report.print_count} người nhận không có e-mail → bản in: {report.print_bundle}")
+    for row in report.rejected_rows:
+        print(f"  Không tạo (dòng bị loại): {row['file']} dòng {row['row']}: {row['reason']}")
+    for failed in report.failed:
+        print(f"  LỖI {failed.key} ({failed.name}): {failed.message}")
+    for warning in report.warnings:
+        print(f"  Lưu ý: {warning}")
+
+
+@command("build")
+def _build(args: argparse.Namespace) -> int:
+    from .outbox import build_campaign
+
+    report = build_campaign(_config(args), args.campaign, only=args.only or (), limit=args.limit)
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        _print_build(report)
+    return 1 if report.failed else 0
+
+
+@command("register")
+def _register(args: argparse.Namespace) -> int:
+    from .register import Register
+
+    entries = Register(_root(args) / "outbox" / "register.sqlite").entries(args.year)
+    if not entries:
+        print("Sổ văn bản đi chưa có số nào.")
+    for e in entries:
+        state = f" (đã hủy: {e.cancel_reason})" if e.cancelled else ""
+        print(f"{e.number:02d}/{e.ky_hieu}\t{e.issued_on:%d/%m/%Y}\t{e.campaign}\tV/v {e.subject}{state}")
+    return 0
+
+
+@command("issue")
+def _issue(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .outbox import build_campaign, issue_document_number
+
+    config = _config(args)
+    entry = issue_document_number(config, args.campaign, args.date or dt.date.today())
+    print(f"Công văn của chiến dịch {args.campaign}: số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}.")
+    print("Tạo lại bản thảo với số này…")
+    report = build_campaign(config, args.campaign)
+    _print_build(report)
+    print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by \"Họ tên\" --all').")
+    return 1 if report.failed else 0
+
+
+# --- review and approval -------------------------------------------------------------------
+
+def _manifest_and_ledger(args: argparse.Namespace):
+    from .ledger import Ledger
+    from .manifest import read_manifest
+
+    root = _root(args)
+    return root, read_manifest(root, args.campaign), Ledger.open(root)
+
+
+@command("preview")
+def _preview(args: argparse.Namespace) -> int:
+    from .delivery import send_test_copy
+    from .messages import decoded_header, parse_message
+
+    root, manifest, _ = _manifest_and_ledger(args)
+    draft = manifest.draft(args.recipient) if args.recipient else next((d for d in manifest.drafts if d.to), None)
+    if draft is None:
+        raise UserError("Chiến dịch chưa có bản thảo nào gửi e-mail.")
+    print(f"Người nhận: {draft.name} ({draft.key}) — {draft.source_file} dòng {draft.source_row}")
+    print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
+    if not draft.to:
+        print("Không có e-mail: thư này nằm trong bản in (outbox/<chiến dịch>/print/).")
+        return 0
+    message = parse_message(draft.eml_path(root).read_bytes())
+    for header in ("From", "Reply-To", "To", "Cc", "Subject", "Message-ID"):
+        value = decoded_header(message, header)
+        if value:
+            print(f"{header}: {value}")
+    print()
+    print(message.get_body(("plain",)).get_content())
+    print("Tệp đính kèm:")
+    for part in message.iter_attachments():
+        print(f"  - {part.get_filename()} ({len(part.get_content()) // 1024} KB)")
+    if args.test_to:
+        trial = send_test_copy(root, _config(args), draft, args.test_to)
+        print(f"Đã gửi bản thử tới {trial.to}: {trial.smtp_code} {trial.smtp_reply}")
+    return 0
+
+
+def _keys(args: argparse.Namespace):
+    if args.all and args.only:
+        raise UserError("Chọn --all hoặc --only, không dùng cả hai.")
+    if not args.all and not args.only:
+        raise UserError("Cần chỉ rõ thư nào: --only MÃ [MÃ …] hoặc --all (mọi thư có e-mail).")
+    return None if args.all else args.only
+
+
+@command("approve")
+def _approve(args: argparse.Namespace) -> int:
+    from .delivery import approve
+
+    root, manifest, ledger = _manifest_and_ledger(args)
+    approved = approve(root, ledger, manifest, args.by, _keys(args))
+    print(f"{args.by} đã duyệt {len(approved)} thư của chiến dịch {args.campaign} (công văn số {manifest.document_number}).")
+    return 0
+
+
+@command("revoke")
+def _revoke(args: argparse.Namespace) -> int:
+    from .delivery import revoke
+
+    _, manifest, ledger = _manifest_and_ledger(args)
+    revoked = revoke(ledger, manifest, args.by, _keys(args), args.note or "")
+    print(f"{args.by} đã hủy duyệt {len(revoked)} thư.")
+    return 0
+
+
+def _expiry_guard(config, campaign_name: str) -> None:
+    import datetime as dt
+
+    campaign = config.campaign(campaign_name)
+    now = dt.datetime.now(dt.timezone.utc)
+    if campaign.expires and now >= campaign.expires:
+        raise UserError(f"Chiến dịch {campaign_name} đã hết hạn lúc {campaign.expires:%H:%M %d/%m/%Y}: thư chưa gửi "
+                        "sẽ không gửi nữa (xem 'outreach status'). Cách sửa: nếu vẫn cần gửi, lập công văn mới.")
+    if campaign.not_before and now < campaign.not_before:
+        raise UserError(f"Chiến dịch {campaign_name} chỉ được gửi từ {campaign.not_before:%H:%M %d/%m/%Y}.")
+
+
+def print_send_report(report) -> None:
+    verb = "Sẽ gửi" if report.dry_run else "Đã gửi"
+    print(f"{verb} {len(report.would_send if report.dry_run else report.sent)} thư.")
+    for label, items in (("Chờ gửi lại", report.retrying), ("Thất bại", report.failed),
+                         ("Chưa chắc chắn (cần người quyết định)", report.uncertain), ("Bỏ qua", report.skipped)):
+        for item in items:
+            print(f"  {label}: {item.key} ({item.name}): {item.message}")
+    for key in report.interrupted:
+        print(f"  Chưa chắc chắn (lần gửi trước bị ngắt): {key} — dùng 'outreach resolve'.")
+    if report.paused:
+        print(f"TẠM DỪNG: {report.paused}")
+
+
+@command("send")
+def _send(args: argparse.Namespace) -> int:
+    from .delivery import send_campaign
+
+    config = _config(args)
+    _expiry_guard(config, args.campaign)
+    root, manifest, ledger = _manifest_and_ledger(args)
+    report = send_campaign(root, config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
+                           department=args.department)
+    print_send_report(report)
+    return 1 if report.failed or report.paused else 0
+
+
+@command("resolve")
+def _resolve(args: argparse.Namespace) -> int:
+    from .delivery import resolve
+
+    _, manifest, ledger = _manifest_and_ledger(args)
+    draft = manifest.draft(args.recipient)
+    delivery = resolve(ledger, args.campaign, draft.key, args.decision, args.by, args.note)
+    print(f"{draft.key}: {delivery.state} (quyết định của {args.by}: {args.note}).")
+    return 0
+
+
+@command("resume")
+def _resume(args: argparse.Namespace) -> int:
+    from .delivery import resume
+
+    _, _, ledger = _manifest_and_ledger(args)
+    resume(ledger, args.campaign, args.by)
+    print(f"Chiến dịch {args.campaign} được gửi tiếp.")
+    return 0
+
+
+@command("status")
+def _status(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .delivery import campaign_status
+    from .ledger import STATE_LABELS
+
+    _, manifest, ledger = _manifest_and_ledger(args)
+    status = campaign_status(ledger, manifest)
+    if args.json:
+        _print_json(asdict(status))
+        return 0
+    print(f"Chiến dịch {args.campaign} — công văn số {manifest.document_number}")
+    if status.pause.paused:
+        print(f"TẠM DỪNG: {status.pause.reason}")
+    print("  " + ", ".join(f"{STATE_LABELS[k]}: {v}" for k, v in sorted(status.total.items())))
+    for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
+        print(title + ":")
+        for name, counts in sorted(groups.items()):
+            print(f"  {name}: " + ", ".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+@command("report")
+def _report(args: argparse.Namespace) -> int:
+    from .delivery import write_delivery_report
+
+    _, manifest, ledger = _manifest_and_ledger(args)
+    path = write_delivery_report(ledger, manifest, Path(args.xlsx))
+    print(f"Đã ghi báo cáo gửi thư: {path.resolve()}")
+    return 0
+
+
+@command("smtp-sink")
+def _smtp_sink(args: argparse.Namespace) -> int:
+    from .smtpsink import run_sink
+
+    maildir = _root(args) / "outbox" / "smtp-sink"
+    print(f"Máy chủ thư thử nghiệm: 127.0.0.1:{args.port}, lưu thư vào {maildir} (Ctrl-C để dừng).")
+    run_sink(maildir, args.port)
+    return 0
+
+
+@command("demo")
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(_root(args), smtp_url=args.smtp_url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="outreach",
@@ -113,7 +379,85 @@ def build_parser() -> argparse.ArgumentParser:
                    help="loại danh sách: employers (đơn vị SDLĐ), collection_agents (tổ chức DV thu), communes (UBND xã)")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     p.add_argument("--report", metavar="TỆP.xlsx", help="ghi báo cáo Excel bằng tiếng Việt")
+    p = sub.add_parser("template", help="tạo mẫu công văn mới hoặc kiểm tra một mẫu",
+                       description="'template new TỆP' tạo khung công văn theo Nghị định 30 để soạn trong Word; "
+                                   "'template check TỆP' báo lỗi cú pháp, biến không có dữ liệu và thẻ bị Word tách.")
+    p.add_argument("action", choices=["new", "check"], help="new: tạo mẫu; check: kiểm tra mẫu")
+    p.add_argument("path", metavar="TỆP.docx")
+    p.add_argument("--campaign", help="kiểm tra theo danh sách người nhận của chiến dịch này")
+
+    p = sub.add_parser("build", help="tạo công văn (DOCX, PDF) và thư e-mail cho từng người nhận vào outbox/",
+                       description="Tạo bản thảo cho mọi người nhận hợp lệ; chỉ tạo lại phần đã thay đổi.")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ tạo cho các mã này")
+    p.add_argument("--limit", type=int, metavar="N", help="chỉ tạo N thư đầu")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+
+    p = sub.add_parser("register", help="xem sổ văn bản đi (số công văn đã cấp)")
+    p.add_argument("--year", type=int, help="chỉ năm này")
+
+    p = sub.add_parser("issue", help="cấp số công văn từ sổ văn bản đi và tạo lại bản thảo với số đó")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="ngày ban hành (mặc định: hôm nay)")
+
+    p = sub.add_parser("preview", help="xem trước thư của một người nhận; gửi bản thử",
+                       description="In tiêu đề, nội dung, tệp đính kèm và đường dẫn PDF của một bản thảo. "
+                                   "--test-to gửi bản thử, không ảnh hưởng trạng thái của người nhận.")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--recipient", metavar="MÃ", help="mã người nhận (mặc định: người đầu tiên có e-mail)")
+    p.add_argument("--test-to", metavar="ĐỊA_CHỈ", help="gửi bản thử tới địa chỉ này")
+
+    for name, help_text in (("approve", "duyệt thư để được gửi (gắn với đúng nội dung đã xem)"),
+                            ("revoke", "hủy duyệt thư chưa gửi")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+        p.add_argument("--by", required=True, metavar="HỌ_TÊN", help="người duyệt / hủy duyệt")
+        p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ các mã này")
+        p.add_argument("--all", action="store_true", help="mọi thư có e-mail")
+        if name == "revoke":
+            p.add_argument("--note", help="lý do")
+
+    p = sub.add_parser("send", help="gửi các thư đã duyệt (mỗi người nhận đúng một lần)",
+                       description="Gửi thư đã duyệt qua SMTP, ghi sổ theo dõi; thư bị sửa sau khi duyệt sẽ không gửi.")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--dry-run", action="store_true", help="chỉ cho biết sẽ gửi gì, không gửi")
+    p.add_argument("--limit", type=int, metavar="N", help="gửi tối đa N thư lần này")
+    p.add_argument("--department", metavar="MÃ_PHÒNG", help="chỉ thư của phòng / BHXH huyện này")
+
+    p = sub.add_parser("resolve", help="quyết định cho thư 'chưa chắc chắn' (đã đến nơi hay gửi lại)")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("recipient", metavar="MÃ")
+    p.add_argument("decision", choices=["sent", "resend"], help="sent: đã đến nơi; resend: gửi lại")
+    p.add_argument("--by", required=True, metavar="HỌ_TÊN")
+    p.add_argument("--note", required=True, help="căn cứ quyết định, ví dụ 'đơn vị xác nhận qua điện thoại'")
+
+    p = sub.add_parser("resume", help="cho chiến dịch đang tạm dừng gửi tiếp")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--by", required=True, metavar="HỌ_TÊN")
+
+    p = sub.add_parser("status", help="số thư theo trạng thái, theo nhóm và theo huyện")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("report", help="báo cáo Excel: hồ sơ gửi thư của từng người nhận")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--xlsx", required=True, metavar="TỆP.xlsx")
+
+    p = sub.add_parser("smtp-sink", help="chạy máy chủ thư thử nghiệm trên 127.0.0.1, lưu thư vào outbox/smtp-sink")
+    p.add_argument("--port", type=int, default=8025)
+
+    p = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu, gửi vào máy chủ thư cục bộ")
+    p.add_argument("--smtp-url", help="gửi tới máy chủ này thay vì máy chủ thử nghiệm cục bộ (vd. smtp://host:25)")
     return parser
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ngày '{text}' không hợp lệ, viết dạng 2023-01-05") from None
 
 
 def main(argv: list[str] | None = None) -> int:

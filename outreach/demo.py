@@ -1,0 +1,93 @@
+"""`outreach demo`: the whole job on the sample working folder, delivered to an embedded SMTP server.
+
+validate → issue a number → build → approve (as a named demo approver) → send → delivery report.
+Nothing leaves the machine unless ``smtp_url`` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from .config import SMTP_URL_ENV, Config, load_config
+from .delivery import approve, campaign_status, send_campaign, write_delivery_report
+from .ledger import STATE_LABELS, Ledger
+from .manifest import read_manifest
+from .outbox import build_campaign, issue_document_number
+from .recipients import load_list
+from .routing import check_coverage
+from .smtpsink import SmtpSink
+
+DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"
+DEMO_CAMPAIGN = "vssid-2022"
+
+
+@contextlib.contextmanager
+def _destination(root: Path, smtp_url: str | None) -> Iterator[tuple[str, Path | None]]:
+    """The SMTP URL to send to: the given one, or an embedded sink writing a Maildir in outbox/."""
+    if smtp_url:
+        yield smtp_url, None
+        return
+    maildir = root / "outbox" / "smtp-sink"
+    with SmtpSink(maildir, port=0) as sink:
+        yield f"smtp://127.0.0.1:{sink.port}", maildir
+
+
+def _unthrottled(config: Config) -> Config:
+    """The embedded sink is ours: no need to pace messages as a real provider requires."""
+    def fast(sender):
+        return replace(sender, schedule=replace(sender.schedule, messages_per_minute=60_000, daily_quota=1_000_000))
+    return replace(config,
+                   departments={k: fast(v) for k, v in config.departments.items()},
+                   district_offices={k: fast(v) for k, v in config.district_offices.items()})
+
+
+def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPAIGN) -> int:
+    config = load_config(root)
+    print("1. Kiểm tra danh sách người nhận")
+    for audience in config.campaign(campaign).audiences:
+        for path in config.audiences[audience].files:
+            result = check_coverage(config, load_list(path, audience))
+            print(f"   {path.relative_to(root)}: {result.rows} dòng, {len(result.recipients)} hợp lệ, "
+                  f"{len(result.rejected_rows)} bị loại, {len(result.converted)} ô đã chuyển đổi")
+
+    print("2. Cấp số công văn (sổ văn bản đi)")
+    entry = issue_document_number(config, campaign, dt.date.today())
+    print(f"   Số {entry.number:02d}/{entry.ky_hieu} ngày {entry.issued_on:%d/%m/%Y}")
+
+    print("3. Tạo công văn DOCX/PDF và thư e-mail (outbox/)")
+    report = build_campaign(config, campaign)
+    print(f"   {report.drafts} bản thảo ({len(report.built)} mới, {len(report.unchanged)} không đổi), "
+          f"{len(report.failed)} lỗi; {report.print_count} thư in giấy: {report.print_bundle or '-'}")
+    for failed in report.failed:
+        print(f"   LỖI {failed.key}: {failed.message}")
+
+    manifest = read_manifest(root, campaign)
+    ledger = Ledger.open(root)
+    print(f"4. Duyệt mọi thư có e-mail — người duyệt: {DEMO_APPROVER}")
+    approved = approve(root, ledger, manifest, DEMO_APPROVER, None)
+    print(f"   {len(approved)} thư được duyệt lần này (thư đã duyệt hoặc đã gửi trước đó giữ nguyên).")
+
+    with _destination(root, smtp_url) as (url, maildir):
+        os.environ[SMTP_URL_ENV] = url
+        send_config = _unthrottled(load_config(root)) if maildir else load_config(root)
+        print(f"5. Gửi qua {url}")
+        sent = send_campaign(root, send_config, manifest, ledger)
+        print(f"   Đã gửi {len(sent.sent)} thư; thất bại {len(sent.failed)}; chưa chắc chắn {len(sent.uncertain)}.")
+
+    report_path = root / "outbox" / campaign / "bao-cao-gui-thu.xlsx"
+    write_delivery_report(ledger, manifest, report_path)
+    status = campaign_status(ledger, manifest)
+    print("6. Kết quả: " + ", ".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(status.total.items())))
+    print("Xem:")
+    print(f"   - công văn và thư: {root / 'outbox' / campaign}/<nhóm>/<mã>/letter.pdf, message.eml")
+    if maildir:
+        print(f"   - thư máy chủ thử nghiệm đã nhận (Maildir): {maildir}/new/")
+    print(f"   - hồ sơ gửi thư: {report_path}")
+    print(f"   - giao diện web: outreach serve  (rồi mở http://127.0.0.1:8000)")
+    print("Chạy lại lệnh này sẽ không gửi trùng: mỗi người nhận chỉ nhận một lần.")
+    return 0 if not sent.failed and not report.failed else 1

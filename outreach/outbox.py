@@ -1,0 +1,348 @@
+"""`outreach build`: every valid recipient's letter (DOCX + PDF) and message, as drafts in outbox/.
+
+Drafts are rebuilt only when their inputs change (template bytes, the recipient's data, the config
+that reaches the letter, the document number), so an approval survives a re-run that changes
+nothing for that recipient. Recipients without a usable e-mail address are gathered into one
+print-ready PDF, so nobody is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from docx import Document
+from pypdf import PdfReader, PdfWriter
+
+from .config import Campaign, Config
+from .errors import UserError
+from .conversion import ConversionJob, PdfConverter
+from .fidelity import check_pdf
+from .letters import LetterContext, LetterTemplate, build_context, render_text_template
+from .manifest import Draft, DraftFile, Manifest, campaign_dir, read_manifest, sha256_file, write_manifest
+from .messages import Attachment, build_message, message_bytes
+from .recipients import Recipient, RecipientList, load_list
+from .ledger import Ledger
+from .register import Register
+from .routing import RoutingError, route
+from .vntext import fold_diacritics
+
+INPUTS_NAME = "inputs.sha256"
+
+
+@dataclass(frozen=True)
+class BuildProblem:
+    key: str
+    name: str
+    message: str  # Vietnamese
+
+
+@dataclass
+class BuildReport:
+    campaign: str
+    document_number: str
+    built: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[BuildProblem] = field(default_factory=list)
+    rejected_rows: list[dict[str, str]] = field(default_factory=list)
+    print_bundle: str = ""
+    print_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    drafts: int = 0
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    recipient: Recipient
+    context: LetterContext
+    folder: Path
+    inputs: str
+    sender: str
+    cc: tuple[str, ...]
+
+
+def _safe_filename(text: str) -> str:
+    return re.sub(r"[\\/:*?\"<>|\r\n\t]+", "-", text).strip(" .-")
+
+
+def _ascii_slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold_diacritics(text)).strip("-")
+
+
+def load_campaign_recipients(config: Config, campaign: Campaign) -> list[RecipientList]:
+    return [load_list(path, audience) for audience in campaign.audiences for path in config.audiences[audience].files]
+
+
+def _inputs_digest(template_digest: str, context: LetterContext, extra: Sequence[str]) -> str:
+    digest = hashlib.sha256(template_digest.encode())
+    # Frozen dataclasses have a complete, deterministic repr: every value that can reach the letter.
+    digest.update(repr(context).encode())
+    for item in extra:
+        digest.update(item.encode())
+    return digest.hexdigest()
+
+
+def _files_intact(folder: Path, names: Sequence[str]) -> bool:
+    return all((folder / name).is_file() for name in names)
+
+
+class CampaignBuilder:
+    def __init__(self, config: Config, campaign: Campaign, *, converter: PdfConverter | None = None,
+                 progress: bool | None = None) -> None:
+        self.config, self.campaign = config, campaign
+        self.root = config.root
+        self.out = campaign_dir(self.root, campaign.name)
+        self.converter = converter or PdfConverter()
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        entry = Register(self.root / "outbox" / "register.sqlite").entry_for(campaign.name)
+        self.number, self.issued_on = (entry.number, entry.issued_on) if entry else (None, None)
+
+    def _context(self, recipient: Recipient | None) -> LetterContext:
+        return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
+
+    def build(self, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
+        lists = load_campaign_recipients(self.config, self.campaign)
+        document_number = self._context(None).so_ky_hieu
+        report = BuildReport(campaign=self.campaign.name, document_number=document_number)
+        for lst in lists:
+            for row in lst.rejected_rows:
+                reasons = "; ".join(p.message for p in lst.problems if p.row == row and p.severity == "error")
+                report.rejected_rows.append({"file": str(lst.file), "row": str(row), "reason": reasons})
+        recipients = [r for lst in lists for r in lst.recipients if not only or r.code in only or r.key in only]
+        if limit is not None:
+            recipients = recipients[:limit]
+        attachments = self._guidance_attachments()
+        template = LetterTemplate(self.campaign.template)
+        template_digest = hashlib.sha256(self.campaign.template.read_bytes()).hexdigest()
+        attachment_digests = [f.sha256 for f in attachments]
+        message_sources = [p.read_text(encoding="utf-8") for p in (self.campaign.email_text, self.campaign.email_html)]
+        previous = self._previous_drafts()
+        frozen = self._frozen_keys()
+        pending: list[_Pending] = []
+        drafts: dict[str, Draft] = {}
+        for recipient in recipients:
+            try:
+                routed = route(self.config, recipient)
+            except RoutingError as error:
+                report.failed.append(BuildProblem(recipient.key, recipient.name, str(error)))
+                continue
+            context = self._context(recipient)
+            folder = self.out / recipient.kind / recipient.code
+            inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
+                                                               self.campaign.email_subject, routed.sender, *routed.cc])
+            old = previous.get(recipient.key)
+            if old and recipient.key in frozen:
+                drafts[recipient.key] = old
+                report.unchanged.append(recipient.key)
+                continue
+            if old and (folder / INPUTS_NAME).is_file() and (folder / INPUTS_NAME).read_text() == inputs \
+                    and _files_intact(folder, [f.name for f in old.files]):
+                drafts[recipient.key] = old
+                report.unchanged.append(recipient.key)
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / INPUTS_NAME).unlink(missing_ok=True)
+            try:
+                template.render_to(context.as_template_vars(), folder / "letter.docx")
+            except Exception as error:  # LetterError is a UserError with the Vietnamese reason
+                report.failed.append(BuildProblem(recipient.key, recipient.name, getattr(error, "message", str(error))))
+                continue
+            pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
+        for item, problem in self._convert(pending):
+            if problem:
+                report.failed.append(BuildProblem(item.recipient.key, item.recipient.name, problem))
+                continue
+            drafts[item.recipient.key] = self._finish_draft(item, attachments)
+            report.built.append(item.recipient.key)
+        ordered = tuple(drafts[r.key] for r in recipients if r.key in drafts)
+        report.drafts = len(ordered)
+        report.warnings.extend(_page_count_outliers(ordered))
+        report.print_bundle, report.print_count = self._print_bundle(ordered)
+        write_manifest(self.root, Manifest(
+            campaign=self.campaign.name,
+            document_number=document_number,
+            built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            drafts=ordered,
+            rejected=tuple(report.rejected_rows) + tuple({"key": f.key, "name": f.name, "reason": f.message} for f in report.failed),
+            attachments=tuple(attachments),
+        ))
+        return report
+
+    def _frozen_keys(self) -> set[str]:
+        """Drafts already sent, being sent or maybe sent: their files are evidence and never rebuilt."""
+        if not (self.root / "outbox" / "ledger.sqlite").is_file():
+            return set()
+        deliveries = Ledger.open(self.root).deliveries(self.campaign.name)
+        return {key for key, d in deliveries.items() if d.state in ("sending", "sent", "uncertain")}
+
+    def _previous_drafts(self) -> dict[str, Draft]:
+        if not (self.out / "manifest.json").is_file():
+            return {}
+        return {d.key: d for d in read_manifest(self.root, self.campaign.name).drafts}
+
+    def _convert(self, pending: list[_Pending]) -> list[tuple[_Pending, str | None]]:
+        jobs = [ConversionJob(key=p.recipient.key, docx=p.folder / "letter.docx", pdf=p.folder / "letter.pdf") for p in pending]
+        bar = _progress_bar(len(jobs), "Chuyển PDF") if self.progress and jobs else None
+        results = self.converter.convert(jobs, progress=bar.update if bar else None)
+        if bar:
+            bar.close()
+        outcome = []
+        for item, result in zip(pending, results):
+            if result.pdf is None:
+                outcome.append((item, result.error or "Không chuyển được sang PDF."))
+                continue
+            problems = check_pdf(result.pdf, expected_pages=result.pages, must_contain=[item.recipient.name])
+            outcome.append((item, "; ".join(problems) if problems else None))
+        return outcome
+
+    def _guidance_attachments(self) -> list[DraftFile]:
+        """Guidance appendices rendered with the campaign context and converted once per build."""
+        folder = self.out / "attachments"
+        folder.mkdir(parents=True, exist_ok=True)
+        context = self._context(None).as_template_vars()
+        jobs = []
+        for source in self.campaign.guidance:
+            docx = folder / f"{source.stem}.docx"
+            rendered = LetterTemplate(source).render(context)
+            # LibreOffice stamps every PDF it writes: reconvert only when the appendix itself changed,
+            # so that unchanged drafts (and their approvals) survive a rebuild.
+            if docx.is_file() and docx.read_bytes() == rendered and docx.with_suffix(".pdf").is_file():
+                continue
+            docx.with_suffix(".pdf").unlink(missing_ok=True)
+            docx.write_bytes(rendered)
+            jobs.append(ConversionJob(key=source.stem, docx=docx, pdf=docx.with_suffix(".pdf")))
+        for result in self.converter.convert(jobs):
+            if result.pdf is None:
+                raise UserError(f"Không tạo được PDF phụ lục {result.key}: {result.error}")
+        files = []
+        for source in self.campaign.guidance:
+            pdf = folder / f"{source.stem}.pdf"
+            files.append(DraftFile(name=f"attachments/{pdf.name}", sha256=sha256_file(pdf), pages=len(PdfReader(pdf).pages)))
+        for static in self.campaign.static_attachments:
+            target = folder / static.name
+            shutil.copyfile(static, target)
+            files.append(DraftFile(name=f"attachments/{static.name}", sha256=sha256_file(target),
+                                   pages=len(PdfReader(target).pages)))
+        return files
+
+    def _attachment_title(self, name: str) -> str:
+        """'Phụ lục 1 - Hướng dẫn đăng ký …', from the appendix's own first two lines."""
+        docx = (self.out / name).with_suffix(".docx")
+        if not docx.is_file():
+            return Path(name).name
+        lines = [p.text.strip() for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
+        return _safe_filename(" - ".join(lines))[:120] + ".pdf"
+
+    def _finish_draft(self, item: _Pending, attachments: Sequence[DraftFile]) -> Draft:
+        recipient, folder = item.recipient, item.folder
+        letter_pdf = folder / "letter.pdf"
+        files = [
+            DraftFile("letter.docx", sha256_file(folder / "letter.docx")),
+            DraftFile("letter.pdf", sha256_file(letter_pdf), len(PdfReader(letter_pdf).pages)),
+        ]
+        message_sha = ""
+        if recipient.emails:
+            sender = self.config.senders()[item.sender]
+            variables = item.context.as_template_vars()
+            number = item.context.so_ky_hieu.strip()
+            label = f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
+            letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"
+            message = build_message(
+                sender_name=sender.sender_name,
+                sender=sender.sender,
+                reply_to=sender.reply_to,
+                to=recipient.emails,
+                cc=item.cc,
+                subject=" ".join(render_text_template(self.campaign.email_subject, variables).split()),
+                text=render_text_template(self.campaign.email_text, variables),
+                html=render_text_template(self.campaign.email_html, variables),
+                attachments=[Attachment(letter_name, letter_pdf.read_bytes())] + [
+                    Attachment(self._attachment_title(f.name), (self.out / f.name).read_bytes())
+                    for f in attachments
+                ],
+            )
+            staged = folder / "message.eml.tmp"
+            staged.write_bytes(message_bytes(message))
+            staged.replace(folder / "message.eml")  # never a half-written message, even after a crash
+            message_sha = sha256_file(folder / "message.eml")
+            files.append(DraftFile("message.eml", message_sha))
+        else:
+            (folder / "message.eml").unlink(missing_ok=True)
+        (folder / INPUTS_NAME).write_text(item.inputs)
+        return Draft(
+            campaign=self.campaign.name,
+            audience=recipient.kind,
+            code=recipient.code,
+            name=recipient.name,
+            to=recipient.emails,
+            cc=item.cc,
+            sender=item.sender,
+            district=recipient.district,
+            folder=str(folder.relative_to(self.root)),
+            files=tuple(files),
+            message_sha256=message_sha,
+            source_file=recipient.source_file,
+            source_row=recipient.source_row,
+        )
+
+    def _print_bundle(self, drafts: Sequence[Draft]) -> tuple[str, int]:
+        """One PDF with every letter that cannot go by e-mail, each starting on a new sheet."""
+        paper = [d for d in drafts if not d.to]
+        folder = self.out / "print"
+        shutil.rmtree(folder, ignore_errors=True)
+        if not paper:
+            return "", 0
+        folder.mkdir(parents=True)
+        writer = PdfWriter()
+        for draft in paper:
+            writer.append(str(draft.path(self.root, "letter.pdf")))
+        target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
+        with target.open("wb") as handle:
+            writer.write(handle)
+        (folder / "danh-sach.txt").write_text(
+            "\n".join(f"{d.code}\t{d.name}\t{d.audience}" for d in paper) + "\n", encoding="utf-8")
+        return str(target.relative_to(self.root)), len(paper)
+
+
+def _page_count_outliers(drafts: Sequence[Draft]) -> list[str]:
+    """A letter longer than most of its audience's usually means a value that overflowed: worth a look."""
+    warnings = []
+    by_audience: dict[str, list[tuple[Draft, int]]] = {}
+    for draft in drafts:
+        pages = next((f.pages for f in draft.files if f.name == "letter.pdf"), 0)
+        by_audience.setdefault(draft.audience, []).append((draft, pages))
+    for audience, items in by_audience.items():
+        counts = [pages for _, pages in items]
+        usual = max(set(counts), key=counts.count)
+        for draft, pages in items:
+            if pages != usual:
+                warnings.append(f"{draft.key} ({draft.name}): thư dài {pages} trang, khác với {usual} trang của "
+                                "đa số thư cùng nhóm — nên xem trước.")
+    return warnings
+
+
+def _progress_bar(total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="thư", file=sys.stderr)
+
+
+def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date):
+    """The campaign's number from the register (sổ văn bản đi): the one it has, else the next."""
+    campaign = config.campaign(campaign_name)
+    return Register(config.root / "outbox" / "register.sqlite").issue(
+        campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject)
+
+
+def build_campaign(config: Config, name: str, only: Sequence[str] = (), limit: int | None = None,
+                   progress: bool | None = None) -> BuildReport:
+    return CampaignBuilder(config, config.campaign(name), progress=progress).build(only=only, limit=limit)

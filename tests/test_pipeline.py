@@ -1,0 +1,163 @@
+"""The whole job as staff run it, through the `outreach` command, on a copy of the sample folder.
+
+What users care about: each recipient's PDF carries their own name, spelled right; nothing goes out
+unnumbered or unapproved; what was approved is exactly what arrives; nobody gets two copies.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from outreach.cli import main
+from outreach.fidelity import pdf_text
+from outreach.manifest import read_manifest
+from outreach.messages import decoded_header, parse_message
+from outreach.smtpsink import SmtpSink
+
+REPO = Path(__file__).resolve().parent.parent
+# A name with "&", one with quotes and <…>, a commune, a collection agent, and one employer with no e-mail.
+CODES = ["YK34396", "NQ29530", "22327", "DL56001"]
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    root = tmp_path_factory.mktemp("office")
+    for item in ("config.toml", "templates", "recipients"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / item)
+    return root
+
+
+def outreach(root: Path, *args: str) -> int:
+    return main(["--root", str(root), *args])
+
+
+def no_email_employer(root: Path) -> str:
+    sheet = openpyxl.load_workbook(root / "recipients/employers.xlsx").active
+    return next(row[1] for row in sheet.iter_rows(min_row=5, values_only=True) if row[1] and not row[6])
+
+
+@pytest.fixture(scope="module")
+def built(office):
+    paper = no_email_employer(office)
+    assert outreach(office, "build", "vssid-2022", "--only", *CODES, paper) == 0
+    return office, paper
+
+
+def test_unnumbered_drafts_cannot_be_approved(built, capsys):
+    root, _ = built
+    manifest = read_manifest(root, "vssid-2022")
+    assert manifest.document_number.strip() == "/BHXH-QLT"
+    assert outreach(root, "approve", "vssid-2022", "--by", "Trần Văn Duyệt", "--all") == 2
+    assert "chưa được cấp số" in capsys.readouterr().err
+
+
+def test_issue_numbers_the_letters_and_each_pdf_names_its_recipient(built):
+    root, paper = built
+    assert outreach(root, "issue", "vssid-2022", "--date", "2023-01-05") == 0
+    manifest = read_manifest(root, "vssid-2022")
+    assert manifest.document_number == "01/BHXH-QLT"
+    names = {d.code: d.name for d in manifest.drafts}
+    assert names["YK34396"] == "Công ty TNHH Thương mại Hải Phát & Minh Châu"
+    assert names["NQ29530"] == 'Công ty TNHH Quảng cáo "Ánh Dương" <Sunshine Media>'
+    for draft in (manifest.draft(code) for code in [*CODES, paper]):
+        text = " ".join(pdf_text(draft.path(root, "letter.pdf")).split())
+        assert draft.name in text
+        assert "Số: 01/BHXH-QLT" in text and "ngày 05 tháng 01 năm 2023" in text
+        assert "{{" not in text and "{%" not in text
+        others = [n for c, n in names.items() if c != draft.code and c in CODES]
+        assert not any(other in text for other in others)
+    commune = next(d for d in manifest.drafts if d.code == "22327")
+    assert "Kính gửi: Ủy ban nhân dân Phường Vĩnh Hòa" in " ".join(pdf_text(commune.path(root, "letter.pdf")).split())
+    no_mail = next(d for d in manifest.drafts if d.code == paper)
+    assert no_mail.to == () and not no_mail.eml_path(root).exists()
+    bundle = root / "outbox/vssid-2022/print/ban-in-vssid-2022.pdf"
+    assert no_mail.name in " ".join(pdf_text(bundle).split())
+
+
+def test_register_lists_the_number(built, capsys):
+    root, _ = built
+    assert outreach(root, "register") == 0
+    assert "01/BHXH-QLT\t05/01/2023\tvssid-2022" in capsys.readouterr().out
+
+
+def test_approved_messages_arrive_once_with_the_exact_bytes(built, monkeypatch, capsys):
+    root, _ = built
+    manifest = read_manifest(root, "vssid-2022")
+    with SmtpSink(root / "sink", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", f"smtp://127.0.0.1:{sink.port}")
+        assert outreach(root, "send", "vssid-2022") == 0  # nothing approved yet: nothing sent
+        assert len(mailbox.Maildir(root / "sink")) == 0
+        assert outreach(root, "approve", "vssid-2022", "--by", "Trần Văn Duyệt", "--only", "YK34396", "NQ29530") == 0
+        assert outreach(root, "send", "vssid-2022") == 0
+        assert outreach(root, "send", "vssid-2022") == 0
+    received = {decoded_header(m, "Message-ID"): m for m in
+                (parse_message(bytes(msg)) for msg in mailbox.Maildir(root / "sink", factory=None))}
+    assert len(received) == 2
+    for code in ("YK34396", "NQ29530"):
+        draft = manifest.draft(code)
+        message = next(m for m in received.values() if draft.to[0] in decoded_header(m, "To"))
+        assert decoded_header(message, "Subject").startswith("Công văn số 01/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện")
+        assert decoded_header(message, "From").startswith("BHXH tỉnh Khánh Hòa - Phòng Quản lý thu <")
+        pdfs = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+        expected_name = {"YK34396": "Công văn số 01-BHXH-QLT - Công ty TNHH Thương mại Hải Phát & Minh Châu.pdf",
+                         "NQ29530": "Công văn số 01-BHXH-QLT - Công ty TNHH Quảng cáo -Ánh Dương- -Sunshine Media.pdf"}
+        assert pdfs[0].get_filename() == expected_name[code]
+        assert pdfs[0].get_content() == draft.path(root, "letter.pdf").read_bytes()
+        assert [p.get_filename().split(" - ")[0] for p in pdfs[1:]] == ["Phụ lục 1", "Phụ lục 2"]
+    capsys.readouterr()
+    assert outreach(root, "status", "vssid-2022") == 0
+    assert "đã gửi: 2" in capsys.readouterr().out
+
+
+def test_changed_after_approval_is_not_sent(built, monkeypatch, capsys):
+    root, _ = built
+    assert outreach(root, "approve", "vssid-2022", "--by", "Trần Văn Duyệt", "--only", "22327") == 0
+    draft = read_manifest(root, "vssid-2022").draft("22327")
+    eml = draft.eml_path(root)
+    eml.write_bytes(eml.read_bytes().replace(b"Subject:", b"Subject: SUA", 1))
+    with SmtpSink(root / "sink2", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", f"smtp://127.0.0.1:{sink.port}")
+        outreach(root, "send", "vssid-2022")
+    assert len(mailbox.Maildir(root / "sink2")) == 0
+    assert "thay đổi sau khi được duyệt" in capsys.readouterr().out
+
+
+def test_sent_drafts_are_never_rebuilt(built):
+    root, _ = built
+    before = read_manifest(root, "vssid-2022").draft("YK34396")
+    letter = before.path(root, "letter.pdf").read_bytes()
+    (root / "templates/email.txt.j2").write_text(
+        (root / "templates/email.txt.j2").read_text(encoding="utf-8") + "\nThêm một dòng.\n", encoding="utf-8")
+    assert outreach(root, "build", "vssid-2022", "--only", *CODES) == 0
+    after = read_manifest(root, "vssid-2022")
+    assert after.draft("YK34396") == before and before.path(root, "letter.pdf").read_bytes() == letter
+    assert after.draft("DL56001").message_sha256 != ""  # unsent drafts do pick up the change
+
+
+def test_delivery_report_has_a_row_per_recipient(built, tmp_path):
+    root, _ = built
+    assert outreach(root, "report", "vssid-2022", "--xlsx", str(tmp_path / "r.xlsx")) == 0
+    rows = list(openpyxl.load_workbook(tmp_path / "r.xlsx").active.iter_rows(values_only=True))
+    assert len(rows) == 1 + len(read_manifest(root, "vssid-2022").drafts)
+
+
+def test_every_command_explains_itself():
+    for command in ("validate", "template", "build", "register", "issue", "preview", "approve", "revoke", "send",
+                    "resolve", "resume", "status", "report", "smtp-sink", "demo", "init"):
+        result = subprocess.run([sys.executable, "-m", "outreach.cli", command, "--help"],
+                                capture_output=True, text=True)
+        assert result.returncode == 0 and len(result.stdout) > 80, command
+
+
+def test_user_mistakes_are_one_line_not_a_traceback(office, capsys):
+    assert outreach(office, "build", "khong-co") == 2
+    err = capsys.readouterr().err
+    assert "Không có chiến dịch 'khong-co'" in err and "Traceback" not in err

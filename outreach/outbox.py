@@ -166,7 +166,7 @@ class CampaignBuilder:
         ordered = tuple(drafts[r.key] for r in recipients if r.key in drafts)
         report.drafts = len(ordered)
         report.warnings.extend(_page_count_outliers(ordered))
-        report.print_bundle, report.print_count = self._print_bundle(ordered)
+        report.print_bundle, report.print_count = self._print_bundle(ordered, {r.key: r for r in recipients})
         write_manifest(self.root, Manifest(
             campaign=self.campaign.name,
             document_number=document_number,
@@ -294,8 +294,9 @@ class CampaignBuilder:
             source_row=recipient.source_row,
         )
 
-    def _print_bundle(self, drafts: Sequence[Draft]) -> tuple[str, int]:
-        """One PDF with every letter that cannot go by e-mail, each starting on a new sheet."""
+    def _print_bundle(self, drafts: Sequence[Draft], recipients: dict[str, Recipient]) -> tuple[str, int]:
+        """Every letter that cannot go by e-mail in one PDF, each starting on a fresh sheet when printed
+        double-sided, plus a sheet of address labels for the envelopes."""
         paper = [d for d in drafts if not d.to]
         folder = self.out / "print"
         shutil.rmtree(folder, ignore_errors=True)
@@ -305,12 +306,37 @@ class CampaignBuilder:
         writer = PdfWriter()
         for draft in paper:
             writer.append(str(draft.path(self.root, "letter.pdf")))
+            if len(writer.pages) % 2:
+                writer.add_blank_page()
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
         with target.open("wb") as handle:
             writer.write(handle)
-        (folder / "danh-sach.txt").write_text(
-            "\n".join(f"{d.code}\t{d.name}\t{d.audience}" for d in paper) + "\n", encoding="utf-8")
+        labels = folder / "nhan-dia-chi.docx"
+        _write_address_labels(labels, [recipients[d.key] for d in paper])
+        (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])
+        if result.pdf is None:
+            raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
         return str(target.relative_to(self.root)), len(paper)
+
+
+def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:
+    """Two labels a row on A4, in the letter's font: addressee and postal address."""
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(12)
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(12)
+    table = document.add_table(rows=0, cols=2)
+    for pair in (recipients[i:i + 2] for i in range(0, len(recipients), 2)):
+        cells = table.add_row().cells
+        for cell, recipient in zip(cells, pair):
+            cell.paragraphs[0].add_run(f"Kính gửi: {recipient.salutation}").bold = True
+            cell.add_paragraph(recipient.address or "(chưa có địa chỉ)")
+            cell.add_paragraph(f"{recipient.code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
+    document.save(str(path))
 
 
 def _page_count_outliers(drafts: Sequence[Draft]) -> list[str]:

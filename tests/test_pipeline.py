@@ -80,6 +80,8 @@ def test_issue_numbers_the_letters_and_each_pdf_names_its_recipient(built):
     assert no_mail.to == () and not no_mail.eml_path(root).exists()
     bundle = root / "outbox/vssid-2022/print/ban-in-vssid-2022.pdf"
     assert no_mail.name in " ".join(pdf_text(bundle).split())
+    labels = " ".join(pdf_text(root / "outbox/vssid-2022/print/nhan-dia-chi.pdf").split())
+    assert f"Kính gửi: {no_mail.name}" in labels
 
 
 def test_register_lists_the_number(built, capsys):

@@ -17,6 +17,25 @@ from typing import Callable
 from . import __version__
 from .errors import UserError
 
+# argparse's own words (usage, errors) in Vietnamese too: staff read them.
+_ARGPARSE_VI = {
+    "usage: ": "Cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "show program's version number and exit": "hiện phiên bản rồi thoát",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn %(value)r không hợp lệ (chọn một trong %(choices)s)",
+    "unrecognized arguments: %s": "không hiểu tham số: %s",
+    "expected one argument": "cần một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "giá trị %(value)r không hợp lệ",
+    "ambiguous option: %(option)s could match %(matches)s": "tùy chọn %(option)s không rõ, có thể là %(matches)s",
+}
+argparse._ = lambda text: _ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
+
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
 

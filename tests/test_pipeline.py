@@ -157,6 +157,14 @@ def test_every_command_explains_itself():
         result = subprocess.run([sys.executable, "-m", "outreach.cli", command, "--help"],
                                 capture_output=True, text=True)
         assert result.returncode == 0 and len(result.stdout) > 80, command
+        assert result.stdout.startswith("Cách dùng: outreach") and "show this help" not in result.stdout
+
+
+def test_argument_mistakes_are_explained_in_vietnamese(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["approve", "vssid-2022"])
+    assert exit_info.value.code == 2
+    assert "thiếu tham số bắt buộc: --by" in capsys.readouterr().err
 
 
 def test_user_mistakes_are_one_line_not_a_traceback(office, capsys):

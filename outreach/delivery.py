@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
+StopCheck = Callable[[], "str | bool | None"]  # a reason (or True) to stop before the next message
 
 KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 TEST_COPY_PREFIX = "[BẢN THỬ] "
@@ -169,6 +170,7 @@ class SendReport:
     interrupted: list[str] = field(default_factory=list)  # left "sending" by a dead process -> uncertain
     skipped: list[SendProblem] = field(default_factory=list)  # not sent this run, state unchanged
     paused: str = ""
+    stopped: str = ""  # why the run stopped before the end (expiry, window closed, stop asked), Vietnamese
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -210,8 +212,15 @@ def send_campaign(
     retry_base: dt.timedelta = dt.timedelta(minutes=5),
     clock: Clock = utc_now,
     sleep: Sleep = time.sleep,
+    should_stop: StopCheck | None = None,
 ) -> SendReport:
-    """Send every approved, due, unchanged draft once; see the module docstring for the guarantees."""
+    """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
+
+    Right before each message is handed to the server (after the rate-limit wait) the run checks
+    the campaign's ``not_before``/``expires`` from config.toml and ``should_stop``: a letter is sent
+    on time or not at all, and a stop request lets the message in flight finish, never cuts it.
+    Whatever is left is reported in ``skipped`` with the reason, also in ``stopped``.
+    """
     campaign = manifest.campaign
     if department is not None and department not in config.senders():
         raise UserError(f"Không có phòng/đơn vị gửi '{department}' trong config.toml. "
@@ -221,7 +230,7 @@ def send_campaign(
         raise paused_error(campaign, pause)
     report = SendReport(campaign, dry_run)
     run = _Run(root, config, manifest, ledger, report, department, limit, max_attempts, pause_after_failures,
-               retry_base, clock, sleep)
+               retry_base, clock, sleep, should_stop)
     if dry_run:
         run.send_all()
         return report
@@ -260,6 +269,7 @@ class _Run:
     retry_base: dt.timedelta
     clock: Clock
     sleep: Sleep
+    should_stop: StopCheck | None = None
     failures: int = 0
 
     @property
@@ -275,8 +285,12 @@ class _Run:
         # Every password before the first message, so a missing one stops nothing half-way.
         passwords = {code: None if self.report.dry_run else smtp_password(self.config.smtp[senders[code].smtp])
                      for code in batches}
-        for code, items in batches.items():
-            if not self._send_batch(senders[code], passwords[code], items):
+        codes = list(batches)
+        for index, code in enumerate(codes):
+            if not self._send_batch(senders[code], passwords[code], batches[code]):
+                if self.report.stopped:
+                    for later in codes[index + 1:]:
+                        self._skip_all(batches[later], self.report.stopped)
                 return
 
     def _due(self) -> dict[str, list[tuple[Draft, Delivery]]]:
@@ -312,6 +326,8 @@ class _Run:
                     self._skip_all(items[index:], f"Đã đủ hạn mức {sender.schedule.daily_quota} thư/ngày của "
                                                   f"{sender.name}; thư sẽ được gửi vào ngày làm việc tiếp theo.")
                     return True
+                if self._halted(items[index:]):
+                    return False
                 prepared = self._ready(draft, delivery)
                 if isinstance(prepared, str):
                     self._skip(draft, prepared)
@@ -322,6 +338,8 @@ class _Run:
                     self.report.would_send.append(draft.key)
                     continue
                 throttle.wait(self.clock, self.sleep)
+                if self._halted(items[index:]):  # time has passed while waiting: check again
+                    return False
                 try:
                     result = self._send_one(session, sender, prepared)
                 except CampaignPaused as paused:
@@ -334,6 +352,30 @@ class _Run:
                 if self.report.paused:
                     return False
         return True
+
+    def _halted(self, rest: Sequence[tuple[Draft, Delivery]]) -> bool:
+        """Stop before the next message: campaign not yet open or expired, or ``should_stop`` says so."""
+        reason = self._halt_reason()
+        if reason:
+            self.report.stopped = reason
+            self._skip_all(rest, reason)
+        return bool(reason)
+
+    def _halt_reason(self) -> str:
+        campaign = self.config.campaigns.get(self.campaign)
+        if campaign is not None and (campaign.not_before or campaign.expires):
+            now = self.clock()
+            if campaign.expires is not None and now >= campaign.expires:
+                return (f"Chiến dịch {self.campaign} đã hết hạn lúc {_local(iso(campaign.expires))}; "
+                        "thư chưa gửi sẽ không được gửi.")
+            if campaign.not_before is not None and now < campaign.not_before:
+                return (f"Chiến dịch {self.campaign} chỉ được gửi từ {_local(iso(campaign.not_before))}; "
+                        "thư chưa được gửi.")
+        if self.should_stop is not None:
+            reason = self.should_stop()
+            if reason:
+                return reason if isinstance(reason, str) else "Đã dừng theo yêu cầu; thư còn lại để lượt sau."
+        return ""
 
     def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | str:
         """Read and check one message; restore its approved copy if someone deleted it."""

@@ -289,6 +289,12 @@ class Ledger:
         ).fetchone()
         return int(row[0])
 
+    def state_counts(self, campaign: str) -> dict[tuple[str, str], int]:
+        """(sender, state) -> how many messages: summaries that need no row loaded (scheduler, calendar)."""
+        rows = self._db.execute(
+            "SELECT sender, state, count(*) FROM deliveries WHERE campaign = ? GROUP BY sender, state", (campaign,))
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
     def last_started_at(self, sender: str) -> dt.datetime | None:
         """When this sender last handed a message to its server, in any campaign (for the rate limit)."""
         row = self._db.execute("SELECT max(started_at) FROM deliveries WHERE sender = ?", (sender,)).fetchone()

@@ -1,0 +1,630 @@
+"""Sending by the office calendar: ``outreach run`` and ``outreach schedule show``.
+
+Each sender (a department of the provincial office, or a district office; ``Draft.sender``) sends
+its own drafts in its own windows, on its working days (Vietnamese public holidays and the
+configured days off skipped), at most ``batch_size`` messages per tick, ``messages_per_minute``
+and ``daily_quota``. Everything goes through :func:`outreach.delivery.send_campaign`, so the
+ledger's guarantees (exactly once, retries, pause) hold, and a restart simply continues.
+
+Behaviour decided here:
+
+* Active campaigns are those in config.toml whose ``outbox/<campaign>/manifest.json`` exists.
+  A sender serves its campaigns earliest expiry first (then config order) and shares one batch,
+  one quota and one rate limit between them.
+* A campaign sends only in [not_before, expires). After its expiry nothing more is sent, ever
+  (not even after downtime); what is left is reported each tick, never sent late. The expiry and
+  the window end are checked right before each message (``send_campaign``), not only per tick.
+* A stop request (SIGTERM, SIGINT) lets the message being handed to the server finish, then
+  stops before the next one; a second request stops at once (the message in flight, if any, is
+  then found ``sending`` at the next start and becomes ``uncertain``: never sent twice).
+* Time is injected everywhere: ``tick(now=…)``; nothing here reads the clock when given one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import schedule as schedule_lib
+
+from .calendar import (
+    TICK_INTERVAL_S,
+    CampaignForecast,
+    DayPlan,
+    OfficeCalendar,
+    Workload,
+    forecast,
+    format_day,
+    format_moment,
+)
+from .config import WEEKDAYS, Campaign, Config, Sender
+from .delivery import Clock, Sleep, SendReport, send_campaign
+from .errors import UserError
+from .ledger import LEDGER_NAME, CampaignPaused, Ledger, SendInProgress, utc_now
+from .manifest import MANIFEST_NAME, Manifest, campaign_dir, read_manifest
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
+PENDING_STATES = ("approved", "retrying")
+STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
+NOTHING_TO_SEND = "không có thư chờ gửi"
+StopFlag = Callable[[], bool]
+
+
+# ============================================================================ one tick
+
+
+@dataclass
+class CampaignTick:
+    campaign: str
+    sender: str
+    state: str  # sent | idle | not_started | expired | paused | busy | error | stopped
+    pending: int  # approved messages of this sender still to send, after the tick
+    sent: list[str] = field(default_factory=list)
+    note: str = ""  # Vietnamese, for the log line ("" when there is nothing to say)
+    report: SendReport | None = None
+
+
+@dataclass
+class SenderTick:
+    sender: str
+    name: str
+    sent: int
+    pending: int  # approved messages waiting in its active campaigns, after the tick
+    idle: str  # why it sent nothing (Vietnamese), "" when it was its time to send
+    campaigns: list[CampaignTick]
+    problems: dict[str, int] = field(default_factory=dict)  # retrying/failed/uncertain/blocked this tick
+    quota_reached: bool = False  # the daily quota is used up after this tick
+
+
+@dataclass
+class TickReport:
+    at: dt.datetime  # the tick's moment, local time
+    senders: list[SenderTick]
+    notes: list[str]  # campaign-wide notes (expired, not yet open, paused, unknown sender …)
+    stopped: bool
+    line: str  # the one Vietnamese log line
+
+    @property
+    def sent(self) -> int:
+        return sum(s.sent for s in self.senders)
+
+    def sender(self, code: str) -> SenderTick:
+        return next(s for s in self.senders if s.sender == code)
+
+    def as_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+class _VirtualClock:
+    """``now`` plus the time spent sleeping: the tick's clock when the caller gives none."""
+
+    def __init__(self, start: dt.datetime, sleep: Sleep) -> None:
+        self.start = start
+        self.slept = 0.0
+        self._sleep = sleep
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.slept)
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+        self.slept += seconds
+
+
+def tick(config: Config, root: Path, now: dt.datetime, *, sleep: Sleep = time.sleep,
+         log: Callable[[str], object] = print, clock: Clock | None = None,
+         should_stop: StopFlag | None = None) -> TickReport:
+    """One scheduler tick for every sender and active campaign; logs one Vietnamese line.
+
+    ``now`` is the tick's moment (naive = Việt Nam time). The clock during the tick is ``clock``
+    if given, else ``now`` plus what was slept (the rate limit's waits go through ``sleep``).
+    ``should_stop`` is asked before each message: True finishes the tick at once.
+    """
+    now = aware(now)
+    if clock is None:
+        virtual = _VirtualClock(now, sleep)
+        clock, sleep = virtual, virtual.sleep
+    stop_asked = should_stop or (lambda: False)
+    active = active_campaigns(config, root)
+    senders = config.senders()
+    report = TickReport(now.astimezone(LOCAL_TZ), [], [], False, "")
+    with Ledger.open(root) as ledger:
+        for campaign, _ in active:
+            stray = {code: n for code, n in _pending(ledger, campaign.name).items() if code not in senders and n}
+            for code, count in stray.items():
+                report.notes.append(f"{campaign.name}: {count} thư của đơn vị gửi '{code}' không có trong "
+                                    "config.toml, không gửi")
+        senders_of = {c.name: {d.sender for d in m.drafts} for c, m in active}
+        for code, sender in senders.items():
+            mine = [(c, m) for c, m in active if code in senders_of[c.name]]
+            if not mine:
+                continue
+            if stop_asked():
+                report.stopped = True
+                break
+            result = _tick_sender(config, root, ledger, sender, mine, now, clock, sleep, stop_asked, report)
+            report.senders.append(result)
+            if report.stopped:
+                break
+    report.line = _tick_line(report, bool(active))
+    log(report.line)
+    return report
+
+
+def _tick_sender(config: Config, root: Path, ledger: Ledger, sender: Sender,
+                 campaigns: list[tuple[Campaign, Manifest]], now: dt.datetime, clock: Clock, sleep: Sleep,
+                 stop_asked: StopFlag, report: TickReport) -> SenderTick:
+    code = sender.code
+    calendar = OfficeCalendar(sender.schedule)
+    ticks: list[CampaignTick] = []
+    sendable: list[tuple[Campaign, Manifest, CampaignTick]] = []
+    for campaign, manifest in campaigns:
+        pending = _pending(ledger, campaign.name)[code]
+        entry = CampaignTick(campaign.name, code, "idle", pending)
+        ticks.append(entry)
+        if pending == 0:
+            continue
+        if campaign.expires is not None and now >= campaign.expires:
+            entry.state = "expired"
+            entry.note = f"{campaign.name}/{code}: hết hạn, {pending} thư chưa gửi sẽ không gửi"
+        elif campaign.not_before is not None and now < campaign.not_before:
+            entry.state = "not_started"
+            entry.note = (f"{campaign.name}/{code}: chưa đến giờ gửi (từ {format_moment(campaign.not_before, LOCAL_TZ)}), "
+                          f"{pending} thư chờ")
+        elif ledger.pause_state(campaign.name).paused:
+            entry.state = "paused"
+            entry.note = (f"{campaign.name}: đang tạm dừng, {pending} thư chờ "
+                          f"(xử lý xong thì chạy 'outreach resume {campaign.name}')")
+        else:
+            sendable.append((campaign, manifest, entry))
+        if entry.note and entry.note not in report.notes:
+            report.notes.append(entry.note)
+
+    result = SenderTick(code, sender.name, 0, 0, "", ticks)
+    local = calendar.local(now)
+    quota = sender.schedule.daily_quota
+    if not sendable:
+        result.idle = NOTHING_TO_SEND
+    elif (off := calendar.day_off_reason(local.date())) is not None:
+        result.idle = _lower_first(off)
+    elif calendar.open_window(now) is None:
+        opening = calendar.next_opening(now)
+        result.idle = "ngoài giờ gửi" + (f", mở lại {format_moment(opening)}" if opening else "")
+    elif sent_today(ledger, sender, now) >= quota:
+        result.idle = f"đã đủ hạn mức ngày ({quota} thư)"
+    else:
+        _send_sender(config, root, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report)
+        result.quota_reached = sent_today(ledger, sender, clock()) >= quota
+
+    for entry in ticks:
+        entry.pending = _pending(ledger, entry.campaign)[code]
+    result.pending = sum(e.pending for e in ticks if e.state not in ("expired",))
+    return result
+
+
+def _send_sender(config: Config, root: Path, ledger: Ledger, sender: Sender, calendar: OfficeCalendar,
+                 sendable: list[tuple[Campaign, Manifest, CampaignTick]], clock: Clock, sleep: Sleep,
+                 stop_asked: StopFlag, result: SenderTick, report: TickReport) -> None:
+    """Up to ``batch_size`` messages of this sender, campaign after campaign, while its window is open."""
+    window_closed = (f"Đã hết khung giờ gửi của {sender.name}; thư còn lại được gửi trong khung giờ tiếp theo.")
+
+    def halt() -> str:
+        if stop_asked():
+            return STOP_REQUESTED
+        if calendar.open_window(clock()) is None:
+            return window_closed
+        return ""
+
+    budget = sender.schedule.batch_size
+    problems: Counter[str] = Counter()
+    for campaign, manifest, entry in sendable:
+        if budget <= 0:
+            break
+        try:
+            sent = send_campaign(root, config, manifest, ledger, department=sender.code, limit=budget,
+                                 clock=clock, sleep=sleep, should_stop=halt)
+        except CampaignPaused:
+            entry.state, entry.note = "paused", f"{campaign.name}: đang tạm dừng"
+            report.notes.append(entry.note)
+            continue
+        except SendInProgress:
+            entry.state, entry.note = "busy", f"{campaign.name}: một tiến trình khác đang gửi, để lượt sau"
+            report.notes.append(entry.note)
+            continue
+        except UserError as error:
+            entry.state, entry.note = "error", f"{campaign.name}/{sender.code}: lỗi — {error.message}"
+            report.notes.append(entry.note)
+            continue
+        entry.report = sent
+        entry.sent = list(sent.sent)
+        entry.state = "sent" if sent.sent else "idle"
+        attempted = len(sent.sent) + len(sent.retrying) + len(sent.failed) + len(sent.uncertain)
+        budget -= attempted
+        result.sent += len(sent.sent)
+        problems.update({"retrying": len(sent.retrying), "failed": len(sent.failed),
+                         "uncertain": len(sent.uncertain) + len(sent.interrupted)})
+        problems["blocked"] += sum(1 for p in sent.skipped if _is_blocked(p.message, sent.stopped))
+        if sent.paused:
+            entry.note = f"{campaign.name}: tự động tạm dừng sau nhiều lần gửi lỗi"
+            report.notes.append(entry.note)
+        if sent.stopped:
+            if sent.stopped == STOP_REQUESTED:
+                entry.state = "stopped"
+                report.stopped = True
+                break
+            if sent.stopped == window_closed:
+                break
+            entry.state = "expired"  # the campaign expired during the batch
+            entry.note = f"{campaign.name}/{sender.code}: hết hạn trong lúc gửi, thư còn lại sẽ không gửi"
+            report.notes.append(entry.note)
+    result.problems.update({k: v for k, v in problems.items() if v})
+
+
+def _is_blocked(message: str, stopped: str) -> bool:
+    """A skipped message that needs a person (changed bytes, missing file), not just 'later'."""
+    return not (message == stopped or message.startswith(("Đã đủ hạn mức", "Chờ gửi lại sau", "Không kết nối được")))
+
+
+def _tick_line(report: TickReport, any_active: bool) -> str:
+    at = report.at
+    parts = [f"[{format_day(at.date())} {at:%H:%M:%S}]"]
+    for s in report.senders:
+        if s.idle == NOTHING_TO_SEND:
+            continue  # a sender whose campaigns are done is not mentioned
+        if s.idle:
+            text = f"{s.sender}: {s.idle}"
+            if s.pending:
+                text += f"; còn {s.pending} thư chờ gửi"
+        else:
+            text = f"{s.sender}: đã gửi {s.sent}, còn {s.pending} thư chờ gửi"
+            labels = {"retrying": "chờ gửi lại", "failed": "thất bại", "uncertain": "chưa chắc chắn",
+                      "blocked": "không gửi được (xem 'outreach status')"}
+            text += "".join(f", {s.problems[k]} {label}" for k, label in labels.items() if s.problems.get(k))
+            if s.quota_reached:
+                text += "; đã đủ hạn mức ngày"
+        parts.append(text)
+    parts.extend(report.notes)
+    if not any_active:
+        parts.append("không có chiến dịch nào đã tạo bản thảo")
+    elif len(parts) == 1:
+        parts.append("không có thư chờ gửi")
+    if report.stopped:
+        parts.append("đã dừng theo yêu cầu")
+    return f"{parts[0]} {' | '.join(parts[1:])}"
+
+
+# ============================================================================ the loop
+
+
+class _Stop:
+    """Set by SIGTERM/SIGINT: the first asks for a clean stop, the second stops at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signals = 0
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def handle(self, signum: int, frame: object) -> None:
+        self.signals += 1
+        self.event.set()
+        if self.signals > 1:
+            raise KeyboardInterrupt
+
+
+def run_scheduler(config: Config, root: Path, *, once: bool, at: dt.datetime | None = None,
+                  interval_s: int = TICK_INTERVAL_S, log: Callable[[str], object] = print,
+                  sleep: Sleep | None = None, wait: Callable[[float], object] | None = None) -> int:
+    """``outreach run``: a tick now, then one every ``interval_s`` seconds (``schedule``) until stopped.
+
+    ``at`` pretends the clock said that time when the run started (it then runs on from there);
+    naive = Việt Nam time. SIGTERM/SIGINT: the message in flight finishes, then it stops and
+    returns 0; a second signal stops at once and returns 130. ``sleep`` (rate-limit waits) and
+    ``wait`` (between ticks) default to waits a stop request cuts short; tests inject them.
+    """
+    if interval_s < 1:
+        raise UserError(f"Khoảng cách giữa hai lượt gửi phải từ 1 giây trở lên (đang là {interval_s}).")
+    stop = _Stop()
+    sleep = sleep or stop.event.wait
+    wait = wait or stop.event.wait
+    clock: Clock = utc_now
+    if at is not None:
+        base, started = aware(at), time.monotonic()
+        clock = lambda: base + dt.timedelta(seconds=time.monotonic() - started)  # noqa: E731
+
+    def run_tick() -> None:
+        try:
+            tick(config, root, clock(), sleep=sleep, log=log, clock=clock, should_stop=stop)
+        except (UserError, sqlite3.OperationalError) as error:
+            if once:
+                raise
+            message = error.message if isinstance(error, UserError) else f"lỗi cơ sở dữ liệu: {error}"
+            log(f"[{format_moment(clock(), LOCAL_TZ)}] Lượt gửi này bị bỏ qua: {message}")
+
+    previous = _install_handlers(stop.handle)
+    try:
+        if not once:
+            log(f"Bắt đầu gửi theo lịch: {len(config.senders())} phòng/đơn vị gửi, mỗi {interval_s} giây một lượt. "
+                "Dừng bằng Ctrl-C hoặc SIGTERM: thư đang gửi được gửi xong rồi mới dừng.")
+        run_tick()
+        if not once:
+            scheduler = schedule_lib.Scheduler()
+            scheduler.every(interval_s).seconds.do(run_tick)
+            while not stop():
+                scheduler.run_pending()
+                if stop():
+                    break
+                idle = scheduler.idle_seconds
+                wait(min(max(idle if idle is not None else interval_s, 0.0), float(interval_s)))
+        if stop():
+            log("Đã dừng theo yêu cầu sau khi gửi xong thư đang gửi. Chạy lại 'outreach run' để gửi tiếp.")
+        return 0
+    except KeyboardInterrupt:
+        log("Đã dừng ngay theo yêu cầu. Nếu khi đó có thư đang gửi dở, lần chạy sau thư đó ở trạng thái "
+            "'chưa chắc chắn' (không tự gửi lại); kiểm tra rồi dùng 'outreach resolve'.")
+        return 130
+    finally:
+        _restore_handlers(previous)
+
+
+def _install_handlers(handler: Callable[[int, object], None]) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # signals can only be caught in the main thread; the caller stops us otherwise
+    return {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+# ============================================================================ schedule show
+
+
+@dataclass(frozen=True)
+class SenderSchedule:
+    code: str
+    name: str
+    days: str  # "T2, T3, T4, T5, T6"
+    windows: str  # "08:00–11:00, 13:30–16:30"
+    batch_size: int
+    messages_per_minute: int
+    rate_per_minute: float  # what the scheduler really reaches: min(throttle, batch per tick)
+    daily_quota: int
+    days_off: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True)
+class CampaignOutlook:
+    campaign: str
+    title: str
+    sender: str
+    approved: int  # approved, waiting to be sent
+    unapproved: int  # drafts with an e-mail not approved yet (not in the forecast)
+    sent: int
+    forecast: CampaignForecast
+    status: str  # Vietnamese sentence
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    start: dt.datetime  # local
+    days: int
+    senders: list[SenderSchedule]
+    day_plans: list[DayPlan]
+    campaigns: list[CampaignOutlook]
+
+    @property
+    def late(self) -> list[CampaignOutlook]:
+        """The campaigns that will not finish before they expire."""
+        return [c for c in self.campaigns if c.forecast.late]
+
+    def as_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def schedule_plan(config: Config, root: Path, start: dt.date | dt.datetime, days: int = 14, *,
+                  now: dt.datetime | None = None, interval_s: int = TICK_INTERVAL_S) -> SchedulePlan:
+    """The coming sends per sender and campaign (approved messages only), for JSON and the web.
+
+    ``start``: a day (from its midnight, or from ``now`` if ``now`` falls on that day) or a moment.
+    The quota already used on the first day is read from the ledger.
+    """
+    if days < 1:
+        raise UserError(f"Số ngày phải từ 1 trở lên (đang là {days}).")
+    moment = _start_moment(start, now)
+    active = active_campaigns(config, root)
+    senders = config.senders()
+    ledger = Ledger.open(root) if (root / "outbox" / LEDGER_NAME).exists() else None
+    try:
+        counts = {c.name: _counts(ledger, m) for c, m in active}
+        involved = [code for code in senders if any(code in counts[c.name] for c, _ in active)]
+        if not involved:
+            involved = list(config.departments)
+        calendars = {code: OfficeCalendar(senders[code].schedule) for code in involved}
+        used = {code: sent_today(ledger, senders[code], moment) if ledger else 0 for code in involved}
+    finally:
+        if ledger is not None:
+            ledger.close()
+    workloads = [Workload(c.name, code, counts[c.name][code]["approved"], c.not_before, c.expires)
+                 for code in involved for c, _ in active if code in counts[c.name]]
+    plans, forecasts = forecast(calendars, workloads, moment, days, sent_today=used, interval_s=interval_s)
+    outlooks = []
+    for workload, outcome in zip(workloads, forecasts):
+        campaign = config.campaigns[workload.campaign]
+        count = counts[workload.campaign][workload.sender]
+        outlooks.append(CampaignOutlook(campaign.name, campaign.title, workload.sender, count["approved"],
+                                        count["unapproved"], count["sent"], outcome, _status(outcome, moment)))
+    schedules = [SenderSchedule(
+        code, senders[code].name, ", ".join(WEEKDAYS[d] for d in senders[code].schedule.days),
+        ", ".join(str(w) for w in senders[code].schedule.windows), senders[code].schedule.batch_size,
+        senders[code].schedule.messages_per_minute, calendars[code].rate_per_minute(interval_s),
+        senders[code].schedule.daily_quota, senders[code].schedule.days_off) for code in involved]
+    return SchedulePlan(moment, days, schedules, plans, outlooks)
+
+
+def show_schedule(config: Config, root: Path, start: dt.date | dt.datetime, days: int = 14, *,
+                  now: dt.datetime | None = None, interval_s: int = TICK_INTERVAL_S) -> str:
+    """``outreach schedule show``: the plan as a Vietnamese text table."""
+    return format_plan(schedule_plan(config, root, start, days, now=now, interval_s=interval_s))
+
+
+def format_plan(plan: SchedulePlan) -> str:
+    lines = [f"Lịch gửi thư {plan.days} ngày, từ {format_moment(plan.start)} "
+             "(giờ Việt Nam; chỉ tính thư đã duyệt)"]
+    by_sender: dict[str, list[DayPlan]] = {}
+    for day_plan in plan.day_plans:
+        by_sender.setdefault(day_plan.sender, []).append(day_plan)
+    campaigns = list(dict.fromkeys(c.campaign for c in plan.campaigns))
+    for s in plan.senders:
+        rate = f"{s.rate_per_minute:g}"
+        lines += ["", f"{s.name} ({s.code}): làm việc {s.days}; khung giờ {s.windows}; "
+                      f"{rate} thư/phút, tối đa {s.daily_quota} thư/ngày"]
+        mine = [c for c in campaigns if any(o.campaign == c and o.sender == s.code for o in plan.campaigns)]
+        header = ["Ngày", "Khung giờ / ngày nghỉ", "Gửi được", *mine]
+        rows = []
+        for p in by_sender.get(s.code, []):
+            if p.off:
+                rows.append([format_day(p.day), p.off, "–", *["–" for _ in mine]])
+            else:
+                rows.append([format_day(p.day), p.windows, str(p.capacity),
+                             *[str(p.expected.get(c, 0)) for c in mine]])
+        lines += _table(header, rows, right_from=2)
+    lines += ["", "Chiến dịch:"]
+    if not plan.campaigns:
+        lines.append("  (chưa có chiến dịch nào đã tạo bản thảo)")
+    for c in plan.campaigns:
+        extra = f", {c.unapproved} thư chưa duyệt (chưa tính)" if c.unapproved else ""
+        lines.append(f"  {c.campaign} – {c.sender}: đã gửi {c.sent}, chờ gửi {c.approved}{extra}. {c.status}")
+    late = plan.late
+    if late:
+        lines += ["", "CẢNH BÁO – không kịp gửi hết trước khi hết hạn:"]
+        lines += [f"  {c.campaign} – {c.sender}: {c.forecast.late} thư sẽ không được gửi" for c in late]
+    return "\n".join(lines)
+
+
+def _status(outcome: CampaignForecast, moment: dt.datetime) -> str:
+    expires = f" lúc {format_moment(outcome.expires, LOCAL_TZ)}" if outcome.expires else ""
+    if outcome.pending == 0:
+        return "Không còn thư đã duyệt chờ gửi."
+    if outcome.expires is not None and outcome.expires <= moment:
+        return f"Đã hết hạn{expires}: {outcome.pending} thư chưa gửi sẽ không được gửi."
+    if outcome.late:
+        return f"KHÔNG KỊP: còn {outcome.late} thư chưa gửi khi hết hạn{expires}; các thư đó sẽ không được gửi."
+    start = ""
+    if outcome.not_before is not None and outcome.not_before > moment:
+        start = f"Bắt đầu gửi từ {format_moment(outcome.not_before, LOCAL_TZ)}; "
+    if outcome.finishes_on is not None:
+        deadline = f" (hạn{expires})" if expires else ""
+        return f"{start}Dự kiến gửi xong ngày {format_day(outcome.finishes_on)}{deadline}."
+    return f"{start}Chưa gửi xong trong thời gian xem trước."
+
+
+def _table(header: list[str], rows: list[list[str]], right_from: int) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def render(row: list[str]) -> str:
+        cells = [cell.rjust(w) if i >= right_from else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        return ("  " + "  ".join(cells)).rstrip()
+
+    return [render(header), *(render(r) for r in rows)]
+
+
+# ============================================================================ shared helpers
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A naive moment is Việt Nam time."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def active_campaigns(config: Config, root: Path) -> list[tuple[Campaign, Manifest]]:
+    """Campaigns of config.toml with a built outbox, earliest expiry first, then config order."""
+    found = [c for c in config.campaigns.values() if (campaign_dir(root, c.name) / MANIFEST_NAME).exists()]
+    never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    found.sort(key=lambda c: c.expires or never)  # stable: config order among equals
+    return [(c, _manifest(root, c.name)) for c in found]
+
+
+_MANIFESTS: dict[Path, tuple[tuple[int, int], Manifest]] = {}
+
+
+def _manifest(root: Path, campaign: str) -> Manifest:
+    """read_manifest, re-read only when the file changed (a tick a minute, manifests of 50,000 drafts)."""
+    path = campaign_dir(root, campaign) / MANIFEST_NAME
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _MANIFESTS.get(path)
+    if cached is None or cached[0] != stamp:
+        cached = _MANIFESTS[path] = (stamp, read_manifest(root, campaign))
+    return cached[1]
+
+
+def sent_today(ledger: Ledger, sender: Sender, moment: dt.datetime) -> int:
+    """Messages the sender had sent (all campaigns) on ``moment``'s local day."""
+    tz = sender.schedule.tz
+    start = dt.datetime.combine(moment.astimezone(tz).date(), dt.time(), tzinfo=tz)
+    return ledger.sent_count(sender.code, start, start + dt.timedelta(days=1))
+
+
+def _pending(ledger: Ledger, campaign: str) -> Counter[str]:
+    """Approved messages waiting (approved, or retrying), per sender: one GROUP BY, no rows loaded."""
+    pending: Counter[str] = Counter()
+    for (sender, state), count in ledger.state_counts(campaign).items():
+        if state in PENDING_STATES:
+            pending[sender] += count
+    return pending
+
+
+def _counts(ledger: Ledger | None, manifest: Manifest) -> dict[str, dict[str, int]]:
+    """Per sender with e-mail drafts: approved (waiting), unapproved (not in the forecast), sent."""
+    emailed = Counter(d.sender for d in manifest.drafts if d.to)
+    states = ledger.state_counts(manifest.campaign) if ledger else {}
+    counts = {sender: {"approved": 0, "unapproved": total, "sent": 0} for sender, total in emailed.items()}
+    for (sender, state), count in states.items():
+        if sender not in counts or state == "revoked":
+            continue
+        counts[sender]["unapproved"] -= count
+        if state in PENDING_STATES:
+            counts[sender]["approved"] += count
+        elif state == "sent":
+            counts[sender]["sent"] += count
+    for count in counts.values():
+        count["unapproved"] = max(count["unapproved"], 0)
+    return counts
+
+
+def _start_moment(start: dt.date | dt.datetime, now: dt.datetime | None) -> dt.datetime:
+    if isinstance(start, dt.datetime):
+        return aware(start).astimezone(LOCAL_TZ)
+    if now is not None:
+        local_now = aware(now).astimezone(LOCAL_TZ)
+        if local_now.date() == start:
+            return local_now
+    return dt.datetime.combine(start, dt.time(), tzinfo=LOCAL_TZ)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    return value

@@ -266,18 +266,6 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _expiry_guard(config, campaign_name: str) -> None:
-    import datetime as dt
-
-    campaign = config.campaign(campaign_name)
-    now = dt.datetime.now(dt.timezone.utc)
-    if campaign.expires and now >= campaign.expires:
-        raise UserError(f"Chiến dịch {campaign_name} đã hết hạn lúc {campaign.expires:%H:%M %d/%m/%Y}: thư chưa gửi "
-                        "sẽ không gửi nữa (xem 'outreach status'). Cách sửa: nếu vẫn cần gửi, lập công văn mới.")
-    if campaign.not_before and now < campaign.not_before:
-        raise UserError(f"Chiến dịch {campaign_name} chỉ được gửi từ {campaign.not_before:%H:%M %d/%m/%Y}.")
-
-
 def print_send_report(report) -> None:
     verb = "Sẽ gửi" if report.dry_run else "Đã gửi"
     print(f"{verb} {len(report.would_send if report.dry_run else report.sent)} thư.")
@@ -296,7 +284,6 @@ def _send(args: argparse.Namespace) -> int:
     from .delivery import send_campaign
 
     config = _config(args)
-    _expiry_guard(config, args.campaign)
     root, manifest, ledger = _manifest_and_ledger(args)
     report = send_campaign(root, config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
                            department=args.department)
@@ -365,6 +352,29 @@ def _smtp_sink(args: argparse.Namespace) -> int:
     maildir = _root(args) / "outbox" / "smtp-sink"
     print(f"Máy chủ thư thử nghiệm: 127.0.0.1:{args.port}, lưu thư vào {maildir} (Ctrl-C để dừng).")
     run_sink(maildir, args.port)
+    return 0
+
+
+@command("run")
+def _run(args: argparse.Namespace) -> int:
+    from .schedule import run_scheduler
+
+    return run_scheduler(_config(args), _root(args), once=args.once, at=args.at, interval_s=args.interval)
+
+
+@command("schedule")
+def _schedule(args: argparse.Namespace) -> int:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from .schedule import schedule_plan, show_schedule
+
+    config = _config(args)
+    now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    if args.json:
+        _print_json(schedule_plan(config, _root(args), now.date(), args.days, now=now).as_json())
+    else:
+        print(show_schedule(config, _root(args), now.date(), args.days, now=now))
     return 0
 
 
@@ -465,6 +475,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("smtp-sink", help="chạy máy chủ thư thử nghiệm trên 127.0.0.1, lưu thư vào outbox/smtp-sink")
     p.add_argument("--port", type=int, default=8025)
 
+    p = sub.add_parser("run", help="gửi theo lịch: mỗi phòng trong giờ làm việc của mình (chạy liên tục)",
+                       description="Mỗi lượt (mặc định 60 giây) gửi lô thư đã duyệt tiếp theo của từng phòng, trong khung "
+                                   "giờ gửi, bỏ qua cuối tuần, ngày lễ, ngày nghỉ; không bao giờ gửi sau hạn chiến dịch. "
+                                   "Ctrl-C hoặc SIGTERM: gửi xong thư đang gửi rồi dừng.")
+    p.add_argument("--once", action="store_true", help="chạy một lượt rồi thoát (cho cron hoặc kiểm thử)")
+    p.add_argument("--at", type=_moment, metavar="YYYY-MM-DDTHH:MM", help="coi như đồng hồ đang chỉ thời điểm này")
+    p.add_argument("--interval", type=int, default=60, metavar="GIÂY", help="khoảng cách giữa hai lượt")
+
+    p = sub.add_parser("schedule", help="lịch gửi sắp tới của từng phòng và chiến dịch",
+                       description="'schedule show': khung giờ, ngày nghỉ bỏ qua, số thư dự kiến mỗi ngày, ngày xong "
+                                   "của từng chiến dịch và những chiến dịch không kịp trước hạn.")
+    p.add_argument("action", choices=["show"])
+    p.add_argument("--days", type=int, default=14, help="số ngày (mặc định 14)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu, gửi vào máy chủ thư cục bộ")
     p.add_argument("--smtp-url", help="gửi tới máy chủ này thay vì máy chủ thử nghiệm cục bộ (vd. smtp://host:25)")
     return parser
@@ -477,6 +502,15 @@ def _date(text: str):
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"ngày '{text}' không hợp lệ, viết dạng 2023-01-05") from None
+
+
+def _moment(text: str):
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"thời điểm '{text}' không hợp lệ, viết dạng 2023-01-09T09:00") from None
 
 
 def main(argv: list[str] | None = None) -> int:

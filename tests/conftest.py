@@ -20,6 +20,7 @@ from outreach.ledger import Ledger
 from outreach.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.messages import build_message, message_bytes, parse_message
 from outreach.smtpsink import MaildirHandler, SmtpSink
+from factories import OFFICE
 
 KIT_SENDERS = {
     "QLT": ("phongqlt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"),
@@ -65,9 +66,7 @@ def letters(audience: str, count: int, sender: str, prefix: str = "") -> list[Le
 def base_config(port: int) -> dict:
     fast = {"windows": ["08:00-11:00"], "batch_size": 3, "messages_per_minute": 6000, "daily_quota": 1000}
     return {
-        "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
-                   "abbreviation": "BHXH", "place": "Khánh Hòa"},
-        "signer": {"authority": "KT. GIÁM ĐỐC", "title": "PHÓ GIÁM ĐỐC", "name": "Lê Hùng Chính"},
+        **OFFICE,
         "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5}},
         "departments": {
             "QLT": {"name": "Phòng Quản lý thu", "sender": KIT_SENDERS["QLT"][0], "sender_name": KIT_SENDERS["QLT"][1],

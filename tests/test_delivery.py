@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import threading
-import io
 import json
 import os
 import signal
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult
 from openpyxl import load_workbook
-from pypdf import PdfWriter
+from factories import OFFICE, tiny_pdf
 
 from outreach.config import Config, parse_config
 from outreach.delivery import (
@@ -160,21 +159,10 @@ class Outbox:
         return Counter(ids[str(parse_message(message)["Message-ID"])] for _, message in self.received())
 
 
-def _pdf(title: str) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": title})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def config_data(port: int, **schedule: int) -> dict:
     schedule = {"messages_per_minute": 6000, "daily_quota": 1000, **schedule}
     return {
-        "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
-                   "abbreviation": "BHXH", "place": "Khánh Hòa"},
-        "signer": {"authority": "KT. GIÁM ĐỐC", "title": "PHÓ GIÁM ĐỐC", "name": "Lê Hùng Chính"},
+        **OFFICE,
         "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5}},
         "departments": {
             "QLT": {"name": "Phòng Quản lý thu", "sender": SENDERS["QLT"][0], "sender_name": SENDERS["QLT"][1],
@@ -191,7 +179,7 @@ def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[
     for r in recipients:
         folder = root / "outbox" / CAMPAIGN / r.audience / r.code
         folder.mkdir(parents=True)
-        pdf = pdfs[f"{r.audience}/{r.code}"] = _pdf(r.name)
+        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name)
         (folder / "letter.pdf").write_bytes(pdf)
         files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), 1)]
         message_sha = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email.header
 import email.utils
-import io
 import re
 import smtplib
 import unicodedata
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pypdf import PdfWriter
+from factories import tiny_pdf
 
 from outreach.errors import UserError
 from outreach.messages import (
@@ -41,27 +40,18 @@ HTML = "<p>Kính gửi: <b>Ủy ban nhân dân Phường Vĩnh Hòa</b></p>"
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵĐƯƠ"
 
 
-def _pdf(title: str) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": title})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def _message(**changes):
     fields = dict(
         sender_name=SENDER_NAME, sender=SENDER, reply_to=SENDER, to=["ubnd.vinhhoa@nhatrang.example.vn"],
         cc=["nhatrang@bhxh-khanhhoa.example.vn"], subject=SUBJECT, text=TEXT, html=HTML,
-        attachments=[Attachment(FILENAME, _pdf("Vĩnh Hòa"))],
+        attachments=[Attachment(FILENAME, tiny_pdf("Vĩnh Hòa"))],
     )
     fields.update(changes)
     return build_message(**fields)
 
 
 def test_vietnamese_message_arrives_intact_through_smtp(tmp_path: Path) -> None:
-    pdf = _pdf("Vĩnh Hòa")
+    pdf = tiny_pdf("Vĩnh Hòa")
     sent = message_bytes(_message(attachments=[Attachment(FILENAME, pdf), Attachment("phu-luc.pdf", b"%PDF-1.4 x")]))
     with SmtpSink(tmp_path / "mail", port=0) as sink, smtplib.SMTP(sink.host, sink.port, timeout=5) as client:
         client.sendmail(SENDER, ["ubnd.vinhhoa@nhatrang.example.vn"], sent)

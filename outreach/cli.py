@@ -378,6 +378,14 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("serve")
+def _serve(args: argparse.Namespace) -> int:
+    from .web import serve
+
+    serve(_root(args), host=args.host, port=args.port)
+    return 0
+
+
 @command("demo")
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
@@ -489,6 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["show"])
     p.add_argument("--days", type=int, default=14, help="số ngày (mặc định 14)")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="mở trang web để xem trước, duyệt và theo dõi việc gửi",
+                       description="Trang web cho cán bộ: xem từng công văn và thư như người nhận sẽ nhận, duyệt, "
+                                   "gửi bản thử, theo dõi việc gửi. Mặc định chỉ mở trên máy này (127.0.0.1).")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="địa chỉ lắng nghe; khác 127.0.0.1 thì phải đặt mật khẩu trong biến OUTREACH_WEB_PASSWORD")
 
     p = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu, gửi vào máy chủ thư cục bộ")
     p.add_argument("--smtp-url", help="gửi tới máy chủ này thay vì máy chủ thử nghiệm cục bộ (vd. smtp://host:25)")

@@ -153,7 +153,7 @@ def test_delivery_report_has_a_row_per_recipient(built, tmp_path):
 
 def test_every_command_explains_itself():
     for command in ("validate", "template", "build", "register", "issue", "preview", "approve", "revoke", "send",
-                    "resolve", "resume", "status", "report", "smtp-sink", "demo", "init", "run", "schedule"):
+                    "resolve", "resume", "status", "report", "smtp-sink", "demo", "init", "run", "schedule", "serve"):
         result = subprocess.run([sys.executable, "-m", "outreach.cli", command, "--help"],
                                 capture_output=True, text=True)
         assert result.returncode == 0 and len(result.stdout) > 80, command

@@ -1,0 +1,92 @@
+"""Sending progress of one campaign: counts, whether a sending process runs now, recent events."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..ledger import Event, PauseState
+from .store import STATE_NAMES, Row, local_time
+
+APPROVED_STATES = ("approved", "sending", "sent", "retrying", "failed", "uncertain")
+
+
+def send_running(root: Path, campaign: str) -> bool:
+    """True while a process holds the campaign's send lock (``Ledger.send_lock``, an flock).
+
+    Read from /proc/locks so the page never takes the lock itself (a sender starting at that
+    instant would be refused).
+    """
+    lock = root / "outbox" / f".send-{campaign}.lock"
+    try:
+        stat = lock.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    device = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    return any(line.split()[1:2] == ["FLOCK"] and device in line.split() for line in table.splitlines())
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: str
+    key: str
+    name: str
+    change: str
+    actor: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    campaign: str
+    running: bool
+    paused: bool
+    pause_reason: str
+    pause_by: str
+    counts: dict[str, int]
+    total: int
+    approved: int  # approved at least once and not revoked: the messages this run is about
+    sent: int
+    percent: int
+    events: tuple[EventView, ...]
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: bool,
+             events: Sequence[Event]) -> Progress:
+    counts = Counter(row.state for row in rows)
+    approved = sum(counts[state] for state in APPROVED_STATES)
+    names = {row.key: row.draft.name for row in rows}
+    return Progress(
+        campaign=campaign,
+        running=running,
+        paused=pause.paused,
+        pause_reason=pause.reason,
+        pause_by=pause.changed_by,
+        counts={state: counts.get(state, 0) for state in STATE_NAMES},
+        total=len(rows),
+        approved=approved,
+        sent=counts["sent"],
+        percent=round(100 * counts["sent"] / approved) if approved else 0,
+        events=tuple(_event(event, names) for event in events),
+    )
+
+
+def _event(event: Event, names: dict[str, str]) -> EventView:
+    labels = {**STATE_NAMES, "revoked": "Đã hủy duyệt", "paused": "Tạm dừng", "resumed": "Gửi tiếp"}
+    before = labels.get(event.from_state or "", "Chưa duyệt") if event.key else ""
+    after = labels.get(event.to_state, event.to_state)
+    return EventView(
+        at=local_time(event.at),
+        key=event.key,
+        name=names.get(event.key, "Cả chiến dịch" if not event.key else ""),
+        change=f"{before} → {after}" if before else after,
+        actor=event.actor,
+        detail=event.detail,
+    )

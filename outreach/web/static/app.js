@@ -1,0 +1,97 @@
+// outreach — small progressive enhancements; every page also works without JavaScript.
+(function () {
+  "use strict";
+
+  // Ask before a button that acts on many letters at once.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // "Select all on this page" checkbox of the recipients table.
+  var all = document.getElementById("select-all");
+  if (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("#recipients input[name=key]").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  }
+
+  // A build running in the background: reload the page now and then to show its result.
+  var refresh = document.querySelector("[data-refresh]");
+  if (refresh) {
+    window.setTimeout(function () { window.location.reload(); },
+      1000 * Number(refresh.getAttribute("data-refresh")));
+  }
+
+  // Sending progress: poll the JSON endpoint and update the numbers and the recent events.
+  var panel = document.querySelector("[data-progress-url]");
+  if (!panel) { return; }
+  var url = panel.getAttribute("data-progress-url");
+  var every = Number(panel.getAttribute("data-poll-ms")) || 3000;
+  var shown = {};  // the counts the page was rendered with
+  document.querySelectorAll("dd[data-count]").forEach(function (node) {
+    shown[node.getAttribute("data-count")] = Number(node.textContent);
+  });
+
+  function setText(selector, value) {
+    document.querySelectorAll(selector).forEach(function (node) { node.textContent = String(value); });
+  }
+
+  function cell(text, className) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    if (className) { td.className = className; }
+    return td;
+  }
+
+  function update(data) {
+    var stale = document.getElementById("stale-notice");
+    if (stale) {
+      stale.hidden = Object.keys(data.counts).every(function (state) { return data.counts[state] === shown[state]; });
+    }
+    Object.keys(data.counts).forEach(function (state) {
+      setText('[data-count="' + state + '"]', data.counts[state]);
+    });
+    setText('[data-field="sent"]', data.sent);
+    setText('[data-field="approved"]', data.approved);
+    setText('[data-field="percent"]', data.percent);
+    setText('[data-field="pause_reason"]', data.pause_reason);
+    setText('[data-field="pause_by"]', data.pause_by);
+    var bar = document.getElementById("progress-bar");
+    if (bar) { bar.max = Math.max(data.approved, 1); bar.value = data.sent; }
+    var paused = document.getElementById("paused-notice");
+    if (paused) { paused.hidden = !data.paused; }
+    var running = document.getElementById("running");
+    if (running) {
+      running.textContent = running.getAttribute(data.running ? "data-running-label" : "data-idle-label");
+      running.className = "badge " + (data.running ? "badge-sending" : "badge-drafted");
+    }
+    var body = document.getElementById("events");
+    if (body && data.events.length) {
+      var rows = data.events.map(function (e) {
+        var tr = document.createElement("tr");
+        tr.appendChild(cell(e.at, "small nowrap"));
+        tr.appendChild(cell(e.key.split("/").pop(), "code"));
+        tr.appendChild(cell(e.name));
+        tr.appendChild(cell(e.change));
+        tr.appendChild(cell(e.actor));
+        tr.appendChild(cell(e.detail, "small"));
+        return tr;
+      });
+      body.replaceChildren.apply(body, rows);
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) { update(data); } })
+      .catch(function () { /* the server may be restarting; try again next time */ })
+      .finally(function () { window.setTimeout(poll, every); });
+  }
+  poll();
+}());

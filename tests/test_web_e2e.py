@@ -1,0 +1,249 @@
+"""The staff web page in a real headless Chromium (Debian's chromium + chromedriver, via selenium).
+
+What a member of staff does: open a campaign, filter it, preview a recipient's letter and e-mail,
+step to the next one, approve a selection and the filtered list, watch the state change and the
+sending progress update by itself, and see a hostile recipient name shown as harmless text.
+Screenshots are saved under tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from outreach.delivery import approve
+from outreach.ledger import Attempt, Ledger, Outcome, utc_now
+from outreach.manifest import read_manifest
+from outreach.web import create_app
+
+from test_web import CAMPAIGN, ONLY, XSS_CODE, XSS_NAME, build_workspace
+
+selenium = pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+WAIT_S = 15
+
+pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                                reason="needs Debian's chromium and chromium-driver")
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_workspace(tmp_path_factory.mktemp("e2e") / "ws")
+
+
+@pytest.fixture(scope="module")
+def server(root: Path) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    app = create_app(root)
+    app.config["OUTREACH_POLL_MS"] = 250  # the page asks for progress four times a second
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.port}"
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1400,1000", "--lang=vi-VN"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait(driver: webdriver.Chrome, condition, timeout: float = WAIT_S):
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def shot(driver: webdriver.Chrome, name: str) -> Path:
+    """A full-page screenshot (the window grown to the page's height) under tests/artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    width = driver.get_window_size()["width"]
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max(height + 120, 900), 4000))
+    path = ARTIFACTS / f"{name}.png"
+    try:
+        assert driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, 1000)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def table_keys(driver: webdriver.Chrome) -> list[str]:
+    return [row.get_attribute("data-key") for row in driver.find_elements(By.CSS_SELECTOR, "#recipients tbody tr")]
+
+
+def row_state(driver: webdriver.Chrome, key: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"]').get_attribute("data-state")
+
+
+def no_alert(driver: webdriver.Chrome) -> bool:
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def script_errors(driver: webdriver.Chrome) -> list[str]:
+    """Severe console messages (a CSP violation, a JavaScript error), ignoring the favicon request."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "favicon" not in entry["message"]]
+
+
+def test_open_filter_and_preview_a_recipient(browser, server: str) -> None:
+    browser.get(server + "/")
+    link = wait(browser, EC.element_to_be_clickable((By.LINK_TEXT, "Công văn đôn đốc tham gia BHXH tự nguyện, "
+                                                                   "BHYT hộ gia đình; giao dịch điện tử; VssID")))
+    shot(browser, "01-campaigns")
+    link.click()
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    assert len(table_keys(browser)) == len(ONLY)
+
+    Select(browser.find_element(By.ID, "f-audience")).select_by_visible_text("Đơn vị sử dụng lao động")
+    browser.find_element(By.ID, "f-submit").click()
+    wait(browser, lambda d: "audience=employers" in d.current_url)
+    assert set(table_keys(browser)) == {"employers/UHR562T", "employers/VT00652", f"employers/{XSS_CODE}",
+                                        "employers/WSD098B"}
+    search = browser.find_element(By.ID, "f-q")
+    search.send_keys("kim ngan")  # without diacritics
+    search.submit()
+    wait(browser, lambda d: table_keys(d) == ["employers/VT00652"])
+    shot(browser, "02-campaign-filtered")
+
+    search = browser.find_element(By.ID, "f-q")
+    search.clear()
+    search.submit()
+    wait(browser, lambda d: len(table_keys(d)) == 4)
+    browser.find_element(By.LINK_TEXT, "Công ty TNHH Nước giải khát Kim Ngân").click()
+    wait(browser, EC.text_to_be_present_in_element((By.ID, "recipient-name"), "Kim Ngân"))
+    assert "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu" in browser.find_element(By.ID, "mail-from").text
+    assert "V/v đôn đốc tham gia BHXH tự nguyện" in browser.find_element(By.ID, "mail-subject").text
+    assert "camranh@bhxh-khanhhoa.example.vn" in browser.find_element(By.ID, "mail-cc").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#attachments li")) == 3
+    first_page = browser.find_element(By.CSS_SELECTOR, ".pages img")
+    wait(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", first_page))
+    assert browser.execute_script("return arguments[0].naturalWidth", first_page) > 800  # a real page, drawn
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.mailbody"))
+    assert "Kính gửi: Công ty TNHH Nước giải khát Kim Ngân" in browser.find_element(By.TAG_NAME, "body").text
+    browser.switch_to.default_content()
+    shot(browser, "03-recipient-preview")
+    position = browser.find_element(By.CSS_SELECTOR, ".stepper .position").text
+    assert position.startswith("Thư 2 / 4")
+
+    browser.find_element(By.ID, "next").click()  # the next one of the filtered list, like Word's preview
+    wait(browser, lambda d: f"/recipients/{XSS_CODE}?audience=employers" in d.current_url)
+    assert browser.find_element(By.CSS_SELECTOR, ".stepper .position").text.startswith("Thư 3 / 4")
+    assert script_errors(browser) == []
+
+
+def test_approve_a_selection_and_the_filtered_list(browser, server: str, root: Path) -> None:
+    browser.get(f"{server}/campaigns/{CAMPAIGN}")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    for key in ("employers/UHR562T", "collection_agents/DL56001"):
+        browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    person = browser.find_element(By.ID, "by-list")
+    person.clear()
+    person.send_keys("Nguyễn Thị Duyệt")
+    browser.find_element(By.ID, "approve-selected").click()
+    flash = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash-ok")))
+    assert flash.text == "Đã duyệt 2 thư (người duyệt: Nguyễn Thị Duyệt)."
+    assert row_state(browser, "employers/UHR562T") == "approved"
+    assert row_state(browser, "collection_agents/DL56001") == "approved"
+    assert row_state(browser, "employers/VT00652") == "drafted"
+    badge = browser.find_element(By.CSS_SELECTOR, '#recipients tr[data-key="employers/UHR562T"] .badge')
+    assert badge.text == "Đã duyệt"
+    shot(browser, "04-approved-selection")
+
+    Select(browser.find_element(By.ID, "f-audience")).select_by_value("communes")
+    browser.find_element(By.ID, "f-submit").click()
+    wait(browser, lambda d: set(table_keys(d)) == {"communes/22327", "communes/22330"})
+    assert browser.find_element(By.ID, "by-list").get_attribute("value") == "Nguyễn Thị Duyệt"  # remembered
+    button = browser.find_element(By.ID, "approve-filtered")
+    assert "Duyệt tất cả 2 thư chưa duyệt đang lọc" in button.text
+    button.click()
+    alert = wait(browser, EC.alert_is_present())  # a confirmation before acting on a whole list
+    assert "Duyệt tất cả 2 thư chưa duyệt" in alert.text
+    alert.accept()
+    flash = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash-ok")))
+    assert flash.text == "Đã duyệt 2 thư (người duyệt: Nguyễn Thị Duyệt)."
+    assert {row_state(browser, k) for k in ("communes/22327", "communes/22330")} == {"approved"}
+    with Ledger.open(root) as ledger:
+        deliveries = ledger.deliveries(CAMPAIGN)
+    assert set(deliveries) == {"employers/UHR562T", "collection_agents/DL56001", "communes/22327", "communes/22330"}
+    assert {d.approved_by for d in deliveries.values()} == {"Nguyễn Thị Duyệt"}
+
+    browser.find_element(By.CSS_SELECTOR, '#recipients tr[data-key="communes/22330"] input[name=key]').click()
+    browser.find_element(By.ID, "revoke-selected").click()
+    flash = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash-ok")))
+    assert flash.text == "Đã hủy duyệt 1 thư (người hủy: Nguyễn Thị Duyệt)."
+    assert row_state(browser, "communes/22330") == "drafted"
+    assert script_errors(browser) == []
+
+
+def test_hostile_recipient_name_is_harmless(browser, server: str) -> None:
+    browser.get(f"{server}/campaigns/{CAMPAIGN}?q=Thử")
+    wait(browser, lambda d: table_keys(d) == [f"employers/{XSS_CODE}"])
+    assert no_alert(browser)
+    assert browser.execute_script("return window.xss") is None  # neither the script nor onerror ran
+    link = browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="employers/{XSS_CODE}"] td.name a')
+    assert link.text == XSS_NAME  # shown exactly, as text
+    link.click()
+    heading = wait(browser, EC.presence_of_element_located((By.ID, "recipient-name")))
+    assert heading.text == XSS_NAME
+    assert browser.find_elements(By.CSS_SELECTOR, "main script, main img[src=x]") == []
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.mailbody"))
+    assert "<script>window.xss=1</script>" in browser.find_element(By.TAG_NAME, "body").text
+    browser.switch_to.default_content()
+    assert no_alert(browser) and browser.execute_script("return window.xss") is None
+    shot(browser, "05-hostile-name-as-text")
+    assert script_errors(browser) == []
+
+
+def test_sending_progress_updates_by_itself(browser, server: str, root: Path) -> None:
+    browser.get(f"{server}/campaigns/{CAMPAIGN}/sending")
+    count = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, 'dd[data-count="sent"]')))
+    before = int(count.text)
+    with Ledger.open(root) as ledger:  # what a sending process does, while the page is open
+        key = "employers/VT00652"
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", [key])
+        ledger.claim(CAMPAIGN, key, Attempt("<e2e@example.vn>", ("baohiem@kimngan.example.vn",), (), {}), utc_now())
+        ledger.finish(CAMPAIGN, key, Outcome("sent", 250, "2.0.0 Ok: queued as E2E"), utc_now())
+    # no reload: the page polls progress.json every few seconds
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, 'dd[data-count="sent"]').text == str(before + 1))
+    events = browser.find_element(By.ID, "events").text
+    assert "VT00652" in events and "Đang gửi → Đã gửi" in events
+    assert browser.find_element(By.ID, "stale-notice").is_displayed()  # the table below: reload to see it
+    with Ledger.open(root) as ledger, ledger.send_lock(CAMPAIGN):
+        wait(browser, EC.text_to_be_present_in_element((By.ID, "running"), "Đang gửi"))
+        shot(browser, "06-sending-progress")
+    wait(browser, EC.text_to_be_present_in_element((By.ID, "running"), "Không có tiến trình gửi"))
+    browser.refresh()
+    record = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, '#deliveries tr[data-key="employers/VT00652"]')))
+    assert "2.0.0 Ok: queued as E2E" in record.text
+    assert script_errors(browser) == []

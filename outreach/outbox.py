@@ -239,7 +239,7 @@ class CampaignBuilder:
         docx = (self.out / name).with_suffix(".docx")
         if not docx.is_file():
             return Path(name).name
-        lines = [p.text.strip() for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
+        lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
     def _finish_draft(self, item: _Pending, attachments: Sequence[DraftFile]) -> Draft:

@@ -23,7 +23,7 @@ from test_web import CAMPAIGN, ONLY, XSS_CODE, XSS_NAME, build_workspace
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -76,7 +76,8 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 def wait(driver: webdriver.Chrome, condition, timeout: float = WAIT_S):
-    return WebDriverWait(driver, timeout).until(condition)
+    # A condition may read the old page while the new one loads: keep polling instead of failing.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def shot(driver: webdriver.Chrome, name: str) -> Path:

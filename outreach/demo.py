@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
@@ -88,6 +89,6 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     if maildir:
         print(f"   - thư máy chủ thử nghiệm đã nhận (Maildir): {maildir}/new/")
     print(f"   - hồ sơ gửi thư: {report_path}")
-    print(f"   - giao diện web: outreach serve  (rồi mở http://127.0.0.1:8000)")
+    print(f"   - giao diện web: {Path(sys.argv[0]).resolve()} --root {root} serve  (rồi mở http://127.0.0.1:8000)")
     print("Chạy lại lệnh này sẽ không gửi trùng: mỗi người nhận chỉ nhận một lần.")
     return 0 if not sent.failed and not report.failed else 1

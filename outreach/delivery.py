@@ -44,7 +44,7 @@ from .ledger import (
     paused_error,
     utc_now,
 )
-from .manifest import Draft, Manifest, campaign_dir
+from .manifest import Draft, DraftProblem, Manifest, campaign_dir
 from .messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
 
 if TYPE_CHECKING:
@@ -151,24 +151,17 @@ def _approval_refusal(draft: Draft, delivery: Delivery | None) -> str:
 # ====================================================================== sending
 
 
-@dataclass(frozen=True)
-class SendProblem:
-    key: str
-    name: str
-    message: str  # Vietnamese
-
-
 @dataclass
 class SendReport:
     campaign: str
     dry_run: bool
     sent: list[str] = field(default_factory=list)
     would_send: list[str] = field(default_factory=list)
-    retrying: list[SendProblem] = field(default_factory=list)
-    failed: list[SendProblem] = field(default_factory=list)
-    uncertain: list[SendProblem] = field(default_factory=list)
+    retrying: list[DraftProblem] = field(default_factory=list)
+    failed: list[DraftProblem] = field(default_factory=list)
+    uncertain: list[DraftProblem] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)  # left "sending" by a dead process -> uncertain
-    skipped: list[SendProblem] = field(default_factory=list)  # not sent this run, state unchanged
+    skipped: list[DraftProblem] = field(default_factory=list)  # not sent this run, state unchanged
     paused: str = ""
     stopped: str = ""  # why the run stopped before the end (expiry, window closed, stop asked), Vietnamese
 
@@ -398,7 +391,7 @@ class _Run:
             self.report.sent.append(draft.key)
             self.failures = 0
             return
-        getattr(self.report, outcome.state).append(SendProblem(draft.key, draft.name, outcome.error))
+        getattr(self.report, outcome.state).append(DraftProblem(draft.key, draft.name, outcome.error))
         self.failures += 1
         if self.failures >= self.pause_after_failures:
             reason = (f"Tự động tạm dừng sau {self.failures} lần gửi không thành công liên tiếp "
@@ -407,7 +400,7 @@ class _Run:
             self.report.paused = reason
 
     def _skip(self, draft: Draft, message: str) -> None:
-        self.report.skipped.append(SendProblem(draft.key, draft.name, message))
+        self.report.skipped.append(DraftProblem(draft.key, draft.name, message))
 
     def _skip_all(self, items: Sequence[tuple[Draft, Delivery]], message: str) -> None:
         for draft, _ in items:

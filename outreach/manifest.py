@@ -18,6 +18,15 @@ MANIFEST_NAME = "manifest.json"
 
 
 @dataclass(frozen=True)
+class DraftProblem:
+    """Why one recipient's draft was not built, or its message not sent this time."""
+
+    key: str
+    name: str
+    message: str  # Vietnamese
+
+
+@dataclass(frozen=True)
 class DraftFile:
     name: str  # relative to the draft folder, e.g. "letter.pdf"
     sha256: str

@@ -25,7 +25,8 @@ from .errors import UserError
 from .conversion import ConversionJob, PdfConverter
 from .fidelity import check_pdf
 from .letters import LetterContext, LetterTemplate, build_context, render_text_template
-from .manifest import Draft, DraftFile, Manifest, campaign_dir, read_manifest, sha256_file, write_manifest
+from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, read_manifest, sha256_file,
+                       write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from .recipients import Recipient, RecipientList, load_list
 from .ledger import Ledger
@@ -36,20 +37,13 @@ from .vntext import fold_diacritics
 INPUTS_NAME = "inputs.sha256"
 
 
-@dataclass(frozen=True)
-class BuildProblem:
-    key: str
-    name: str
-    message: str  # Vietnamese
-
-
 @dataclass
 class BuildReport:
     campaign: str
     document_number: str
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    failed: list[BuildProblem] = field(default_factory=list)
+    failed: list[DraftProblem] = field(default_factory=list)
     rejected_rows: list[dict[str, str]] = field(default_factory=list)
     print_bundle: str = ""
     print_count: int = 0
@@ -133,7 +127,7 @@ class CampaignBuilder:
             try:
                 routed = route(self.config, recipient)
             except RoutingError as error:
-                report.failed.append(BuildProblem(recipient.key, recipient.name, str(error)))
+                report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
             context = self._context(recipient)
             folder = self.out / recipient.kind / recipient.code
@@ -154,12 +148,12 @@ class CampaignBuilder:
             try:
                 template.render_to(context.as_template_vars(), folder / "letter.docx")
             except Exception as error:  # LetterError is a UserError with the Vietnamese reason
-                report.failed.append(BuildProblem(recipient.key, recipient.name, getattr(error, "message", str(error))))
+                report.failed.append(DraftProblem(recipient.key, recipient.name, getattr(error, "message", str(error))))
                 continue
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
         for item, problem in self._convert(pending):
             if problem:
-                report.failed.append(BuildProblem(item.recipient.key, item.recipient.name, problem))
+                report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
                 continue
             drafts[item.recipient.key] = self._finish_draft(item, attachments)
             report.built.append(item.recipient.key)

@@ -80,6 +80,15 @@ def wait(driver: webdriver.Chrome, condition, timeout: float = WAIT_S):
     return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
+def flash_after(driver: webdriver.Chrome, action):
+    """The confirmation shown by the page that ``action`` loads (not the one still on screen)."""
+    previous = driver.find_elements(By.CSS_SELECTOR, ".flash-ok")
+    action()
+    if previous:
+        wait(driver, EC.staleness_of(previous[0]))
+    return wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash-ok")))
+
+
 def shot(driver: webdriver.Chrome, name: str) -> Path:
     """A full-page screenshot (the window grown to the page's height) under tests/artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -187,11 +196,14 @@ def test_approve_a_selection_and_the_filtered_list(browser, server: str, root: P
     assert browser.find_element(By.ID, "by-list").get_attribute("value") == "Nguyễn Thị Duyệt"  # remembered
     button = browser.find_element(By.ID, "approve-filtered")
     assert "Duyệt tất cả 2 thư chưa duyệt đang lọc" in button.text
-    button.click()
-    alert = wait(browser, EC.alert_is_present())  # a confirmation before acting on a whole list
-    assert "Duyệt tất cả 2 thư chưa duyệt" in alert.text
-    alert.accept()
-    flash = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash-ok")))
+
+    def approve_filtered_list() -> None:
+        button.click()
+        alert = wait(browser, EC.alert_is_present())  # a confirmation before acting on a whole list
+        assert "Duyệt tất cả 2 thư chưa duyệt" in alert.text
+        alert.accept()
+
+    flash = flash_after(browser, approve_filtered_list)
     assert flash.text == "Đã duyệt 2 thư (người duyệt: Nguyễn Thị Duyệt)."
     assert {row_state(browser, k) for k in ("communes/22327", "communes/22330")} == {"approved"}
     with Ledger.open(root) as ledger:
@@ -200,8 +212,7 @@ def test_approve_a_selection_and_the_filtered_list(browser, server: str, root: P
     assert {d.approved_by for d in deliveries.values()} == {"Nguyễn Thị Duyệt"}
 
     browser.find_element(By.CSS_SELECTOR, '#recipients tr[data-key="communes/22330"] input[name=key]').click()
-    browser.find_element(By.ID, "revoke-selected").click()
-    flash = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".flash-ok")))
+    flash = flash_after(browser, browser.find_element(By.ID, "revoke-selected").click)
     assert flash.text == "Đã hủy duyệt 1 thư (người hủy: Nguyễn Thị Duyệt)."
     assert row_state(browser, "communes/22330") == "drafted"
     assert script_errors(browser) == []

@@ -137,9 +137,8 @@ def test_open_filter_and_preview_a_recipient(browser, server: str) -> None:
 
     Select(browser.find_element(By.ID, "f-audience")).select_by_visible_text("Đơn vị sử dụng lao động")
     browser.find_element(By.ID, "f-submit").click()
-    wait(browser, lambda d: "audience=employers" in d.current_url)
-    assert set(table_keys(browser)) == {"employers/UHR562T", "employers/VT00652", f"employers/{XSS_CODE}",
-                                        "employers/WSD098B"}
+    wait(browser, lambda d: "audience=employers" in d.current_url and set(table_keys(d)) == {
+        "employers/UHR562T", "employers/VT00652", f"employers/{XSS_CODE}", "employers/WSD098B"})
     search = browser.find_element(By.ID, "f-q")
     search.send_keys("kim ngan")  # without diacritics
     search.submit()
@@ -167,8 +166,8 @@ def test_open_filter_and_preview_a_recipient(browser, server: str) -> None:
     assert position.startswith("Thư 2 / 4")
 
     browser.find_element(By.ID, "next").click()  # the next one of the filtered list, like Word's preview
-    wait(browser, lambda d: f"/recipients/{XSS_CODE}?audience=employers" in d.current_url)
-    assert browser.find_element(By.CSS_SELECTOR, ".stepper .position").text.startswith("Thư 3 / 4")
+    wait(browser, lambda d: f"/recipients/{XSS_CODE}?audience=employers" in d.current_url
+         and d.find_element(By.CSS_SELECTOR, ".stepper .position").text.startswith("Thư 3 / 4"))
     assert script_errors(browser) == []
 
 

@@ -75,7 +75,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
     refuses the whole approval with one Vietnamese message listing every problem.
     """
     person = _person(by, "người duyệt")
-    if manifest.document_number.strip().startswith("/") or not manifest.document_number.strip():
+    if not manifest.numbered:
         raise UserError(f"Công văn của chiến dịch {manifest.campaign} chưa được cấp số: bản thảo còn ghi "
                         f"'Số: {manifest.document_number.strip()}'. Cách sửa: chạy 'outreach issue {manifest.campaign}' "
                         "để lấy số trong sổ văn bản đi (thư sẽ được tạo lại với số đó), xem lại rồi duyệt.")

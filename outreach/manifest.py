@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from .errors import UserError
 
@@ -69,11 +71,32 @@ class Manifest:
     rejected: tuple[dict[str, str], ...] = field(default_factory=tuple)  # rows not built, with reasons
     attachments: tuple[DraftFile, ...] = ()
 
+    @property
+    def numbered(self) -> bool:
+        """Whether the letter has its number from the register (a draft reads ``     /BHXH-QLT``)."""
+        number = self.document_number.strip()
+        return bool(number) and not number.startswith("/")
+
+    def usual_pages(self) -> dict[str, int]:
+        """The most common letter length of each audience: a longer letter often hides an overflow."""
+        return usual_pages(self.drafts)
+
     def draft(self, key: str) -> Draft:
         for draft in self.drafts:
             if draft.key == key or draft.code == key:
                 return draft
         raise UserError(f"Chiến dịch {self.campaign} không có bản thảo cho người nhận '{key}'.")
+
+
+def letter_pages(draft: Draft) -> int:
+    return next((f.pages for f in draft.files if f.name == "letter.pdf"), 0)
+
+
+def usual_pages(drafts: Sequence[Draft]) -> dict[str, int]:
+    counts: dict[str, Counter[int]] = {}
+    for draft in drafts:
+        counts.setdefault(draft.audience, Counter())[letter_pages(draft)] += 1
+    return {audience: counter.most_common(1)[0][0] for audience, counter in counts.items()}
 
 
 def sha256_file(path: Path) -> str:

@@ -25,8 +25,8 @@ from .errors import UserError
 from .conversion import ConversionJob, PdfConverter
 from .fidelity import check_pdf
 from .letters import LetterContext, LetterTemplate, build_context, render_text_template
-from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, read_manifest, sha256_file,
-                       write_manifest)
+from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, letter_pages, read_manifest,
+                       sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from .recipients import Recipient, RecipientList, load_list
 from .ledger import Ledger
@@ -335,19 +335,9 @@ def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:
 
 def _page_count_outliers(drafts: Sequence[Draft]) -> list[str]:
     """A letter longer than most of its audience's usually means a value that overflowed: worth a look."""
-    warnings = []
-    by_audience: dict[str, list[tuple[Draft, int]]] = {}
-    for draft in drafts:
-        pages = next((f.pages for f in draft.files if f.name == "letter.pdf"), 0)
-        by_audience.setdefault(draft.audience, []).append((draft, pages))
-    for audience, items in by_audience.items():
-        counts = [pages for _, pages in items]
-        usual = max(set(counts), key=counts.count)
-        for draft, pages in items:
-            if pages != usual:
-                warnings.append(f"{draft.key} ({draft.name}): thư dài {pages} trang, khác với {usual} trang của "
-                                "đa số thư cùng nhóm — nên xem trước.")
-    return warnings
+    usual = usual_pages(drafts)
+    return [f"{d.key} ({d.name}): thư dài {letter_pages(d)} trang, khác với {usual[d.audience]} trang của "
+            "đa số thư cùng nhóm — nên xem trước." for d in drafts if letter_pages(d) != usual[d.audience]]
 
 
 def _progress_bar(total: int, label: str):

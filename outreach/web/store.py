@@ -20,7 +20,7 @@ from ..config import AUDIENCE_LABELS, Config, load_config
 from ..delivery import draft_state
 from ..errors import UserError
 from ..ledger import Delivery
-from ..manifest import MANIFEST_NAME, Draft, Manifest, campaign_dir, read_manifest
+from ..manifest import MANIFEST_NAME, Draft, Manifest, campaign_dir, letter_pages, read_manifest
 from ..recipients import Problem, RecipientList, load_list
 from ..routing import check_coverage
 from ..vntext import fold_diacritics, match_key
@@ -92,7 +92,7 @@ class Row:
 
     @property
     def pages(self) -> int:
-        return next((f.pages for f in self.draft.files if f.name == "letter.pdf"), 0)
+        return letter_pages(self.draft)
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ class Store:
                 a is b if not isinstance(a, tuple) else a == b for a, b in zip(cached[0], version)):
             return cached[1]
         warnings = _warnings_by_key(checked)
-        usual = _usual_pages(manifest.drafts)
+        usual = manifest.usual_pages()
         senders = config.senders()
         rows = []
         for draft in manifest.drafts:
@@ -263,7 +263,7 @@ class Store:
                 flags.add("warning")
             if not draft.to:
                 flags.add("no_email")
-            pages = next((f.pages for f in draft.files if f.name == "letter.pdf"), 0)
+            pages = letter_pages(draft)
             if pages != usual.get(draft.audience, pages):
                 flags.add("pages")
             sender = senders.get(draft.sender)
@@ -303,15 +303,6 @@ def _warnings_by_key(lists: Iterable[CheckedList]) -> dict[str, list[Problem]]:
             if key is not None and problem.severity != "error":
                 found.setdefault(key, []).append(problem)
     return found
-
-
-def _usual_pages(drafts: Sequence[Draft]) -> dict[str, int]:
-    """The most common letter length of each audience (a longer one often hides an overflow)."""
-    counts: dict[str, Counter[int]] = {}
-    for draft in drafts:
-        pages = next((f.pages for f in draft.files if f.name == "letter.pdf"), 0)
-        counts.setdefault(draft.audience, Counter())[pages] += 1
-    return {audience: counter.most_common(1)[0][0] for audience, counter in counts.items()}
 
 
 def find_row(rows: Sequence[Row], code: str, kind: str = "") -> Row | None:

@@ -241,11 +241,6 @@ def issue(name: str):
     return _act(name, run)
 
 
-def numbered(document_number: str) -> bool:
-    number = document_number.strip()
-    return bool(number) and not number.startswith("/")
-
-
 @bp.get("/campaigns/<name>")
 def campaign(name: str):
     campaign = _campaign(name)
@@ -283,7 +278,7 @@ def campaign(name: str):
         running=send_running(_root(), name),
         print_bundle=_print_bundle(name),
         no_district=NO_DISTRICT,
-        numbered=numbered(manifest.document_number),
+        numbered=manifest.numbered,
         today=dt.datetime.now(LOCAL_TZ).date().isoformat(),
         problem_names=PROBLEM_NAMES,
     )
@@ -358,7 +353,7 @@ def recipient(name: str, code: str):
         events=_ledger().events(name, row.key),
         sender=_config().senders().get(row.draft.sender),
         test_to=session.get("test_to", ""),
-        numbered=numbered(manifest.document_number),
+        numbered=manifest.numbered,
     )
 
 

@@ -18,6 +18,12 @@ if every check passes:
 
 On any doubt the chunk's letters are converted file by file (first several files in one call,
 then one call per file with a retry), so a wrong split is never written and no job is dropped.
+
+Every PDF written is read back (text with pdftotext, fonts from its pages) into the result's
+``content`` for the fidelity gate; a split letter's content is read from the chunk's PDF, whose
+pages the letter's file copies unchanged.  A job may bring ``write_docx``: the letter is then
+written (rendered) by a worker just before its chunk is converted, so that rendering overlaps
+LibreOffice instead of running before it.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +52,7 @@ from lxml import etree
 from pypdf import PdfReader, PdfWriter
 
 from outreach.errors import UserError
-from outreach.fidelity import pdf_page_texts
+from outreach.fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
 
 __all__ = [
     "ConversionError",
@@ -106,6 +113,9 @@ class ConversionJob:
     key: str  # caller's id, e.g. "employers/TZH490L"
     docx: Path
     pdf: Path  # where the PDF must be written
+    # Writes ``docx`` first; called on a worker thread, one job at a time.  The message of
+    # what it raises (a UserError's ``message``) becomes the result's error.
+    write_docx: Callable[[Path], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ class ConversionResult:
     pdf: Path | None
     pages: int
     error: str | None  # Vietnamese reason when pdf is None
+    content: PdfContent | None = None  # text and fonts of the pages written, when pdf is set
 
 
 class ConversionError(Exception):
@@ -177,27 +188,31 @@ class PdfConverter:
         """One result per job, in order; a job that fails has ``error`` set, never a gap.
         ``progress`` gets the number of jobs finished so far, on the caller's thread."""
         results: list[ConversionResult | None] = [None] * len(jobs)
+        for done, (index, result) in enumerate(self.convert_iter(jobs), start=1):
+            results[index] = result
+            if progress is not None:
+                progress(done)
+        assert all(r is not None for r in results), "a job has no result"
+        return results  # type: ignore[return-value]
+
+    def convert_iter(self, jobs: Sequence[ConversionJob]) -> Iterator[tuple[int, ConversionResult]]:
+        """(index of the job, its result) for every job, chunk by chunk as chunks finish, so
+        the caller can use the first letters while LibreOffice converts the next ones."""
         chunks = self._chunks(len(jobs))
         offices: queue.SimpleQueue[_Office] = queue.SimpleQueue()
+        write_lock = threading.Lock()
         with ExitStack() as stack:
             for _ in range(min(self.workers, len(chunks))):
                 offices.put(stack.enter_context(_Office(self.soffice, self.timeout_s)))
             pool = ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(chunks))))
-            # On an error or Ctrl-C, finish only the chunks already running.
+            # On an error, Ctrl-C or a caller that stops early, finish only the chunks running.
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             futures = [
-                pool.submit(self._convert_chunk, offices, [(i, jobs[i]) for i in chunk])
+                pool.submit(self._convert_chunk, offices, write_lock, [(i, jobs[i]) for i in chunk])
                 for chunk in chunks
             ]
-            done = 0
             for future in as_completed(futures):
-                for slot, result in future.result():
-                    results[slot] = result
-                    done += 1
-                if progress is not None:
-                    progress(done)
-        assert all(r is not None for r in results), "a job has no result"
-        return results  # type: ignore[return-value]
+                yield from future.result()
 
     def _chunks(self, count: int) -> list[range]:
         # Spread small runs over all workers instead of filling one chunk.
@@ -205,12 +220,15 @@ class PdfConverter:
         return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
     def _convert_chunk(
-        self, offices: queue.SimpleQueue[_Office], items: list[tuple[int, ConversionJob]]
+        self,
+        offices: queue.SimpleQueue[_Office],
+        write_lock: threading.Lock,
+        items: list[tuple[int, ConversionJob]],
     ) -> list[tuple[int, ConversionResult]]:
         office = offices.get()
         try:
             with tempfile.TemporaryDirectory(prefix="outreach-chunk-") as tmp:
-                return _ChunkRun(office, Path(tmp), self.timeout_s).run(items)
+                return _ChunkRun(office, Path(tmp), self.timeout_s, write_lock).run(items)
         finally:
             offices.put(office)
 
@@ -307,6 +325,7 @@ class _ChunkRun:
     office: _Office
     tmp: Path
     timeout_s: float
+    write_lock: threading.Lock
     results: dict[int, ConversionResult] = field(default_factory=dict)
     list_rules: _ListRulesCache = field(default_factory=dict)
 
@@ -314,6 +333,8 @@ class _ChunkRun:
         with ExitStack() as stack:
             letters = []
             for slot, job in items:
+                if job.write_docx is not None and not self._write_docx(slot, job):
+                    continue
                 try:
                     letters.append(_read_letter(slot, job, self.list_rules))
                 except ConversionError as exc:
@@ -326,6 +347,15 @@ class _ChunkRun:
             for letter in pending:
                 self._single(letter)
         return sorted(self.results.items())
+
+    def _write_docx(self, slot: int, job: ConversionJob) -> bool:
+        try:
+            with self.write_lock:
+                job.write_docx(job.docx)
+        except Exception as exc:  # the writer's reason (a UserError's message) goes to the caller
+            self._fail(slot, job, getattr(exc, "message", None) or str(exc))
+            return False
+        return True
 
     def _fail(self, slot: int, job: ConversionJob, reason: str) -> None:
         self.results[slot] = ConversionResult(job.key, None, 0, reason)
@@ -383,7 +413,8 @@ class _ChunkRun:
                          "one by one", len(plan.letters), exc)
             return False
         for letter, pages in zip(plan.letters, ranges):
-            self._save(letter, len(pages), lambda: _write_pages(reader, pages, letter))
+            content = PdfContent(tuple(page_texts[p] for p in pages), pdf_fonts(reader, pages))
+            self._save(letter, content, lambda: _write_pages(reader, pages, letter))
         return True
 
     def _batches(self, letters: list[_Letter]) -> list[_Letter]:
@@ -429,22 +460,22 @@ class _ChunkRun:
 
     def _take_output(self, letter: _Letter, produced: Path) -> bool:
         try:
-            pages = len(PdfReader(produced).pages)
-        except Exception:  # missing or unreadable output: the caller tries again
+            content = read_pdf(produced) if produced.is_file() else None
+        except ValueError:  # unreadable output: the caller tries again
             return False
-        if pages < 1:
+        if content is None or not content.page_texts:
             return False
-        self._save(letter, pages, lambda: _move(produced, letter.job.pdf))
+        self._save(letter, content, lambda: _move(produced, letter.job.pdf))
         return True
 
-    def _save(self, letter: _Letter, pages: int, write: Callable[[], None]) -> None:
+    def _save(self, letter: _Letter, content: PdfContent, write: Callable[[], None]) -> None:
         try:
             write()
         except OSError as exc:
             self._fail(letter.slot, letter.job, f"Không ghi được tệp {letter.job.pdf}: {exc}")
         else:
             self.results[letter.slot] = ConversionResult(
-                letter.job.key, letter.job.pdf, pages, None
+                letter.job.key, letter.job.pdf, len(content.page_texts), None, content
             )
 
     def _fresh_dir(self, name: str) -> Path:

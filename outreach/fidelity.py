@@ -1,7 +1,11 @@
 """Checks that a letter PDF is fit to send: pages, fonts, text, no template leftovers.
 
 Problems are returned as Vietnamese sentences for staff; an empty list means the PDF passes.
-Fonts come from ``pdffonts`` and text from ``pdftotext`` (poppler-utils).
+Text comes from ``pdftotext`` (poppler-utils), fonts from the pages' resources (pypdf).
+
+The converter reads every PDF it writes into a :class:`PdfContent` (for a merged chunk, from
+the chunk's own PDF, whose pages are copied unchanged into each letter), so the gate does not
+run the same tools a second time per letter; :func:`check_pdf` reads a file itself otherwise.
 """
 
 from __future__ import annotations
@@ -10,18 +14,35 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, IndirectObject
 
 from outreach.errors import UserError
 
-__all__ = ["check_pdf", "page_count", "pdf_page_texts", "pdf_text"]
+__all__ = ["PdfContent", "check_pdf", "page_count", "pdf_fonts", "pdf_page_texts", "pdf_text", "read_pdf"]
 
 DEFAULT_FONTS = ("LiberationSerif", "TimesNewRoman", "Times New Roman", "Liberation Serif")
 _TEMPLATE_TAGS = ("{{", "}}", "{%", "%}")
 _SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
+_FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
+
+
+@dataclass(frozen=True)
+class PdfFont:
+    name: str  # without the subset tag, e.g. "LiberationSerif-Bold"
+    embedded: bool
+
+
+@dataclass(frozen=True)
+class PdfContent:
+    """What a reader of a PDF gets: the text of each page (NFC) and the fonts they use."""
+
+    page_texts: tuple[str, ...]
+    fonts: tuple[PdfFont, ...]
 
 
 def check_pdf(
@@ -30,8 +51,12 @@ def check_pdf(
     expected_pages: int | None,
     must_contain: Sequence[str],
     allowed_fonts: Sequence[str] = DEFAULT_FONTS,
+    content: PdfContent | None = None,
 ) -> list[str]:
-    """Vietnamese descriptions of what is wrong with ``pdf``; empty if nothing is."""
+    """Vietnamese descriptions of what is wrong with ``pdf``; empty if nothing is.
+
+    The file itself is always opened and its pages counted; its text and fonts are read from it
+    unless ``content`` (as read by the converter from the same pages) is given."""
     pdf = Path(pdf)
     if not pdf.is_file():
         return [f"Không tìm thấy tệp PDF {pdf}."]
@@ -43,11 +68,68 @@ def check_pdf(
     if expected_pages is not None and pages != expected_pages:
         problems.append(f"Tệp PDF {pdf.name} có {pages} trang, cần {expected_pages} trang.")
     try:
-        problems += _font_problems(pdf, allowed_fonts)
-        problems += _text_problems(pdf_text(pdf), must_contain)
+        content = content or read_pdf(pdf)
     except ValueError as exc:
-        problems.append(f"Không đọc được nội dung tệp PDF {pdf}: {exc}.")
+        return problems + [f"Không đọc được nội dung tệp PDF {pdf}: {exc}."]
+    if len(content.page_texts) != pages:
+        problems.append(f"Nội dung đã kiểm tra có {len(content.page_texts)} trang, tệp {pdf.name} có {pages} trang.")
+    problems += _font_problems(content.fonts, allowed_fonts)
+    problems += _text_problems("\f".join(content.page_texts), must_contain)
     return problems
+
+
+def read_pdf(pdf: Path) -> PdfContent:
+    """Text and fonts of every page of ``pdf``. Raises ValueError for an unreadable file."""
+    try:
+        reader = PdfReader(pdf)
+        fonts = pdf_fonts(reader, range(len(reader.pages)))
+    except Exception as exc:  # pypdf raises many types for a damaged file
+        raise ValueError(str(exc)) from exc
+    return PdfContent(tuple(pdf_page_texts(pdf)), fonts)
+
+
+def pdf_fonts(reader: PdfReader, pages: Iterable[int]) -> tuple[PdfFont, ...]:
+    """The fonts the given pages draw with (also inside form XObjects), each once, in order."""
+    found: dict[PdfFont, None] = {}
+    seen: set[int] = set()
+    for number in pages:
+        _collect_fonts(reader.pages[number].get("/Resources"), found, seen)
+    return tuple(found)
+
+
+def _collect_fonts(resources: object, found: dict[PdfFont, None], seen: set[int]) -> None:
+    resources = _resolved(resources)
+    if not isinstance(resources, DictionaryObject):
+        return
+    for font in (_resolved(resources.get("/Font")) or {}).values():
+        font = _resolved(font)
+        if isinstance(font, DictionaryObject):
+            found.setdefault(_font_of(font), None)
+    for xobject_ref in (_resolved(resources.get("/XObject")) or {}).values():
+        # Forms are shared between pages: visit each once.
+        if isinstance(xobject_ref, IndirectObject):
+            if xobject_ref.idnum in seen:
+                continue
+            seen.add(xobject_ref.idnum)
+        xobject = _resolved(xobject_ref)
+        if isinstance(xobject, DictionaryObject) and xobject.get("/Subtype") == "/Form":
+            _collect_fonts(xobject.get("/Resources"), found, seen)
+
+
+def _font_of(font: DictionaryObject) -> PdfFont:
+    if font.get("/Subtype") == "/Type3":  # glyphs drawn by the PDF itself
+        return PdfFont(str(font.get("/Name", "Type3")).lstrip("/"), True)
+    name = _SUBSET_TAG.sub("", str(font.get("/BaseFont", "")).lstrip("/"))
+    described = font
+    if font.get("/Subtype") == "/Type0":
+        descendants = _resolved(font.get("/DescendantFonts")) or []
+        described = _resolved(descendants[0]) if descendants else font
+    descriptor = _resolved(described.get("/FontDescriptor")) or {}
+    return PdfFont(name, any(key in descriptor for key in _FONT_FILES))
+
+
+def _resolved(value: object) -> object:
+    return value.get_object() if isinstance(value, IndirectObject) else value
 
 
 def page_count(pdf: Path) -> int:
@@ -67,33 +149,21 @@ def pdf_page_texts(pdf: Path) -> list[str]:
     return unicodedata.normalize("NFC", text).split("\f")[:-1]
 
 
-def _font_problems(pdf: Path, allowed_fonts: Sequence[str]) -> list[str]:
+def _font_problems(fonts: Sequence[PdfFont], allowed_fonts: Sequence[str]) -> list[str]:
     allowed = {_font_key(name) for name in allowed_fonts}
     problems = []
-    for name, embedded in _fonts(pdf):
-        family = _font_key(name)
+    for font in fonts:
+        family = _font_key(font.name)
         if not any(family.startswith(key) for key in allowed):
             problems.append(
-                f"PDF dùng phông “{name}” thay cho phông của mẫu (chỉ cho phép: "
+                f"PDF dùng phông “{font.name}” thay cho phông của mẫu (chỉ cho phép: "
                 f"{', '.join(allowed_fonts)}): phông trong mẫu chưa được cài nên LibreOffice "
                 "đã thay phông khác. Hãy cài phông đó hoặc sửa mẫu dùng Times New Roman."
             )
-        elif not embedded:
-            problems.append(f"Phông “{name}” không được nhúng vào PDF; máy người nhận có thể "
+        elif not font.embedded:
+            problems.append(f"Phông “{font.name}” không được nhúng vào PDF; máy người nhận có thể "
                             "hiển thị sai.")
     return problems
-
-
-def _fonts(pdf: Path) -> list[tuple[str, bool]]:
-    """(name without subset tag, embedded) for each font ``pdffonts`` lists."""
-    lines = _run("pdffonts", str(pdf)).splitlines()
-    fonts = []
-    for line in lines[2:]:  # a header and a dashed rule come first
-        # Names have no spaces; the columns after type and encoding are emb, sub, uni, id, gen.
-        fields = line.split()
-        if len(fields) >= 6:
-            fonts.append((_SUBSET_TAG.sub("", fields[0]), fields[-5] == "yes"))
-    return fonts
 
 
 def _font_key(name: str) -> str:

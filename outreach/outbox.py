@@ -13,16 +13,17 @@ import hashlib
 import re
 import shutil
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Sequence
 
 from docx import Document
 from pypdf import PdfReader, PdfWriter
 
 from .config import Campaign, Config
 from .errors import UserError
-from .conversion import ConversionJob, PdfConverter
+from .conversion import ConversionJob, ConversionResult, PdfConverter
 from .fidelity import check_pdf
 from .letters import LetterContext, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, letter_pages, read_manifest,
@@ -145,17 +146,14 @@ class CampaignBuilder:
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             (folder / INPUTS_NAME).unlink(missing_ok=True)
-            try:
-                template.render_to(context.as_template_vars(), folder / "letter.docx")
-            except Exception as error:  # LetterError is a UserError with the Vietnamese reason
-                report.failed.append(DraftProblem(recipient.key, recipient.name, getattr(error, "message", str(error))))
-                continue
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
-        for item, problem in self._convert(pending):
+        shared = self._shared_attachments(attachments)
+        for item, result in self._convert(pending, template):
+            problem = self._gate(item, result)
             if problem:
                 report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
                 continue
-            drafts[item.recipient.key] = self._finish_draft(item, attachments)
+            drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
             report.built.append(item.recipient.key)
         ordered = tuple(drafts[r.key] for r in recipients if r.key in drafts)
         report.drafts = len(ordered)
@@ -183,20 +181,29 @@ class CampaignBuilder:
             return {}
         return {d.key: d for d in read_manifest(self.root, self.campaign.name).drafts}
 
-    def _convert(self, pending: list[_Pending]) -> list[tuple[_Pending, str | None]]:
-        jobs = [ConversionJob(key=p.recipient.key, docx=p.folder / "letter.docx", pdf=p.folder / "letter.pdf") for p in pending]
-        bar = _progress_bar(len(jobs), "Chuyển PDF") if self.progress and jobs else None
-        results = self.converter.convert(jobs, progress=bar.update if bar else None)
-        if bar:
-            bar.close()
-        outcome = []
-        for item, result in zip(pending, results):
-            if result.pdf is None:
-                outcome.append((item, result.error or "Không chuyển được sang PDF."))
-                continue
-            problems = check_pdf(result.pdf, expected_pages=result.pages, must_contain=[item.recipient.name])
-            outcome.append((item, "; ".join(problems) if problems else None))
-        return outcome
+    def _convert(self, pending: list[_Pending], template: LetterTemplate) -> Iterator[tuple[_Pending, ConversionResult]]:
+        """Each letter rendered and converted, as soon as its chunk is done (in no fixed order)."""
+        jobs = [ConversionJob(key=p.recipient.key, docx=p.folder / "letter.docx", pdf=p.folder / "letter.pdf",
+                              write_docx=partial(template.render_to, p.context.as_template_vars()))
+                for p in pending]
+        bar = _progress_bar(len(jobs), "Tạo thư") if self.progress and jobs else None
+        try:
+            for index, result in self.converter.convert_iter(jobs):
+                yield pending[index], result
+                if bar:
+                    bar.update()
+        finally:
+            if bar:
+                bar.close()
+
+    @staticmethod
+    def _gate(item: _Pending, result: ConversionResult) -> str | None:
+        """The fidelity gate: why this letter must not go out, or None."""
+        if result.pdf is None:
+            return result.error or "Không chuyển được sang PDF."
+        problems = check_pdf(result.pdf, expected_pages=result.pages, must_contain=[item.recipient.name],
+                             content=result.content)
+        return "; ".join(problems) if problems else None
 
     def _guidance_attachments(self) -> list[DraftFile]:
         """Guidance appendices rendered with the campaign context and converted once per build."""
@@ -228,6 +235,10 @@ class CampaignBuilder:
                                    pages=len(PdfReader(target).pages)))
         return files
 
+    def _shared_attachments(self, attachments: Sequence[DraftFile]) -> list[Attachment]:
+        """The appendices every message carries, read once per build."""
+        return [Attachment(self._attachment_title(f.name), (self.out / f.name).read_bytes()) for f in attachments]
+
     def _attachment_title(self, name: str) -> str:
         """'Phụ lục 1 - Hướng dẫn đăng ký …', from the appendix's own first two lines."""
         docx = (self.out / name).with_suffix(".docx")
@@ -236,12 +247,13 @@ class CampaignBuilder:
         lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
-    def _finish_draft(self, item: _Pending, attachments: Sequence[DraftFile]) -> Draft:
+    def _finish_draft(self, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft:
+        """Record the checked letter (``pages`` long) and write its message."""
         recipient, folder = item.recipient, item.folder
         letter_pdf = folder / "letter.pdf"
         files = [
             DraftFile("letter.docx", sha256_file(folder / "letter.docx")),
-            DraftFile("letter.pdf", sha256_file(letter_pdf), len(PdfReader(letter_pdf).pages)),
+            DraftFile("letter.pdf", sha256_file(letter_pdf), pages),
         ]
         message_sha = ""
         if recipient.emails:
@@ -259,10 +271,7 @@ class CampaignBuilder:
                 subject=" ".join(render_text_template(self.campaign.email_subject, variables).split()),
                 text=render_text_template(self.campaign.email_text, variables),
                 html=render_text_template(self.campaign.email_html, variables),
-                attachments=[Attachment(letter_name, letter_pdf.read_bytes())] + [
-                    Attachment(self._attachment_title(f.name), (self.out / f.name).read_bytes())
-                    for f in attachments
-                ],
+                attachments=[Attachment(letter_name, letter_pdf.read_bytes()), *shared],
             )
             staged = folder / "message.eml.tmp"
             staged.write_bytes(message_bytes(message))

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from outreach import conversion
 from outreach.conversion import ConversionJob, PdfConverter, convert_one, find_soffice
 from outreach.errors import UserError
-from outreach.fidelity import check_pdf, pdf_page_texts, pdf_text
+from outreach.fidelity import PdfContent, PdfFont, check_pdf, pdf_page_texts, pdf_text, read_pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice missing")
 
@@ -207,6 +207,8 @@ def test_chunks_are_merged_split_and_match_standalone_conversion(
         pages = [collapse(page) for page in pdf_page_texts(result.pdf)]
         assert pages == reference[docx.stem], docx.stem  # same pages, same text, same numbers
         assert result.pages == len(pages)
+        # What the gate is given is what the written file holds.
+        assert result.content == read_pdf(result.pdf), docx.stem
         assert check_pdf(result.pdf, expected_pages=result.pages, must_contain=[name]) == []
         text = collapse(pdf_text(result.pdf))
         assert [other for other in names if other != name and other in text] == []
@@ -232,6 +234,30 @@ def test_doubtful_split_falls_back_to_converting_the_files_as_they_are(
     for result, name in zip(results, NAMES):
         assert result.error is None
         assert check_pdf(result.pdf, expected_pages=result.pages, must_contain=[name]) == []
+        assert result.content == read_pdf(result.pdf)
+
+
+def test_jobs_written_by_a_worker_convert_and_a_writer_error_stops_only_that_job(
+    letters: list[Path], tmp_path: Path
+) -> None:
+    def copy_of(source: Path):
+        return lambda target: shutil.copyfile(source, target)
+
+    def refuse(target: Path) -> None:
+        raise UserError("Thiếu giá trị recipient.address (dòng 7).")
+
+    out = tmp_path / "out"
+    jobs = [ConversionJob(f"w/{i}", out / f"{i}.docx", out / str(i) / "letter.pdf", writer)
+            for i, writer in enumerate([copy_of(letters[0]), refuse, copy_of(letters[1])])]
+    out.mkdir()
+    streamed = list(PdfConverter(workers=1, chunk_size=3).convert_iter(jobs))
+    assert sorted(index for index, _ in streamed) == [0, 1, 2]
+    results = dict(streamed)
+    assert results[1].pdf is None and results[1].error == "Thiếu giá trị recipient.address (dòng 7)."
+    for index, name in ((0, NAMES[0]), (2, NAMES[1])):
+        assert results[index].error is None
+        assert check_pdf(results[index].pdf, expected_pages=results[index].pages, must_contain=[name],
+                         content=results[index].content) == []
 
 
 def test_corrupt_file_fails_alone_with_a_reason(letters: list[Path], tmp_path: Path) -> None:
@@ -282,6 +308,13 @@ def test_fidelity_gate_reports_fallback_font_leftover_tag_and_missing_name(
 
     font_problems = check_pdf(font_pdf, expected_pages=1, must_contain=[name])
     assert len(font_problems) == 1 and "DejaVu" in font_problems[0], font_problems
+    # The converter's own reading of the pages feeds the same gate.
+    assert check_pdf(font_pdf, expected_pages=1, must_contain=[name], content=results[0].content) == font_problems
+    unembedded = PdfContent(results[1].content.page_texts, (PdfFont("LiberationSerif", False),))
+    assert check_pdf(tag_pdf, expected_pages=1, must_contain=[], content=unembedded)[0].startswith(
+        "Phông “LiberationSerif” không được nhúng")
+    wrong_pages = PdfContent(results[1].content.page_texts * 2, results[1].content.fonts)
+    assert "2 trang" in check_pdf(tag_pdf, expected_pages=1, must_contain=[], content=wrong_pages)[0]
     tag_problems = check_pdf(tag_pdf, expected_pages=1, must_contain=[name])
     assert len(tag_problems) == 2 and all("{{" in p or "}}" in p for p in tag_problems)
     missing = check_pdf(font_pdf, expected_pages=2, must_contain=["Ủy ban nhân dân Phường Vĩnh Hòa"],

@@ -1,80 +1,79 @@
 """Throughput of the DOCX→PDF stage: PdfConverter (merge+split, one worker per core) against
-one LibreOffice process per file.
+one LibreOffice process per file, on N copies of the reference letter.
 
     .venv/bin/python bench/bench_conversion.py 1000
+    .venv/bin/python bench/bench_conversion.py 10000 --baseline 20
     .venv/bin/python bench/bench_conversion.py 200 --template outbox/x/employers/ABC1234/letter.docx
 
-Prints letters/s, pages/s, the peak RSS of this Python process, of its largest child and of
-the whole process tree (sampled from /proc), and the speed-up over one process per file.
+The reference letter is the shipped campaign's template (templates/cong-van-vssid.docx, the
+công văn of BHXH Khánh Hòa 2022) rendered for one employer; each copy names a different
+recipient. Every copy then goes through the fidelity gate (pages, fonts, its own name as text),
+as in `outreach build`. Prints letters/s, pages/s, the speed-up over one process per file and
+the peak memory of this process and of the whole process tree (see bench/memory.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
-import os
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.memory import TreeMemorySampler  # noqa: E402
+from outreach.config import load_config  # noqa: E402
 from outreach.conversion import ConversionJob, PdfConverter, find_soffice  # noqa: E402
 from outreach.fidelity import check_pdf  # noqa: E402
+from outreach.letters import LetterTemplate, build_context  # noqa: E402
+from outreach.recipients import Recipient  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "Công ty TNHH Thủy sản Hải Vương"
-PARAGRAPH = (
-    "Thực hiện Luật Bảo hiểm xã hội, Luật Bảo hiểm y tế và Luật Việc làm, Bảo hiểm xã hội tỉnh "
-    "Khánh Hòa đề nghị {name} rà soát danh sách người lao động thuộc diện tham gia, đối chiếu "
-    "mức tiền lương làm căn cứ đóng và thời gian tham gia bảo hiểm xã hội, bảo hiểm y tế, bảo "
-    "hiểm thất nghiệp; lập hồ sơ điều chỉnh (nếu có) và nộp đầy đủ số tiền phải đóng trước ngày "
-    "cuối cùng của tháng."
-)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", nargs="?", type=int, default=200, help="letters (default 200)")
-    parser.add_argument("--template", type=Path, help=f"a letter DOCX containing “{PLACEHOLDER}”")
+    parser.add_argument("--template", type=Path,
+                        help=f"a letter DOCX containing “{PLACEHOLDER}” (default: the reference letter)")
     parser.add_argument("--baseline", type=int, default=20, help="letters for one-process-per-file (0: skip)")
     parser.add_argument("--workers", type=int)
-    parser.add_argument("--chunk-size", type=int, default=100)
+    parser.add_argument("--chunk-size", type=int, default=PdfConverter.DEFAULT_CHUNK_SIZE)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     with tempfile.TemporaryDirectory(prefix="outreach-bench-") as tmp:
         root = Path(tmp)
-        template = args.template or make_template(root / "template.docx")
+        template = args.template or reference_letter(root / "reference.docx")
         started = time.perf_counter()
         letters = make_copies(template, args.count, root / "docx")
-        print(f"{args.count} letters made in {time.perf_counter() - started:.1f} s")
+        print(f"{args.count} copies of {template.name} made in {time.perf_counter() - started:.1f} s")
 
-        sampler = TreeRssSampler()
         jobs = [ConversionJob(f"b/{d.stem}", d, root / "pdf" / d.stem / "letter.pdf") for d in letters]
         converter = PdfConverter(workers=args.workers, chunk_size=args.chunk_size)
-        with sampler:
+        problems = 0
+        with TreeMemorySampler() as memory:
             started = time.perf_counter()
             results = converter.convert(jobs)
+            for number, result in enumerate(results):  # the fidelity gate of `outreach build`
+                problems += bool(result.error or check_pdf(
+                    result.pdf, expected_pages=result.pages, must_contain=[copy_name(number)],
+                    content=result.content))
             merged_s = time.perf_counter() - started
-        failed = [r for r in results if r.error]
         pages = sum(r.pages for r in results)
-        report("PdfConverter", len(results), pages, merged_s)
-        print(f"  workers {converter.workers}, chunk size {converter.chunk_size}, failed {len(failed)}")
-        print(f"  peak RSS: python {self_rss_mb():.0f} MB, largest child {children_rss_mb():.0f} MB, "
-              f"whole tree {sampler.peak_kb / 1024:.0f} MB")
-        spot_check(results, letters)
+        report("PdfConverter + fidelity gate", len(results), pages, merged_s)
+        print(f"  workers {converter.workers}, chunk size {converter.chunk_size}, "
+              f"pages per letter {sorted({r.pages for r in results})}, failed or not fit to send {problems}")
+        print(f"  {memory.summary()}")
+        print(f"  10,000 letters at this rate: {10_000 / (len(results) / merged_s) / 60:.1f} min")
 
         subset = letters[: args.baseline]
         if subset:
@@ -85,50 +84,19 @@ def main() -> None:
             print(f"speed-up: {(len(results) / merged_s) / (len(subset) / baseline_s):.1f}x")
 
 
-def make_template(path: Path) -> Path:
-    """A realistic two-page công văn: Decree-30 header table, 13 pt Times New Roman, A4,
-    page number top centre from page 2."""
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(13)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "Times New Roman")
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin = section.bottom_margin = Cm(2)
-    section.left_margin, section.right_margin = Cm(3), Cm(1.5)
-    section.different_first_page_header_footer = True
-    add_page_field(section.header.paragraphs[0])
-    header = document.add_table(rows=2, cols=2)
-    header.cell(0, 0).text = "BẢO HIỂM XÃ HỘI VIỆT NAM\nBẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA"
-    header.cell(0, 1).text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc"
-    header.cell(1, 0).text = "Số:      /BHXH-QLT\nV/v đôn đốc đóng BHXH, BHYT, BHTN"
-    header.cell(1, 1).text = "Khánh Hòa, ngày 05 tháng 01 năm 2023"
-    kinh_gui = document.add_paragraph(f"Kính gửi: {PLACEHOLDER}")
-    kinh_gui.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for _ in range(9):
-        document.add_paragraph(PARAGRAPH.format(name=PLACEHOLDER)).alignment = (
-            WD_ALIGN_PARAGRAPH.JUSTIFY
-        )
-    signature = document.add_table(rows=1, cols=2)
-    signature.cell(0, 0).text = "Nơi nhận:\n- Như trên;\n- Giám đốc (để b/c);\n- Lưu: VT, QLT."
-    signature.cell(0, 1).text = "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC\n\n\n\nNguyễn Văn An"
-    document.save(path)
+def reference_letter(path: Path) -> Path:
+    """The shipped campaign's letter, rendered for one employer and numbered as issued."""
+    config = load_config(REPO)
+    campaign = config.campaign("vssid-2022")
+    recipient = Recipient(kind="employers", code="TZH490L", name=PLACEHOLDER, emails=("ketoan@haivuong.example.vn",),
+                          address="Lô B2, Khu công nghiệp Suối Dầu, Cam Lâm, Khánh Hòa")
+    context = build_context(config, campaign, recipient, 5, dt.date(2023, 1, 5))
+    LetterTemplate(campaign.template).render_to(context, path)
     return path
 
 
-def add_page_field(paragraph) -> None:
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = paragraph.add_run()._r
-    for kind in ("begin", "instr", "end"):
-        if kind == "instr":
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = " PAGE "
-        else:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        run.append(element)
+def copy_name(number: int) -> str:
+    return f"{PLACEHOLDER} {number:05d}"
 
 
 def make_copies(template: Path, count: int, folder: Path) -> list[Path]:
@@ -138,7 +106,7 @@ def make_copies(template: Path, count: int, folder: Path) -> list[Path]:
         parts = [(info, source.read(info)) for info in source.infolist()]
     paths = []
     for number in range(count):
-        name = f"{PLACEHOLDER} {number:05d}".encode()
+        name = copy_name(number).encode()
         path = folder / f"{number:05d}.docx"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
             for info, data in parts:
@@ -163,76 +131,9 @@ def one_process_per_file(letters: list[Path], outdir: Path) -> int:
     return pages
 
 
-def spot_check(results, letters: list[Path]) -> None:
-    """Every 97th letter must carry its own recipient's name."""
-    for number in range(0, len(results), 97):
-        result = results[number]
-        if result.error:
-            continue
-        problems = check_pdf(result.pdf, expected_pages=result.pages,
-                             must_contain=[f"{PLACEHOLDER} {number:05d}"])
-        if problems:
-            print(f"  FIDELITY {letters[number].name}: {problems}")
-
-
 def report(label: str, letters: int, pages: int, seconds: float) -> None:
     print(f"{label}: {letters} letters, {pages} pages in {seconds:.1f} s = "
           f"{letters / seconds:.1f} letters/s, {pages / seconds:.1f} pages/s")
-
-
-def self_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def children_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
-class TreeRssSampler:
-    """Peak of the summed RSS of this process and all its descendants, read from /proc."""
-
-    def __init__(self, interval_s: float = 0.2) -> None:
-        self.peak_kb = 0
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeRssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            self.peak_kb = max(self.peak_kb, sum(map(rss_kb, descendants(os.getpid()))))
-
-
-def descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree = [root]
-    for pid in tree:
-        tree += [child for child, parent in parents.items() if parent == pid]
-    return tree
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 if __name__ == "__main__":

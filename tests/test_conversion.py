@@ -346,7 +346,6 @@ def test_numbered_lists_keep_a_letter_out_of_merged_documents(
     document.save(tmp_path / "list.docx")
     job = ConversionJob("k", tmp_path / "list.docx", tmp_path / "list.pdf")
     letter = conversion._read_letter(0, job, {})
-    letter.package.close()
     assert (letter.group is not None) == mergeable
 
 

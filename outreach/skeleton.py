@@ -103,7 +103,9 @@ def _new_document() -> DocxDocument:
     _paragraph_format(normal.paragraph_format, before=0, after=0, line=1.0)
     body = document.styles[BODY_STYLE]
     body.font.size = Pt(BODY_SIZE)
-    _paragraph_format(body.paragraph_format, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=0, after=6, line=1.15)
+    # Single spacing, the usual setting of provincial công văn (Decree 30 allows single to 1.5 lines):
+    # the reference letter takes 5 pages instead of 6 at 1.15, which also means fewer pages to convert.
+    _paragraph_format(body.paragraph_format, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=0, after=6, line=1.0)
     body.paragraph_format.first_line_indent = Cm(1.27)
     _page_numbers(section)
     properties = document.core_properties

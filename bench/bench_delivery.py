@@ -25,6 +25,7 @@ from pypdf import PdfWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.memory import own_peak_kb  # noqa: E402
 from outreach.config import parse_config  # noqa: E402
 from outreach.delivery import approve, send_campaign  # noqa: E402
 from outreach.ledger import LEDGER_NAME, Ledger  # noqa: E402
@@ -41,13 +42,6 @@ DISTINCT_PDFS = 16
 class DiscardHandler:
     async def handle_DATA(self, server, session, envelope) -> str:
         return "250 2.0.0 Ok: discarded"
-
-
-def peak_rss_kb() -> int:
-    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries that over from the parent
-    across fork+exec, so a child would report the bench's own peak."""
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def config_data(port: int) -> dict:
@@ -106,7 +100,7 @@ def serve_sink(kind: str, maildir: Path) -> None:
     with SmtpSink(maildir, port=0, handler=handler) as sink:
         print(sink.port, flush=True)
         sys.stdin.read()
-    print(peak_rss_kb(), flush=True)
+    print(own_peak_kb(), flush=True)
 
 
 def send(root: Path, port: int) -> None:
@@ -119,7 +113,7 @@ def send(root: Path, port: int) -> None:
         elapsed = time.perf_counter() - started
     print(json.dumps({"sent": len(report.sent), "problems": len(report.skipped) + len(report.failed) +
                       len(report.retrying) + len(report.uncertain), "seconds": elapsed,
-                      "max_rss_kb": peak_rss_kb()}))
+                      "max_rss_kb": own_peak_kb()}))
 
 
 def run(root: Path, kind: str, count: int) -> dict:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import email.header
+import email.policy
 import email.utils
+import random
 import re
 import smtplib
 import unicodedata
+from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
 import pytest
@@ -14,19 +19,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from factories import tiny_pdf
 
+from outreach import messages
 from outreach.errors import UserError
 from outreach.messages import (
+    SMTP_POLICY,
     AddressError,
     Attachment,
     HeaderInjectionError,
     ascii_filename,
     attachment_filename,
     build_message,
+    check_address,
     decoded_header,
+    header_text,
     message_bytes,
     envelope_of,
     Envelope,
     parse_message,
+    set_text_header,
 )
 from outreach.smtpsink import SmtpSink
 
@@ -173,3 +183,218 @@ def test_subject_and_names_are_nfc() -> None:
     (attachment,) = parse_message(message_bytes(_message(
         attachments=[Attachment(unicodedata.normalize("NFD", FILENAME), b"%PDF")]))).iter_attachments()
     assert attachment.get_filename() == FILENAME
+
+
+# ---------------------------------------------------------------- fast path == plain email package
+# build_message writes headers with set_raw and message_bytes writes an unchanged built message from
+# pieces it serialised itself (outreach.messages._wire). These tests build the same message the plain
+# way (header registry, set_content, base64.encodebytes, Python's generator) and demand equal bytes.
+
+DATE = dt.datetime(2026, 3, 5, 8, 30, 15, tzinfo=dt.timezone.utc)
+
+
+def _plain_message(*, message_id: str, boundaries: tuple[str, str], date: dt.datetime = DATE, **changes) -> bytes:
+    """The message as the code before the fast path built and serialised it."""
+    fields = dict(
+        sender_name=SENDER_NAME, sender=SENDER, reply_to=SENDER, to=["ubnd.vinhhoa@nhatrang.example.vn"],
+        cc=["nhatrang@bhxh-khanhhoa.example.vn"], subject=SUBJECT, text=TEXT, html=HTML,
+        attachments=[Attachment(FILENAME, tiny_pdf("Vĩnh Hòa"))],
+    )
+    fields.update(changes)
+    msg = EmailMessage(policy=messages._BUILD_POLICY)
+    msg["Date"] = email.utils.format_datetime(date)
+    msg.set_raw("From", messages._address_field(
+        "From", header_text("sender_name", fields["sender_name"]), check_address("sender", fields["sender"])))
+    if fields["reply_to"]:
+        msg["Reply-To"] = check_address("reply_to", fields["reply_to"])
+    msg["To"] = ", ".join(check_address("to", a) for a in fields["to"])
+    if fields["cc"]:
+        msg["Cc"] = ", ".join(check_address("cc", a) for a in fields["cc"])
+    set_text_header(msg, "Subject", header_text("subject", fields["subject"]))
+    msg["Message-ID"] = message_id
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Language"] = "vi"
+    msg["Content-Type"] = "multipart/mixed"
+    alternative = MIMEPart(policy=messages._BUILD_POLICY)
+    alternative["Content-Type"] = "multipart/alternative"
+    for body, subtype in ((fields["text"], "plain"), (fields["html"], "html")):
+        part = MIMEPart(policy=messages._BUILD_POLICY)
+        part.set_content(unicodedata.normalize("NFC", body), subtype=subtype, cte="quoted-printable")
+        alternative.attach(part)
+    msg.attach(alternative)
+    for attachment in fields["attachments"]:
+        part = MIMEPart(policy=messages._BUILD_POLICY)
+        content_type, disposition = messages._attachment_headers(attachment.filename, attachment.content_type)
+        part.set_raw("Content-Type", content_type)
+        part.set_raw("Content-Disposition", disposition)
+        part.set_raw("Content-Transfer-Encoding", "base64")
+        part.set_payload(base64.encodebytes(attachment.data).decode("ascii"))
+        msg.attach(part)
+    msg.set_boundary(boundaries[0])  # what the generator does on first serialisation, with its random draw
+    alternative.set_boundary(boundaries[1])
+    data = msg.as_bytes(policy=SMTP_POLICY)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def _fast_and_plain(monkeypatch, date: dt.datetime = DATE, message_id_domain: str | None = None, **changes):
+    """(message_bytes of build_message, the plain bytes of the same message, the built message)."""
+    domain = message_id_domain or SENDER.rpartition("@")[2]
+    message_id = messages.new_message_id(domain)
+    monkeypatch.setattr(messages, "new_message_id", lambda d: message_id if d == domain else pytest.fail(d))
+    built = _message(date=date, message_id_domain=message_id_domain, **changes)
+    boundaries = (built.get_boundary(), built.get_payload()[0].get_boundary())
+    plain = _plain_message(message_id=message_id, boundaries=boundaries, date=date, **changes)
+    return message_bytes(built), plain, built
+
+
+MANY = [f"phong.{n}.ubnd-phuong-vinh-hoa@nhatrang-khanhhoa.example.vn" for n in range(5)]
+VARIANTS = {
+    "usual": {},
+    "many To and Cc (folded by the registry)": dict(to=MANY, cc=MANY[:3]),
+    "two short To": dict(to=["a@b.vn", "c@d.vn"]),
+    "To alone on a continuation line": dict(to=["x" * 64 + "@ab.example.vn"]),
+    "To just fitting": dict(to=["x" * 60 + "@a.example.vn"]),
+    "no Reply-To, no Cc": dict(reply_to="", cc=[]),
+    "ASCII subject and sender": dict(subject="Cong van so 05 " * 8, sender_name="BHXH, Khanh Hoa"),
+    "short Message-ID": dict(message_id_domain="a.vn"),
+    "Message-ID on a continuation line": dict(message_id_domain="mail.example.vn"),
+    "long Message-ID": dict(message_id_domain="m" * 120 + ".example.vn"),
+    "naive date": dict(date=dt.datetime(2026, 1, 2, 3, 4, 5)),
+    "date +07:00": dict(date=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=7)))),
+    "awkward bodies": dict(
+        text="a\r\nb\rc\n\nFrom here\n.\nline with trailing space \n" + "x" * 200 + "\n=3D = end\t", html=""),
+    "NFD text": dict(text=unicodedata.normalize("NFD", TEXT), subject=unicodedata.normalize("NFD", SUBJECT)),
+    "no attachments": dict(attachments=[]),
+    "several attachments": dict(attachments=[
+        Attachment(FILENAME, random.Random(1).randbytes(100_000)), Attachment("phu-luc.pdf", b""),
+        Attachment("Phụ lục 2.pdf", b"x"), Attachment("notes.txt", b"a\nb", "text/plain")]),
+    "message/rfc822 attachment (generator path)": dict(
+        attachments=[Attachment("forward.eml", b"Subject: x\r\n\r\nhi\r\n", "message/rfc822")]),
+}
+
+
+@pytest.mark.parametrize("changes", VARIANTS.values(), ids=VARIANTS.keys())
+def test_fast_bytes_equal_plain_email_package(monkeypatch, changes: dict) -> None:
+    fast, plain, built = _fast_and_plain(monkeypatch, **changes)
+    assert fast == plain
+    assert fast == built.as_bytes(policy=SMTP_POLICY)  # Python's generator on the very same message
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=VIETNAMESE + " ;:,.-–/()\"'", min_size=1, max_size=160),
+       st.text(alphabet=VIETNAMESE + "abc \n\r\t=.", max_size=300))
+def test_fast_bytes_equal_plain_for_any_subject_name_and_text(subject: str, text: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, plain, _ = _fast_and_plain(monkeypatch, subject=subject, sender_name=subject, text=text, html=text,
+                                         attachments=[Attachment(f"{subject}.pdf", b"%PDF")])
+    assert fast == plain
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcxyz019.!#$%&'*+/=?^_`{|}~-", min_size=1, max_size=90).filter(
+           lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s),
+       st.integers(min_value=1, max_value=130), st.integers(min_value=1, max_value=4))
+def test_raw_address_and_message_id_headers_fold_as_the_registry_does(local: str, domain_length: int,
+                                                                       count: int) -> None:
+    domain = ("d" * domain_length)[:60] + ".example.vn"
+    cases = [("To", [f"{local}@{domain}"] * count), ("Reply-To", [f"{local}@{domain}"]),
+             ("Message-ID", [f"<{local}@{domain}>"])]
+    for name, values in cases:
+        raw, registry = EmailMessage(policy=messages._BUILD_POLICY), EmailMessage(policy=messages._BUILD_POLICY)
+        messages._set_structured(raw, name, values)
+        registry[name] = ", ".join(values)
+        assert raw.as_bytes(policy=SMTP_POLICY) == registry.as_bytes(policy=SMTP_POLICY)
+
+
+def _old_encoded_words(text: str, first_room: int = 75) -> list[str]:
+    """The encoded-word splitter before it counted bytes as it goes."""
+    words, current, room = [], "", min(first_room, 75)
+    for char in text:
+        if current and 12 + 4 * -(-len((current + char).encode()) // 3) > room:
+            words.append(messages._encoded_word(current))
+            current, room = "", 75
+        current += char
+    words.append(messages._encoded_word(current))
+    return words
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=VIETNAMESE + " abc😀", max_size=200), st.integers(min_value=1, max_value=75))
+def test_encoded_words_unchanged(text: str, room: int) -> None:
+    assert messages._encoded_words(text, room) == _old_encoded_words(text, room)
+
+
+def test_changed_message_is_serialised_by_the_generator(monkeypatch) -> None:
+    """The built message changed afterwards (as a test copy does): message_bytes must show the change,
+    exactly as Python's generator writes it, never the bytes serialised at build time."""
+    def changes():
+        yield lambda m: set_text_header(m, "Subject", "[BẢN THỬ] " + str(m["Subject"]))
+        yield lambda m: m.replace_header("Message-ID", messages.new_message_id("test.example.vn"))
+        yield lambda m: m.replace_header("To", "thu@example.vn")
+        yield lambda m: m.__delitem__("Cc")
+        yield lambda m: m.add_header("X-Outreach-Test", "1")
+        yield lambda m: m.set_param("charset", "utf-8")
+        yield lambda m: setattr(m, "preamble", "This is a MIME message.")
+        yield lambda m: setattr(m, "epilogue", "end")
+        yield lambda m: m.set_boundary("another-boundary")
+        yield lambda m: m.attach(MIMEPart())
+        yield lambda m: m.get_payload()[1].set_payload(base64.encodebytes(b"other data").decode())
+        yield lambda m: m.get_payload()[1].replace_header("Content-Disposition", 'attachment; filename="x.pdf"')
+        yield lambda m: m.get_payload()[0].get_payload()[0].set_content("Nội dung khác")
+        yield lambda m: m.get_payload()[0].get_payload().reverse()
+        yield lambda m: m.get_payload()[0].attach(MIMEPart())
+        yield lambda m: m.get_payload().__setitem__(1, MIMEPart())
+
+    for change in changes():
+        built = _message(attachments=[Attachment(FILENAME, b"%PDF-1.4 data"), Attachment("b.pdf", b"%PDF b")])
+        before = message_bytes(built)
+        change(built)
+        after = message_bytes(built)
+        assert after != before
+        expected = built.as_bytes(policy=SMTP_POLICY)
+        assert after == (expected if expected.endswith(b"\r\n") else expected + b"\r\n")
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 57, 58, 76 * 3, 100_003])
+def test_attachment_round_trips_byte_exact(size: int) -> None:
+    data = random.Random(size).randbytes(size)
+    sent = message_bytes(_message(attachments=[Attachment("a.pdf", data), Attachment(FILENAME, data[::-1])]))
+    first, second = email.message_from_bytes(sent, policy=email.policy.default).iter_attachments()
+    assert first.get_content() == data and second.get_content() == data[::-1]
+    body = sent.split(b'filename="a.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n')[1].split(b"\r\n--=")[0]
+    assert body == base64.encodebytes(data).replace(b"\n", b"\r\n")  # 76-character lines, each ending CRLF
+
+
+def test_boundary_text_in_bodies_and_attachments_cannot_break_the_structure(monkeypatch) -> None:
+    draws = iter([42, 42, 43])  # the alternative part draws 42, the mixed one 42 again (taken), then 43
+    monkeypatch.setattr(messages.random, "randrange", lambda n: next(draws))
+    evil = "".join(f"--===============00000000000000000{n}==\r\nContent-Type: text/plain\r\n\r\nforged\r\n"
+                   f"--===============00000000000000000{n}==--\r\n" for n in (42, 43))
+    data = evil.encode() * 3
+    built = _message(text=evil, html=evil, attachments=[Attachment("a.pdf", data), Attachment("b.pdf", data + b"x")])
+    sent = message_bytes(built)
+    assert sent == built.as_bytes(policy=SMTP_POLICY)
+    received = email.message_from_bytes(sent, policy=email.policy.default)
+    assert [p.get_content_type() for p in received.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf", "application/pdf"]
+    assert received.get_body(("plain",)).get_content().replace("\r\n", "\n") == evil.replace("\r\n", "\n")
+    assert [a.get_content() for a in received.iter_attachments()] == [data, data + b"x"]
+    assert (received.get_boundary(), received.get_payload()[0].get_boundary()) == (
+        "===============0000000000000000043==", "===============0000000000000000042==")
+
+
+def test_attachment_cache_keys_on_content_not_name_or_length() -> None:
+    one, two = b"%PDF-1.4 " + b"A" * 500, b"%PDF-1.4 " + b"B" * 500
+    for attachments in ([Attachment("phu-luc.pdf", one), Attachment("phu-luc.pdf", two)],
+                        [Attachment("phu-luc.pdf", two), Attachment("phu-luc.pdf", one)]):
+        sent = message_bytes(_message(attachments=attachments))
+        received = [a.get_content() for a in parse_message(sent).iter_attachments()]
+        assert received == [a.data for a in attachments]
+    shared = random.Random(7).randbytes(80_000)
+    messages._base64_cached.cache_clear()
+    for n in range(3):  # a new letter each time, the appendix read again into a new bytes object
+        letter = random.Random(n).randbytes(64_000)
+        appendix = bytes(bytearray(shared))
+        sent = message_bytes(_message(attachments=[Attachment("thu.pdf", letter), Attachment("pl.pdf", appendix)]))
+        assert [a.get_content() for a in parse_message(sent).iter_attachments()] == [letter, shared]
+    assert messages._base64_cached.cache_info().hits == 2  # the appendix was encoded once

@@ -210,11 +210,14 @@ class PdfConverter:
             pool = ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(chunks))))
             # On an error, Ctrl-C or a caller that stops early, finish only the chunks running.
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-            futures = [
+            running = {
                 pool.submit(self._convert_chunk, offices, write_lock, [(i, jobs[i]) for i in chunk])
                 for chunk in chunks
-            ]
-            for future in as_completed(futures):
+            }
+            for future in as_completed(running):
+                # A finished future keeps its results (page texts included): let each go once
+                # yielded, or memory grows with the number of letters.
+                running.discard(future)
                 yield from future.result()
 
     def _chunks(self, count: int) -> list[range]:

@@ -807,9 +807,12 @@ def _merge(letters: list[_Letter], out: Path, token: str) -> None:
         with main_xml.open("wb") as stream:
             stream.write(b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n" + head)
             for index, letter in enumerate(letters):
-                content = base_content if index == 0 else list(_opened(letter).body)
                 try:
-                    if index > 0:
+                    if index == 0:
+                        content = base_content
+                    else:
+                        letter.open()
+                        content = list(letter.body)
                         merged.import_relationships(letter, content)
                     _add_letter(content, index, index == len(letters) - 1, token, bookmark_ids)
                     body.extend(content)
@@ -825,11 +828,6 @@ def _merge(letters: list[_Letter], out: Path, token: str) -> None:
         merged.write(main_xml)
     finally:
         base.release()
-
-
-def _opened(letter: _Letter) -> _Letter:
-    letter.open()
-    return letter
 
 
 def _add_letter(content: list[etree._Element], index: int, last: bool, token: str,

@@ -1,52 +1,81 @@
-"""Memory of a benchmark's whole process tree (this process, LibreOffice, pdftotext, ...).
+"""Memory and CPU of a benchmark's whole process tree (this process, LibreOffice, pdftotext, ...).
 
-Two sums are sampled from /proc, because they answer different questions:
+Two memory sums are sampled from /proc, because they answer different questions:
 
 * RSS summed over the processes counts every shared page once per process: the two
   LibreOffice workers map the same ~100 MB of libraries and fonts, so this overstates use;
 * PSS (proportional set size, /proc/PID/smaps_rollup) splits each shared page between the
   processes sharing it: the sum is what the tree really occupies in RAM.
+
+The sampler runs as a process of its own (``python bench/memory.py PID``), so that reading
+/proc neither holds the measured process's GIL nor counts in its CPU time; it is left out of
+the tree it measures.
 """
 
 from __future__ import annotations
 
 import os
-import threading
+import resource
+import subprocess
+import sys
 from pathlib import Path
+
+INTERVAL_S = 0.25
 
 
 class TreeMemorySampler:
-    """Peaks, in MB, of the tree's summed RSS and summed PSS, and of this process's own RSS."""
+    """Peaks, in MB, of the tree's summed RSS and summed PSS, and of this process's own RSS;
+    and the CPU time this process and its children used meanwhile."""
 
-    def __init__(self, interval_s: float = 0.2) -> None:
+    def __init__(self) -> None:
         self.peak_rss_kb = 0
         self.peak_pss_kb = 0
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.cpu_self_s = 0.0
+        self.cpu_children_s = 0.0
 
     def __enter__(self) -> TreeMemorySampler:
-        self._thread.start()
+        self._sampler = subprocess.Popen(
+            [sys.executable, __file__, str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self._started = _cpu_seconds()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            tree = descendants(os.getpid())
-            self.peak_rss_kb = max(self.peak_rss_kb, sum(_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in tree))
-            self.peak_pss_kb = max(self.peak_pss_kb, sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in tree))
+        ended = _cpu_seconds()
+        self.cpu_self_s = ended[0] - self._started[0]
+        # Children count once reaped: LibreOffice when its worker closes, pdftotext at once.
+        self.cpu_children_s = ended[1] - self._started[1]
+        peaks, _ = self._sampler.communicate("")
+        self.peak_rss_kb, self.peak_pss_kb = map(int, peaks.split())
 
     def summary(self) -> str:
         return (f"peak memory: this process {own_peak_kb() / 1024:.0f} MB (VmHWM); whole tree "
-                f"{self.peak_pss_kb / 1024:.0f} MB PSS, {self.peak_rss_kb / 1024:.0f} MB summed RSS")
+                f"{self.peak_pss_kb / 1024:.0f} MB PSS, {self.peak_rss_kb / 1024:.0f} MB summed RSS\n"
+                f"  CPU: this process {self.cpu_self_s:.1f} s, its children (LibreOffice, "
+                f"pdftotext) {self.cpu_children_s:.1f} s")
 
 
 def own_peak_kb() -> int:
     """This process's peak RSS (VmHWM); not ru_maxrss, which Linux carries over a fork+exec."""
     return _field_kb("/proc/self/status", "VmHWM:")
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def _sample_until_stdin_closes(root: int) -> None:
+    import select
+
+    peak_rss = peak_pss = 0
+    while not select.select([sys.stdin], [], [], INTERVAL_S)[0]:
+        tree = [pid for pid in descendants(root) if pid != os.getpid()]
+        peak_rss = max(peak_rss, sum(_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in tree))
+        peak_pss = max(peak_pss, sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in tree))
+    print(peak_rss, peak_pss)
 
 
 def descendants(root: int) -> list[int]:
@@ -72,3 +101,7 @@ def _field_kb(path: str, name: str) -> int:
     except OSError:  # the process ended between listing and reading
         pass
     return 0
+
+
+if __name__ == "__main__":
+    _sample_until_stdin_closes(int(sys.argv[1]))

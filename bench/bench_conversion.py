@@ -24,14 +24,13 @@ import time
 import zipfile
 from pathlib import Path
 
-from pypdf import PdfReader
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.memory import TreeMemorySampler  # noqa: E402
 from outreach.config import load_config  # noqa: E402
-from outreach.conversion import ConversionJob, PdfConverter, find_soffice  # noqa: E402
-from outreach.fidelity import check_pdf  # noqa: E402
+from outreach.conversion import ConversionJob, PdfConverter  # noqa: E402
+from outreach.office import find_soffice  # noqa: E402
+from outreach.fidelity import check_pdf, page_count  # noqa: E402
 from outreach.letters import LetterTemplate, build_context  # noqa: E402
 from outreach.recipients import Recipient  # noqa: E402
 
@@ -128,7 +127,7 @@ def one_process_per_file(letters: list[Path], outdir: Path) -> int:
              "--convert-to", "pdf", "--outdir", str(outdir), str(docx)],
             check=True, capture_output=True, timeout=300,
         )
-        pages += len(PdfReader(outdir / f"{docx.stem}.pdf").pages)
+        pages += page_count(outdir / f"{docx.stem}.pdf")
     return pages
 
 

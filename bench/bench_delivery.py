@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from pypdf import PdfWriter
+import pikepdf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,11 +59,11 @@ def config_data(port: int) -> dict:
 
 
 def pdf(index: int, size: int = 50_000) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_attachment(f"du-lieu-{index}.bin", os.urandom(size - 1_000))
     buffer = io.BytesIO()
-    writer.write(buffer)
+    with pikepdf.new() as document:
+        document.add_blank_page(page_size=(595, 842))
+        document.attachments[f"du-lieu-{index}.bin"] = pikepdf.AttachedFileSpec(document, os.urandom(size - 1_000))
+        document.save(buffer)
     return buffer.getvalue()
 
 

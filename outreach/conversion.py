@@ -36,8 +36,6 @@ import posixpath
 import queue
 import secrets
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 import unicodedata
@@ -49,10 +47,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
-from pypdf import PdfReader, PdfWriter
+import pikepdf
 
-from outreach.errors import UserError
 from outreach.fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
+from outreach.office import Office, OfficeFailure, find_soffice, open_office
 
 __all__ = [
     "ConversionError",
@@ -60,20 +58,10 @@ __all__ = [
     "ConversionResult",
     "PdfConverter",
     "convert_one",
-    "find_soffice",
 ]
 
 _log = logging.getLogger(__name__)
 
-INSTALL_COMMAND = "sudo apt-get install -y libreoffice-writer-nogui fonts-liberation2"
-
-# Named destinations let us find each letter's pages.  Should Writer insert a blank page to
-# keep a restarted page 1 on a right-hand page, ExportBlankPages=false keeps it out of the PDF,
-# as it is out of a letter converted on its own.
-_PDF_FILTER = (
-    'pdf:writer_pdf_Export:{"ExportBookmarksToPDFDestination":{"type":"boolean","value":"true"},'
-    '"ExportBlankPages":{"type":"boolean","value":"false"}}'
-)
 # A multi-file call silently drops files past ~247, and a hang costs the whole call.
 _BATCH_FILES = 50
 # A paragraph this short fits on one line, so it never straddles a page break.
@@ -131,25 +119,6 @@ class ConversionError(Exception):
     """A DOCX could not be turned into a PDF; the message is Vietnamese."""
 
 
-def find_soffice() -> str:
-    """Path of the LibreOffice ``soffice`` program, or a UserError telling how to install it."""
-    for name in ("soffice", "libreoffice"):
-        found = shutil.which(name)
-        if found:
-            return found
-    for candidate in (
-        "/usr/lib/libreoffice/program/soffice",
-        "/opt/libreoffice/program/soffice",
-        "/Applications/LibreOffice.app/Contents/MacOS/soffice",
-    ):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    raise UserError(
-        "Không tìm thấy LibreOffice (lệnh soffice) để chuyển thư sang PDF. "
-        f"Cài LibreOffice và phông Liberation bằng lệnh: {INSTALL_COMMAND}"
-    )
-
-
 def convert_one(docx: Path, pdf: Path, timeout_s: float = 120) -> int:
     """Convert one file; returns its page count or raises ConversionError."""
     job = ConversionJob(key=str(docx), docx=Path(docx), pdf=Path(pdf))
@@ -202,12 +171,14 @@ class PdfConverter:
         """(index of the job, its result) for every job, chunk by chunk as chunks finish, so
         the caller can use the first letters while LibreOffice converts the next ones."""
         chunks = self._chunks(len(jobs))
-        offices: queue.SimpleQueue[_Office] = queue.SimpleQueue()
+        offices = _OfficePool()
         write_lock = threading.Lock()
         with ExitStack() as stack:
             for _ in range(min(self.workers, len(chunks))):
-                offices.put(stack.enter_context(_Office(self.soffice, self.timeout_s)))
-            pool = ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(chunks))))
+                offices.put(stack.enter_context(open_office(self.soffice, self.timeout_s)))
+            # Two chunks per office: while one is in LibreOffice, the other is written, merged
+            # or split, so that LibreOffice never waits for Python.
+            pool = ThreadPoolExecutor(max_workers=max(1, min(2 * self.workers, len(chunks))))
             # On an error, Ctrl-C or a caller that stops early, finish only the chunks running.
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             running = {
@@ -227,68 +198,29 @@ class PdfConverter:
 
     def _convert_chunk(
         self,
-        offices: queue.SimpleQueue[_Office],
+        offices: _OfficePool,
         write_lock: threading.Lock,
         items: list[tuple[int, ConversionJob]],
     ) -> list[tuple[int, ConversionResult]]:
-        office = offices.get()
-        try:
-            with tempfile.TemporaryDirectory(prefix="outreach-chunk-") as tmp:
-                return _ChunkRun(office, Path(tmp), self.timeout_s, write_lock).run(items)
-        finally:
-            offices.put(office)
+        with tempfile.TemporaryDirectory(prefix="outreach-chunk-") as tmp:
+            return _ChunkRun(offices, Path(tmp), self.timeout_s, write_lock).run(items)
 
 
-# --------------------------------------------------------------------------- LibreOffice process
+class _OfficePool:
+    """The workers' LibreOffice processes, lent out for one call at a time."""
 
+    def __init__(self) -> None:
+        self._idle: queue.SimpleQueue[Office] = queue.SimpleQueue()
 
-class _Timeout(Exception):
-    pass
-
-
-class _Office:
-    """Runs one LibreOffice process at a time on a user profile of its own."""
-
-    def __init__(self, soffice: str, timeout_s: float) -> None:
-        self._soffice = soffice
-        self._timeout_s = timeout_s
-        self._profile = Path(tempfile.mkdtemp(prefix="outreach-lo-profile-"))
-
-    def __enter__(self) -> _Office:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self._profile, ignore_errors=True)
+    def put(self, office: Office) -> None:
+        self._idle.put(office)
 
     def convert(self, inputs: Sequence[Path], outdir: Path) -> str:
-        """Convert ``inputs`` into ``outdir``; returns LibreOffice's stderr.  Raises _Timeout."""
-        command = [
-            self._soffice,
-            f"-env:UserInstallation={self._profile.as_uri()}",
-            "--headless", "--nologo", "--nodefault", "--norestore",
-            "--convert-to", _PDF_FILTER, "--outdir", str(outdir),
-            *map(str, inputs),
-        ]
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-        )
+        office = self._idle.get()
         try:
-            _, stderr = process.communicate(timeout=self._timeout_s)
-        except subprocess.TimeoutExpired:
-            self._kill(process)
-            raise _Timeout from None
-        return stderr.decode(errors="replace")
-
-    def _kill(self, process: subprocess.Popen[bytes]) -> None:
-        # soffice is a launcher; the real work is in its children, all in this process group.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.communicate()
-        # A killed instance may leave a lock or a half-written profile behind.
-        shutil.rmtree(self._profile, ignore_errors=True)
-        self._profile.mkdir()
+            return office.convert(inputs, outdir)
+        finally:
+            self._idle.put(office)
 
 
 # --------------------------------------------------------------------------- one chunk
@@ -347,10 +279,10 @@ class _MergePlan:
 
 @dataclass
 class _ChunkRun:
-    """One chunk on one worker: merged documents where possible, then the remaining files as
+    """One chunk: merged documents where possible, then the remaining files as
     they are, several per call, then one call per file with a retry."""
 
-    office: _Office
+    offices: _OfficePool
     tmp: Path
     timeout_s: float
     write_lock: threading.Lock
@@ -366,8 +298,8 @@ class _ChunkRun:
                 letters.append(_read_letter(slot, job, self.list_rules))
             except ConversionError as exc:
                 self._fail(slot, job, str(exc))
-        pending, timed_out = self._merged(letters)
-        if len(pending) > 1 and not timed_out:
+        pending, office_failed = self._merged(letters)
+        if len(pending) > 1 and not office_failed:
             pending = self._batches(pending)
         for letter in pending:
             self._single(letter)
@@ -387,7 +319,7 @@ class _ChunkRun:
 
     def _merged(self, letters: list[_Letter]) -> tuple[list[_Letter], bool]:
         """Convert each group of compatible letters as one document; returns the letters still
-        to do and whether the call timed out."""
+        to do and whether LibreOffice failed (timed out or stopped)."""
         groups: dict[str, list[_Letter]] = {}
         for letter in letters:
             groups.setdefault(letter.group or f"alone-{letter.slot}", []).append(letter)
@@ -416,8 +348,8 @@ class _ChunkRun:
         if not plans:
             return pending, False
         try:
-            self.office.convert(inputs, workdir)
-        except _Timeout:
+            self.offices.convert(inputs, workdir)
+        except OfficeFailure:
             return pending + [letter for plan in plans for letter in plan.letters], True
         for plan in plans:
             if not self._split(plan):
@@ -427,19 +359,25 @@ class _ChunkRun:
     def _split(self, plan: _MergePlan) -> bool:
         pdf = plan.docx.with_suffix(".pdf")
         try:
-            reader = PdfReader(pdf)
-            ranges = _page_ranges(reader, plan.token, len(plan.letters))
-            page_texts = pdf_page_texts(pdf)
-            _check_segments(plan.letters, ranges, page_texts)
-            alone = pdf_page_texts(plan.canary_docx.with_suffix(".pdf"))
-            _check_canary(ranges[plan.canary], page_texts, alone)
-        except Exception as exc:  # any doubt about the split: convert these letters one by one
-            _log.warning("merged conversion of %d letters not used (%s); converting them "
-                         "one by one", len(plan.letters), exc)
+            source = pikepdf.open(pdf)
+        except pikepdf.PdfError as exc:
+            _log.warning("merged PDF of %d letters unreadable (%s); converting them one by one",
+                         len(plan.letters), exc)
             return False
-        for letter, pages in zip(plan.letters, ranges):
-            content = PdfContent(tuple(page_texts[p] for p in pages), pdf_fonts(reader, pages))
-            self._save(letter, content, lambda: _write_pages(reader, pages, letter))
+        with source:
+            try:
+                ranges = _page_ranges(source, plan.token, len(plan.letters))
+                page_texts = pdf_page_texts(pdf)
+                _check_segments(plan.letters, ranges, page_texts)
+                alone = pdf_page_texts(plan.canary_docx.with_suffix(".pdf"))
+                _check_canary(ranges[plan.canary], page_texts, alone)
+            except Exception as exc:  # any doubt about the split: convert these letters one by one
+                _log.warning("merged conversion of %d letters not used (%s); converting them "
+                             "one by one", len(plan.letters), exc)
+                return False
+            for letter, pages in zip(plan.letters, ranges):
+                content = PdfContent(tuple(page_texts[p] for p in pages), pdf_fonts(source, pages))
+                self._save(letter, content, lambda: _write_pages(source, pages, letter))
         return True
 
     def _batches(self, letters: list[_Letter]) -> list[_Letter]:
@@ -450,8 +388,8 @@ class _ChunkRun:
             workdir = self._fresh_dir(f"batch-{start}")
             inputs = [_stage(letter, workdir / f"{letter.slot}.docx") for letter in batch]
             try:
-                self.office.convert(inputs, workdir)
-            except _Timeout:
+                self.offices.convert(inputs, workdir)
+            except OfficeFailure:
                 pending += batch
                 continue
             pending += [
@@ -468,16 +406,16 @@ class _ChunkRun:
             workdir = self._fresh_dir(f"single-{letter.slot}-{attempt}")
             staged = _stage(letter, workdir / f"{letter.slot}.docx")
             try:
-                stderr = self.office.convert([staged], workdir)
-            except _Timeout:
-                reason = (
-                    f"LibreOffice không chuyển được tệp {docx} sang PDF sau "
-                    f"{self.timeout_s:g} giây (đã thử 2 lần)."
-                )
-                continue
+                said = self.offices.convert([staged], workdir)
+            except OfficeFailure as failure:
+                if failure.timed_out:
+                    reason = (f"LibreOffice không chuyển được tệp {docx} sang PDF sau "
+                              f"{self.timeout_s:g} giây (đã thử 2 lần).")
+                    continue
+                said = failure.detail or "LibreOffice dừng đột ngột"
             if self._take_output(letter, staged.with_suffix(".pdf")):
                 return
-            detail = _last_line(stderr)
+            detail = _last_line(said)
             reason = f"LibreOffice không chuyển được tệp {docx} sang PDF (đã thử 2 lần)" + (
                 f": {detail}" if detail else "."
             )
@@ -1066,14 +1004,17 @@ class _SplitMismatch(Exception):
     pass
 
 
-def _page_ranges(reader: PdfReader, token: str, count: int) -> list[range]:
+def _page_ranges(source: pikepdf.Pdf, token: str, count: int) -> list[range]:
     """Each letter's pages from its start/end destinations; raises _SplitMismatch unless the
     ranges are in order, contiguous and cover every page."""
-    destinations = reader.named_destinations
+    page_numbers = {page.obj.objgen: number for number, page in enumerate(source.pages)}
     pages = {}
-    for name, destination in destinations.items():
-        if name.lstrip("/").startswith(token):
-            pages[name.lstrip("/")] = reader.get_destination_page_number(destination)
+    for name, destination in _named_destinations(source):
+        if name.startswith(token):
+            if isinstance(destination, pikepdf.Dictionary):  # { /D [page /XYZ ...] }
+                destination = destination.get("/D")
+            if isinstance(destination, pikepdf.Array) and len(destination):
+                pages[name] = page_numbers.get(destination[0].objgen)
     ranges = []
     expected_start = 0
     for index in range(count):
@@ -1082,9 +1023,22 @@ def _page_ranges(reader: PdfReader, token: str, count: int) -> list[range]:
             raise _SplitMismatch(f"letter {index}: pages {start}..{end}")
         ranges.append(range(start, end + 1))
         expected_start = end + 1
-    if expected_start != len(reader.pages):
-        raise _SplitMismatch(f"{len(reader.pages) - expected_start} pages after the last letter")
+    if expected_start != len(source.pages):
+        raise _SplitMismatch(f"{len(source.pages) - expected_start} pages after the last letter")
     return ranges
+
+
+def _named_destinations(source: pikepdf.Pdf) -> Iterator[tuple[str, pikepdf.Object]]:
+    """Both places a PDF keeps named destinations: the catalog's /Dests (PDF 1.1, as
+    LibreOffice writes them) and the /Names /Dests name tree."""
+    root = source.Root
+    if isinstance(root.get("/Dests"), pikepdf.Dictionary):
+        for name, destination in root.Dests.items():
+            yield name.lstrip("/"), destination
+    names = root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary) and "/Dests" in names:
+        for name, destination in pikepdf.NameTree(names.Dests).items():
+            yield str(name), destination
 
 
 def _check_segments(letters: list[_Letter], ranges: list[range], page_texts: list[str]) -> None:
@@ -1111,16 +1065,17 @@ def _check_canary(pages: range, merged_texts: list[str], alone_texts: list[str])
         raise _SplitMismatch("the canary letter differs when converted alone")
 
 
-def _write_pages(reader: PdfReader, pages: range, letter: _Letter) -> None:
-    writer = PdfWriter()
-    for number in pages:
-        writer.add_page(reader.pages[number])
-    # The merged file carries the first letter's title and author; each letter gets its own.
-    shared = {k: v for k, v in (reader.metadata or {}).items() if k not in _CORE_TO_PDF}
-    writer.add_metadata({**shared, **letter.metadata})
-    target = letter.job.pdf
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    with partial.open("wb") as stream:
-        writer.write(stream)
+def _write_pages(source: pikepdf.Pdf, pages: range, letter: _Letter) -> None:
+    with pikepdf.new() as document:
+        document.pages.extend(source.pages[pages.start : pages.stop])
+        # The merged file carries the first letter's title and author; each letter gets its own.
+        for key, value in source.docinfo.items():
+            if key not in _CORE_TO_PDF:
+                document.docinfo[key] = value
+        for key, value in letter.metadata.items():
+            document.docinfo[key] = value
+        target = letter.job.pdf
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        document.save(partial, deterministic_id=True)
     os.replace(partial, target)

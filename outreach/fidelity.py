@@ -1,7 +1,7 @@
 """Checks that a letter PDF is fit to send: pages, fonts, text, no template leftovers.
 
 Problems are returned as Vietnamese sentences for staff; an empty list means the PDF passes.
-Text comes from ``pdftotext`` (poppler-utils), fonts from the pages' resources (pypdf).
+Text comes from ``pdftotext`` (poppler-utils), fonts from the pages' resources (pikepdf).
 
 The converter reads every PDF it writes into a :class:`PdfContent` (for a merged chunk, from
 the chunk's own PDF, whose pages are copied unchanged into each letter), so the gate does not
@@ -18,8 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, IndirectObject
+import pikepdf
 
 from outreach.errors import UserError
 
@@ -62,7 +61,7 @@ def check_pdf(
         return [f"Không tìm thấy tệp PDF {pdf}."]
     try:
         pages = page_count(pdf)
-    except Exception as exc:  # pypdf raises many types for a damaged file
+    except pikepdf.PdfError as exc:
         return [f"Không mở được tệp PDF {pdf}: {exc}."]
     problems = []
     if expected_pages is not None and pages != expected_pages:
@@ -81,59 +80,55 @@ def check_pdf(
 def read_pdf(pdf: Path) -> PdfContent:
     """Text and fonts of every page of ``pdf``. Raises ValueError for an unreadable file."""
     try:
-        reader = PdfReader(pdf)
-        fonts = pdf_fonts(reader, range(len(reader.pages)))
-    except Exception as exc:  # pypdf raises many types for a damaged file
+        with pikepdf.open(pdf) as document:
+            fonts = pdf_fonts(document, range(len(document.pages)))
+    except pikepdf.PdfError as exc:
         raise ValueError(str(exc)) from exc
     return PdfContent(tuple(pdf_page_texts(pdf)), fonts)
 
 
-def pdf_fonts(reader: PdfReader, pages: Iterable[int]) -> tuple[PdfFont, ...]:
+def pdf_fonts(document: pikepdf.Pdf, pages: Iterable[int]) -> tuple[PdfFont, ...]:
     """The fonts the given pages draw with (also inside form XObjects), each once, in order."""
     found: dict[PdfFont, None] = {}
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     for number in pages:
-        _collect_fonts(reader.pages[number].get("/Resources"), found, seen)
+        _collect_fonts(document.pages[number].obj.get("/Resources"), found, seen)
     return tuple(found)
 
 
-def _collect_fonts(resources: object, found: dict[PdfFont, None], seen: set[int]) -> None:
-    resources = _resolved(resources)
-    if not isinstance(resources, DictionaryObject):
+def _collect_fonts(resources: pikepdf.Object | None, found: dict[PdfFont, None],
+                   seen: set[tuple[int, int]]) -> None:
+    if not isinstance(resources, pikepdf.Dictionary):
         return
-    for font in (_resolved(resources.get("/Font")) or {}).values():
-        font = _resolved(font)
-        if isinstance(font, DictionaryObject):
+    for font in (resources.get("/Font") or {}).values():
+        if isinstance(font, pikepdf.Dictionary):
             found.setdefault(_font_of(font), None)
-    for xobject_ref in (_resolved(resources.get("/XObject")) or {}).values():
+    for xobject in (resources.get("/XObject") or {}).values():
         # Forms are shared between pages: visit each once.
-        if isinstance(xobject_ref, IndirectObject):
-            if xobject_ref.idnum in seen:
+        if xobject.is_indirect:
+            if xobject.objgen in seen:
                 continue
-            seen.add(xobject_ref.idnum)
-        xobject = _resolved(xobject_ref)
-        if isinstance(xobject, DictionaryObject) and xobject.get("/Subtype") == "/Form":
+            seen.add(xobject.objgen)
+        if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
             _collect_fonts(xobject.get("/Resources"), found, seen)
 
 
-def _font_of(font: DictionaryObject) -> PdfFont:
+def _font_of(font: pikepdf.Dictionary) -> PdfFont:
     if font.get("/Subtype") == "/Type3":  # glyphs drawn by the PDF itself
         return PdfFont(str(font.get("/Name", "Type3")).lstrip("/"), True)
     name = _SUBSET_TAG.sub("", str(font.get("/BaseFont", "")).lstrip("/"))
     described = font
     if font.get("/Subtype") == "/Type0":
-        descendants = _resolved(font.get("/DescendantFonts")) or []
-        described = _resolved(descendants[0]) if descendants else font
-    descriptor = _resolved(described.get("/FontDescriptor")) or {}
+        descendants = font.get("/DescendantFonts") or []
+        described = descendants[0] if len(descendants) else font
+    descriptor = described.get("/FontDescriptor") or {}
     return PdfFont(name, any(key in descriptor for key in _FONT_FILES))
 
 
-def _resolved(value: object) -> object:
-    return value.get_object() if isinstance(value, IndirectObject) else value
-
-
 def page_count(pdf: Path) -> int:
-    return len(PdfReader(pdf).pages)
+    """Raises pikepdf.PdfError for a file that is not a readable PDF."""
+    with pikepdf.open(pdf) as document:
+        return len(document.pages)
 
 
 def pdf_text(pdf: Path) -> str:

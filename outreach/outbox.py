@@ -14,17 +14,19 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from io import BytesIO
 from pathlib import Path
 
 from docx import Document
-from pypdf import PdfReader, PdfWriter
+import pikepdf
 
 from .config import Campaign, Config
 from .errors import UserError
 from .conversion import ConversionJob, ConversionResult, PdfConverter
-from .fidelity import check_pdf
+from .fidelity import check_pdf, page_count
 from .letters import LetterContext, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
@@ -227,12 +229,12 @@ class CampaignBuilder:
         files = []
         for source in self.campaign.guidance:
             pdf = folder / f"{source.stem}.pdf"
-            files.append(DraftFile(name=f"attachments/{pdf.name}", sha256=sha256_file(pdf), pages=len(PdfReader(pdf).pages)))
+            files.append(DraftFile(name=f"attachments/{pdf.name}", sha256=sha256_file(pdf), pages=page_count(pdf)))
         for static in self.campaign.static_attachments:
             target = folder / static.name
             shutil.copyfile(static, target)
             files.append(DraftFile(name=f"attachments/{static.name}", sha256=sha256_file(target),
-                                   pages=len(PdfReader(target).pages)))
+                                   pages=page_count(target)))
         return files
 
     def _shared_attachments(self, attachments: Sequence[DraftFile]) -> list[Attachment]:
@@ -306,14 +308,17 @@ class CampaignBuilder:
         if not paper:
             return "", 0
         folder.mkdir(parents=True)
-        writer = PdfWriter()
-        for draft in paper:
-            writer.append(str(draft.path(self.root, "letter.pdf")))
-            if len(writer.pages) % 2:
-                writer.add_blank_page()
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
-        with target.open("wb") as handle:
-            writer.write(handle)
+        with ExitStack() as letters, pikepdf.new() as bundle:
+            for draft in paper:
+                # Copied pages are read from their letter when the bundle is saved, so every
+                # letter stays open until then: in memory, not as one open file each.
+                pdf = draft.path(self.root, "letter.pdf").read_bytes()
+                bundle.pages.extend(letters.enter_context(pikepdf.open(BytesIO(pdf))).pages)
+                if len(bundle.pages) % 2:
+                    last = bundle.pages[-1].mediabox
+                    bundle.add_blank_page(page_size=(float(last[2]), float(last[3])))
+            bundle.save(target)
         labels = folder / "nhan-dia-chi.docx"
         _write_address_labels(labels, [recipients[d.key] for d in paper])
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])

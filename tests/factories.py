@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from pypdf import PdfWriter
+import pikepdf
 
 OFFICE = {
     "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
@@ -15,9 +15,9 @@ OFFICE = {
 
 def tiny_pdf(title: str) -> bytes:
     """A one-page A4 PDF whose bytes differ per title."""
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": title})
     buffer = io.BytesIO()
-    writer.write(buffer)
+    with pikepdf.new() as document:
+        document.add_blank_page(page_size=(595, 842))
+        document.docinfo["/Title"] = title
+        document.save(buffer, deterministic_id=True)
     return buffer.getvalue()

@@ -6,6 +6,7 @@ import io
 import logging
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import time
@@ -19,12 +20,13 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from pypdf import PdfReader
+import pikepdf
 
-from outreach import conversion
-from outreach.conversion import ConversionJob, PdfConverter, convert_one, find_soffice
+from outreach import conversion, office
+from outreach.conversion import ConversionJob, PdfConverter, convert_one
 from outreach.errors import UserError
 from outreach.fidelity import PdfContent, PdfFont, check_pdf, pdf_page_texts, pdf_text, read_pdf
+from outreach.office import BridgedOffice, LaunchedOffice, find_soffice, find_uno_python
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice missing")
 
@@ -146,24 +148,46 @@ def standalone_texts(docx_files: list[Path], outdir: Path) -> dict[str, list[str
 
 
 class CallSpy:
-    """Records every LibreOffice call the converter makes."""
+    """Records every LibreOffice call the converter makes, and every bridged start."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[list[str]] = []
         self.profiles: set[Path] = set()
-        original = conversion._Office.convert
+        self.starts = 0
+        self.before_call = lambda office, number: None
+        for kind in (BridgedOffice, LaunchedOffice):
+            monkeypatch.setattr(kind, "convert", self._recording(kind.convert))
+        start = BridgedOffice._start
 
+        def counted_start(office, deadline):
+            self.starts += 1
+            return start(office, deadline)
+
+        monkeypatch.setattr(BridgedOffice, "_start", counted_start)
+
+    def _recording(self, convert):
         def spy(office, inputs, outdir):
             self.calls.append([Path(p).name for p in inputs])
-            self.profiles.add(office._profile)
-            return original(office, inputs, outdir)
+            self.profiles.add(office.profile)
+            self.before_call(office, len(self.calls))
+            return convert(office, inputs, outdir)
 
-        monkeypatch.setattr(conversion._Office, "convert", spy)
+        return spy
 
 
 @pytest.fixture()
 def spy(monkeypatch: pytest.MonkeyPatch) -> CallSpy:
     return CallSpy(monkeypatch)
+
+
+@pytest.fixture(params=["bridged", "launched"])
+def office_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test with LibreOffice kept running (the default) and launched once per call."""
+    if request.param == "bridged":
+        assert find_uno_python(find_soffice()), "no Python with LibreOffice's uno (python3-uno)"
+    else:
+        monkeypatch.setattr(office, "find_uno_python", lambda soffice: None)
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +209,8 @@ def jobs_for(docx_files: list[Path], out: Path) -> list[ConversionJob]:
 
 
 def test_chunks_are_merged_split_and_match_standalone_conversion(
-    letters: list[Path], tmp_path: Path, spy: CallSpy, caplog: pytest.LogCaptureFixture
+    letters: list[Path], tmp_path: Path, spy: CallSpy, caplog: pytest.LogCaptureFixture,
+    office_mode: str,
 ) -> None:
     jobs = jobs_for(letters, tmp_path / "out")
     seen: list[int] = []
@@ -212,7 +237,8 @@ def test_chunks_are_merged_split_and_match_standalone_conversion(
         assert check_pdf(result.pdf, expected_pages=result.pages, must_contain=[name]) == []
         text = collapse(pdf_text(result.pdf))
         assert [other for other in names if other != name and other in text] == []
-        assert PdfReader(result.pdf).metadata["/Title"] == f"Công văn gửi {name}"
+        with pikepdf.open(result.pdf) as written:
+            assert str(written.docinfo["/Title"]) == f"Công văn gửi {name}"
         assert bool(image_count(result.pdf)) == bool(logo), docx.stem
     assert {1, 2, 3} <= {r.pages for r in results} and max(r.pages for r in results) > 3
     assert f"2/{results[4].pages}" in pdf_text(results[4].pdf).replace(" ", "")
@@ -274,7 +300,7 @@ def test_corrupt_file_fails_alone_with_a_reason(letters: list[Path], tmp_path: P
 
 
 def test_timeout_gives_failed_results_and_leaves_no_process(
-    letters: list[Path], tmp_path: Path, spy: CallSpy
+    letters: list[Path], tmp_path: Path, spy: CallSpy, office_mode: str
 ) -> None:
     started = time.monotonic()
     results = PdfConverter(workers=1, timeout_s=0.3).convert(jobs_for(letters[:2], tmp_path))
@@ -287,6 +313,46 @@ def test_timeout_gives_failed_results_and_leaves_no_process(
         and any(str(p).encode() in _cmdline(pid) for p in spy.profiles)
     ]
     assert leftovers == []
+
+
+def test_a_bridged_office_starts_libreoffice_once_for_many_calls(
+    letters: list[Path], tmp_path: Path, spy: CallSpy
+) -> None:
+    assert find_uno_python(find_soffice()), "no Python with LibreOffice's uno (python3-uno)"
+    results = PdfConverter(workers=1, chunk_size=2).convert(jobs_for(letters[:4], tmp_path))
+    assert [r.error for r in results] == [None] * 4
+    assert len(spy.calls) == 2 and spy.starts == 1
+
+
+def test_libreoffice_stopping_mid_run_is_restarted_and_no_letter_is_lost(
+    letters: list[Path], tmp_path: Path, spy: CallSpy
+) -> None:
+    def kill_libreoffice(office: BridgedOffice, number: int) -> None:
+        if number == 2:  # LibreOffice dies under the bridge, as in a crash
+            bridge = office._process.pid
+            for pid in _process_group(bridge) - {bridge}:
+                os.kill(pid, signal.SIGKILL)
+
+    spy.before_call = kill_libreoffice
+    chosen = letters[:4]
+    results = PdfConverter(workers=1, chunk_size=2).convert(jobs_for(chosen, tmp_path))
+    assert [r.error for r in results] == [None] * 4
+    for result, name in zip(results, NAMES):
+        assert check_pdf(result.pdf, expected_pages=result.pages, must_contain=[name]) == []
+    assert spy.starts == 2
+    assert [len(c) for c in spy.calls] == [2, 2, 1, 1]  # the failed chunk, then file by file
+
+
+def _process_group(group: int) -> set[int]:
+    members = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[2]) == group:
+            members.add(int(pid))
+    return members
 
 
 def _cmdline(pid: str) -> bytes:
@@ -349,13 +415,22 @@ def test_numbered_lists_keep_a_letter_out_of_merged_documents(
     assert (letter.group is not None) == mergeable
 
 
-class _FakeReader:
-    def __init__(self, destinations: dict[str, int], pages: int) -> None:
-        self.named_destinations = {f"/{name}": page for name, page in destinations.items()}
-        self.pages = [None] * pages
-
-    def get_destination_page_number(self, destination: int) -> int:
-        return destination
+def _pdf_with_destinations(destinations: dict[str, int], pages: int, name_tree: bool = False) -> pikepdf.Pdf:
+    """A real PDF of blank pages with named destinations, kept in the catalog's /Dests as
+    LibreOffice writes them, or in a /Names name tree."""
+    document = pikepdf.new()
+    for _ in range(pages):
+        document.add_blank_page(page_size=(595, 842))
+    targets = {name: pikepdf.Array([document.pages[page].obj, pikepdf.Name.XYZ, 0, 842, 0])
+               for name, page in destinations.items()}
+    if name_tree:
+        tree = pikepdf.NameTree.new(document)
+        for name, target in targets.items():
+            tree[name] = target
+        document.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+    else:
+        document.Root.Dests = pikepdf.Dictionary({f"/{name}": t for name, t in targets.items()})
+    return document
 
 
 @pytest.mark.parametrize(
@@ -369,12 +444,14 @@ class _FakeReader:
 )
 def test_page_ranges_reject_doubtful_destinations(destinations: dict[str, int], pages: int) -> None:
     with pytest.raises(conversion._SplitMismatch):
-        conversion._page_ranges(_FakeReader(destinations, pages), "T", 2)
+        conversion._page_ranges(_pdf_with_destinations(destinations, pages), "T", 2)
 
 
-def test_page_ranges_accepts_contiguous_letters() -> None:
-    reader = _FakeReader({"Ts0": 0, "Te0": 1, "Ts1": 2, "Te1": 2, "Ts2": 3, "Te2": 5}, 6)
-    assert conversion._page_ranges(reader, "T", 3) == [range(0, 2), range(2, 3), range(3, 6)]
+@pytest.mark.parametrize("name_tree", [False, True])
+def test_page_ranges_accepts_contiguous_letters(name_tree: bool) -> None:
+    document = _pdf_with_destinations(
+        {"Ts0": 0, "Te0": 1, "Ts1": 2, "Te1": 2, "Ts2": 3, "Te2": 5, "Other": 1}, 6, name_tree)
+    assert conversion._page_ranges(document, "T", 3) == [range(0, 2), range(2, 3), range(3, 6)]
 
 
 def _letter_with(*lines: str) -> SimpleNamespace:
@@ -394,8 +471,8 @@ def test_segment_check_rejects_pages_of_a_neighbour_and_accepts_similar_names() 
 
 
 def test_missing_libreoffice_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(conversion.shutil, "which", lambda name: None)
-    monkeypatch.setattr(conversion.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(office.shutil, "which", lambda name: None)
+    monkeypatch.setattr(office.os, "access", lambda path, mode: False)
     with pytest.raises(UserError) as raised:
         find_soffice()
-    assert "sudo apt-get install -y libreoffice-writer-nogui" in raised.value.message
+    assert "sudo apt-get install -y libreoffice-writer-nogui python3-uno" in raised.value.message

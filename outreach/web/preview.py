@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ..errors import UserError
+from ..fidelity import page_count
 from ..manifest import Draft
 from ..messages import decoded_header, parse_message
 from .store import local_time
@@ -136,9 +137,7 @@ class PageCache:
 
     def page_count(self, sha: str) -> int:
         if sha not in self._counts:
-            from pypdf import PdfReader
-
-            self._counts[sha] = len(PdfReader(self.folder / sha / "doc.pdf").pages)
+            self._counts[sha] = page_count(self.folder / sha / "doc.pdf")
         return self._counts[sha]
 
     def page_png(self, sha: str, page: int) -> Path:

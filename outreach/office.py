@@ -1,0 +1,224 @@
+"""The LibreOffice processes behind conversion: one per worker, each on a user profile of its own.
+
+Two ways to drive one, chosen once per converter by ``open_office``:
+
+* bridged, wherever a Python with LibreOffice's ``uno`` module exists (Debian's ``python3-uno``,
+  installed by scripts/setup.sh): LibreOffice keeps running between calls, driven by
+  ``office_bridge.py``.  Starting LibreOffice costs about a second, a fifth of converting a
+  chunk of 100 five-page letters, so this is paid once per worker instead of once per chunk;
+* launched, otherwise: one ``soffice --convert-to`` process per call.
+
+Either way every call is bounded by ``timeout_s``, starting LibreOffice included.  When a call
+runs out of time or LibreOffice stops, the whole process group is killed, the profile (which a
+killed LibreOffice may leave locked or half-written) is reset, and ``OfficeFailure`` is raised;
+a bridged office starts afresh on its next call.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from outreach.errors import UserError
+
+__all__ = ["INSTALL_COMMAND", "Office", "OfficeFailure", "find_soffice", "find_uno_python", "open_office"]
+
+INSTALL_COMMAND = "sudo apt-get install -y libreoffice-writer-nogui python3-uno fonts-liberation2"
+
+# Named destinations let conversion find each letter's pages in a merged PDF.  Should Writer
+# insert a blank page to keep a restarted page 1 on a right-hand page, ExportBlankPages=false
+# keeps it out of the PDF, as it is out of a letter converted on its own.
+PDF_FILTER_DATA = {"ExportBookmarksToPDFDestination": True, "ExportBlankPages": False}
+
+_BRIDGE = Path(__file__).with_name("office_bridge.py")
+
+
+class OfficeFailure(Exception):
+    """A call did not finish: it ran out of time, or LibreOffice stopped (``detail`` may say
+    why, in LibreOffice's words)."""
+
+    def __init__(self, timed_out: bool, detail: str = "") -> None:
+        super().__init__(detail or ("timed out" if timed_out else "LibreOffice stopped"))
+        self.timed_out = timed_out
+        self.detail = detail
+
+
+def find_soffice() -> str:
+    """Path of the LibreOffice ``soffice`` program, or a UserError telling how to install it."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for candidate in (
+        "/usr/lib/libreoffice/program/soffice",
+        "/opt/libreoffice/program/soffice",
+        "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    ):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    raise UserError(
+        "Không tìm thấy LibreOffice (lệnh soffice) để chuyển thư sang PDF. "
+        f"Cài LibreOffice và phông Liberation bằng lệnh: {INSTALL_COMMAND}"
+    )
+
+
+@functools.cache
+def find_uno_python(soffice: str) -> str | None:
+    """A Python that can import LibreOffice's ``uno`` module: the one LibreOffice bundles, or
+    the system's; None if there is none (or not on POSIX, where the bridge's pipes need
+    ``select``)."""
+    if os.name != "posix":
+        return None
+    bundled = Path(os.path.realpath(soffice)).parent / "python"
+    for candidate in (str(bundled), "/usr/bin/python3", shutil.which("python3")):
+        if candidate and os.access(candidate, os.X_OK):
+            try:
+                probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            if probe.returncode == 0:
+                return candidate
+    return None
+
+
+def open_office(soffice: str, timeout_s: float) -> Office:
+    python = find_uno_python(soffice)
+    if python is None:
+        return LaunchedOffice(soffice, timeout_s)
+    return BridgedOffice(soffice, timeout_s, python)
+
+
+class Office:
+    """One LibreOffice at a time on a profile of its own; use as a context manager."""
+
+    def __init__(self, soffice: str, timeout_s: float) -> None:
+        self._soffice = soffice
+        self._timeout_s = timeout_s
+        self._home = Path(tempfile.mkdtemp(prefix="outreach-lo-"))
+        self.profile = self._home / "profile"
+
+    def __enter__(self) -> Office:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        shutil.rmtree(self._home, ignore_errors=True)
+
+    def convert(self, inputs: Sequence[Path], outdir: Path) -> str:
+        """Write ``outdir/<input's stem>.pdf`` for each input; returns what LibreOffice said
+        about the ones it could not convert.  Raises OfficeFailure."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Let LibreOffice finish; kill it if it does not."""
+
+    def _kill(self, process: subprocess.Popen[bytes]) -> None:
+        # soffice is a launcher; the real work is in its children, all in this process group.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.communicate()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class LaunchedOffice(Office):
+    """One ``soffice --convert-to`` process per call."""
+
+    def convert(self, inputs: Sequence[Path], outdir: Path) -> str:
+        export = {name: {"type": "boolean", "value": str(value).lower()}
+                  for name, value in PDF_FILTER_DATA.items()}
+        command = [
+            self._soffice,
+            f"-env:UserInstallation={self.profile.as_uri()}",
+            "--headless", "--nologo", "--nodefault", "--norestore",
+            "--convert-to", f"pdf:writer_pdf_Export:{json.dumps(export)}", "--outdir", str(outdir),
+            *map(str, inputs),
+        ]
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+        try:
+            _, stderr = process.communicate(timeout=self._timeout_s)
+        except subprocess.TimeoutExpired:
+            self._kill(process)
+            raise OfficeFailure(timed_out=True) from None
+        return stderr.decode(errors="replace")
+
+
+class BridgedOffice(Office):
+    """LibreOffice kept running between calls, driven through office_bridge.py."""
+
+    def __init__(self, soffice: str, timeout_s: float, python: str) -> None:
+        super().__init__(soffice, timeout_s)
+        self._python = python
+        self._log = self._home / "bridge.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._unread = b""
+
+    def convert(self, inputs: Sequence[Path], outdir: Path) -> str:
+        deadline = time.monotonic() + self._timeout_s
+        if self._process is None:
+            self._start(deadline)
+        request = {
+            "inputs": [str(Path(path).absolute()) for path in inputs],
+            "outdir": str(Path(outdir).absolute()),
+            "filter": "writer_pdf_Export",
+            "filter_data": PDF_FILTER_DATA,
+        }
+        try:
+            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            self._fail(timed_out=False)
+        return "\n".join(self._read(deadline)["errors"].values())
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        process, self._process = self._process, None
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._kill(process)
+        process.stdout.close()
+
+    def _start(self, deadline: float) -> None:
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(
+                [self._python, str(_BRIDGE), self._soffice, self.profile.as_uri()],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
+            )
+        self._unread = b""
+        self._read(deadline)  # {"ready": true}
+
+    def _read(self, deadline: float) -> dict:
+        stdout = self._process.stdout.fileno()
+        while b"\n" not in self._unread:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([stdout], [], [], remaining)[0]:
+                self._fail(timed_out=True)
+            data = os.read(stdout, 1 << 16)
+            if not data:
+                self._fail(timed_out=False)
+            self._unread += data
+        line, _, self._unread = self._unread.partition(b"\n")
+        return json.loads(line)
+
+    def _fail(self, timed_out: bool) -> None:
+        process, self._process = self._process, None
+        self._kill(process)
+        process.stdout.close()
+        process.stdin.close()
+        lines = self._log.read_text(errors="replace").strip().splitlines()
+        raise OfficeFailure(timed_out, "" if timed_out or not lines else lines[-1])

@@ -58,6 +58,7 @@ def main() -> None:
 
         jobs = [ConversionJob(f"b/{d.stem}", d, root / "pdf" / d.stem / "letter.pdf") for d in letters]
         converter = PdfConverter(workers=args.workers, chunk_size=args.chunk_size)
+        single_rate = calibrate(letters, root / "calibration", args.chunk_size)
         problems, pages, lengths = 0, 0, set()
         with TreeMemorySampler() as memory:
             started = time.perf_counter()
@@ -74,6 +75,10 @@ def main() -> None:
               f"pages per letter {sorted(lengths)}, failed or not fit to send {problems}")
         print(f"  {memory.summary()}")
         print(f"  10,000 letters at this rate: {10_000 / (len(jobs) / merged_s) / 60:.1f} min")
+        print(f"  calibration, just before: one worker alone converts {single_rate:.1f} letters/s (the "
+              f"machine's speed at the moment); this run reached "
+              f"{len(jobs) / merged_s / (single_rate * converter.workers):.0%} of {converter.workers} such "
+              f"workers, the rest of the cores going to splitting, pdftotext and the gate")
 
         subset = letters[: args.baseline]
         if subset:
@@ -82,6 +87,17 @@ def main() -> None:
             baseline_s = time.perf_counter() - started
             report("one process per file", len(subset), baseline_pages, baseline_s)
             print(f"speed-up: {(len(jobs) / merged_s) / (len(subset) / baseline_s):.1f}x")
+
+
+def calibrate(letters: list[Path], folder: Path, chunk_size: int) -> float:
+    """Letters/s of one worker in its stride (the time between its first and second chunk),
+    with the machine otherwise idle.  A shared VM's speed drifts (here the same chunk took
+    3.6 s at one hour and 5.3 s at another), so a run's figure is also given as a share of
+    what its workers could do at that moment."""
+    jobs = [ConversionJob(f"c/{d.stem}", d, folder / d.stem / "letter.pdf") for d in letters[: 2 * chunk_size]]
+    finished = [time.perf_counter() for index, _ in PdfConverter(workers=1, chunk_size=chunk_size).convert_iter(jobs)
+                if index % chunk_size == 0]
+    return chunk_size / (finished[1] - finished[0])
 
 
 def reference_letter(path: Path) -> Path:

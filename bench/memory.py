@@ -46,12 +46,14 @@ class TreeMemorySampler:
         self.cpu_self_s = ended[0] - self._started[0]
         # Children count once reaped: LibreOffice when its worker closes, pdftotext at once.
         self.cpu_children_s = ended[1] - self._started[1]
-        peaks, _ = self._sampler.communicate("")
+        report, _ = self._sampler.communicate("")
+        peaks, self.at_peak = report.split("\n", 1)
         self.peak_rss_kb, self.peak_pss_kb = map(int, peaks.split())
 
     def summary(self) -> str:
         return (f"peak memory: this process {own_peak_kb() / 1024:.0f} MB (VmHWM); whole tree "
                 f"{self.peak_pss_kb / 1024:.0f} MB PSS, {self.peak_rss_kb / 1024:.0f} MB summed RSS\n"
+                f"  PSS at the peak, by process: {self.at_peak.strip()}\n"
                 f"  CPU: this process {self.cpu_self_s:.1f} s, its children (LibreOffice, "
                 f"pdftotext) {self.cpu_children_s:.1f} s")
 
@@ -71,11 +73,24 @@ def _sample_until_stdin_closes(root: int) -> None:
     import select
 
     peak_rss = peak_pss = 0
+    at_peak = ""
     while not select.select([sys.stdin], [], [], INTERVAL_S)[0]:
         tree = [pid for pid in descendants(root) if pid != os.getpid()]
         peak_rss = max(peak_rss, sum(_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in tree))
-        peak_pss = max(peak_pss, sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in tree))
+        pss = {pid: _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in tree}
+        if sum(pss.values()) > peak_pss:
+            peak_pss = sum(pss.values())
+            at_peak = ", ".join(f"{_name(pid)} {kb / 1024:.0f} MB"
+                                for pid, kb in sorted(pss.items(), key=lambda item: -item[1]) if kb)
     print(peak_rss, peak_pss)
+    print(at_peak)
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return str(pid)
 
 
 def descendants(root: int) -> list[int]:

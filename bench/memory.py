@@ -75,7 +75,8 @@ def _sample_until_stdin_closes(root: int) -> None:
     peak_rss = peak_pss = 0
     at_peak = ""
     while not select.select([sys.stdin], [], [], INTERVAL_S)[0]:
-        tree = [pid for pid in descendants(root) if pid != os.getpid()]
+        tree = [pid for pid in descendants(root)
+                if pid != os.getpid() and (pid == root or not _shares_memory(pid, root))]
         peak_rss = max(peak_rss, sum(_field_kb(f"/proc/{pid}/status", "VmRSS:") for pid in tree))
         pss = {pid: _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in tree}
         if sum(pss.values()) > peak_pss:
@@ -84,6 +85,20 @@ def _sample_until_stdin_closes(root: int) -> None:
                                 for pid, kb in sorted(pss.items(), key=lambda item: -item[1]) if kb)
     print(peak_rss, peak_pss)
     print(at_peak)
+
+
+def _shares_memory(child: int, parent: int) -> bool:
+    """True for a child between vfork and exec (how subprocess starts pdftotext): it runs in its
+    parent's memory, so counting its PSS would count the parent twice."""
+    try:
+        return (os.readlink(f"/proc/{child}/exe") == os.readlink(f"/proc/{parent}/exe")
+                and _vsize(child) == _vsize(parent))
+    except OSError:
+        return True  # gone already
+
+
+def _vsize(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[20])
 
 
 def _name(pid: int) -> str:

@@ -15,7 +15,8 @@ line in, one JSON line out, until stdin closes:
 
 Each output is named after its input, as ``soffice --convert-to`` names it.  A file LibreOffice
 cannot open or write is reported in ``errors``; if LibreOffice itself stops, this process exits
-with the reason on stderr.  Its caller kills the whole process group on a timeout.
+with the reason on stderr.  Its caller kills the whole process group on a timeout.  Reasons
+are in Vietnamese: they end up in what staff read about a letter that could not be converted.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _connect(pipe: str, office: subprocess.Popen):
             break
         except NoConnectException:
             if office.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"LibreOffice did not start (exit code {office.poll()})")
+                sys.exit(f"LibreOffice không khởi động được (mã thoát {office.poll()}).")
             time.sleep(0.05)
     return remote.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", remote)
 
@@ -87,7 +88,7 @@ def _convert_all(desktop, request: dict) -> dict[str, str]:
         try:
             _convert(desktop, source, target, store)
         except (IOException, IllegalArgumentException) as exc:
-            errors[source] = f"{type(exc).__name__}: {exc.Message}".strip()
+            errors[source] = exc.Message.strip() or type(exc).__name__
     return errors
 
 
@@ -97,7 +98,7 @@ def _convert(desktop, source: str, target: str, store: tuple) -> None:
         (_property("Hidden", True), _property("ReadOnly", True)),
     )
     if document is None:
-        raise IOException("LibreOffice could not open the file", None)
+        raise IOException("LibreOffice không mở được tệp.", None)
     try:
         uno.invoke(document, "storeToURL", (uno.systemPathToFileUrl(target), store))
     finally:

@@ -343,6 +343,17 @@ def test_libreoffice_stopping_mid_run_is_restarted_and_no_letter_is_lost(
     assert [len(c) for c in spy.calls] == [2, 2, 1, 1]  # the failed chunk, then file by file
 
 
+def test_a_libreoffice_that_cannot_start_fails_each_letter_with_the_reason(
+    letters: list[Path], tmp_path: Path
+) -> None:
+    assert find_uno_python("/bin/false"), "no Python with LibreOffice's uno (python3-uno)"
+    results = PdfConverter(workers=1, soffice="/bin/false").convert(jobs_for(letters[:2], tmp_path))
+    for result in results:
+        assert result.pdf is None
+        assert "LibreOffice không khởi động được (mã thoát 1)." in result.error, result.error
+        assert letters[0].parent.name in result.error
+
+
 def _process_group(group: int) -> set[int]:
     members = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):

@@ -40,9 +40,6 @@ INSTALL_COMMAND = "sudo apt-get install -y libreoffice-writer-nogui python3-uno 
 PDF_FILTER_DATA = {"ExportBookmarksToPDFDestination": True, "ExportBlankPages": False}
 
 _BRIDGE = Path(__file__).with_name("office_bridge.py")
-# A long-running LibreOffice grows by some tens of MB over hundreds of documents; starting it
-# afresh now and then (a second, every 2,500 letters in chunks of 25) keeps memory flat.
-CALLS_PER_START = 100
 
 
 class OfficeFailure(Exception):
@@ -167,15 +164,11 @@ class BridgedOffice(Office):
         self._log = self._home / "bridge.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._unread = b""
-        self._calls = 0
 
     def convert(self, inputs: Sequence[Path], outdir: Path) -> str:
         deadline = time.monotonic() + self._timeout_s
-        if self._calls == CALLS_PER_START:
-            self.close()
         if self._process is None:
             self._start(deadline)
-        self._calls += 1
         request = {
             "inputs": [str(Path(path).absolute()) for path in inputs],
             "outdir": str(Path(outdir).absolute()),
@@ -207,7 +200,6 @@ class BridgedOffice(Office):
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
             )
         self._unread = b""
-        self._calls = 0
         self._read(deadline)  # {"ready": true}
 
     def _read(self, deadline: float) -> dict:

@@ -324,18 +324,6 @@ def test_a_bridged_office_starts_libreoffice_once_for_many_calls(
     assert len(spy.calls) == 2 and spy.starts == 1
 
 
-def test_a_bridged_office_is_started_afresh_after_so_many_calls(
-    letters: list[Path], tmp_path: Path, spy: CallSpy, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(office, "CALLS_PER_START", 2)
-    results = PdfConverter(workers=1, chunk_size=2).convert(jobs_for(letters[:6], tmp_path))
-    assert [r.error for r in results] == [None] * 6
-    assert len(spy.calls) == 3 and spy.starts == 2
-    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit()
-                 and any(str(p).encode() in _cmdline(pid) for p in spy.profiles)]
-    assert leftovers == []
-
-
 def test_libreoffice_stopping_mid_run_is_restarted_and_no_letter_is_lost(
     letters: list[Path], tmp_path: Path, spy: CallSpy
 ) -> None:

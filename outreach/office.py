@@ -16,6 +16,7 @@ a bridged office starts afresh on its next call.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -27,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from outreach.errors import UserError
 
@@ -186,7 +188,8 @@ class BridgedOffice(Office):
         if self._process is None:
             return
         process, self._process = self._process, None
-        process.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # the bridge may be gone already
+            process.stdin.close()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -215,7 +218,7 @@ class BridgedOffice(Office):
         line, _, self._unread = self._unread.partition(b"\n")
         return json.loads(line)
 
-    def _fail(self, timed_out: bool) -> None:
+    def _fail(self, timed_out: bool) -> NoReturn:
         process, self._process = self._process, None
         self._kill(process)
         process.stdout.close()

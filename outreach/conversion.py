@@ -69,11 +69,6 @@ _MARKER_MAX_CHARS = 60
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-# Compiled once: run for every letter, they are most of the cost of reading one.
-_HAS_UNPRINTED_OR_FIELD = etree.XPath(
-    "boolean(.//w:instrText | .//w:fldSimple | .//w:vanish | .//w:webHidden | .//w:sym"
-    " | .//w:txbxContent)", namespaces={"w": _W})
-_RELATIONSHIP_ATTRIBUTES = etree.XPath(".//@r:*", namespaces={"r": _R})
 _PR = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 _CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
@@ -84,6 +79,12 @@ _CORE_TO_PDF = {  # docProps/core.xml → PDF Info, as LibreOffice maps them
     "/Author": f"{{{_DC}}}creator", "/Keywords": f"{{{_CP}}}keywords",
 }
 _CORE_PROPERTIES = _PR + "/metadata/core-properties"
+# Compiled once (lxml serialises calls, so threads may share them): run for every letter,
+# they were most of the cost of reading one.
+_HAS_UNPRINTED_OR_FIELD = etree.XPath(
+    "boolean(.//w:instrText | .//w:fldSimple | .//w:vanish | .//w:webHidden | .//w:sym"
+    " | .//w:txbxContent)", namespaces={"w": _W})
+_RELATIONSHIP_ATTRIBUTES = etree.XPath(".//@r:*", namespaces={"r": _R})
 _SECT_PR_ORDER = (
     "headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz", "pgMar",
     "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols", "formProt", "vAlign",

@@ -903,12 +903,11 @@ class _MergedPackage:
         copier = _PartCopier(self, letter, f"m{self._letters}-")
         new_ids: dict[str, str] = {}
         for element in elements:
-            for node in element.iter():
-                for name, value in node.attrib.items():
-                    if name.startswith(f"{{{_R}}}") and value in letter.rels:
-                        if value not in new_ids:
-                            new_ids[value] = self._relate(copier, letter.rels[value])
-                        node.set(name, new_ids[value])
+            for value in _RELATIONSHIP_ATTRIBUTES(element):  # "smart" strings: they know their element
+                if value in letter.rels:
+                    if value not in new_ids:
+                        new_ids[value] = self._relate(copier, letter.rels[value])
+                    value.getparent().set(value.attrname, new_ids[value])
 
     def _relate(self, copier: _PartCopier, rel: etree._Element) -> str:
         attributes = dict(rel.attrib)

@@ -84,12 +84,20 @@ def find_uno_python(soffice: str) -> str | None:
     for candidate in (str(bundled), "/usr/bin/python3", shutil.which("python3")):
         if candidate and os.access(candidate, os.X_OK):
             try:
-                probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=60)
+                probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=60,
+                                       env=_foreign_python_environment())
             except (OSError, subprocess.TimeoutExpired):
                 continue
             if probe.returncode == 0:
                 return candidate
     return None
+
+
+def _foreign_python_environment() -> dict[str, str]:
+    """This environment without what points a Python at our own interpreter's files: the
+    bridge runs under another Python (LibreOffice's or the system's)."""
+    return {name: value for name, value in os.environ.items()
+            if name not in ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV")}
 
 
 def open_office(soffice: str, timeout_s: float) -> Office:
@@ -201,6 +209,7 @@ class BridgedOffice(Office):
             self._process = subprocess.Popen(
                 [self._python, str(_BRIDGE), self._soffice, self.profile.as_uri()],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
+                env=_foreign_python_environment(),
             )
         self._unread = b""
         self._read(deadline)  # {"ready": true}

@@ -343,6 +343,21 @@ def test_libreoffice_stopping_mid_run_is_restarted_and_no_letter_is_lost(
     assert [len(c) for c in spy.calls] == [2, 2, 1, 1]  # the failed chunk, then file by file
 
 
+def test_the_bridge_python_ignores_our_interpreter_settings(
+    letters: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As when outreach runs from a virtual environment or a Python installed under /usr/local.
+    monkeypatch.setenv("PYTHONHOME", str(tmp_path / "not-a-python-home"))
+    find_uno_python.cache_clear()
+    try:
+        assert find_uno_python(find_soffice())
+        with BridgedOffice(find_soffice(), 120, find_uno_python(find_soffice())) as bridged:
+            bridged.convert([letters[0]], tmp_path)
+        assert (tmp_path / f"{letters[0].stem}.pdf").is_file()
+    finally:
+        find_uno_python.cache_clear()
+
+
 def test_a_libreoffice_that_cannot_start_fails_each_letter_with_the_reason(
     letters: list[Path], tmp_path: Path
 ) -> None:

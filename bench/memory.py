@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import resource
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -70,8 +71,6 @@ def _cpu_seconds() -> tuple[float, float]:
 
 
 def _sample_until_stdin_closes(root: int) -> None:
-    import select
-
     peak_rss = peak_pss = 0
     at_peak = ""
     while not select.select([sys.stdin], [], [], INTERVAL_S)[0]:

@@ -229,8 +229,6 @@ class BridgedOffice(Office):
 
     def _fail(self, timed_out: bool) -> NoReturn:
         process, self._process = self._process, None
-        self._kill(process)
-        process.stdout.close()
-        process.stdin.close()
+        self._kill(process)  # its communicate() also closes the pipes
         lines = self._log.read_text(errors="replace").strip().splitlines()
         raise OfficeFailure(timed_out, "" if timed_out or not lines else lines[-1])

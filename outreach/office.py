@@ -93,10 +93,20 @@ def find_uno_python(soffice: str) -> str | None:
     return None
 
 
+def _office_environment() -> dict[str, str]:
+    """This environment, with glibc's malloc kept to one arena unless the user chose otherwise.
+
+    glibc gives threads that allocate arenas of their own and keeps memory freed there for
+    later use.  LibreOffice allocates on more than one thread, and one arena holds each office
+    about 28 MB lower after a few chunks (20 conversions of a 25-letter chunk: 205 → 177 MB RSS,
+    in the same time; two arenas gave no gain)."""
+    return {"MALLOC_ARENA_MAX": "1", **os.environ}
+
+
 def _foreign_python_environment() -> dict[str, str]:
-    """This environment without what points a Python at our own interpreter's files: the
-    bridge runs under another Python (LibreOffice's or the system's)."""
-    return {name: value for name, value in os.environ.items()
+    """The office's environment without what points a Python at our own interpreter's files:
+    the bridge runs under another Python (LibreOffice's or the system's)."""
+    return {name: value for name, value in _office_environment().items()
             if name not in ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV")}
 
 
@@ -155,7 +165,8 @@ class LaunchedOffice(Office):
             *map(str, inputs),
         ]
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            env=_office_environment(),
         )
         try:
             _, stderr = process.communicate(timeout=self._timeout_s)

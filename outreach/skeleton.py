@@ -23,6 +23,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -164,6 +165,7 @@ def _page_numbers(section) -> None:
 
 def _save(document: DocxDocument, path: Path) -> None:
     """Save with fixed zip timestamps: regenerating a template changes its bytes only if its content changes."""
+    _drop_unused_styles(document)
     buffer = io.BytesIO()
     document.save(buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +173,31 @@ def _save(document: DocxDocument, path: Path) -> None:
         for info in source.infolist():
             target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)),
                             source.read(info.filename), zipfile.ZIP_DEFLATED)
+
+
+def _drop_unused_styles(document: DocxDocument) -> None:
+    """Keep only the styles the document uses, the defaults, and the styles those build on.
+
+    python-docx starts from Word's blank document, whose 164 style definitions are 350 KB of XML
+    that every letter would carry and LibreOffice would read for every file it converts (loading
+    one letter: 0.08 → 0.05 s).  Word adds a built-in style's definition again when staff use it."""
+    styles = document.styles.element
+    by_id = {style.get(qn("w:styleId")): style for style in styles.iterchildren(qn("w:style"))}
+    wanted = [style_id for style_id, style in by_id.items() if style.get(qn("w:default")) in ("1", "true", "on")]
+    for part in document.part.package.iter_parts():
+        if isinstance(part, XmlPart) and part.element is not styles:
+            wanted += part.element.xpath(
+                "//w:pStyle/@w:val | //w:rStyle/@w:val | //w:tblStyle/@w:val"
+                " | //w:numStyleLink/@w:val | //w:styleLink/@w:val")
+    kept: set[str] = set()
+    while wanted:
+        style_id = wanted.pop()
+        if style_id in by_id and style_id not in kept:
+            kept.add(style_id)
+            wanted += by_id[style_id].xpath("w:basedOn/@w:val | w:next/@w:val | w:link/@w:val")
+    for style_id, style in by_id.items():
+        if style_id not in kept:
+            styles.remove(style)
 
 
 # --- header and footer ---------------------------------------------------------------------

@@ -279,6 +279,20 @@ def test_appendix_names_the_letter(config, campaign, tmp_path):
         assert any(p.startswith("Bước 6.") for p in paragraphs)
 
 
+def test_templates_define_the_styles_they_use_and_no_others(campaign):
+    # python-docx's blank document brings 164 style definitions (350 KB) every letter would carry.
+    for path in (campaign.template, *campaign.guidance):
+        document = docx.Document(path)
+        defined = {style.style_id for style in document.styles}
+        used = set()
+        for part in document.part.package.iter_parts():
+            if hasattr(part, "element") and part.element is not document.styles.element:
+                used |= set(part.element.xpath("//w:pStyle/@w:val | //w:rStyle/@w:val | //w:tblStyle/@w:val"))
+        assert used and used <= defined, path
+        assert "BodyText" in used and "Heading1" not in defined, path
+        assert len(defined) < 20, path
+
+
 def test_shipped_templates_pass_the_check(campaign):
     for path in (campaign.template, *campaign.guidance):
         assert check_template(path, TEMPLATE_VARIABLES) == []

@@ -97,9 +97,9 @@ def _office_environment() -> dict[str, str]:
     """This environment, with glibc's malloc kept to one arena unless the user chose otherwise.
 
     glibc gives threads that allocate arenas of their own and keeps memory freed there for
-    later use.  LibreOffice allocates on more than one thread, and one arena holds each office
-    about 28 MB lower after a few chunks (20 conversions of a 25-letter chunk: 205 → 177 MB RSS,
-    in the same time; two arenas gave no gain)."""
+    later use.  LibreOffice allocates on more than one thread; with one arena each office stays
+    lower (20 conversions of a 25-letter chunk: 205 → 177 MB RSS in the same time, two arenas
+    gave no gain; over 10,000 letters: 120 MB PSS each instead of 156–186 MB)."""
     return {"MALLOC_ARENA_MAX": "1", **os.environ}
 
 

@@ -4,8 +4,8 @@ Two ways to drive one, chosen once per converter by ``open_office``:
 
 * bridged, wherever a Python with LibreOffice's ``uno`` module exists (Debian's ``python3-uno``,
   installed by scripts/setup.sh): LibreOffice keeps running between calls, driven by
-  ``office_bridge.py``.  Starting LibreOffice costs about a second, a fifth of converting a
-  chunk of 100 five-page letters, so this is paid once per worker instead of once per chunk;
+  ``office_bridge.py``.  Starting LibreOffice costs about a second, about as much as converting
+  a chunk of 25 five-page letters, so this is paid once per worker instead of once per chunk;
 * launched, otherwise: one ``soffice --convert-to`` process per call.
 
 Either way every call is bounded by ``timeout_s``, starting LibreOffice included.  When a call

@@ -1,5 +1,5 @@
 """Keeps one LibreOffice running and converts files on request, so that starting LibreOffice
-(about a second, a fifth of a chunk's cost) is paid once per worker instead of once per call.
+(about a second, about as much as converting a chunk) is paid once per worker instead of once per call.
 
 Run by ``outreach.office`` under a Python that has LibreOffice's ``uno`` module (on Debian the
 system ``python3`` with ``python3-uno``), never imported by outreach itself:

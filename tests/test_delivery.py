@@ -152,6 +152,18 @@ class Outbox:
             messages.append((envelope_to.decode().split(": ", 1)[1], message))
         return messages
 
+    def received_for(self, key: str) -> tuple[str, bytes]:
+        """(envelope recipients, message bytes) of the one stored message of draft ``key``.  Found by
+        Message-ID: Maildir names do not sort in arrival order (their microseconds are not zero-padded)."""
+        wanted = str(parse_message(self.eml(key))["Message-ID"])
+        (found,) = [(to, message) for to, message in self.received()
+                    if str(parse_message(message)["Message-ID"]) == wanted]
+        return found
+
+    def eml(self, key: str) -> bytes:
+        (draft,) = [d for d in self.manifest.drafts if d.key == key]
+        return draft.eml_path(self.root).read_bytes()
+
     def received_by_key(self) -> Counter[str]:
         """How many times each draft's message (by its Message-ID) was received."""
         ids = {str(parse_message(d.eml_path(self.root).read_bytes())["Message-ID"]): d.key
@@ -243,8 +255,8 @@ def test_approved_messages_arrive_exactly_once_with_evidence(outbox_factory) -> 
     assert report.sent == ["communes/22333", "employers/TA00001", "employers/TA00002"]
     assert not (report.failed or report.retrying or report.uncertain or report.skipped)
     assert box.received_by_key() == Counter({d.key: 1 for d in box.manifest.drafts})
-    envelope_to, message = box.received()[0]
-    eml = box.manifest.drafts[0].eml_path(box.root).read_bytes()
+    envelope_to, message = box.received_for("communes/22333")
+    eml = box.eml("communes/22333")
     assert message == eml  # the approved bytes, unchanged
     assert envelope_to == "ubnd.vinhhoa@example.vn, nhatrang@bhxh-khanhhoa.example.vn"
 

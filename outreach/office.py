@@ -41,6 +41,18 @@ INSTALL_COMMAND = "sudo apt-get install -y libreoffice-writer-nogui python3-uno 
 # keeps it out of the PDF, as it is out of a letter converted on its own.
 PDF_FILTER_DATA = {"ExportBookmarksToPDFDestination": True, "ExportBlankPages": False}
 
+# Settings every office's fresh profile starts with, as LibreOffice itself stores them.  While
+# idle after loading, Writer collects each word of a document for its autocompletion list; for
+# a document that is only converted that was a fifth of LibreOffice's work (measured on one
+# 25-letter chunk, two offices converting it in turn: 1.00 → 0.80 s of CPU).
+_PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Writer/AutoFunction/Completion">\
+<prop oor:name="CollectWords" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+"""
+
 _BRIDGE = Path(__file__).with_name("office_bridge.py")
 
 
@@ -141,6 +153,13 @@ class Office:
     def close(self) -> None:
         """Let LibreOffice finish; kill it if it does not."""
 
+    def _prepare_profile(self) -> None:
+        """Gives a new (or reset) profile our settings before LibreOffice creates the rest."""
+        settings = self.profile / "user" / "registrymodifications.xcu"
+        if not settings.exists():
+            settings.parent.mkdir(parents=True, exist_ok=True)
+            settings.write_text(_PROFILE_SETTINGS, encoding="utf-8")
+
     def _kill(self, process: subprocess.Popen[bytes]) -> None:
         # soffice is a launcher; the real work is in its children, all in this process group.
         try:
@@ -164,6 +183,7 @@ class LaunchedOffice(Office):
             "--convert-to", f"pdf:writer_pdf_Export:{json.dumps(export)}", "--outdir", str(outdir),
             *map(str, inputs),
         ]
+        self._prepare_profile()
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
             env=_office_environment(),
@@ -216,6 +236,7 @@ class BridgedOffice(Office):
         process.stdout.close()
 
     def _start(self, deadline: float) -> None:
+        self._prepare_profile()
         with self._log.open("wb") as log:
             self._process = subprocess.Popen(
                 [self._python, str(_BRIDGE), self._soffice, self.profile.as_uri()],

@@ -13,6 +13,7 @@ import time
 import zlib
 from pathlib import Path
 from types import SimpleNamespace
+from xml.etree import ElementTree
 
 import pytest
 from docx import Document
@@ -367,6 +368,26 @@ def test_libreoffice_runs_with_one_malloc_arena(letters: list[Path], tmp_path: P
         assert offices
         for pid in offices:
             assert b"MALLOC_ARENA_MAX=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+
+
+def test_libreoffice_does_not_collect_words_for_autocompletion(
+    letters: list[Path], tmp_path: Path, office_mode: str
+) -> None:
+    # Writer collected them while idle after each load: a sixth of its work in a bench run.
+    with office.open_office(find_soffice(), 120) as opened:
+        opened.convert([letters[0]], tmp_path)
+        opened.close()  # LibreOffice writes the settings it holds back into the profile
+        assert (tmp_path / f"{letters[0].stem}.pdf").is_file()
+        stored = ElementTree.parse(opened.profile / "user" / "registrymodifications.xcu").getroot()
+    registry = "{http://openoffice.org/2001/registry}"
+    values = [
+        prop.findtext("value")
+        for item in stored.iter("item")
+        if item.get(f"{registry}path") == "/org.openoffice.Office.Writer/AutoFunction/Completion"
+        for prop in item.iter("prop")
+        if prop.get(f"{registry}name") == "CollectWords"
+    ]
+    assert values == ["false"]
 
 
 def test_a_libreoffice_that_cannot_start_fails_each_letter_with_the_reason(

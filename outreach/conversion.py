@@ -691,9 +691,9 @@ def _markers(body: etree._Element) -> Iterator[str]:
     for paragraph in body.iterchildren(_w("p")):
         if _HAS_UNPRINTED_OR_FIELD(paragraph):
             continue
-        for line in _paragraph_lines(paragraph):
-            if 0 < len(_squash(line)) <= _MARKER_MAX_CHARS:
-                yield _squash(line)
+        for line in map(_squash, _paragraph_lines(paragraph)):
+            if 0 < len(line) <= _MARKER_MAX_CHARS:
+                yield line
 
 
 def _paragraph_lines(paragraph: etree._Element) -> list[str]:

@@ -74,11 +74,13 @@ def main() -> None:
         print(f"  workers {converter.workers}, chunk size {converter.chunk_size}, "
               f"pages per letter {sorted(lengths)}, failed or not fit to send {problems}")
         print(f"  {memory.summary()}")
+        cpu_ms = (memory.cpu_self_s + memory.cpu_children_s) / len(jobs) * 1000
+        print(f"  CPU per letter: {cpu_ms:.1f} ms; the same work takes more when the VM is slower")
         print(f"  10,000 letters at this rate: {10_000 / (len(jobs) / merged_s) / 60:.1f} min")
         print(f"  calibration, just before: one worker alone converts {single_rate:.1f} letters/s (the "
-              f"machine's speed at the moment); this run reached "
-              f"{len(jobs) / merged_s / (single_rate * converter.workers):.0%} of {converter.workers} such "
-              f"workers, the rest of the cores going to splitting, pdftotext and the gate")
+              f"machine's speed at the moment, with the other cores free for its splitting, pdftotext "
+              f"and gate); this run reached {len(jobs) / merged_s / (single_rate * converter.workers):.0%} "
+              f"of {converter.workers} such workers")
 
         subset = letters[: args.baseline]
         if subset:

@@ -373,7 +373,7 @@ def test_libreoffice_runs_with_one_malloc_arena(letters: list[Path], tmp_path: P
 def test_libreoffice_does_not_collect_words_for_autocompletion(
     letters: list[Path], tmp_path: Path, office_mode: str
 ) -> None:
-    # Writer collected them while idle after each load: a sixth of its work in a bench run.
+    # Writer collected them while idle after each load: 15 % of its CPU in a bench run (see office.py).
     with office.open_office(find_soffice(), 120) as opened:
         opened.convert([letters[0]], tmp_path)
         opened.close()  # LibreOffice writes the settings it holds back into the profile

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.memory import TreeMemorySampler  # noqa: E402
 from outreach.config import load_config  # noqa: E402
-from outreach.conversion import ConversionJob, PdfConverter  # noqa: E402
-from outreach.office import find_soffice  # noqa: E402
-from outreach.fidelity import check_pdf, page_count  # noqa: E402
-from outreach.letters import LetterTemplate, build_context  # noqa: E402
+from outreach.convert.pool import ConversionJob, PdfConverter  # noqa: E402
+from outreach.convert.office import find_soffice  # noqa: E402
+from outreach.convert.fidelity import check_pdf, page_count  # noqa: E402
+from outreach.letters.render import LetterTemplate, build_context  # noqa: E402
 from outreach.recipients import Recipient  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.memory import own_peak_kb  # noqa: E402
 from outreach.config import parse_config  # noqa: E402
-from outreach.delivery import approve, send_campaign  # noqa: E402
-from outreach.ledger import LEDGER_NAME, Ledger  # noqa: E402
-from outreach.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest  # noqa: E402
-from outreach.messages import Attachment, build_message, message_bytes  # noqa: E402
-from outreach.smtpsink import SmtpSink  # noqa: E402
+from outreach.delivery.engine import approve, send_campaign  # noqa: E402
+from outreach.delivery.ledger import LEDGER_NAME, Ledger  # noqa: E402
+from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest  # noqa: E402
+from outreach.outbox.messages import Attachment, build_message, message_bytes  # noqa: E402
+from outreach.delivery.sink import SmtpSink  # noqa: E402
 
 CAMPAIGN = "bench"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"

@@ -92,7 +92,7 @@ def _validate(args: argparse.Namespace) -> int:
             targets = [(Path(f), args.kind) for f in args.files]
         summary = ValidationSummary(tuple(load_list(path, kind) for path, kind in targets))
     else:
-        from .routing import check_coverage
+        from .recipients.routing import check_coverage
 
         config = _config(args)
         kinds = [args.kind] if args.kind else list(config.audiences)
@@ -113,8 +113,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _provided_variables(config, campaign_name: str | None) -> list[str]:
     """Names a template may use: the context, plus every extra column of the campaign's lists."""
-    from .letters import TEMPLATE_VARIABLES
-    from .outbox import load_campaign_recipients
+    from .letters.render import TEMPLATE_VARIABLES
+    from .outbox.build import load_campaign_recipients
 
     provided = list(TEMPLATE_VARIABLES)
     if campaign_name:
@@ -125,8 +125,8 @@ def _provided_variables(config, campaign_name: str | None) -> list[str]:
 
 @command("template")
 def _template(args: argparse.Namespace) -> int:
-    from .letters import check_template
-    from .skeleton import write_skeleton
+    from .letters.render import check_template
+    from .letters.skeleton import write_skeleton
 
     path = Path(args.path)
     if args.action == "new":
@@ -159,7 +159,7 @@ def _print_build(report) -> None:
 
 @command("build")
 def _build(args: argparse.Namespace) -> int:
-    from .outbox import build_campaign
+    from .outbox.build import build_campaign
 
     report = build_campaign(_config(args), args.campaign, only=args.only or (), limit=args.limit)
     if args.json:
@@ -171,7 +171,7 @@ def _build(args: argparse.Namespace) -> int:
 
 @command("register")
 def _register(args: argparse.Namespace) -> int:
-    from .register import Register
+    from .letters.register import Register
 
     entries = Register(_root(args) / "outbox" / "register.sqlite").entries(args.year)
     if not entries:
@@ -186,7 +186,7 @@ def _register(args: argparse.Namespace) -> int:
 def _issue(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from .outbox import build_campaign, issue_document_number
+    from .outbox.build import build_campaign, issue_document_number
 
     config = _config(args)
     entry = issue_document_number(config, args.campaign, args.date or dt.date.today())
@@ -201,8 +201,8 @@ def _issue(args: argparse.Namespace) -> int:
 # --- review and approval -------------------------------------------------------------------
 
 def _manifest_and_ledger(args: argparse.Namespace):
-    from .ledger import Ledger
-    from .manifest import read_manifest
+    from .delivery.ledger import Ledger
+    from .outbox.manifest import read_manifest
 
     root = _root(args)
     return root, read_manifest(root, args.campaign), Ledger.open(root)
@@ -210,8 +210,8 @@ def _manifest_and_ledger(args: argparse.Namespace):
 
 @command("preview")
 def _preview(args: argparse.Namespace) -> int:
-    from .delivery import send_test_copy
-    from .messages import decoded_header, parse_message
+    from .delivery.engine import send_test_copy
+    from .outbox.messages import decoded_header, parse_message
 
     root, manifest, _ = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient) if args.recipient else next((d for d in manifest.drafts if d.to), None)
@@ -248,7 +248,7 @@ def _keys(args: argparse.Namespace):
 
 @command("approve")
 def _approve(args: argparse.Namespace) -> int:
-    from .delivery import approve
+    from .delivery.engine import approve
 
     root, manifest, ledger = _manifest_and_ledger(args)
     approved = approve(root, ledger, manifest, args.by, _keys(args))
@@ -258,7 +258,7 @@ def _approve(args: argparse.Namespace) -> int:
 
 @command("revoke")
 def _revoke(args: argparse.Namespace) -> int:
-    from .delivery import revoke
+    from .delivery.engine import revoke
 
     _, manifest, ledger = _manifest_and_ledger(args)
     revoked = revoke(ledger, manifest, args.by, _keys(args), args.note or "")
@@ -281,7 +281,7 @@ def print_send_report(report) -> None:
 
 @command("send")
 def _send(args: argparse.Namespace) -> int:
-    from .delivery import send_campaign
+    from .delivery.engine import send_campaign
 
     config = _config(args)
     root, manifest, ledger = _manifest_and_ledger(args)
@@ -293,7 +293,7 @@ def _send(args: argparse.Namespace) -> int:
 
 @command("resolve")
 def _resolve(args: argparse.Namespace) -> int:
-    from .delivery import resolve
+    from .delivery.engine import resolve
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
@@ -304,7 +304,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
 @command("resume")
 def _resume(args: argparse.Namespace) -> int:
-    from .delivery import resume
+    from .delivery.engine import resume
 
     _, _, ledger = _manifest_and_ledger(args)
     resume(ledger, args.campaign, args.by)
@@ -316,8 +316,8 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery import campaign_status
-    from .ledger import STATE_LABELS
+    from .delivery.engine import campaign_status
+    from .delivery.ledger import STATE_LABELS
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
@@ -337,7 +337,7 @@ def _status(args: argparse.Namespace) -> int:
 
 @command("report")
 def _report(args: argparse.Namespace) -> int:
-    from .delivery import write_delivery_report
+    from .delivery.engine import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
     path = write_delivery_report(ledger, manifest, Path(args.xlsx))
@@ -347,7 +347,7 @@ def _report(args: argparse.Namespace) -> int:
 
 @command("smtp-sink")
 def _smtp_sink(args: argparse.Namespace) -> int:
-    from .smtpsink import run_sink
+    from .delivery.sink import run_sink
 
     maildir = _root(args) / "outbox" / "smtp-sink"
     print(f"Máy chủ thư thử nghiệm: 127.0.0.1:{args.port}, lưu thư vào {maildir} (Ctrl-C để dừng).")
@@ -357,7 +357,7 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 
 @command("run")
 def _run(args: argparse.Namespace) -> int:
-    from .schedule import run_scheduler
+    from .schedule.tick import run_scheduler
 
     return run_scheduler(_config(args), _root(args), once=args.once, at=args.at, interval_s=args.interval)
 
@@ -367,7 +367,7 @@ def _schedule(args: argparse.Namespace) -> int:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from .schedule import schedule_plan, show_schedule
+    from .schedule.tick import schedule_plan, show_schedule
 
     config = _config(args)
     now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))

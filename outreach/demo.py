@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
-from .delivery import approve, campaign_status, send_campaign, write_delivery_report
-from .ledger import STATE_LABELS, Ledger
-from .manifest import read_manifest
-from .outbox import build_campaign, issue_document_number
+from .delivery.engine import approve, campaign_status, send_campaign, write_delivery_report
+from .delivery.ledger import STATE_LABELS, Ledger
+from .outbox.manifest import read_manifest
+from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
-from .routing import check_coverage
-from .smtpsink import SmtpSink
+from .recipients.routing import check_coverage
+from .delivery.sink import SmtpSink
 
 DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"
 DEMO_CAMPAIGN = "vssid-2022"

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from factories import OFFICE, tiny_pdf
 
 from outreach.config import Config, parse_config
-from outreach.delivery import (
+from outreach.delivery.engine import (
     approve,
     campaign_status,
     resolve,
@@ -35,10 +35,10 @@ from outreach.delivery import (
     write_delivery_report,
 )
 from outreach.errors import UserError
-from outreach.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
-from outreach.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest
-from outreach.messages import Attachment, build_message, decoded_header, message_bytes, parse_message
-from outreach.smtpsink import MaildirHandler, SmtpSink
+from outreach.delivery.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
+from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest
+from outreach.outbox.messages import Attachment, build_message, decoded_header, message_bytes, parse_message
+from outreach.delivery.sink import MaildirHandler, SmtpSink
 
 CAMPAIGN = "vssid-2022"
 SUBJECT = "Công văn số 05/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện, BHYT hộ gia đình; sử dụng VssID"
@@ -493,9 +493,9 @@ SEND_SCRIPT = """
 import json, sys
 from pathlib import Path
 from outreach.config import parse_config
-from outreach.delivery import send_campaign
-from outreach.ledger import Ledger
-from outreach.manifest import read_manifest
+from outreach.delivery.engine import send_campaign
+from outreach.delivery.ledger import Ledger
+from outreach.outbox.manifest import read_manifest
 
 root = Path(sys.argv[1])
 config = parse_config(json.loads((root / "config.json").read_text(encoding="utf-8")), root)
@@ -698,7 +698,7 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
         data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
         box.config = parse_config(data, box.root)
         box.approve()
-        monkeypatch.setattr("outreach.delivery._keyring_password", lambda username: None)
+        monkeypatch.setattr("outreach.delivery.engine._keyring_password", lambda username: None)
         monkeypatch.delenv("OUTREACH_TEST_SMTP_PASSWORD", raising=False)
         with pytest.raises(UserError, match="OUTREACH_TEST_SMTP_PASSWORD"):
             box.send()

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from factories import tiny_pdf
 
-from outreach import messages
+from outreach.outbox import messages
 from outreach.errors import UserError
-from outreach.messages import (
+from outreach.outbox.messages import (
     SMTP_POLICY,
     AddressError,
     Attachment,
@@ -38,7 +38,7 @@ from outreach.messages import (
     parse_message,
     set_text_header,
 )
-from outreach.smtpsink import SmtpSink
+from outreach.delivery.sink import SmtpSink
 
 SENDER_NAME = "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"
@@ -187,7 +187,7 @@ def test_subject_and_names_are_nfc() -> None:
 
 # ---------------------------------------------------------------- fast path == plain email package
 # build_message writes headers with set_raw and message_bytes writes an unchanged built message from
-# pieces it serialised itself (outreach.messages._wire). These tests build the same message the plain
+# pieces it serialised itself (outreach.outbox.messages._wire). These tests build the same message the plain
 # way (header registry, set_content, base64.encodebytes, Python's generator) and demand equal bytes.
 
 DATE = dt.datetime(2026, 3, 5, 8, 30, 15, tzinfo=dt.timezone.utc)

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 
 from outreach.cli import main
-from outreach.fidelity import pdf_text
-from outreach.manifest import read_manifest
-from outreach.messages import decoded_header, parse_message
-from outreach.smtpsink import SmtpSink
+from outreach.convert.fidelity import pdf_text
+from outreach.outbox.manifest import read_manifest
+from outreach.outbox.messages import decoded_header, parse_message
+from outreach.delivery.sink import SmtpSink
 
 REPO = Path(__file__).resolve().parent.parent
 # A name with "&", one with quotes and <…>, a commune, a collection agent, and one employer with no e-mail.

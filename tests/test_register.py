@@ -10,8 +10,8 @@ import pytest
 
 from outreach.config import load_config
 from outreach.errors import UserError
-from outreach.letters import build_context
-from outreach.register import Register
+from outreach.letters.render import build_context
+from outreach.letters.register import Register
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = dt.date(2023, 1, 5)

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import schedule as schedule_lib
 
-from outreach.delivery import send_campaign
-from outreach.ledger import Attempt, Ledger
-from outreach.schedule import run_scheduler, schedule_plan, show_schedule, tick
+from outreach.delivery.engine import send_campaign
+from outreach.delivery.ledger import Attempt, Ledger
+from outreach.schedule.tick import run_scheduler, schedule_plan, show_schedule, tick
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAMPAIGN = "vssid-2022"

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from outreach.smtpsink import SmtpSink
+from outreach.delivery.sink import SmtpSink
 
 MESSAGE = (
     b"From: a@example.vn\r\nTo: b@example.vn\r\nSubject: =?utf-8?b?VGjhu60=?=\r\n\r\n"
@@ -48,7 +48,7 @@ def test_two_sinks_get_different_ports(tmp_path: Path) -> None:
 
 
 def test_run_sink_serves_until_ctrl_c(tmp_path: Path) -> None:
-    code = f"from outreach.smtpsink import run_sink; run_sink({str(tmp_path / 'mail')!r}, port=0)"
+    code = f"from outreach.delivery.sink import run_sink; run_sink({str(tmp_path / 'mail')!r}, port=0)"
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()

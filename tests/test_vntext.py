@@ -1,4 +1,4 @@
-"""Tests for outreach.vntext: legacy encodings, detection, normalisation, name keys."""
+"""Tests for outreach.text.vntext: legacy encodings, detection, normalisation, name keys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outreach.vntext import (
+from outreach.text.vntext import (
     detect_legacy,
     fold_diacritics,
     match_key,

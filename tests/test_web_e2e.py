@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from outreach.delivery import approve
-from outreach.ledger import Attempt, Ledger, Outcome, utc_now
-from outreach.manifest import read_manifest
+from outreach.delivery.engine import approve
+from outreach.delivery.ledger import Attempt, Ledger, Outcome, utc_now
+from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 
 from test_web import CAMPAIGN, ONLY, XSS_CODE, XSS_NAME, build_workspace

@@ -1,4 +1,4 @@
-"""Generate the shipped DOCX templates in templates/ with outreach.skeleton.
+"""Generate the shipped DOCX templates in templates/ with outreach.letters.skeleton.
 
 The letter is the reference công văn of BHXH tỉnh Khánh Hòa (2022), addressed to one recipient
 per copy; the two appendices are the VssID guidance it attaches. Staff may then edit the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from outreach.skeleton import write_appendix, write_skeleton
+from outreach.letters.skeleton import write_appendix, write_skeleton
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -28,7 +28,8 @@ DEFAULT_PORT = 8000
 
 def create_app(root: Path, *, password: str | None = None, testing: bool = False) -> Flask:
     """The application for one working folder. ``password``: require a login (any host name)."""
-    from . import security, views
+    from . import security
+    from . import views
     from .jobs import BuildJobs, default_build
     from .store import Store
 

@@ -18,9 +18,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ..errors import UserError
-from ..fidelity import page_count
-from ..manifest import Draft
-from ..messages import decoded_header, parse_message
+from ..convert.fidelity import page_count
+from ..outbox.manifest import Draft
+from ..outbox.messages import decoded_header, parse_message
 from .store import local_time
 
 RENDER_DPI = 110

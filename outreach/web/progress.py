@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..ledger import Event, PauseState
+from ..delivery.ledger import Event, PauseState
 from .store import STATE_NAMES, Row, local_time
 
 APPROVED_STATES = ("approved", "sending", "sent", "retrying", "failed", "uncertain")

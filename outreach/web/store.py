@@ -17,13 +17,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, load_config
-from ..delivery import draft_state
+from ..delivery.engine import draft_state
 from ..errors import UserError
-from ..ledger import Delivery
-from ..manifest import MANIFEST_NAME, Draft, Manifest, campaign_dir, letter_pages, read_manifest
+from ..delivery.ledger import Delivery
+from ..outbox.manifest import MANIFEST_NAME, Draft, Manifest, campaign_dir, letter_pages, read_manifest
 from ..recipients import Problem, RecipientList, load_list
-from ..routing import check_coverage
-from ..vntext import fold_diacritics, match_key
+from ..recipients.routing import check_coverage
+from ..text.vntext import fold_diacritics, match_key
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

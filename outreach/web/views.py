@@ -41,10 +41,10 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from ..config import Campaign, Config
-from ..delivery import approve, resolve, resume, revoke, send_test_copy
+from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
 from ..errors import UserError
-from ..ledger import Ledger, utc_now
-from ..manifest import Manifest, campaign_dir
+from ..delivery.ledger import Ledger, utc_now
+from ..outbox.manifest import Manifest, campaign_dir
 from ..recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
 from .jobs import BuildJobs
 from .preview import PageCache, attachment, letter_pdf, message_view, read_message
@@ -224,7 +224,7 @@ def issue(name: str):
     _campaign(name)
 
     def run() -> str:
-        from ..outbox import issue_document_number
+        from ..outbox.build import issue_document_number
 
         raw = request.form.get("date", "").strip()
         try:

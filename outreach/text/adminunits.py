@@ -1,6 +1,6 @@
 """Khánh Hòa's administrative units (2022), shipped with the package, and lookups by name or code.
 
-Names are matched on :func:`outreach.vntext.match_key`, so ``Hoà``/``Hòa``, NFD text and case
+Names are matched on :func:`outreach.text.vntext.match_key`, so ``Hoà``/``Hòa``, NFD text and case
 do not matter, and with or without the unit type (``Vĩnh Hòa`` finds ``Phường Vĩnh Hòa``). A unit
 is never required to have a district: the district level was abolished in 2025.
 """
@@ -81,7 +81,7 @@ def _by_name(units: AdminUnits) -> dict[str, list[Commune]]:
 
 @lru_cache(maxsize=1)
 def load_admin_units() -> AdminUnits:
-    text = resources.files("outreach").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+    text = resources.files("outreach.text").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     communes = tuple(
         Commune(
             code=row["commune_code"].strip(),

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .errors import UserError
+from ..errors import UserError
 
 MANIFEST_NAME = "manifest.json"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import UserError
+from ..errors import UserError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (

@@ -23,19 +23,19 @@ from pathlib import Path
 from docx import Document
 import pikepdf
 
-from .config import Campaign, Config
-from .errors import UserError
-from .conversion import ConversionJob, ConversionResult, PdfConverter
-from .fidelity import check_pdf, page_count
-from .letters import LetterContext, LetterTemplate, build_context, render_text_template
+from ..config import Campaign, Config
+from ..errors import UserError
+from ..convert.pool import ConversionJob, ConversionResult, PdfConverter
+from ..convert.fidelity import check_pdf, page_count
+from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
-from .recipients import Recipient, RecipientList, load_list
-from .ledger import Ledger
-from .register import Register
-from .routing import RoutingError, route
-from .vntext import fold_diacritics
+from ..recipients import Recipient, RecipientList, load_list
+from ..delivery.ledger import Ledger
+from ..letters.register import Register
+from ..recipients.routing import RoutingError, route
+from ..text.vntext import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
 

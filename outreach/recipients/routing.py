@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .config import Config, DistrictOffice
-from .recipients.model import Problem, Recipient, RecipientList
-from .vntext import match_key
+from ..config import Config, DistrictOffice
+from .model import Problem, Recipient, RecipientList
+from ..text.vntext import match_key
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .errors import UserError
+from ..errors import UserError
 
 LEDGER_NAME = "ledger.sqlite"
 SYSTEM_ACTOR = "outreach"

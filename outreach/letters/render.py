@@ -34,9 +34,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from lxml import etree
 
-from .config import Agency, Campaign, Config, Department, Signer
-from .errors import UserError
-from .recipients.model import Recipient
+from ..config import Agency, Campaign, Config, Department, Signer
+from ..errors import UserError
+from ..recipients.model import Recipient
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 

@@ -1,7 +1,7 @@
 """Keeps one LibreOffice running and converts files on request, so that starting LibreOffice
 (about a second, about as much as converting a chunk) is paid once per worker instead of once per call.
 
-Run by ``outreach.office`` under a Python that has LibreOffice's ``uno`` module (on Debian the
+Run by ``outreach.convert.office`` under a Python that has LibreOffice's ``uno`` module (on Debian the
 system ``python3`` with ``python3-uno``), never imported by outreach itself:
 
     python3 office_bridge.py SOFFICE PROFILE_URL

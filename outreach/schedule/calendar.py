@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import holidays
 
-from .config import SendingSchedule, TimeWindow
+from ..config import SendingSchedule, TimeWindow
 
 WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")

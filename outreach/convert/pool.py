@@ -49,8 +49,8 @@ from pathlib import Path
 from lxml import etree
 import pikepdf
 
-from outreach.fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
-from outreach.office import Office, OfficeFailure, find_soffice, open_office
+from outreach.convert.fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
+from outreach.convert.office import Office, OfficeFailure, find_soffice, open_office
 
 __all__ = [
     "ConversionError",

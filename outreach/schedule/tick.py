@@ -3,7 +3,7 @@
 Each sender (a department of the provincial office, or a district office; ``Draft.sender``) sends
 its own drafts in its own windows, on its working days (Vietnamese public holidays and the
 configured days off skipped), at most ``batch_size`` messages per tick, ``messages_per_minute``
-and ``daily_quota``. Everything goes through :func:`outreach.delivery.send_campaign`, so the
+and ``daily_quota``. Everything goes through :func:`outreach.delivery.engine.engine.send_campaign`, so the
 ledger's guarantees (exactly once, retries, pause) hold, and a restart simply continues.
 
 Behaviour decided here:
@@ -46,11 +46,11 @@ from .calendar import (
     format_day,
     format_moment,
 )
-from .config import WEEKDAYS, Campaign, Config, Sender
-from .delivery import Clock, Sleep, SendReport, send_campaign
-from .errors import UserError
-from .ledger import LEDGER_NAME, CampaignPaused, Ledger, SendInProgress, utc_now
-from .manifest import MANIFEST_NAME, Manifest, campaign_dir, read_manifest
+from ..config import WEEKDAYS, Campaign, Config, Sender
+from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
+from ..errors import UserError
+from ..delivery.ledger import LEDGER_NAME, CampaignPaused, Ledger, SendInProgress, utc_now
+from ..outbox.manifest import MANIFEST_NAME, Manifest, campaign_dir, read_manifest
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
 PENDING_STATES = ("approved", "retrying")

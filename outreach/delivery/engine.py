@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from .config import AUDIENCE_LABELS, Config, Sender, SmtpProfile
-from .errors import UserError
+from ..config import AUDIENCE_LABELS, Config, Sender, SmtpProfile
+from ..errors import UserError
 from .ledger import (
     STATE_LABELS,
     SYSTEM_ACTOR,
@@ -44,8 +44,8 @@ from .ledger import (
     paused_error,
     utc_now,
 )
-from .manifest import Draft, DraftProblem, Manifest, campaign_dir
-from .messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
+from ..outbox.manifest import Draft, DraftProblem, Manifest, campaign_dir
+from ..outbox.messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
 
 if TYPE_CHECKING:
     import yagmail

@@ -109,7 +109,7 @@ def send(root: Path, port: int) -> None:
     manifest = read_manifest(root, CAMPAIGN)
     with Ledger.open(root) as ledger:
         started = time.perf_counter()
-        report = send_campaign(root, config, manifest, ledger)
+        report = send_campaign(config, manifest, ledger)
         elapsed = time.perf_counter() - started
     print(json.dumps({"sent": len(report.sent), "problems": len(report.skipped) + len(report.failed) +
                       len(report.retrying) + len(report.uncertain), "seconds": elapsed,

@@ -16,6 +16,7 @@ from typing import Callable
 
 from . import __version__
 from .errors import UserError
+from .workspace import Workspace
 
 # argparse's own words (usage, errors) in Vietnamese too: staff read them.
 _ARGPARSE_VI = {
@@ -173,7 +174,7 @@ def _build(args: argparse.Namespace) -> int:
 def _register(args: argparse.Namespace) -> int:
     from .letters.register import Register
 
-    entries = Register(_root(args) / "outbox" / "register.sqlite").entries(args.year)
+    entries = Register(Workspace(_root(args)).register).entries(args.year)
     if not entries:
         print("Sổ văn bản đi chưa có số nào.")
     for e in entries:
@@ -233,7 +234,7 @@ def _preview(args: argparse.Namespace) -> int:
     for part in message.iter_attachments():
         print(f"  - {part.get_filename()} ({len(part.get_content()) // 1024} KB)")
     if args.test_to:
-        trial = send_test_copy(root, _config(args), draft, args.test_to)
+        trial = send_test_copy(_config(args), draft, args.test_to)
         print(f"Đã gửi bản thử tới {trial.to}: {trial.smtp_code} {trial.smtp_reply}")
     return 0
 
@@ -285,7 +286,7 @@ def _send(args: argparse.Namespace) -> int:
 
     config = _config(args)
     root, manifest, ledger = _manifest_and_ledger(args)
-    report = send_campaign(root, config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
+    report = send_campaign(config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
                            department=args.department)
     print_send_report(report)
     return 1 if report.failed or report.paused else 0
@@ -349,7 +350,7 @@ def _report(args: argparse.Namespace) -> int:
 def _smtp_sink(args: argparse.Namespace) -> int:
     from .delivery.sink import run_sink
 
-    maildir = _root(args) / "outbox" / "smtp-sink"
+    maildir = Workspace(_root(args)).smtp_sink
     print(f"Máy chủ thư thử nghiệm: 127.0.0.1:{args.port}, lưu thư vào {maildir} (Ctrl-C để dừng).")
     run_sink(maildir, args.port)
     return 0
@@ -359,7 +360,7 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .schedule.tick import run_scheduler
 
-    return run_scheduler(_config(args), _root(args), once=args.once, at=args.at, interval_s=args.interval)
+    return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval)
 
 
 @command("schedule")
@@ -372,9 +373,9 @@ def _schedule(args: argparse.Namespace) -> int:
     config = _config(args)
     now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
     if args.json:
-        _print_json(schedule_plan(config, _root(args), now.date(), args.days, now=now).as_json())
+        _print_json(schedule_plan(config, now.date(), args.days, now=now).as_json())
     else:
-        print(show_schedule(config, _root(args), now.date(), args.days, now=now))
+        print(show_schedule(config, now.date(), args.days, now=now))
     return 0
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UserError
+from .workspace import Workspace
 
 AUDIENCES = ("employers", "collection_agents", "communes")
 AUDIENCE_LABELS = {
@@ -146,6 +147,10 @@ class Config:
     district_offices: dict[str, DistrictOffice]
     audiences: dict[str, Audience]
     campaigns: dict[str, Campaign]
+
+    @property
+    def workspace(self) -> Workspace:
+        return Workspace(self.root)
 
     def campaign(self, name: str) -> Campaign:
         try:
@@ -443,7 +448,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
 
 def load_config(root: Path) -> Config:
     """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets."""
-    path = root / "config.toml"
+    path = Workspace(root).config_file
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -22,6 +22,7 @@ from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
 from .recipients.routing import check_coverage
 from .delivery.sink import SmtpSink
+from .workspace import Workspace
 
 DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"
 DEMO_CAMPAIGN = "vssid-2022"
@@ -33,7 +34,7 @@ def _destination(root: Path, smtp_url: str | None) -> Iterator[tuple[str, Path |
     if smtp_url:
         yield smtp_url, None
         return
-    maildir = root / "outbox" / "smtp-sink"
+    maildir = Workspace(root).smtp_sink
     with SmtpSink(maildir, port=0) as sink:
         yield f"smtp://127.0.0.1:{sink.port}", maildir
 
@@ -77,10 +78,10 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
         os.environ[SMTP_URL_ENV] = url
         send_config = _unthrottled(load_config(root)) if maildir else load_config(root)
         print(f"5. Gửi qua {url}")
-        sent = send_campaign(root, send_config, manifest, ledger)
+        sent = send_campaign(send_config, manifest, ledger)
         print(f"   Đã gửi {len(sent.sent)} thư; thất bại {len(sent.failed)}; chưa chắc chắn {len(sent.uncertain)}.")
 
-    report_path = root / "outbox" / campaign / "bao-cao-gui-thu.xlsx"
+    report_path = Workspace(root).delivery_report(campaign)
     write_delivery_report(ledger, manifest, report_path)
     status = campaign_status(ledger, manifest)
     print("6. Kết quả: " + ", ".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(status.total.items())))

@@ -1,8 +1,13 @@
-"""The working folder: one office's config.toml, templates/, recipients/ and outbox/."""
+"""The working folder: one office's config.toml, templates/, recipients/ and outbox/.
+
+:class:`Workspace` is the one place that knows where things live under the working folder; every
+stage asks it for a path instead of joining ``"outbox"`` by hand, so the layout has one source.
+"""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
@@ -10,7 +15,74 @@ from .errors import UserError
 CONFIG_NAME = "config.toml"
 # The repository root is itself the sample working folder that `outreach init` copies.
 SAMPLE_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_ITEMS = ("config.toml", "templates", "recipients")
+SAMPLE_ITEMS = (CONFIG_NAME, "templates", "recipients")
+OUTBOX = "outbox"
+MANIFEST_NAME = "manifest.json"
+DELIVERY_REPORT_NAME = "bao-cao-gui-thu.xlsx"
+
+
+def send_lock_name(campaign: str) -> str:
+    return f".send-{campaign}.lock"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Every path under one working folder (see docs/DESIGN.md, "Outbox layout")."""
+
+    root: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / OUTBOX
+
+    @property
+    def ledger(self) -> Path:
+        return self.outbox / "ledger.sqlite"
+
+    @property
+    def register(self) -> Path:
+        return self.outbox / "register.sqlite"
+
+    @property
+    def smtp_sink(self) -> Path:
+        return self.outbox / "smtp-sink"
+
+    @property
+    def preview_cache(self) -> Path:
+        return self.outbox / ".preview-cache"
+
+    def campaign(self, name: str) -> Path:
+        return self.outbox / name
+
+    def manifest(self, campaign: str) -> Path:
+        return self.campaign(campaign) / MANIFEST_NAME
+
+    def attachments(self, campaign: str) -> Path:
+        return self.campaign(campaign) / "attachments"
+
+    def print_folder(self, campaign: str) -> Path:
+        return self.campaign(campaign) / "print"
+
+    def delivery_report(self, campaign: str) -> Path:
+        return self.campaign(campaign) / DELIVERY_REPORT_NAME
+
+    def draft_folder(self, campaign: str, audience: str, code: str) -> Path:
+        return self.campaign(campaign) / audience / code
+
+    def approved_copy(self, campaign: str, audience: str, code: str, message_sha256: str) -> Path:
+        """Where the exact approved bytes of one message are kept, never overwritten."""
+        return self.campaign(campaign) / "approved" / audience / f"{code}-{message_sha256[:16]}.eml"
+
+    def send_lock(self, campaign: str) -> Path:
+        """Held by the one `send` of a campaign; the web page reads it to show a send is running."""
+        return self.outbox / send_lock_name(campaign)
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
 
 
 def find_root(explicit: Path | None, start: Path | None = None) -> Path:
@@ -53,6 +125,7 @@ def init_workspace(target: Path) -> list[Path]:
         else:
             shutil.copy2(source, destination)
         created.append(destination)
-    (target / "outbox").mkdir(exist_ok=True)
-    created.append(target / "outbox")
+    outbox = Workspace(target).outbox
+    outbox.mkdir(exist_ok=True)
+    created.append(outbox)
     return created

@@ -137,7 +137,7 @@ class Outbox:
     def send(self, **options):
         options.setdefault("clock", self.clock)
         options.setdefault("sleep", self.clock.sleep)
-        return send_campaign(self.root, self.config, self.manifest, self.ledger, **options)
+        return send_campaign(self.config, self.manifest, self.ledger, **options)
 
     def state(self, key: str) -> str:
         return self.ledger.delivery(CAMPAIGN, key).state
@@ -500,7 +500,7 @@ from outreach.outbox.manifest import read_manifest
 root = Path(sys.argv[1])
 config = parse_config(json.loads((root / "config.json").read_text(encoding="utf-8")), root)
 with Ledger.open(root) as ledger:
-    report = send_campaign(root, config, read_manifest(root, sys.argv[2]), ledger)
+    report = send_campaign(config, read_manifest(root, sys.argv[2]), ledger)
 print(json.dumps(report.as_json()))
 """
 
@@ -594,7 +594,7 @@ def test_test_copy_goes_to_the_tester_only_and_leaves_the_ledger_alone(outbox_fa
                                     ("ubnd@example.vn",), cc=("nhatrang@bhxh-khanhhoa.example.vn",), sender="TTPT")])
     draft = box.manifest.drafts[0]
 
-    result = send_test_copy(box.root, box.config, draft, "kiemtra@bhxh-khanhhoa.example.vn")
+    result = send_test_copy(box.config, draft, "kiemtra@bhxh-khanhhoa.example.vn")
 
     ((envelope_to, message),) = box.received()
     original = parse_message(draft.eml_path(box.root).read_bytes())

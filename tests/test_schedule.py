@@ -37,7 +37,7 @@ class Sleeper:
 
 def run_tick(kit, now: dt.datetime, lines: list[str] | None = None, **options):
     options.setdefault("sleep", Sleeper())
-    return tick(kit.config, kit.root, now, log=(lines if lines is not None else []).append, **options)
+    return tick(kit.config, now, log=(lines if lines is not None else []).append, **options)
 
 
 def sent_times(kit, campaign: str) -> dict[str, dt.datetime]:
@@ -153,7 +153,7 @@ def test_expiry_is_honoured_mid_batch_and_after_downtime(kit) -> None:
 
     # Nor by hand: delivery itself refuses an expired campaign.
     with Ledger.open(kit.root) as ledger:
-        manual = send_campaign(kit.root, kit.config, kit.manifests[CAMPAIGN], ledger,
+        manual = send_campaign(kit.config, kit.manifests[CAMPAIGN], ledger,
                                clock=lambda: at(1, 11, 9, 0), sleep=Sleeper())
     assert manual.sent == [] and len(manual.skipped) == 4
     assert manual.stopped.startswith(f"Chiến dịch {CAMPAIGN} đã hết hạn lúc 10:00 ngày 10/01/2023")
@@ -272,12 +272,12 @@ def test_run_once_at_a_given_time(kit) -> None:
     kit.approve(CAMPAIGN)
     lines: list[str] = []
 
-    code = run_scheduler(kit.config, kit.root, once=True, at=dt.datetime(2023, 1, 9, 9, 0), log=lines.append,
+    code = run_scheduler(kit.config, once=True, at=dt.datetime(2023, 1, 9, 9, 0), log=lines.append,
                          sleep=Sleeper())
 
     assert code == 0 and len(lines) == 1
     assert lines[0].startswith("[T2 09/01/2023 09:00:") and "QLT: đã gửi 3, còn 2 thư chờ gửi" in lines[0]
-    assert run_scheduler(kit.config, kit.root, once=True, at=at(1, 9, 12, 0), log=lines.append) == 0
+    assert run_scheduler(kit.config, once=True, at=at(1, 9, 12, 0), log=lines.append) == 0
     assert "ngoài giờ gửi" in lines[1] and kit.states(CAMPAIGN) == Counter({"sent": 3, "approved": 2})
 
 
@@ -295,7 +295,7 @@ def test_sigterm_finishes_the_message_in_flight_then_exits_zero(kit) -> None:
     lines: list[str] = []
     waits: list[float] = []
 
-    code = run_scheduler(kit.config, kit.root, once=False, at=at(1, 9, 9, 0), log=lines.append,
+    code = run_scheduler(kit.config, once=False, at=at(1, 9, 9, 0), log=lines.append,
                          sleep=Sleeper(), wait=waits.append)
 
     assert code == 0 and waits == []  # stopped within the first tick, no wait for the next
@@ -305,7 +305,7 @@ def test_sigterm_finishes_the_message_in_flight_then_exits_zero(kit) -> None:
     assert signal.getsignal(signal.SIGTERM) is before
 
     kit.handler.on_data = None
-    assert run_scheduler(kit.config, kit.root, once=True, at=at(1, 9, 9, 5), log=lines.append, sleep=Sleeper()) == 0
+    assert run_scheduler(kit.config, once=True, at=at(1, 9, 9, 5), log=lines.append, sleep=Sleeper()) == 0
     assert kit.states(CAMPAIGN) == Counter({"sent": 6})
     assert set(kit.received().values()) == {1} and len(kit.received()) == 6
 
@@ -341,7 +341,7 @@ def test_the_loop_ticks_every_interval_until_stopped(kit, monkeypatch) -> None:
         if len(waits) == 3:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while waiting for the next tick
 
-    code = run_scheduler(kit.config, kit.root, once=False, at=at(1, 9, 9, 0), interval_s=60, log=lines.append,
+    code = run_scheduler(kit.config, once=False, at=at(1, 9, 9, 0), interval_s=60, log=lines.append,
                          sleep=Sleeper(), wait=wait)
 
     assert code == 0 and waits == [60.0, 60.0, 60.0]
@@ -361,7 +361,7 @@ def test_a_second_signal_stops_at_once(kit) -> None:
         os.kill(os.getpid(), signal.SIGINT)
         os.kill(os.getpid(), signal.SIGINT)
 
-    code = run_scheduler(kit.config, kit.root, once=False, at=at(1, 9, 9, 0), log=lines.append, wait=wait)
+    code = run_scheduler(kit.config, once=False, at=at(1, 9, 9, 0), log=lines.append, wait=wait)
     assert code == 130 and lines[-1].startswith("Đã dừng ngay theo yêu cầu")
     assert signal.getsignal(signal.SIGINT) is before
 
@@ -377,10 +377,10 @@ def test_schedule_show_calendar_finish_dates_and_late_campaigns(kit) -> None:
     kit.approve(CAMPAIGN)
     kit.approve("tet-2023")
     with Ledger.open(kit.root) as ledger:  # 3 sent by QLT already today
-        send_campaign(kit.root, kit.config, kit.manifests[CAMPAIGN], ledger, department="QLT", limit=3,
+        send_campaign(kit.config, kit.manifests[CAMPAIGN], ledger, department="QLT", limit=3,
                       clock=lambda: at(1, 18, 8, 0), sleep=Sleeper())
 
-    plan = schedule_plan(kit.config, kit.root, dt.date(2023, 1, 18), days=10, now=at(1, 18, 9, 0))
+    plan = schedule_plan(kit.config, dt.date(2023, 1, 18), days=10, now=at(1, 18, 9, 0))
 
     assert [s.code for s in plan.senders] == ["QLT", "TTPT"]
     qlt = {p.day.day: p for p in plan.day_plans if p.sender == "QLT"}
@@ -398,7 +398,7 @@ def test_schedule_show_calendar_finish_dates_and_late_campaigns(kit) -> None:
     assert [c.campaign for c in plan.late] == ["tet-2023"]
     json.dumps(plan.as_json(), ensure_ascii=False)
 
-    text = show_schedule(kit.config, kit.root, dt.date(2023, 1, 18), days=10, now=at(1, 18, 9, 0))
+    text = show_schedule(kit.config, dt.date(2023, 1, 18), days=10, now=at(1, 18, 9, 0))
     assert text.startswith("Lịch gửi thư 10 ngày, từ 09:00 T4 18/01/2023")
     assert "Phòng Quản lý thu (QLT): làm việc T2, T3, T4, T5, T6; khung giờ 08:00–11:00" in text
     assert "T2 23/01/2023  Nghỉ lễ: Mùng hai Tết Nguyên Đán" in text
@@ -407,6 +407,6 @@ def test_schedule_show_calendar_finish_dates_and_late_campaigns(kit) -> None:
 
 
 def test_schedule_show_without_ledger_or_campaigns(kit) -> None:
-    text = show_schedule(kit.config, kit.root, dt.date(2023, 1, 9), days=2)
+    text = show_schedule(kit.config, dt.date(2023, 1, 9), days=2)
     assert "Phòng Quản lý thu (QLT)" in text and "(chưa có chiến dịch nào đã tạo bản thảo)" in text
     assert not (kit.root / "outbox" / "ledger.sqlite").exists()  # showing creates nothing

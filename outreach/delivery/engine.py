@@ -44,8 +44,9 @@ from .ledger import (
     paused_error,
     utc_now,
 )
-from ..outbox.manifest import Draft, DraftProblem, Manifest, campaign_dir
+from ..outbox.manifest import Draft, DraftProblem, Manifest
 from ..outbox.messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
+from ..workspace import Workspace
 
 if TYPE_CHECKING:
     import yagmail
@@ -192,7 +193,6 @@ class _Prepared:
 
 
 def send_campaign(
-    root: Path,
     config: Config,
     manifest: Manifest,
     ledger: Ledger,
@@ -222,7 +222,7 @@ def send_campaign(
     if pause.paused:
         raise paused_error(campaign, pause)
     report = SendReport(campaign, dry_run)
-    run = _Run(root, config, manifest, ledger, report, department, limit, max_attempts, pause_after_failures,
+    run = _Run(config.root, config, manifest, ledger, report, department, limit, max_attempts, pause_after_failures,
                retry_base, clock, sleep, should_stop)
     if dry_run:
         run.send_all()
@@ -471,7 +471,7 @@ def _quota_left(ledger: Ledger, sender: Sender, now: dt.datetime) -> int:
 def approved_copy_path(root: Path, draft: Draft, message_sha256: str) -> Path:
     """The approved bytes, kept at approval: what is sent is byte-identical (same sha256), and the
     copy survives a later rebuild of the draft, as evidence of what the recipient received."""
-    return campaign_dir(root, draft.campaign) / "approved" / draft.audience / f"{draft.code}-{message_sha256[:16]}.eml"
+    return Workspace(root).approved_copy(draft.campaign, draft.audience, draft.code, message_sha256)
 
 
 def _keep_approved_copy(root: Path, draft: Draft, message_sha256: str, data: bytes) -> None:
@@ -645,13 +645,13 @@ class TrialCopy:
     smtp_reply: str
 
 
-def send_test_copy(root: Path, config: Config, draft: Draft, to_address: str) -> TrialCopy:
+def send_test_copy(config: Config, draft: Draft, to_address: str) -> TrialCopy:
     """Send the draft's message to a test address: same bytes except To/Cc, Subject prefix and a new
     Message-ID. The recipient's ledger state is never touched."""
     address = check_address("to", to_address)
     sender = _sender(config, draft)
     try:
-        original = draft.eml_path(root).read_bytes()
+        original = draft.eml_path(config.root).read_bytes()
     except FileNotFoundError:
         raise UserError(f"Không tìm thấy {draft.folder}/message.eml. Cách sửa: chạy build trước.") from None
     message = trial_copy_message(original, address, sender.sender.rpartition("@")[2])

@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import UserError
-
-LEDGER_NAME = "ledger.sqlite"
+from ..workspace import Workspace, send_lock_name
 SYSTEM_ACTOR = "outreach"
 
 State = Literal["approved", "sending", "sent", "retrying", "failed", "uncertain", "revoked"]
@@ -249,7 +248,7 @@ class Ledger:
 
     @classmethod
     def open(cls, root: Path) -> "Ledger":
-        return cls(root / "outbox" / LEDGER_NAME)
+        return cls(Workspace(root).ledger)
 
     def close(self) -> None:
         self._db.close()
@@ -462,7 +461,7 @@ class Ledger:
     @contextlib.contextmanager
     def send_lock(self, campaign: str) -> Iterator[None]:
         """One sending process per campaign (an OS lock, released even on SIGKILL)."""
-        lock_path = self.path.with_name(f".send-{campaign}.lock")
+        lock_path = self.path.with_name(send_lock_name(campaign))
         with lock_path.open("a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -28,7 +28,7 @@ from ..errors import UserError
 from ..convert.pool import ConversionJob, ConversionResult, PdfConverter
 from ..convert.fidelity import check_pdf, page_count
 from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
-from .manifest import (Draft, DraftFile, DraftProblem, Manifest, campaign_dir, letter_pages, read_manifest,
+from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
@@ -97,10 +97,11 @@ class CampaignBuilder:
                  progress: bool | None = None) -> None:
         self.config, self.campaign = config, campaign
         self.root = config.root
-        self.out = campaign_dir(self.root, campaign.name)
+        self.workspace = config.workspace
+        self.out = self.workspace.campaign(campaign.name)
         self.converter = converter or PdfConverter()
         self.progress = sys.stderr.isatty() if progress is None else progress
-        entry = Register(self.root / "outbox" / "register.sqlite").entry_for(campaign.name)
+        entry = Register(self.workspace.register).entry_for(campaign.name)
         self.number, self.issued_on = (entry.number, entry.issued_on) if entry else (None, None)
 
     def _context(self, recipient: Recipient | None) -> LetterContext:
@@ -173,13 +174,13 @@ class CampaignBuilder:
 
     def _frozen_keys(self) -> set[str]:
         """Drafts already sent, being sent or maybe sent: their files are evidence and never rebuilt."""
-        if not (self.root / "outbox" / "ledger.sqlite").is_file():
+        if not self.workspace.ledger.is_file():
             return set()
         deliveries = Ledger.open(self.root).deliveries(self.campaign.name)
         return {key for key, d in deliveries.items() if d.state in ("sending", "sent", "uncertain")}
 
     def _previous_drafts(self) -> dict[str, Draft]:
-        if not (self.out / "manifest.json").is_file():
+        if not self.workspace.manifest(self.campaign.name).is_file():
             return {}
         return {d.key: d for d in read_manifest(self.root, self.campaign.name).drafts}
 
@@ -305,7 +306,7 @@ class CampaignBuilder:
         """Every letter that cannot go by e-mail in one PDF, each starting on a fresh sheet when printed
         double-sided, plus a sheet of address labels for the envelopes."""
         paper = [d for d in drafts if not d.to]
-        folder = self.out / "print"
+        folder = self.workspace.print_folder(self.campaign.name)
         shutil.rmtree(folder, ignore_errors=True)
         if not paper:
             return "", 0
@@ -365,7 +366,7 @@ def _progress_bar(total: int, label: str):
 def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date):
     """The campaign's number from the register (sổ văn bản đi): the one it has, else the next."""
     campaign = config.campaign(campaign_name)
-    return Register(config.root / "outbox" / "register.sqlite").issue(
+    return Register(config.workspace.register).issue(
         campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject)
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
+from ..workspace import Workspace
 
-MANIFEST_NAME = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def campaign_dir(root: Path, campaign: str) -> Path:
-    return root / "outbox" / campaign
-
-
 def write_manifest(root: Path, manifest: Manifest) -> Path:
     """Write atomically, so a crash never leaves a half-written manifest."""
-    path = campaign_dir(root, manifest.campaign) / MANIFEST_NAME
+    path = Workspace(root).manifest(manifest.campaign)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     with temporary.open("w", encoding="utf-8") as handle:
@@ -123,8 +120,35 @@ def write_manifest(root: Path, manifest: Manifest) -> Path:
     return path
 
 
+class ManifestCache:
+    """Manifests kept in memory and read again only when the file changed (mtime and size): the
+    scheduler ticks once a minute and the web page reads on every click, over manifests of 50,000
+    drafts. Safe to share between the web server's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[Path, tuple[tuple[int, int], Manifest]] = {}
+
+    def get(self, root: Path, campaign: str) -> Manifest | None:
+        """The campaign's manifest, or None when it was never built."""
+        path = Workspace(root).manifest(campaign)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._entries.get(path)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        manifest = read_manifest(root, campaign)
+        with self._lock:
+            self._entries[path] = (stamp, manifest)
+        return manifest
+
+
 def read_manifest(root: Path, campaign: str) -> Manifest:
-    path = campaign_dir(root, campaign) / MANIFEST_NAME
+    path = Workspace(root).manifest(campaign)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

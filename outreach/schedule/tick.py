@@ -30,7 +30,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,8 +48,8 @@ from .calendar import (
 from ..config import WEEKDAYS, Campaign, Config, Sender
 from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
 from ..errors import UserError
-from ..delivery.ledger import LEDGER_NAME, CampaignPaused, Ledger, SendInProgress, utc_now
-from ..outbox.manifest import MANIFEST_NAME, Manifest, campaign_dir, read_manifest
+from ..delivery.ledger import CampaignPaused, Ledger, SendInProgress, utc_now
+from ..outbox.manifest import Manifest, ManifestCache
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
 PENDING_STATES = ("approved", "retrying")
@@ -120,7 +119,7 @@ class _VirtualClock:
         self.slept += seconds
 
 
-def tick(config: Config, root: Path, now: dt.datetime, *, sleep: Sleep = time.sleep,
+def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
          log: Callable[[str], object] = print, clock: Clock | None = None,
          should_stop: StopFlag | None = None) -> TickReport:
     """One scheduler tick for every sender and active campaign; logs one Vietnamese line.
@@ -134,10 +133,10 @@ def tick(config: Config, root: Path, now: dt.datetime, *, sleep: Sleep = time.sl
         virtual = _VirtualClock(now, sleep)
         clock, sleep = virtual, virtual.sleep
     stop_asked = should_stop or (lambda: False)
-    active = active_campaigns(config, root)
+    active = active_campaigns(config)
     senders = config.senders()
     report = TickReport(now.astimezone(LOCAL_TZ), [], [], False, "")
-    with Ledger.open(root) as ledger:
+    with Ledger.open(config.root) as ledger:
         for campaign, _ in active:
             stray = {code: n for code, n in _pending(ledger, campaign.name).items() if code not in senders and n}
             for code, count in stray.items():
@@ -151,7 +150,7 @@ def tick(config: Config, root: Path, now: dt.datetime, *, sleep: Sleep = time.sl
             if stop_asked():
                 report.stopped = True
                 break
-            result = _tick_sender(config, root, ledger, sender, mine, now, clock, sleep, stop_asked, report)
+            result = _tick_sender(config, ledger, sender, mine, now, clock, sleep, stop_asked, report)
             report.senders.append(result)
             if report.stopped:
                 break
@@ -160,7 +159,7 @@ def tick(config: Config, root: Path, now: dt.datetime, *, sleep: Sleep = time.sl
     return report
 
 
-def _tick_sender(config: Config, root: Path, ledger: Ledger, sender: Sender,
+def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
                  campaigns: list[tuple[Campaign, Manifest]], now: dt.datetime, clock: Clock, sleep: Sleep,
                  stop_asked: StopFlag, report: TickReport) -> SenderTick:
     code = sender.code
@@ -202,7 +201,7 @@ def _tick_sender(config: Config, root: Path, ledger: Ledger, sender: Sender,
     elif sent_today(ledger, sender, now) >= quota:
         result.idle = f"đã đủ hạn mức ngày ({quota} thư)"
     else:
-        _send_sender(config, root, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report)
+        _send_sender(config, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report)
         result.quota_reached = sent_today(ledger, sender, clock()) >= quota
 
     for entry in ticks:
@@ -211,7 +210,7 @@ def _tick_sender(config: Config, root: Path, ledger: Ledger, sender: Sender,
     return result
 
 
-def _send_sender(config: Config, root: Path, ledger: Ledger, sender: Sender, calendar: OfficeCalendar,
+def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: OfficeCalendar,
                  sendable: list[tuple[Campaign, Manifest, CampaignTick]], clock: Clock, sleep: Sleep,
                  stop_asked: StopFlag, result: SenderTick, report: TickReport) -> None:
     """Up to ``batch_size`` messages of this sender, campaign after campaign, while its window is open."""
@@ -230,7 +229,7 @@ def _send_sender(config: Config, root: Path, ledger: Ledger, sender: Sender, cal
         if budget <= 0:
             break
         try:
-            sent = send_campaign(root, config, manifest, ledger, department=sender.code, limit=budget,
+            sent = send_campaign(config, manifest, ledger, department=sender.code, limit=budget,
                                  clock=clock, sleep=sleep, should_stop=halt)
         except CampaignPaused:
             entry.state, entry.note = "paused", f"{campaign.name}: đang tạm dừng"
@@ -322,7 +321,7 @@ class _Stop:
             raise KeyboardInterrupt
 
 
-def run_scheduler(config: Config, root: Path, *, once: bool, at: dt.datetime | None = None,
+def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
                   interval_s: int = TICK_INTERVAL_S, log: Callable[[str], object] = print,
                   sleep: Sleep | None = None, wait: Callable[[float], object] | None = None) -> int:
     """``outreach run``: a tick now, then one every ``interval_s`` seconds (``schedule``) until stopped.
@@ -344,7 +343,7 @@ def run_scheduler(config: Config, root: Path, *, once: bool, at: dt.datetime | N
 
     def run_tick() -> None:
         try:
-            tick(config, root, clock(), sleep=sleep, log=log, clock=clock, should_stop=stop)
+            tick(config, clock(), sleep=sleep, log=log, clock=clock, should_stop=stop)
         except (UserError, sqlite3.OperationalError) as error:
             if once:
                 raise
@@ -433,7 +432,7 @@ class SchedulePlan:
         return _jsonable(asdict(self))
 
 
-def schedule_plan(config: Config, root: Path, start: dt.date | dt.datetime, days: int = 14, *,
+def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, *,
                   now: dt.datetime | None = None, interval_s: int = TICK_INTERVAL_S) -> SchedulePlan:
     """The coming sends per sender and campaign (approved messages only), for JSON and the web.
 
@@ -443,9 +442,9 @@ def schedule_plan(config: Config, root: Path, start: dt.date | dt.datetime, days
     if days < 1:
         raise UserError(f"Số ngày phải từ 1 trở lên (đang là {days}).")
     moment = _start_moment(start, now)
-    active = active_campaigns(config, root)
+    active = active_campaigns(config)
     senders = config.senders()
-    ledger = Ledger.open(root) if (root / "outbox" / LEDGER_NAME).exists() else None
+    ledger = Ledger.open(config.root) if config.workspace.ledger.exists() else None
     try:
         counts = {c.name: _counts(ledger, m) for c, m in active}
         involved = [code for code in senders if any(code in counts[c.name] for c, _ in active)]
@@ -473,10 +472,10 @@ def schedule_plan(config: Config, root: Path, start: dt.date | dt.datetime, days
     return SchedulePlan(moment, days, schedules, plans, outlooks)
 
 
-def show_schedule(config: Config, root: Path, start: dt.date | dt.datetime, days: int = 14, *,
+def show_schedule(config: Config, start: dt.date | dt.datetime, days: int = 14, *,
                   now: dt.datetime | None = None, interval_s: int = TICK_INTERVAL_S) -> str:
     """``outreach schedule show``: the plan as a Vietnamese text table."""
-    return format_plan(schedule_plan(config, root, start, days, now=now, interval_s=interval_s))
+    return format_plan(schedule_plan(config, start, days, now=now, interval_s=interval_s))
 
 
 def format_plan(plan: SchedulePlan) -> str:
@@ -548,26 +547,16 @@ def aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
 
 
-def active_campaigns(config: Config, root: Path) -> list[tuple[Campaign, Manifest]]:
+def active_campaigns(config: Config) -> list[tuple[Campaign, Manifest]]:
     """Campaigns of config.toml with a built outbox, earliest expiry first, then config order."""
-    found = [c for c in config.campaigns.values() if (campaign_dir(root, c.name) / MANIFEST_NAME).exists()]
+    built = [(c, _MANIFESTS.get(config.root, c.name)) for c in config.campaigns.values()]
+    found = [(c, m) for c, m in built if m is not None]
     never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    found.sort(key=lambda c: c.expires or never)  # stable: config order among equals
-    return [(c, _manifest(root, c.name)) for c in found]
+    found.sort(key=lambda pair: pair[0].expires or never)  # stable: config order among equals
+    return found
 
 
-_MANIFESTS: dict[Path, tuple[tuple[int, int], Manifest]] = {}
-
-
-def _manifest(root: Path, campaign: str) -> Manifest:
-    """read_manifest, re-read only when the file changed (a tick a minute, manifests of 50,000 drafts)."""
-    path = campaign_dir(root, campaign) / MANIFEST_NAME
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _MANIFESTS.get(path)
-    if cached is None or cached[0] != stamp:
-        cached = _MANIFESTS[path] = (stamp, read_manifest(root, campaign))
-    return cached[1]
+_MANIFESTS = ManifestCache()
 
 
 def sent_today(ledger: Ledger, sender: Sender, moment: dt.datetime) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..delivery.ledger import Event, PauseState
 from .store import STATE_NAMES, Row, local_time
+from ..workspace import Workspace
 
 APPROVED_STATES = ("approved", "sending", "sent", "retrying", "failed", "uncertain")
 
@@ -20,7 +21,7 @@ def send_running(root: Path, campaign: str) -> bool:
     Read from /proc/locks so the page never takes the lock itself (a sender starting at that
     instant would be refused).
     """
-    lock = root / "outbox" / f".send-{campaign}.lock"
+    lock = Workspace(root).send_lock(campaign)
     try:
         stat = lock.stat()
         table = Path("/proc/locks").read_text()

@@ -20,7 +20,8 @@ from ..config import AUDIENCE_LABELS, Config, load_config
 from ..delivery.engine import draft_state
 from ..errors import UserError
 from ..delivery.ledger import Delivery
-from ..outbox.manifest import MANIFEST_NAME, Draft, Manifest, campaign_dir, letter_pages, read_manifest
+from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages
+from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list
 from ..recipients.routing import check_coverage
 from ..text.vntext import fold_diacritics, match_key
@@ -181,7 +182,7 @@ def _int(value: str | int | None, default: int) -> int:
 class Store:
     root: Path
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _manifests: dict[str, tuple[tuple[int, int], Manifest]] = field(default_factory=dict)
+    _manifests: ManifestCache = field(default_factory=ManifestCache)
     _lists: dict[tuple[str, str], tuple[tuple, CheckedList]] = field(default_factory=dict)
     _rows: dict[str, tuple[tuple, list[Row]]] = field(default_factory=dict)
 
@@ -190,24 +191,11 @@ class Store:
 
     def manifest(self, campaign: str) -> Manifest | None:
         """The campaign's manifest, or None when it was never built."""
-        path = campaign_dir(self.root, campaign) / MANIFEST_NAME
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return None
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            cached = self._manifests.get(campaign)
-        if cached and cached[0] == stamp:
-            return cached[1]
-        manifest = read_manifest(self.root, campaign)
-        with self._lock:
-            self._manifests[campaign] = (stamp, manifest)
-        return manifest
+        return self._manifests.get(self.root, campaign)
 
     def checked_lists(self, config: Config, audiences: Iterable[str] | None = None) -> list[CheckedList]:
         """Every recipient file of these audiences, read and checked as ``outreach validate`` does."""
-        config_stamp = _stamp(self.root / "config.toml")
+        config_stamp = _stamp(Workspace(self.root).config_file)
         result = []
         for audience in audiences if audiences is not None else config.audiences:
             for path in config.audiences[audience].files:
@@ -246,7 +234,7 @@ class Store:
         campaign = config.campaigns.get(manifest.campaign)
         audiences = campaign.audiences if campaign else sorted({d.audience for d in manifest.drafts})
         checked = self.checked_lists(config, [a for a in audiences if a in config.audiences])
-        version = (manifest, _stamp(self.root / "config.toml"), *checked)
+        version = (manifest, _stamp(Workspace(self.root).config_file), *checked)
         with self._lock:
             cached = self._rows.get(manifest.campaign)
         if cached is not None and len(cached[0]) == len(version) and all(

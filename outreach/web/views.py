@@ -44,7 +44,7 @@ from ..config import Campaign, Config
 from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
 from ..errors import UserError
 from ..delivery.ledger import Ledger, utc_now
-from ..outbox.manifest import Manifest, campaign_dir
+from ..outbox.manifest import Manifest
 from ..recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
 from .jobs import BuildJobs
 from .preview import PageCache, attachment, letter_pdf, message_view, read_message
@@ -65,6 +65,7 @@ from .store import (
     local_time,
     paginate,
 )
+from ..workspace import Workspace
 
 bp = Blueprint("views", __name__)
 
@@ -285,7 +286,7 @@ def campaign(name: str):
 
 
 def _print_bundle(name: str) -> Path | None:
-    return next(iter(sorted((campaign_dir(_root(), name) / "print").glob("*.pdf"))), None)
+    return next(iter(sorted(Workspace(_root()).print_folder(name).glob("*.pdf"))), None)
 
 
 @bp.get("/campaigns/<name>/print.pdf")
@@ -493,7 +494,7 @@ def test_copy(name: str):
         draft = manifest.draft(request.form.get("key", ""))
         if not draft.to:
             raise UserError("Người nhận này không có thư điện tử (gửi bản giấy), không có gì để gửi thử.")
-        trial = send_test_copy(_root(), _config(), draft, address)
+        trial = send_test_copy(_config(), draft, address)
         return (f"Đã gửi bản thử của {draft.code} tới {trial.to} (máy chủ trả lời: "
                 f"{trial.smtp_code or ''} {trial.smtp_reply}). Trạng thái duyệt của thư không thay đổi.")
 
@@ -630,7 +631,7 @@ def _error_page(code: int, text: str):
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["outreach_pages"] = PageCache(app.config["OUTREACH_ROOT"] / "outbox" / ".preview-cache")
+    app.extensions["outreach_pages"] = PageCache(Workspace(app.config["OUTREACH_ROOT"]).preview_cache)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
         state_names=STATE_NAMES,

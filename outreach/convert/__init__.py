@@ -18,3 +18,35 @@ Names follow httpx's habit, with the privacy on the package rather than on each 
 import; a name with one is used only in its own module.  Other packages use only what this
 module re-exports; tests may reach into the modules.
 """
+
+from .fidelity import (
+    PdfContent,
+    PdfFont,
+    check_pdf,
+    page_count,
+    pdf_page_texts,
+    pdf_text,
+    read_pdf,
+)
+from .jobs import ConversionError, ConversionJob, ConversionResult
+from .office import Office, OfficeFailure, find_soffice, open_office
+from .pool import PdfConverter, convert_one
+
+__all__ = [
+    "ConversionError",
+    "ConversionJob",
+    "ConversionResult",
+    "Office",
+    "OfficeFailure",
+    "PdfContent",
+    "PdfConverter",
+    "PdfFont",
+    "check_pdf",
+    "convert_one",
+    "find_soffice",
+    "open_office",
+    "page_count",
+    "pdf_page_texts",
+    "pdf_text",
+    "read_pdf",
+]

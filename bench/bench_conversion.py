@@ -28,9 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.memory import TreeMemorySampler  # noqa: E402
 from outreach.config import load_config  # noqa: E402
-from outreach.convert.pool import ConversionJob, PdfConverter  # noqa: E402
-from outreach.convert.office import find_soffice  # noqa: E402
-from outreach.convert.fidelity import check_pdf, page_count  # noqa: E402
+from outreach.convert import ConversionJob, PdfConverter, check_pdf, find_soffice, page_count  # noqa: E402
 from outreach.letters.render import LetterTemplate, build_context  # noqa: E402
 from outreach.recipients import Recipient  # noqa: E402
 

@@ -12,7 +12,7 @@ import subprocess
 import time
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
@@ -23,11 +23,23 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 import pikepdf
 
-from outreach.convert import office, pool
-from outreach.convert.pool import ConversionJob, PdfConverter, convert_one
+from outreach import convert
+from outreach.convert import (
+    ConversionError,
+    ConversionJob,
+    PdfContent,
+    PdfConverter,
+    PdfFont,
+    check_pdf,
+    convert_one,
+    find_soffice,
+    pdf_page_texts,
+    pdf_text,
+    read_pdf,
+)
+from outreach.convert import chunk, docx_letter, office, split
+from outreach.convert.office import BridgedOffice, LaunchedOffice, find_uno_python
 from outreach.errors import UserError
-from outreach.convert.fidelity import PdfContent, PdfFont, check_pdf, pdf_page_texts, pdf_text, read_pdf
-from outreach.convert.office import BridgedOffice, LaunchedOffice, find_soffice, find_uno_python
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice missing")
 
@@ -215,7 +227,7 @@ def test_chunks_are_merged_split_and_match_standalone_conversion(
 ) -> None:
     jobs = jobs_for(letters, tmp_path / "out")
     seen: list[int] = []
-    with caplog.at_level(logging.WARNING, logger="outreach.convert.pool"):
+    with caplog.at_level(logging.WARNING, logger="outreach.convert"):
         results = PdfConverter(workers=2, chunk_size=3).convert(jobs, progress=seen.append)
 
     assert [r.key for r in results] == [j.key for j in jobs]
@@ -250,11 +262,11 @@ def test_doubtful_split_falls_back_to_converting_the_files_as_they_are(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def reject(*args):
-        raise pool._SplitMismatch("canary differs (forced by the test)")
+        raise split._SplitMismatch("canary differs (forced by the test)")
 
-    monkeypatch.setattr(pool, "_check_canary", reject)
+    monkeypatch.setattr(chunk, "check_canary", reject)
     chosen = letters[:3]
-    with caplog.at_level(logging.WARNING, logger="outreach.convert.pool"):
+    with caplog.at_level(logging.WARNING, logger="outreach.convert"):
         results = PdfConverter(workers=1, chunk_size=3).convert(jobs_for(chosen, tmp_path))
     assert "forced by the test" in caplog.text
     assert [len(c) for c in spy.calls] == [2, 3]  # merged+canary, then the 3 files as they are
@@ -455,7 +467,7 @@ def test_fidelity_gate_reports_fallback_font_leftover_tag_and_missing_name(
 def test_convert_one_raises_for_a_corrupt_file(tmp_path: Path) -> None:
     corrupt = tmp_path / "x.docx"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(pool.ConversionError, match="x.docx"):
+    with pytest.raises(ConversionError, match="x.docx"):
         convert_one(corrupt, tmp_path / "x.pdf")
 
 
@@ -469,7 +481,7 @@ def test_numbered_lists_keep_a_letter_out_of_merged_documents(
     document.add_paragraph("Nộp hồ sơ", style=style)
     document.save(tmp_path / "list.docx")
     job = ConversionJob("k", tmp_path / "list.docx", tmp_path / "list.pdf")
-    letter = pool._read_letter(0, job, {})
+    letter = docx_letter.read_letter(0, job, {})
     assert (letter.group is not None) == mergeable
 
 
@@ -501,19 +513,19 @@ def _pdf_with_destinations(destinations: dict[str, int], pages: int, name_tree: 
     ],
 )
 def test_page_ranges_reject_doubtful_destinations(destinations: dict[str, int], pages: int) -> None:
-    with pytest.raises(pool._SplitMismatch):
-        pool._page_ranges(_pdf_with_destinations(destinations, pages), "T", 2)
+    with pytest.raises(split._SplitMismatch):
+        split.page_ranges(_pdf_with_destinations(destinations, pages), "T", 2)
 
 
 @pytest.mark.parametrize("name_tree", [False, True])
 def test_page_ranges_accepts_contiguous_letters(name_tree: bool) -> None:
     document = _pdf_with_destinations(
         {"Ts0": 0, "Te0": 1, "Ts1": 2, "Te1": 2, "Ts2": 3, "Te2": 5, "Other": 1}, 6, name_tree)
-    assert pool._page_ranges(document, "T", 3) == [range(0, 2), range(2, 3), range(3, 6)]
+    assert split.page_ranges(document, "T", 3) == [range(0, 2), range(2, 3), range(3, 6)]
 
 
 def _letter_with(*lines: str) -> SimpleNamespace:
-    return SimpleNamespace(markers=frozenset(pool._squash(line) for line in lines))
+    return SimpleNamespace(markers=frozenset(docx_letter.squash(line) for line in lines))
 
 
 def test_segment_check_rejects_pages_of_a_neighbour_and_accepts_similar_names() -> None:
@@ -521,11 +533,11 @@ def test_segment_check_rejects_pages_of_a_neighbour_and_accepts_similar_names() 
                _letter_with("Kính gửi: Công ty AB", "Nơi nhận: Công ty AB")]
     pages = ["Kính gửi: Công ty A\nthân thư", "Nơi nhận: Công ty A\n2",
              "Kính gửi: Công ty AB\nthân thư", "Nơi nhận: Công ty AB"]
-    pool._check_segments(letters, [range(0, 2), range(2, 4)], pages)
-    with pytest.raises(pool._SplitMismatch):  # letter A's last page went to letter B
-        pool._check_segments(letters, [range(0, 1), range(1, 4)], pages)
-    with pytest.raises(pool._SplitMismatch):  # an empty segment
-        pool._check_segments(letters, [range(0, 4), range(4, 4)], pages)
+    split.check_segments(letters, [range(0, 2), range(2, 4)], pages)
+    with pytest.raises(split._SplitMismatch):  # letter A's last page went to letter B
+        split.check_segments(letters, [range(0, 1), range(1, 4)], pages)
+    with pytest.raises(split._SplitMismatch):  # an empty segment
+        split.check_segments(letters, [range(0, 4), range(4, 4)], pages)
 
 
 def test_missing_libreoffice_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -534,3 +546,10 @@ def test_missing_libreoffice_is_a_user_error(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(UserError) as raised:
         find_soffice()
     assert "sudo apt-get install -y libreoffice-writer-nogui python3-uno" in raised.value.message
+
+
+def test_the_package_exports_its_public_names_sorted() -> None:
+    # Other packages import only from outreach.convert: a name added there must be listed.
+    public = {name for name, value in vars(convert).items()
+              if not name.startswith("_") and not isinstance(value, ModuleType)}
+    assert convert.__all__ == sorted(public)

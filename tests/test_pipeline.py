@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from outreach.cli import main
-from outreach.convert.fidelity import pdf_text
+from outreach.convert import pdf_text
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
 from outreach.delivery.sink import SmtpSink

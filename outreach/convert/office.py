@@ -20,6 +20,7 @@ import contextlib
 import functools
 import json
 import os
+import queue
 import select
 import shutil
 import signal
@@ -264,3 +265,20 @@ class BridgedOffice(Office):
         self._kill(process)  # its communicate() also closes the pipes
         lines = self._log.read_text(errors="replace").strip().splitlines()
         raise OfficeFailure(timed_out, "" if timed_out or not lines else lines[-1])
+
+
+class OfficePool:
+    """The workers' LibreOffice processes, lent out for one call at a time."""
+
+    def __init__(self) -> None:
+        self._idle: queue.SimpleQueue[Office] = queue.SimpleQueue()
+
+    def put(self, office: Office) -> None:
+        self._idle.put(office)
+
+    def convert(self, inputs: Sequence[Path], outdir: Path) -> str:
+        office = self._idle.get()
+        try:
+            return office.convert(inputs, outdir)
+        finally:
+            self._idle.put(office)

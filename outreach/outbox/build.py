@@ -25,8 +25,7 @@ import pikepdf
 
 from ..config import Campaign, Config
 from ..errors import UserError
-from ..convert.pool import ConversionJob, ConversionResult, PdfConverter
-from ..convert.fidelity import check_pdf, page_count
+from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
 from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)

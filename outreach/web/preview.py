@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ..errors import UserError
-from ..convert.fidelity import page_count
+from ..convert import page_count
 from ..outbox.manifest import Draft
 from ..outbox.messages import decoded_header, parse_message
 from .store import local_time

@@ -1,0 +1,252 @@
+"""One chunk of letters, DOCX → PDF, never a silent drop: merged where possible, then files as
+they are, then one file at a time (``ChunkRun.run`` is that ladder).
+
+Throughput comes from converting many letters in ONE LibreOffice call: the letters of a chunk
+are merged into one DOCX, one section per letter (next-page break, page numbers restarting at
+1, each letter's own section properties and headers kept), converted once, then split back
+into one PDF per letter.
+
+Page ranges come from two bookmarks per letter (one in its first paragraph, one at the end of
+its last paragraph) that LibreOffice exports as PDF named destinations.  A split is used only
+if every check passes:
+
+* both destinations exist for every letter, the ranges are contiguous and cover every page
+  (a blank or overflow page between two letters breaks contiguity);
+* each segment has text, holds every short line of its own letter and no line that only a
+  neighbouring letter has;
+* a "canary" letter of the chunk, converted on its own in the same call, gives the same page
+  count and the same text page by page as its segment.
+
+On any doubt the chunk's letters are converted file by file (first several files in one call,
+then one call per file with a retry), so a wrong split is never written and no job is dropped.
+
+Every PDF written is read back (text with pdftotext, fonts from its pages) into the result's
+``content`` for the fidelity gate; a split letter's content is read from the chunk's PDF, whose
+pages the letter's file copies unchanged.  A job may bring ``write_docx``: the letter is then
+written (rendered) by a worker just before its chunk is converted, so that rendering overlaps
+LibreOffice instead of running before it.
+
+Internal to the package (``outreach/convert/__init__.py`` says what its names mean).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+
+from .docx_letter import Letter, ListRulesCache, read_letter
+from .fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
+from .jobs import ConversionError, ConversionJob, ConversionResult
+from .merge import merge
+from .office import OfficeFailure, OfficePool
+from .split import check_canary, check_segments, page_ranges, write_pages
+
+# One logger for the whole package, whichever of its modules logs: callers (and tests) listen
+# to "outreach.convert".
+_log = logging.getLogger("outreach.convert")
+
+# A multi-file call silently drops files past ~247, and a hang costs the whole call.
+_BATCH_FILES = 50
+
+
+@dataclass(frozen=True)
+class _MergePlan:
+    letters: list[Letter]
+    token: str  # prefix of this group's bookmark names
+    docx: Path
+    canary: int  # index of the letter also converted on its own
+    canary_docx: Path
+
+
+@dataclass
+class ChunkRun:
+    """One chunk: merged documents where possible, then the remaining files as
+    they are, several per call, then one call per file with a retry."""
+
+    offices: OfficePool
+    tmp: Path
+    timeout_s: float
+    write_lock: threading.Lock
+    results: dict[int, ConversionResult] = field(default_factory=dict)
+    list_rules: ListRulesCache = field(default_factory=dict)
+
+    def run(self, items: list[tuple[int, ConversionJob]]) -> list[tuple[int, ConversionResult]]:
+        letters = []
+        for slot, job in items:
+            if job.write_docx is not None and not self._write_docx(slot, job):
+                continue
+            try:
+                letters.append(read_letter(slot, job, self.list_rules))
+            except ConversionError as exc:
+                self._fail(slot, job, str(exc))
+        pending, office_failed = self._merged(letters)
+        if len(pending) > 1 and not office_failed:
+            pending = self._batches(pending)
+        for letter in pending:
+            self._single(letter)
+        return sorted(self.results.items())
+
+    def _write_docx(self, slot: int, job: ConversionJob) -> bool:
+        try:
+            with self.write_lock:
+                job.write_docx(job.docx)
+        except Exception as exc:  # the writer's reason (a UserError's message) goes to the caller
+            self._fail(slot, job, getattr(exc, "message", None) or str(exc))
+            return False
+        return True
+
+    def _fail(self, slot: int, job: ConversionJob, reason: str) -> None:
+        self.results[slot] = ConversionResult(job.key, None, 0, reason)
+
+    def _merged(self, letters: list[Letter]) -> tuple[list[Letter], bool]:
+        """Convert each group of compatible letters as one document; returns the letters still
+        to do and whether LibreOffice failed (timed out or stopped)."""
+        groups: dict[str, list[Letter]] = {}
+        for letter in letters:
+            groups.setdefault(letter.group or f"alone-{letter.slot}", []).append(letter)
+        merged = [group for group in groups.values() if len(group) > 1]
+        pending = [group[0] for group in groups.values() if len(group) == 1]
+        if not merged:
+            return pending, False
+        workdir = self._fresh_dir("merged")
+        inputs: list[Path] = []
+        plans: list[_MergePlan] = []
+        for number, group in enumerate(merged):
+            # The largest letter is the likeliest to show a layout difference.
+            canary = max(range(len(group) - 1), key=lambda i: group[i].text_size)
+            plan = _MergePlan(group, f"OutreachSplit{secrets.token_hex(4)}g{number}",
+                              workdir / f"merged-{number}.docx", canary,
+                              _stage(group[canary], workdir / f"canary-{number}.docx"))
+            try:
+                merge(group, plan.docx, plan.token)
+            except Exception as exc:  # a package we do not understand: convert file by file
+                _log.warning("could not merge %d letters (%r); converting them one by one",
+                             len(group), exc)
+                pending += group
+                continue
+            inputs += [plan.docx, plan.canary_docx]
+            plans.append(plan)
+        if not plans:
+            return pending, False
+        try:
+            self.offices.convert(inputs, workdir)
+        except OfficeFailure:
+            return pending + [letter for plan in plans for letter in plan.letters], True
+        for plan in plans:
+            if not self._split(plan):
+                pending += plan.letters
+        return sorted(pending, key=lambda letter: letter.slot), False
+
+    def _split(self, plan: _MergePlan) -> bool:
+        pdf = plan.docx.with_suffix(".pdf")
+        try:
+            source = pikepdf.open(pdf)
+        except pikepdf.PdfError as exc:
+            _log.warning("merged PDF of %d letters unreadable (%s); converting them one by one",
+                         len(plan.letters), exc)
+            return False
+        with source:
+            try:
+                ranges = page_ranges(source, plan.token, len(plan.letters))
+                page_texts = pdf_page_texts(pdf)
+                check_segments(plan.letters, ranges, page_texts)
+                alone = pdf_page_texts(plan.canary_docx.with_suffix(".pdf"))
+                check_canary(ranges[plan.canary], page_texts, alone)
+            except Exception as exc:  # any doubt about the split: convert these letters one by one
+                _log.warning("merged conversion of %d letters not used (%s); converting them "
+                             "one by one", len(plan.letters), exc)
+                return False
+            for letter, pages in zip(plan.letters, ranges):
+                content = PdfContent(tuple(page_texts[p] for p in pages), pdf_fonts(source, pages))
+                self._save(letter, content, lambda: write_pages(source, pages, letter))
+        return True
+
+    def _batches(self, letters: list[Letter]) -> list[Letter]:
+        """Convert files as they are, many per call; returns the letters that failed."""
+        pending: list[Letter] = []
+        for start in range(0, len(letters), _BATCH_FILES):
+            batch = letters[start : start + _BATCH_FILES]
+            workdir = self._fresh_dir(f"batch-{start}")
+            inputs = [_stage(letter, workdir / f"{letter.slot}.docx") for letter in batch]
+            try:
+                self.offices.convert(inputs, workdir)
+            except OfficeFailure:
+                pending += batch
+                continue
+            pending += [
+                letter for letter, docx in zip(batch, inputs)
+                if not self._take_output(letter, docx.with_suffix(".pdf"))
+            ]
+        return pending
+
+    def _single(self, letter: Letter) -> None:
+        """Convert one file alone, retrying once; records a failure with its reason."""
+        docx = letter.job.docx
+        reason = ""
+        for attempt in range(2):
+            workdir = self._fresh_dir(f"single-{letter.slot}-{attempt}")
+            staged = _stage(letter, workdir / f"{letter.slot}.docx")
+            try:
+                said = self.offices.convert([staged], workdir)
+            except OfficeFailure as failure:
+                if failure.timed_out:
+                    reason = (f"LibreOffice không chuyển được tệp {docx} sang PDF sau "
+                              f"{self.timeout_s:g} giây (đã thử 2 lần).")
+                    continue
+                said = failure.detail or "LibreOffice dừng đột ngột"
+            if self._take_output(letter, staged.with_suffix(".pdf")):
+                return
+            detail = _last_line(said)
+            reason = f"LibreOffice không chuyển được tệp {docx} sang PDF (đã thử 2 lần)" + (
+                f": {detail}" if detail else "."
+            )
+        self._fail(letter.slot, letter.job, reason)
+
+    def _take_output(self, letter: Letter, produced: Path) -> bool:
+        try:
+            content = read_pdf(produced) if produced.is_file() else None
+        except ValueError:  # unreadable output: the caller tries again
+            return False
+        if content is None or not content.page_texts:
+            return False
+        self._save(letter, content, lambda: _move(produced, letter.job.pdf))
+        return True
+
+    def _save(self, letter: Letter, content: PdfContent, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except OSError as exc:
+            self._fail(letter.slot, letter.job, f"Không ghi được tệp {letter.job.pdf}: {exc}")
+        else:
+            self.results[letter.slot] = ConversionResult(
+                letter.job.key, letter.job.pdf, len(content.page_texts), None, content
+            )
+
+    def _fresh_dir(self, name: str) -> Path:
+        path = self.tmp / name
+        path.mkdir()
+        return path
+
+
+def _move(produced: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(produced, target)
+
+
+def _stage(letter: Letter, link: Path) -> Path:
+    # LibreOffice names its output after the input; a unique link avoids clashes between
+    # the many inputs that are all called "letter.docx".
+    link.symlink_to(letter.job.docx.resolve())
+    return link
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip() and "javaldx" not in line]
+    return lines[-1].strip() if lines else ""

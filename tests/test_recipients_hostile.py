@@ -8,11 +8,21 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from outreach.errors import UserError
 from outreach.recipients import load_list
+from outreach.recipients.report import ValidationSummary, write_xlsx
+from outreach.text.vntext import unicode_to_tcvn3
 from test_recipients import GOOD_ROW, HEADER, row_with, write_xlsx_list
 
 EMAIL = HEADER.index("Email")
+
+
+def csv_text(rows: list[list]) -> str:
+    return "\r\n".join(",".join(f'"{v}"' if v is not None else "" for v in row) for row in rows) + "\r\n"
 
 
 def rezip(path: Path, change) -> Path:
@@ -82,3 +92,100 @@ def test_a_sheet_part_with_any_name_is_read(tmp_path):
     path = rezip(write_xlsx_list(tmp_path / "a.xlsx", [GOOD_ROW]), rename)
     (recipient,) = load_list(path, "employers").recipients
     assert recipient.code == "TZH490L"
+
+
+def flip_in_sheet_data(fraction: float):
+    """Invert one byte of the sheet's compressed data, where a bad disk or a cut download would."""
+    def change(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/worksheets/sheet1.xml")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        data[start + int(info.compress_size * fraction)] ^= 0xFF
+        path.write_bytes(bytes(data))
+    return change
+
+
+def in_sheet_xml(edit):
+    return lambda path: rezip(path, lambda parts: {**parts, "xl/worksheets/sheet1.xml": edit(parts["xl/worksheets/sheet1.xml"])})
+
+
+@pytest.mark.parametrize("damage", [
+    flip_in_sheet_data(0.1), flip_in_sheet_data(0.75), flip_in_sheet_data(0.9),
+    in_sheet_xml(lambda xml: xml[: len(xml) // 2]),
+    in_sheet_xml(lambda xml: b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY e "x@example.vn">]>'
+                 + xml.replace(b"ketoan@haivuong.example.vn", b"&e;")),
+], ids=["flip-10%", "flip-75%", "flip-90%", "cut-xml", "entity"])
+def test_a_damaged_workbook_is_a_user_error(tmp_path, damage):
+    path = write_xlsx_list(tmp_path / "a.xlsx", [GOOD_ROW])
+    damage(path)
+    with pytest.raises(UserError) as caught:
+        load_list(path, "employers")
+    message = caught.value.message
+    assert str(path) in message and "không đọc được tệp Excel" in message and "Cách sửa:" in message
+
+
+def test_a_control_character_reaches_the_report_as_a_visible_symbol(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(csv_text([HEADER, row_with(Email="ke\x07toan@example.vn")]), encoding="utf-8")
+    result = load_list(path, "employers")
+    write_xlsx(ValidationSummary((result,)), tmp_path / "r.xlsx")
+    rows = openpyxl.load_workbook(tmp_path / "r.xlsx")["Kết quả kiểm tra"].iter_rows(min_row=2, values_only=True)
+    assert any(row[3] and "ke\u2407toan@example.vn" in row[3] for row in rows)
+
+
+def mutate(data: bytes, operation: str, where: float, payload: bytes) -> bytes:
+    at = min(int(where * len(data)), len(data) - 1)
+    if operation == "flip":
+        return data[:at] + bytes([data[at] ^ (payload[0] | 1)]) + data[at + 1:]
+    if operation == "cut":
+        return data[:at]
+    return data[:at] + payload + data[at:]
+
+
+mutations = st.tuples(st.sampled_from(["flip", "cut", "insert"]), st.floats(0, 1),
+                      st.binary(min_size=1, max_size=8))
+
+
+@pytest.fixture(scope="module")
+def small_lists(tmp_path_factory) -> dict[str, bytes]:
+    """A real workbook (with a legacy font, so openpyxl reads it too, and a merge) and a real CSV."""
+    folder = tmp_path_factory.mktemp("lists")
+    rows = [row_with(Tên_đơn_vị=unicode_to_tcvn3("Công ty Hòa Bình")),
+            row_with(Mã_đơn_vị="BW03196", Địa_chỉ="1 Lê Lợi, Phường Lộc Thọ")]
+    xlsx = write_xlsx_list(folder / "a.xlsx", rows, fonts={(0, 2): ".VnTime"})
+    return {"xlsx": xlsx.read_bytes(), "csv": b"\xef\xbb\xbf" + csv_text([HEADER, *rows]).encode("utf-8")}
+
+
+def read_or_refuse(path: Path) -> None:
+    """A corrupted list is read (and reported) or refused with a UserError; nothing else may escape."""
+    try:
+        result = load_list(path, "employers")
+    except UserError as error:
+        assert str(path) in error.message and "Cách sửa:" in error.message
+    else:
+        write_xlsx(ValidationSummary((result,)), path.with_name("report.xlsx"))
+
+
+XLSX_PARTS = ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+              "[Content_Types].xml"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(part=st.sampled_from([None, *XLSX_PARTS]), mutation=mutations)
+def test_fuzz_a_corrupted_workbook_is_read_or_refused(tmp_path, small_lists, part, mutation):
+    path = tmp_path / "fuzz.xlsx"
+    if part is None:  # the zip itself: what a bad disk or a cut download does
+        path.write_bytes(mutate(small_lists["xlsx"], *mutation))
+    else:  # one part, re-zipped: what a careless tool writes
+        path.write_bytes(small_lists["xlsx"])
+        rezip(path, lambda parts: {**parts, part: mutate(parts[part], *mutation)})
+    read_or_refuse(path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutation=mutations)
+def test_fuzz_a_corrupted_csv_is_read_or_refused(tmp_path, small_lists, mutation):
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(mutate(small_lists["csv"], *mutation))
+    read_or_refuse(path)

@@ -12,12 +12,14 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from lxml import etree
+from python_calamine import CalamineError
 
 from ..errors import UserError
 
@@ -86,6 +88,16 @@ def _parse(archive: zipfile.ZipFile, members: dict[str, str], name: str) -> etre
     return etree.fromstring(archive.read(members[name]), _XML)
 
 
+# What a damaged workbook raises while it is unzipped and parsed, and what staff are told about it.
+_DAMAGE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((zlib.error, EOFError, NotImplementedError), "dữ liệu nén trong tệp bị hỏng"),
+    # lxml's and ElementTree's parse errors are both SyntaxErrors.
+    ((SyntaxError, CalamineError),
+     "nội dung bảng tính bên trong tệp sai cấu trúc (bị cắt cụt, hỏng hoặc có khai báo XML lạ)"),
+    ((zipfile.BadZipFile, KeyError, ValueError, OSError), "tệp bị hỏng, bị cắt cụt hoặc không phải tệp .xlsx"),
+)
+
+
 def _read_xlsx(path: Path) -> Sheet:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -94,15 +106,17 @@ def _read_xlsx(path: Path) -> Sheet:
             sheet_xml = archive.read(tab.part)
         # By name, so that the cells and the merges come from the same tab.
         frame = pd.read_excel(path, sheet_name=tab.name, header=None, dtype=object, engine="calamine")
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, OSError) as exc:
+        legacy_fonts = {name.decode("utf-8", "replace") for name in _FONT_NAME.findall(styles)}
+        fonts = _cell_fonts(path, tab.name) if any(LEGACY_FONT.match(name) for name in legacy_fonts) else {}
+    except tuple(kind for kinds, _ in _DAMAGE for kind in kinds) as exc:
+        what = next(text for kinds, text in _DAMAGE if isinstance(exc, kinds))
         raise UserError(
-            f"{path}: không đọc được tệp Excel ({exc.__class__.__name__}). "
-            "Cách sửa: mở tệp bằng Excel, kiểm tra tệp không bị hỏng, rồi lưu lại dạng .xlsx."
+            f"{path}: không đọc được tệp Excel: {what} ({exc.__class__.__name__}). "
+            "Cách sửa: mở tệp bằng Excel (đồng ý nếu Excel đề nghị sửa tệp), kiểm tra dữ liệu, rồi lưu lại "
+            "thành tệp .xlsx mới; nếu Excel cũng không mở được, lấy lại bản gốc của danh sách."
         ) from None
     rows = [[None if _is_blank(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
     _fill_merged(rows, sheet_xml)
-    legacy_fonts = {name.decode("utf-8", "replace") for name in _FONT_NAME.findall(styles)}
-    fonts = _cell_fonts(path, tab.name) if any(LEGACY_FONT.match(name) for name in legacy_fonts) else {}
     return Sheet(path=path, rows=rows, fonts=fonts, encoding="xlsx")
 
 
@@ -130,17 +144,19 @@ def _cell_fonts(path: Path, tab: str) -> dict[tuple[int, int], str]:
     """Font names of text cells; only read when the workbook declares a legacy font."""
     import openpyxl
 
-    workbook = openpyxl.load_workbook(path, read_only=True)
+    fonts = {}
     try:
-        sheet = workbook[tab]
-        fonts = {}
-        for r, row in enumerate(sheet.iter_rows()):
-            for c, cell in enumerate(row):
-                if isinstance(getattr(cell, "value", None), str) and cell.font is not None and cell.font.name:
-                    fonts[(r, c)] = cell.font.name
-        return fonts
-    finally:
-        workbook.close()
+        workbook = openpyxl.load_workbook(path, read_only=True)
+        try:
+            for r, row in enumerate(workbook[tab].iter_rows()):
+                for c, cell in enumerate(row):
+                    if isinstance(getattr(cell, "value", None), str) and cell.font is not None and cell.font.name:
+                        fonts[(r, c)] = cell.font.name
+        finally:
+            workbook.close()
+    except TypeError as exc:  # openpyxl passes each XML attribute as a keyword: one it does not know lands here
+        raise ValueError(f"openpyxl: {exc}") from None
+    return fonts
 
 
 def _decode_csv(data: bytes) -> tuple[str, str]:

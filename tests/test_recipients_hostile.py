@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from outreach.errors import UserError
 from outreach.recipients import load_list
 from outreach.recipients.report import ValidationSummary, write_xlsx
+from outreach.text.excel import append_row
 from outreach.text.vntext import unicode_to_tcvn3
 from test_recipients import GOOD_ROW, HEADER, row_with, write_xlsx_list
 
@@ -189,3 +190,31 @@ def test_fuzz_a_corrupted_csv_is_read_or_refused(tmp_path, small_lists, mutation
     path = tmp_path / "fuzz.csv"
     path.write_bytes(mutate(small_lists["csv"], *mutation))
     read_or_refuse(path)
+
+
+FORMULAS = ["=1+2", "+1-2", "-1+2", "@SUM(1)"]
+
+
+def test_values_that_look_like_formulas_are_written_as_text(tmp_path):
+    rows = [row_with(STT=str(n), Mã_đơn_vị=f"BW0319{n}", Mã_số_thuế=None, Email=value, Địa_chỉ=f"{n} Lê Lợi")
+            for n, value in enumerate(FORMULAS)]
+    (tmp_path / "a.csv").write_text(csv_text([HEADER, *rows]), encoding="utf-8")  # a workbook would hold formulas
+    write_xlsx(ValidationSummary((load_list(tmp_path / "a.csv", "employers"),)), tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Kết quả kiểm tra"]
+    cells = {row[3].value: row[3] for row in sheet.iter_rows(min_row=2) if row[3].value in FORMULAS}
+    assert set(cells) == set(FORMULAS)
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in cells.values())
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as archive:
+        assert not any(b"<f>" in archive.read(name) or b"<f " in archive.read(name)
+                       for name in archive.namelist() if name.startswith("xl/worksheets/"))
+
+
+def test_append_row_keeps_every_formula_start_as_text(tmp_path):
+    workbook = openpyxl.Workbook()
+    values = [*FORMULAS, "\t=1+2", "\r=1+2", "Công ty A", 7]
+    append_row(workbook.active, values)
+    workbook.save(tmp_path / "r.xlsx")
+    cells = next(openpyxl.load_workbook(tmp_path / "r.xlsx").active.iter_rows())
+    assert [c.value for c in cells] == values
+    assert [c.data_type for c in cells] == ["s"] * 7 + ["n"]
+    assert [bool(c.quotePrefix) for c in cells] == [True] * 6 + [False] * 2

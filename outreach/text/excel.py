@@ -1,10 +1,13 @@
-"""Values as the workbooks staff open must hold them: an openpyxl cell refuses control characters."""
+"""Values as the workbooks staff open must hold them: text stays text, whatever its first character."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
+# The first characters that make a spreadsheet evaluate what follows (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell_text(text: str) -> str:
@@ -14,4 +17,15 @@ def cell_text(text: str) -> str:
 
 def append_row(sheet: Any, values: Iterable[Any]) -> None:
     """``sheet.append`` for values read from users' files, servers and ledgers."""
-    sheet.append([cell_text(value) if isinstance(value, str) else value for value in values])
+    sheet.append([_cell(sheet, value) if isinstance(value, str) else value for value in values])
+
+
+def _cell(sheet: Any, value: str) -> str | Cell:
+    text = cell_text(value)
+    if not text.startswith(FORMULA_START):
+        return text
+    # What Excel stores for text typed after an apostrophe: a string, still a string once edited.
+    cell = Cell(sheet, value=text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell

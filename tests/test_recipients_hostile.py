@@ -4,6 +4,7 @@ thousands of rows sharing one value, control characters, oversized cells (issue 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -218,3 +219,24 @@ def test_append_row_keeps_every_formula_start_as_text(tmp_path):
     assert [c.value for c in cells] == values
     assert [c.data_type for c in cells] == ["s"] * 7 + ["n"]
     assert [bool(c.quotePrefix) for c in cells] == [True] * 6 + [False] * 2
+
+
+def test_two_thousand_rows_sharing_an_address_give_one_warning_per_group(tmp_path):
+    rows = [row_with(STT=str(n), Mã_đơn_vị=f"B{n:06d}", Mã_số_thuế=None) for n in range(2000)]
+    (tmp_path / "a.csv").write_text(csv_text([HEADER, *rows]), encoding="utf-8")
+    result = load_list(tmp_path / "a.csv", "employers")
+    assert len(result.recipients) == 2000
+    shared = [p for p in result.problems if p.code in ("email_shared", "address_shared")]
+    assert sorted(p.code for p in shared) == ["address_shared", "email_shared"]
+    assert all(p.row == 2 and "2.000 đơn vị" in p.message and "dòng 3" in p.message for p in shared)
+    assert len(json.dumps(ValidationSummary((result,)).as_json(), ensure_ascii=False)) < 5_000
+
+
+def test_two_thousand_rows_with_one_code_are_each_rejected_in_short_messages(tmp_path):
+    rows = [row_with(STT=str(n), Mã_số_thuế=None, Email=f"u{n}@example.vn", Địa_chỉ=f"{n} Lê Lợi") for n in range(2000)]
+    (tmp_path / "a.csv").write_text(csv_text([HEADER, *rows]), encoding="utf-8")
+    result = load_list(tmp_path / "a.csv", "employers")
+    assert result.recipients == () and len(result.rejected_rows) == 2000
+    errors = [p for p in result.problems if p.code == "code_duplicate"]
+    assert len(errors) == 2000 and "và 1.989 dòng khác" in errors[0].message
+    assert len(json.dumps(ValidationSummary((result,)).as_json(), ensure_ascii=False)) < 1_000_000

@@ -386,6 +386,20 @@ class _ListReader:
         return "" if header_key(text) in PROVINCE_OFFICE_KEYS else text
 
 
+LISTED_ROWS = 10  # rows named in a message about a group; the rest are counted, so a message stays short
+
+
+def _row_listing(rows: Sequence[str], total: int) -> str:
+    """``dòng 4, dòng 5 và 1.998 dòng khác`` for the first rows of a group of ``total``."""
+    shown = ", ".join(rows[:LISTED_ROWS])
+    rest = total - min(len(rows), LISTED_ROWS)
+    return f"{shown} và {_count(rest)} dòng khác" if rest > 0 else shown
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
 def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], columns: ColumnMap, file: str) -> tuple[list[Recipient], list[int]]:
     by_code: dict[str, list[Recipient]] = defaultdict(list)
     for recipient in recipients:
@@ -393,25 +407,27 @@ def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], colu
     duplicated = {code for code, group in by_code.items() if len(group) > 1}
     rejected: list[int] = []
     for code in duplicated:
-        rows = [r.source_row for r in by_code[code]]
-        for recipient in by_code[code]:
-            others = ", ".join(str(r) for r in rows if r != recipient.source_row)
+        group = by_code[code]
+        first = [r.source_row for r in group[: LISTED_ROWS + 1]]
+        for recipient in group:  # every row is rejected, so each gets its error; the listing stays bounded
+            others = [f"dòng {row}" for row in first if row != recipient.source_row]
             problems.append(make_problem(file, recipient.source_row, columns.header_of("code"), "error", "code_duplicate",
-                                         f"Mã {code} bị trùng với dòng {others}.", code,
+                                         f"Mã {code} bị trùng với {_row_listing(others, len(group) - 1)}.", code,
                                          "mỗi đơn vị chỉ có một dòng; xóa dòng thừa hoặc sửa mã."))
             rejected.append(recipient.source_row)
     kept = [r for r in recipients if r.code not in duplicated]
     _shared_value_warnings(kept, problems, file, columns.header_of("emails"), "email_shared",
-                           lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho nhiều đơn vị ({others}); mỗi đơn vị "
-                           "vẫn nhận một thư riêng.")
+                           lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho {count} đơn vị ({rows}); mỗi đơn "
+                           "vị vẫn nhận một thư riêng.")
     _shared_value_warnings(kept, problems, file, columns.header_of("address"), "address_shared",
                            lambda r: (" ".join(r.address.casefold().split()),) if r.address else (),
-                           "Cùng một địa chỉ trên nhiều đơn vị ({others}).")
+                           "Cùng một địa chỉ trên {count} đơn vị ({rows}).")
     return kept, rejected
 
 
 def _shared_value_warnings(recipients: list[Recipient], problems: list[Problem], file: str, column: str, code: str,
                            values: Callable[[Recipient], Sequence[str]], message: str) -> None:
+    """One warning per shared value, on the group's first row: a value on thousands of rows is one fact."""
     groups: dict[str, list[Recipient]] = defaultdict(list)
     for recipient in recipients:
         for value in values(recipient):
@@ -419,12 +435,11 @@ def _shared_value_warnings(recipients: list[Recipient], problems: list[Problem],
     for value, group in groups.items():
         if len(group) < 2:
             continue
-        for recipient in group:
-            others = ", ".join(f"dòng {r.source_row} ({r.code})" for r in group if r is not recipient)
-            shown = value if code == "email_shared" else recipient.address
-            problems.append(make_problem(file, recipient.source_row, column, "warning", code,
-                                         message.format(value=value, others=others), shown,
-                                         "kiểm tra lại nếu gõ nhầm."))
+        rows = _row_listing([f"dòng {r.source_row} ({r.code})" for r in group[:LISTED_ROWS]], len(group))
+        shown = value if code == "email_shared" else group[0].address
+        problems.append(make_problem(file, group[0].source_row, column, "warning", code,
+                                     message.format(value=value, count=_count(len(group)), rows=rows), shown,
+                                     "kiểm tra lại nếu gõ nhầm; lọc cột này theo giá trị trên để thấy đủ các dòng."))
 
 
 def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> RecipientList:

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from outreach.errors import UserError
 from outreach.recipients import load_list
-from outreach.recipients.report import ValidationSummary, write_xlsx
+from outreach.recipients.report import ValidationSummary, format_terminal, write_xlsx
 from outreach.text.excel import append_row
-from outreach.text.vntext import unicode_to_tcvn3
-from test_recipients import GOOD_ROW, HEADER, row_with, write_xlsx_list
+from outreach.text.vntext import CONTROL_CHARACTERS, unicode_to_tcvn3
+from test_recipients import GOOD_ROW, HEADER, problems_of, row_with, write_xlsx_list
 
 EMAIL = HEADER.index("Email")
 
@@ -240,3 +240,57 @@ def test_two_thousand_rows_with_one_code_are_each_rejected_in_short_messages(tmp
     errors = [p for p in result.problems if p.code == "code_duplicate"]
     assert len(errors) == 2000 and "và 1.989 dòng khác" in errors[0].message
     assert len(json.dumps(ValidationSummary((result,)).as_json(), ensure_ascii=False)) < 1_000_000
+
+
+def test_a_second_email_column_is_read_and_the_merge_noted(tmp_path):
+    header = [*HEADER, "Email"]
+    rows = [row_with() + ["giamdoc@haivuong.example.vn"],
+            row_with(Mã_đơn_vị="BW03196", Email=None, Địa_chỉ="1 Lê Lợi") + ["ketoan@b.example.vn"]]
+    result = load_list(write_xlsx_list(tmp_path / "a.xlsx", rows, header=header), "employers")
+    assert [r.emails for r in result.recipients] == [("ketoan@haivuong.example.vn", "giamdoc@haivuong.example.vn"),
+                                                     ("ketoan@b.example.vn",)]
+    assert problems_of(result, 4) == {"email_columns_merged": "converted"}
+    assert problems_of(result, 5) == {}  # no false "no e-mail" warning
+    merged = next(p for p in result.problems if p.code == "email_columns_merged")
+    assert "cột G, cột J" in merged.message and "Cách sửa:" in merged.message
+    assert all("Email" not in r.extra for r in result.recipients)
+
+
+def test_a_repeated_header_keeps_both_values_and_says_so(tmp_path):
+    header = [*HEADER, "Ghi chú", "Ghi chú", "Tên đơn vị"]
+    result = load_list(write_xlsx_list(tmp_path / "a.xlsx", [GOOD_ROW + ["một", "hai", "Tên khác"]], header=header),
+                       "employers")
+    (recipient,) = result.recipients
+    assert recipient.name == GOOD_ROW[2]
+    assert dict(recipient.extra) == {"Ghi chú": "một", "Ghi chú (2)": "hai", "Tên đơn vị": "Tên khác"}
+    header_problems = {p.code: p for p in result.problems if p.row == 3}
+    assert set(header_problems) == {"header_repeated", "column_repeated"}
+    assert "cột K" in header_problems["header_repeated"].message and "«Ghi chú (2)»" in header_problems["header_repeated"].message
+    assert "thư dùng cột C" in header_problems["column_repeated"].message
+    assert all(p.severity == "warning" and "Cách sửa:" in p.message for p in header_problems.values())
+
+
+def test_line_breaks_kept_in_an_address_and_joined_elsewhere_with_a_note(tmp_path):
+    rows = [row_with(Tên_đơn_vị="Công ty TNHH\r\nThủy sản Hải Vương", Địa_chỉ="12 Trần Phú\nPhường Lộc Thọ ")]
+    result = load_list(write_xlsx_list(tmp_path / "a.xlsx", rows), "employers")
+    (recipient,) = result.recipients
+    assert recipient.address == "12 Trần Phú\nPhường Lộc Thọ"
+    assert recipient.name == "Công ty TNHH Thủy sản Hải Vương"
+    assert problems_of(result, 4) == {"lines_joined": "converted"}
+    joined = next(p for p in result.problems if p.code == "lines_joined")
+    assert joined.column == "Tên đơn vị" and "«Công ty TNHH Thủy sản Hải Vương»" in joined.message
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x9b"])
+@pytest.mark.parametrize("column", ["Tên đơn vị", "Email", "Ghi chú"])
+def test_control_characters_reject_the_row_and_are_never_printed(tmp_path, char, column):
+    header = [*HEADER, "Ghi chú"]
+    row = row_with() + ["ghi chú"]
+    row[header.index(column)] = f"{row[header.index(column)][:3]}{char}[31m{row[header.index(column)][3:]}"
+    (tmp_path / "a.csv").write_text(csv_text([header, row]), encoding="utf-8")
+    result = load_list(tmp_path / "a.csv", "employers")
+    assert result.recipients == () and result.rejected_rows == (2,)
+    (problem,) = [p for p in result.problems if p.code == "control_character"]
+    assert (problem.severity, problem.row, problem.column) == ("error", 2, column)
+    assert f"U+{ord(char):04X}" in problem.message and "Cách sửa:" in problem.message
+    assert not CONTROL_CHARACTERS.search(format_terminal(ValidationSummary((result,)))) and "[31m" in problem.value

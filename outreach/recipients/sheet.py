@@ -11,6 +11,7 @@ import csv
 import io
 import posixpath
 import re
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -146,7 +147,9 @@ def _cell_fonts(path: Path, tab: str) -> dict[tuple[int, int], str]:
 
     fonts = {}
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
+        with warnings.catch_warnings():  # its English warnings about odd parts would reach staff's terminal
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(path, read_only=True)
         try:
             for r, row in enumerate(workbook[tab].iter_rows()):
                 for c, cell in enumerate(row):

@@ -1,18 +1,16 @@
-"""Values as the workbooks staff open must hold them: text stays text, whatever its first character."""
+"""Values as the workbooks staff open must hold them: text stays text, whatever its first character,
+and a control character is shown, not refused."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
+
+from .vntext import show_controls
 
 # The first characters that make a spreadsheet evaluate what follows (OWASP, "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(text: str) -> str:
-    """Control characters a workbook cannot hold, written as their visible symbols (BEL → ␇)."""
-    return ILLEGAL_CHARACTERS_RE.sub(lambda match: chr(0x2400 + ord(match.group())), text)
 
 
 def append_row(sheet: Any, values: Iterable[Any]) -> None:
@@ -21,7 +19,7 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
 
 
 def _cell(sheet: Any, value: str) -> str | Cell:
-    text = cell_text(value)
+    text = show_controls(value)  # openpyxl refuses C0 controls, and a reader should see them
     if not text.startswith(FORMULA_START):
         return text
     # What Excel stores for text typed after an apostrophe: a string, still a string once edited.

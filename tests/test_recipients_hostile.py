@@ -294,3 +294,15 @@ def test_control_characters_reject_the_row_and_are_never_printed(tmp_path, char,
     assert (problem.severity, problem.row, problem.column) == ("error", 2, column)
     assert f"U+{ord(char):04X}" in problem.message and "Cách sửa:" in problem.message
     assert not CONTROL_CHARACTERS.search(format_terminal(ValidationSummary((result,)))) and "[31m" in problem.value
+
+
+def test_a_cell_longer_than_excel_allows_is_named_by_row_and_column(tmp_path):
+    rows = [row_with(Tên_đơn_vị="Công ty " + "A" * 200_000),
+            row_with(Mã_đơn_vị="BW03196", Email="b@example.vn", Địa_chỉ="1 Lê Lợi")]
+    (tmp_path / "a.csv").write_text(csv_text([HEADER, *rows]), encoding="utf-8")
+    result = load_list(tmp_path / "a.csv", "employers")
+    assert [r.code for r in result.recipients] == ["BW03196"] and result.rejected_rows == (2,)
+    (problem,) = [p for p in result.problems if p.row == 2]
+    assert (problem.code, problem.severity, problem.column) == ("cell_too_long", "error", "Tên đơn vị")
+    assert "200.008 ký tự" in problem.message and "32.767" in problem.message and "Cách sửa:" in problem.message
+    assert len(json.dumps(ValidationSummary((result,)).as_json(), ensure_ascii=False)) < 5_000

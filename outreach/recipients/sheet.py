@@ -26,6 +26,9 @@ from ..errors import UserError
 
 LEGACY_FONT = re.compile(r"^\s*(\.vn|vni[-_ ])", re.IGNORECASE)
 _FONT_NAME = re.compile(rb'<name val="([^"]*)"')
+# The csv module refuses a field over 128 KiB as if the quoting were wrong; the whole file is in memory
+# already, so no limit here: validation names a cell longer than Excel holds by its row and column.
+csv.field_size_limit(2**31 - 1)
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 # Entities are left unexpanded and nothing is fetched: a workbook is untrusted input.
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

@@ -38,6 +38,7 @@ TAX_CODE = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
 TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact")
 ADDRESS_COMMUNE = re.compile(r"\b((?:Phường|Xã|Thị trấn)\s[^,;()\n]+)")
+EXCEL_CELL_LIMIT = 32_767  # characters a cell of Excel holds
 LINE_BREAK = re.compile(r"\r\n?|[\n\u2028\u2029]")
 PROVINCE_OFFICE_KEYS = {"", "bhxh tinh", "bhxh tinh khanh hoa", "tinh", "van phong bhxh tinh", "bao hiem xa hoi tinh"}
 
@@ -184,6 +185,12 @@ class _ListReader:
                 check.add_at(column, "converted", "nfd_converted",
                              f"Đã chuyển Unicode tổ hợp sang Unicode dựng sẵn: «{to_nfc(text)}».", text,
                              "không cần làm gì; lần sau gõ bằng Unicode dựng sẵn.")
+        if len(text) > EXCEL_CELL_LIMIT:
+            check.add_at(column, "error", "cell_too_long",
+                         f"Ô dài {_count(len(text))} ký tự, quá giới hạn {_count(EXCEL_CELL_LIMIT)} ký tự của một ô Excel "
+                         "(thường do dán nhầm cả một văn bản vào ô).", text[:60] + "…",
+                         "mở tệp, sửa ô này chỉ còn nội dung của đơn vị, rồi lưu lại.")
+            text = text[:EXCEL_CELL_LIMIT]
         controls = sorted({f"U+{ord(char):04X}" for char in CONTROL_CHARACTERS.findall(text)})
         if controls:
             check.add_at(column, "error", "control_character",

@@ -133,7 +133,8 @@ def test_shared_email_is_a_warning_and_both_rows_kept(tmp_path):
     rows = [row_with(), row_with(Mã_đơn_vị="BW03196", Địa_chỉ="1 Lê Lợi")]
     result = load_list(write_xlsx_list(tmp_path / "a.xlsx", rows), "employers")
     assert len(result.recipients) == 2
-    assert problems_of(result, 5)["email_shared"] == "warning"
+    (shared,) = [p for p in result.problems if p.code == "email_shared"]
+    assert (shared.row, shared.severity) == (4, "warning") and "dòng 4 (TZH490L), dòng 5 (BW03196)" in shared.message
 
 
 def test_communes_matched_ignoring_tone_placement_and_code_filled(tmp_path):

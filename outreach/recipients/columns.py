@@ -63,37 +63,68 @@ _LOOKUP = {alias: field for field, aliases in _ALIASES.items() for alias in alia
 @dataclass(frozen=True)
 class ColumnMap:
     header_row: int  # 0-based index into the sheet's rows
-    fields: dict[str, int]  # field -> column index
+    fields: dict[str, int]  # field -> its first column
     headers: dict[int, str]  # column index -> header text as written
-    extra: dict[int, str]  # unrecognised columns kept for templates
+    extra: dict[int, str]  # other columns, kept for templates, by a name unique in the list
+    repeated: dict[str, tuple[int, ...]]  # field -> its further columns, when a header is written twice
 
     def header_of(self, field: str) -> str:
         index = self.fields.get(field)
         return self.headers[index] if index is not None else FIELD_LABELS.get(field, field)
 
+    def columns_of(self, field: str) -> tuple[int, ...]:
+        first = self.fields.get(field)
+        return () if first is None else (first, *self.repeated.get(field, ()))
 
-def _match_row(row: list[Any]) -> dict[str, int]:
-    fields: dict[str, int] = {}
+
+def column_letter(index: int) -> str:
+    """0 → ``A``, 26 → ``AA``: how staff find a column in Excel."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _match_row(row: list[Any]) -> dict[str, list[int]]:
+    fields: dict[str, list[int]] = {}
     for index, cell in enumerate(row):
         if cell is None:
             continue
-        field = _LOOKUP.get(header_key(cell))
-        if field and field not in fields:
-            fields[field] = index
+        field_name = _LOOKUP.get(header_key(cell))
+        if field_name:
+            fields.setdefault(field_name, []).append(index)
     return fields
 
 
+def _unique_names(columns: dict[int, str]) -> dict[int, str]:
+    """A header written twice names its second column ``… (2)``, so that no value hides another."""
+    names: dict[int, str] = {}
+    for index, text in columns.items():
+        name, n = text, 2
+        while name in names.values():
+            name, n = f"{text} ({n})", n + 1
+        names[index] = name
+    return names
+
+
 def find_header(rows: list[list[Any]], scan: int = 30) -> ColumnMap | None:
-    """The row, among the first ``scan``, that names the most known columns (at least a name and one more)."""
-    best: tuple[int, dict[str, int]] | None = None
+    """The row, among the first ``scan``, that names the most known columns (at least a name and one more).
+
+    A field named by several columns reads its first one; e-mail columns are all read (a unit's
+    addresses may be spread over them), and the other repeats are kept as extra columns."""
+    best: tuple[int, dict[str, list[int]]] | None = None
     for index, row in enumerate(rows[:scan]):
         fields = _match_row(row)
         if "name" in fields and len(fields) >= 2 and (best is None or len(fields) > len(best[1])):
             best = (index, fields)
     if best is None:
         return None
-    index, fields = best
-    header = rows[index]
-    headers = {i: str(cell).strip() for i, cell in enumerate(header) if cell is not None}
-    extra = {i: text for i, text in headers.items() if i not in fields.values()}
-    return ColumnMap(header_row=index, fields=fields, headers=headers, extra=extra)
+    index, matched = best
+    headers = {i: str(cell).strip() for i, cell in enumerate(rows[index]) if cell is not None}
+    repeated = {f: tuple(columns[1:]) for f, columns in matched.items() if len(columns) > 1}
+    used = {columns[0] for columns in matched.values()} | set(repeated.get("emails", ()))
+    extra = _unique_names({i: text for i, text in headers.items() if i not in used})
+    return ColumnMap(header_row=index, fields={f: columns[0] for f, columns in matched.items()}, headers=headers,
+                     extra=extra, repeated=repeated)

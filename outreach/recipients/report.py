@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..text.excel import append_row
 from .model import Problem, RecipientList
 
 SEVERITY_LABELS = {"error": "Lỗi (loại dòng)", "warning": "Cảnh báo", "converted": "Đã chuyển đổi"}
@@ -94,7 +95,7 @@ def write_xlsx(summary: ValidationSummary, path: Path) -> None:
     summary_sheet = workbook.create_sheet("Tổng hợp", 0)
     summary_sheet.append(["Tệp", "Dòng dữ liệu", "Hợp lệ", "Bị loại"])
     for lst in summary.lists:
-        summary_sheet.append([str(lst.file), lst.rows, len(lst.recipients), len(lst.rejected_rows)])
+        append_row(summary_sheet, [str(lst.file), lst.rows, len(lst.recipients), len(lst.rejected_rows)])
     summary_sheet.column_dimensions["A"].width = 60
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
@@ -105,7 +106,7 @@ def _fill_sheet(sheet: Any, problems: Sequence[Problem], bold: Any, wrap: Any) -
     for cell in sheet[1]:
         cell.font = bold
     for p in problems:
-        sheet.append([p.file, p.row, p.column, p.value, SEVERITY_LABELS[p.severity], _problem_message(p), p.fix])
+        append_row(sheet, [p.file, p.row, p.column, p.value, SEVERITY_LABELS[p.severity], _problem_message(p), p.fix])
     for letter, width in zip("ABCDEFG", (40, 7, 22, 30, 16, 60, 45)):
         sheet.column_dimensions[letter].width = width
     for row in sheet.iter_rows(min_row=2):

@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
+import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from lxml import etree
+from python_calamine import CalamineError
 
 from ..errors import UserError
 
 LEGACY_FONT = re.compile(r"^\s*(\.vn|vni[-_ ])", re.IGNORECASE)
 _FONT_NAME = re.compile(rb'<name val="([^"]*)"')
-_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# The csv module refuses a field over 128 KiB as if the quoting were wrong; the whole file is in memory
+# already, so no limit here: validation names a cell longer than Excel holds by its row and column.
+csv.field_size_limit(2**31 - 1)
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# Entities are left unexpanded and nothing is fetched: a workbook is untrusted input.
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 @dataclass(frozen=True)
@@ -54,28 +64,63 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _first_sheet_xml(archive: zipfile.ZipFile) -> str:
-    names = sorted(n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
-    if not names:
-        raise zipfile.BadZipFile("no worksheet")
-    return min(names, key=lambda n: int(re.search(r"(\d+)\.xml$", n).group(1)))
+@dataclass(frozen=True)
+class _FirstTab:
+    name: str
+    part: str  # the zip member holding its cells and merges
+
+
+def _first_tab(archive: zipfile.ZipFile) -> _FirstTab:
+    """The first tab as Excel shows it: the first ``<sheet>`` of workbook.xml, through its relationship
+    to whatever part holds it (tools that reorder tabs leave ``sheetN.xml`` numbering behind)."""
+    members = {name.lower(): name for name in archive.namelist()}  # part names are case-insensitive
+    first = next(_parse(archive, members, "xl/workbook.xml").iter("{*}sheet"), None)
+    if first is None:
+        raise zipfile.BadZipFile("workbook.xml lists no sheet")
+    rel_id = next((v for k, v in first.attrib.items() if etree.QName(k).localname == "id" and k.startswith("{")), None)
+    rels = _parse(archive, members, "xl/_rels/workbook.xml.rels")
+    target = next((r.get("Target", "") for r in rels.iter("{*}Relationship") if r.get("Id") == rel_id), "")
+    part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    if not target or part.lower() not in members:
+        raise zipfile.BadZipFile(f"no part for the first sheet ({target or rel_id})")
+    return _FirstTab(name=first.get("name", ""), part=members[part.lower()])
+
+
+def _parse(archive: zipfile.ZipFile, members: dict[str, str], name: str) -> etree._Element:
+    if name not in members:
+        raise zipfile.BadZipFile(f"no {name}")
+    return etree.fromstring(archive.read(members[name]), _XML)
+
+
+# What a damaged workbook raises while it is unzipped and parsed, and what staff are told about it.
+_DAMAGE: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((zlib.error, EOFError, NotImplementedError), "dữ liệu nén trong tệp bị hỏng"),
+    # lxml's and ElementTree's parse errors are both SyntaxErrors.
+    ((SyntaxError, CalamineError),
+     "nội dung bảng tính bên trong tệp sai cấu trúc (bị cắt cụt, hỏng hoặc có khai báo XML lạ)"),
+    ((zipfile.BadZipFile, KeyError, ValueError, OSError), "tệp bị hỏng, bị cắt cụt hoặc không phải tệp .xlsx"),
+)
 
 
 def _read_xlsx(path: Path) -> Sheet:
     try:
         with zipfile.ZipFile(path) as archive:
             styles = archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist() else b""
-            sheet_xml = archive.read(_first_sheet_xml(archive))
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="calamine")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            tab = _first_tab(archive)
+            sheet_xml = archive.read(tab.part)
+        # By name, so that the cells and the merges come from the same tab.
+        frame = pd.read_excel(path, sheet_name=tab.name, header=None, dtype=object, engine="calamine")
+        legacy_fonts = {name.decode("utf-8", "replace") for name in _FONT_NAME.findall(styles)}
+        fonts = _cell_fonts(path, tab.name) if any(LEGACY_FONT.match(name) for name in legacy_fonts) else {}
+    except tuple(kind for kinds, _ in _DAMAGE for kind in kinds) as exc:
+        what = next(text for kinds, text in _DAMAGE if isinstance(exc, kinds))
         raise UserError(
-            f"{path}: không đọc được tệp Excel ({exc.__class__.__name__}). "
-            "Cách sửa: mở tệp bằng Excel, kiểm tra tệp không bị hỏng, rồi lưu lại dạng .xlsx."
+            f"{path}: không đọc được tệp Excel: {what} ({exc.__class__.__name__}). "
+            "Cách sửa: mở tệp bằng Excel (đồng ý nếu Excel đề nghị sửa tệp), kiểm tra dữ liệu, rồi lưu lại "
+            "thành tệp .xlsx mới; nếu Excel cũng không mở được, lấy lại bản gốc của danh sách."
         ) from None
     rows = [[None if _is_blank(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
     _fill_merged(rows, sheet_xml)
-    legacy_fonts = {name.decode("utf-8", "replace") for name in _FONT_NAME.findall(styles)}
-    fonts = _cell_fonts(path) if any(LEGACY_FONT.match(name) for name in legacy_fonts) else {}
     return Sheet(path=path, rows=rows, fonts=fonts, encoding="xlsx")
 
 
@@ -99,21 +144,25 @@ def _fill_merged(rows: list[list[Any]], sheet_xml: bytes) -> None:
                     row[c] = value
 
 
-def _cell_fonts(path: Path) -> dict[tuple[int, int], str]:
+def _cell_fonts(path: Path, tab: str) -> dict[tuple[int, int], str]:
     """Font names of text cells; only read when the workbook declares a legacy font."""
     import openpyxl
 
-    workbook = openpyxl.load_workbook(path, read_only=True)
+    fonts = {}
     try:
-        sheet = workbook.worksheets[0]
-        fonts = {}
-        for r, row in enumerate(sheet.iter_rows()):
-            for c, cell in enumerate(row):
-                if isinstance(getattr(cell, "value", None), str) and cell.font is not None and cell.font.name:
-                    fonts[(r, c)] = cell.font.name
-        return fonts
-    finally:
-        workbook.close()
+        with warnings.catch_warnings():  # its English warnings about odd parts would reach staff's terminal
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(path, read_only=True)
+        try:
+            for r, row in enumerate(workbook[tab].iter_rows()):
+                for c, cell in enumerate(row):
+                    if isinstance(getattr(cell, "value", None), str) and cell.font is not None and cell.font.name:
+                        fonts[(r, c)] = cell.font.name
+        finally:
+            workbook.close()
+    except TypeError as exc:  # openpyxl passes each XML attribute as a keyword: one it does not know lands here
+        raise ValueError(f"openpyxl: {exc}") from None
+    return fonts
 
 
 def _decode_csv(data: bytes) -> tuple[str, str]:

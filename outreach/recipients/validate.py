@@ -21,8 +21,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..text.adminunits import AdminUnits, load_admin_units
 from ..errors import UserError
-from ..text.vntext import detect_legacy, tcvn3_to_unicode, to_nfc, vni_to_unicode
-from .columns import FIELD_LABELS, REQUIRED, ColumnMap, find_header, header_key
+from ..text.vntext import CONTROL_CHARACTERS, detect_legacy, show_controls, tcvn3_to_unicode, to_nfc, vni_to_unicode
+from .columns import FIELD_LABELS, REQUIRED, ColumnMap, column_letter, find_header, header_key
 from .model import Problem, Recipient, RecipientList
 from .sheet import LEGACY_FONT, Sheet, read_sheet
 
@@ -37,7 +37,9 @@ AGENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,19}$")
 TAX_CODE = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
 TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact")
-ADDRESS_COMMUNE = re.compile(r"\b((?:Phường|Xã|Thị trấn)\s[^,;()]+)")
+ADDRESS_COMMUNE = re.compile(r"\b((?:Phường|Xã|Thị trấn)\s[^,;()\n]+)")
+EXCEL_CELL_LIMIT = 32_767  # characters a cell of Excel holds
+LINE_BREAK = re.compile(r"\r\n?|[\n\u2028\u2029]")
 PROVINCE_OFFICE_KEYS = {"", "bhxh tinh", "bhxh tinh khanh hoa", "tinh", "van phong bhxh tinh", "bao hiem xa hoi tinh"}
 
 
@@ -106,15 +108,19 @@ class _RowCheck:
         return any(p.severity == "error" for p in self.problems)
 
     def add(self, severity: str, code: str, field_name: str, message: str, value: Any = "", fix: str = "") -> None:
-        column = self.columns.header_of(field_name) if field_name else ""
+        self.add_at(self.columns.header_of(field_name) if field_name else "", severity, code, message, value, fix)
+
+    def add_at(self, column: str, severity: str, code: str, message: str, value: Any = "", fix: str = "") -> None:
         self.problems.append(make_problem(self.file, self.row, column, severity, code, message, _show(value), fix))
 
 
 def make_problem(file: str, row: int, column: str, severity: str, code: str, message: str, value: str = "",
                  fix: str = "") -> Problem:
-    """A problem whose message reads on its own: what is wrong, then how to fix it."""
+    """A problem whose message reads on its own: what is wrong, then how to fix it. A control character
+    from the file is shown as a symbol, so that printing a problem never drives the terminal."""
     text = f"{message} Cách sửa: {fix}" if fix else message
-    return Problem(file, row, column, severity, code, text, value, fix)  # type: ignore[arg-type]
+    return Problem(show_controls(file), row, show_controls(column), severity, code,  # type: ignore[arg-type]
+                   show_controls(text), show_controls(value), show_controls(fix))
 
 
 def _show(value: Any) -> str:
@@ -165,24 +171,49 @@ class _ListReader:
         raw = row[col] if col < len(row) else None
         if raw is None:
             return ""
+        column = self.columns.headers.get(col, "")
         if (index, col) in self.legacy:
-            converted, encoding = self.legacy[(index, col)]
+            text, encoding = self.legacy[(index, col)]
             label = "TCVN3 (.VnTime)" if encoding == "tcvn3" else "VNI (VNI-Times)"
-            check.add("converted", f"{encoding}_converted", field_name,
-                      f"Đã chuyển từ bảng mã {label} sang Unicode: «{converted}».", raw,
-                      "kiểm tra chữ đã chuyển; lần sau nhập bằng phông Unicode (Times New Roman).")
-            return to_nfc(converted)
-        text = _show(raw)
-        normalised = to_nfc(text)
-        # A Windows-1258 file stores tones as combining marks everywhere: reported once for the file.
-        if self.sheet.encoding != "cp1258" and unicodedata.normalize("NFC", text) != text:
-            check.add("converted", "nfd_converted", field_name,
-                      f"Đã chuyển Unicode tổ hợp sang Unicode dựng sẵn: «{normalised}».", text,
-                      "không cần làm gì; lần sau gõ bằng Unicode dựng sẵn.")
-        return normalised
+            check.add_at(column, "converted", f"{encoding}_converted",
+                         f"Đã chuyển từ bảng mã {label} sang Unicode: «{text}».", raw,
+                         "kiểm tra chữ đã chuyển; lần sau nhập bằng phông Unicode (Times New Roman).")
+        else:
+            text = _show(raw)
+            # A Windows-1258 file stores tones as combining marks everywhere: reported once for the file.
+            if self.sheet.encoding != "cp1258" and unicodedata.normalize("NFC", text) != text:
+                check.add_at(column, "converted", "nfd_converted",
+                             f"Đã chuyển Unicode tổ hợp sang Unicode dựng sẵn: «{to_nfc(text)}».", text,
+                             "không cần làm gì; lần sau gõ bằng Unicode dựng sẵn.")
+        if len(text) > EXCEL_CELL_LIMIT:
+            check.add_at(column, "error", "cell_too_long",
+                         f"Ô dài {_count(len(text))} ký tự, quá giới hạn {_count(EXCEL_CELL_LIMIT)} ký tự của một ô Excel "
+                         "(thường do dán nhầm cả một văn bản vào ô).", text[:60] + "…",
+                         "mở tệp, sửa ô này chỉ còn nội dung của đơn vị, rồi lưu lại.")
+            text = text[:EXCEL_CELL_LIMIT]
+        controls = sorted({f"U+{ord(char):04X}" for char in CONTROL_CHARACTERS.findall(text)})
+        if controls:
+            check.add_at(column, "error", "control_character",
+                         f"Ô có ký tự điều khiển không in được ({', '.join(controls)}), thường do chép từ phần mềm khác.",
+                         text, "xóa ký tự lạ (hiện thành ký hiệu như ␇, ␛) và gõ lại nội dung ô, hoặc làm sạch cả cột "
+                         "bằng hàm CLEAN của Excel rồi dán lại dạng giá trị.")
+            text = CONTROL_CHARACTERS.sub("", text)
+        return self._lines(check, column, field_name, text)
+
+    def _lines(self, check: _RowCheck, column: str, field_name: str, text: str) -> str:
+        """An address keeps its line breaks, as the template documentation promises; any other text is
+        joined into one line, and says so (line breaks between e-mail addresses only separate them)."""
+        lines = [line for line in map(to_nfc, LINE_BREAK.split(text)) if line]
+        if field_name == "address":
+            return "\n".join(lines)
+        joined = " ".join(lines)
+        if len(lines) > 1 and field_name != "emails":
+            check.add_at(column, "converted", "lines_joined", f"Ô có {len(lines)} dòng, đã nối thành một dòng: «{joined}».",
+                         text, "kiểm tra lại; chỉ cột địa chỉ giữ được xuống dòng trong thư.")
+        return joined
 
     def extra(self, check: _RowCheck, index: int) -> dict[str, str]:
-        return {header: value for col, header in self.columns.extra.items()
+        return {name: value for col, name in self.columns.extra.items()
                 if (value := self._cell_text(check, index, col, ""))}
 
     def read_rows(self) -> tuple[list[Recipient], list[int], int]:
@@ -335,7 +366,9 @@ class _ListReader:
                           address, "kiểm tra lại tên xã/phường/thị trấn trong địa chỉ.")
 
     def emails(self, check: _RowCheck, index: int) -> tuple[str, ...]:
-        raw = self.text(check, index, "emails")
+        found = [(col, text) for col in self.columns.columns_of("emails")
+                 if (text := self._cell_text(check, index, col, "emails"))]
+        raw = "; ".join(text for _, text in found)
         parts = [p.strip().rstrip(".").strip() for p in re.split(r"[;,\s]+", raw) if p.strip().strip(".")]
         if not parts:
             check.add("warning", "email_missing", "emails", "Không có địa chỉ e-mail: thư sẽ được in để gửi bản giấy.", "",
@@ -351,7 +384,11 @@ class _ListReader:
             if normalised not in addresses:
                 addresses.append(normalised)
         written = "; ".join(addresses)
-        if addresses and addresses != parts:
+        if len(found) > 1:
+            where = ", ".join(f"cột {column_letter(col)}" for col, _ in found)
+            check.add("converted", "email_columns_merged", "emails", f"Đã gộp địa chỉ e-mail của {where}: «{written}».",
+                      raw, "không cần làm gì; thư gửi đến mọi địa chỉ trên.")
+        elif addresses and addresses != parts:
             check.add("converted", "email_normalised", "emails", f"Đã chuẩn hóa e-mail: «{written}».", raw,
                       "không cần làm gì.")
         return tuple(addresses)
@@ -386,6 +423,20 @@ class _ListReader:
         return "" if header_key(text) in PROVINCE_OFFICE_KEYS else text
 
 
+LISTED_ROWS = 10  # rows named in a message about a group; the rest are counted, so a message stays short
+
+
+def _row_listing(rows: Sequence[str], total: int) -> str:
+    """``dòng 4, dòng 5 và 1.998 dòng khác`` for the first rows of a group of ``total``."""
+    shown = ", ".join(rows[:LISTED_ROWS])
+    rest = total - min(len(rows), LISTED_ROWS)
+    return f"{shown} và {_count(rest)} dòng khác" if rest > 0 else shown
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
 def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], columns: ColumnMap, file: str) -> tuple[list[Recipient], list[int]]:
     by_code: dict[str, list[Recipient]] = defaultdict(list)
     for recipient in recipients:
@@ -393,25 +444,27 @@ def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], colu
     duplicated = {code for code, group in by_code.items() if len(group) > 1}
     rejected: list[int] = []
     for code in duplicated:
-        rows = [r.source_row for r in by_code[code]]
-        for recipient in by_code[code]:
-            others = ", ".join(str(r) for r in rows if r != recipient.source_row)
+        group = by_code[code]
+        first = [r.source_row for r in group[: LISTED_ROWS + 1]]
+        for recipient in group:  # every row is rejected, so each gets its error; the listing stays bounded
+            others = [f"dòng {row}" for row in first if row != recipient.source_row]
             problems.append(make_problem(file, recipient.source_row, columns.header_of("code"), "error", "code_duplicate",
-                                         f"Mã {code} bị trùng với dòng {others}.", code,
+                                         f"Mã {code} bị trùng với {_row_listing(others, len(group) - 1)}.", code,
                                          "mỗi đơn vị chỉ có một dòng; xóa dòng thừa hoặc sửa mã."))
             rejected.append(recipient.source_row)
     kept = [r for r in recipients if r.code not in duplicated]
     _shared_value_warnings(kept, problems, file, columns.header_of("emails"), "email_shared",
-                           lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho nhiều đơn vị ({others}); mỗi đơn vị "
-                           "vẫn nhận một thư riêng.")
+                           lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho {count} đơn vị ({rows}); mỗi đơn "
+                           "vị vẫn nhận một thư riêng.")
     _shared_value_warnings(kept, problems, file, columns.header_of("address"), "address_shared",
                            lambda r: (" ".join(r.address.casefold().split()),) if r.address else (),
-                           "Cùng một địa chỉ trên nhiều đơn vị ({others}).")
+                           "Cùng một địa chỉ trên {count} đơn vị ({rows}).")
     return kept, rejected
 
 
 def _shared_value_warnings(recipients: list[Recipient], problems: list[Problem], file: str, column: str, code: str,
                            values: Callable[[Recipient], Sequence[str]], message: str) -> None:
+    """One warning per shared value, on the group's first row: a value on thousands of rows is one fact."""
     groups: dict[str, list[Recipient]] = defaultdict(list)
     for recipient in recipients:
         for value in values(recipient):
@@ -419,12 +472,32 @@ def _shared_value_warnings(recipients: list[Recipient], problems: list[Problem],
     for value, group in groups.items():
         if len(group) < 2:
             continue
-        for recipient in group:
-            others = ", ".join(f"dòng {r.source_row} ({r.code})" for r in group if r is not recipient)
-            shown = value if code == "email_shared" else recipient.address
-            problems.append(make_problem(file, recipient.source_row, column, "warning", code,
-                                         message.format(value=value, others=others), shown,
-                                         "kiểm tra lại nếu gõ nhầm."))
+        rows = _row_listing([f"dòng {r.source_row} ({r.code})" for r in group[:LISTED_ROWS]], len(group))
+        shown = value if code == "email_shared" else group[0].address
+        problems.append(make_problem(file, group[0].source_row, column, "warning", code,
+                                     message.format(value=value, count=_count(len(group)), rows=rows), shown,
+                                     "kiểm tra lại nếu gõ nhầm; lọc cột này theo giá trị trên để thấy đủ các dòng."))
+
+
+def _header_problems(columns: ColumnMap, file: str) -> list[Problem]:
+    """A header written twice: which column the letter uses, and the name the other keeps for templates."""
+    row = columns.header_row + 1
+    problems = []
+    later = {col: field_name for field_name, cols in columns.repeated.items() for col in cols if field_name != "emails"}
+    for col, field_name in later.items():
+        first, header = column_letter(columns.fields[field_name]), columns.headers[col]
+        problems.append(make_problem(
+            file, row, header, "warning", "column_repeated",
+            f"Cột {column_letter(col)} «{header}» cũng là cột {FIELD_LABELS[field_name]} như cột {first}: thư dùng "
+            f"cột {first}; cột {column_letter(col)} chỉ giữ cho mẫu với tên «{columns.extra[col]}».", header,
+            "xóa cột thừa, hoặc đổi tiêu đề của nó nếu đó là thông tin khác."))
+    for col, name in columns.extra.items():
+        if name != columns.headers[col] and col not in later:
+            problems.append(make_problem(
+                file, row, columns.headers[col], "warning", "header_repeated",
+                f"Tiêu đề «{columns.headers[col]}» có ở nhiều cột; giá trị cột {column_letter(col)} dùng trong mẫu "
+                f"với tên «{name}».", columns.headers[col], "đặt cho mỗi cột một tiêu đề riêng."))
+    return problems
 
 
 def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> RecipientList:
@@ -446,6 +519,7 @@ def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> Recipie
             f"{columns.header_row + 1}). Cách sửa: thêm cột đó, xem tệp mẫu trong recipients/mau/."
         )
     reader = _ListReader(sheet, columns, kind, units or load_admin_units())
+    reader.problems.extend(_header_problems(columns, str(path)))
     if sheet.encoding == "cp1258":
         reader.problems.append(make_problem(
             str(path), 0, "", "converted", "cp1258_converted",

@@ -34,6 +34,7 @@ __all__ = [
     "fold_diacritics",
     "match_key",
     "normalise_tone_placement",
+    "show_controls",
     "tcvn3_to_unicode",
     "to_nfc",
     "unicode_to_tcvn3",
@@ -63,6 +64,19 @@ def _toned(letter: str, tone: str) -> str:
 def to_nfc(s: str) -> str:
     """NFC-normalise, strip, and collapse every whitespace run (NBSP included) to one space."""
     return " ".join(_nfc(s).split())
+
+
+# C0 controls but tab, line feed and carriage return; DEL; C1 (U+009B is a terminal's CSI, as ESC [ is).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def show_controls(s: str) -> str:
+    """Control characters as visible symbols, so that a terminal or a workbook shows them and runs none:
+    BEL → ``␇``, ESC → ``␛``, DEL → ``␡``, a C1 control → ``⟨U+009B⟩``."""
+    def visible(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else f"⟨U+{code:04X}⟩"
+    return CONTROL_CHARACTERS.sub(visible, s)
 
 
 def fold_diacritics(s: str) -> str:

@@ -318,7 +318,7 @@ def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from .delivery.engine import campaign_status
-    from .delivery.ledger import STATE_LABELS
+    from .delivery.ledger import count_line
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
@@ -328,11 +328,11 @@ def _status(args: argparse.Namespace) -> int:
     print(f"Chiến dịch {args.campaign} — công văn số {manifest.document_number}")
     if status.pause.paused:
         print(f"TẠM DỪNG: {status.pause.reason}")
-    print("  " + ", ".join(f"{STATE_LABELS[k]}: {v}" for k, v in sorted(status.total.items())))
+    print("  " + count_line(status.total, ": "))
     for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
         print(title + ":")
         for name, counts in sorted(groups.items()):
-            print(f"  {name}: " + ", ".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+            print(f"  {name}: " + count_line(counts))
     return 0
 
 

@@ -31,15 +31,21 @@ from zoneinfo import ZoneInfo
 from ..config import AUDIENCE_LABELS, Config, Sender, SmtpProfile
 from ..errors import UserError
 from .ledger import (
-    STATE_LABELS,
+    CLAIMABLE,
+    EVIDENCE,
+    LABELS,
+    REVOCABLE,
     SYSTEM_ACTOR,
     ApprovalRequest,
     Attempt,
     CampaignPaused,
     Delivery,
+    DraftState,
     Ledger,
     Outcome,
     PauseState,
+    State,
+    Unsent,
     iso,
     paused_error,
     utc_now,
@@ -60,7 +66,6 @@ TEST_COPY_PREFIX = "[BẢN THỬ] "
 REPORT_TIMEZONE = "Asia/Ho_Chi_Minh"
 FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
 RETRY_CAP = dt.timedelta(hours=6)
-REVOCABLE = ("approved", "retrying", "failed")
 STAGE_CONNECT = "kết nối máy chủ"
 STAGE_AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
 
@@ -95,7 +100,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
         if actual != draft.message_sha256:
             problems.append(f"{_who(draft)}: message.eml đã thay đổi sau khi tạo bản thảo "
                             f"({_short(draft.message_sha256)} → {_short(actual)}).")
-        elif not (delivery and delivery.state == "approved" and delivery.message_sha256 == actual):
+        elif not (delivery and delivery.state == State.APPROVED and delivery.message_sha256 == actual):
             approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual), data))
     if problems:
         raise UserError("Không duyệt thư nào vì:\n" + _bullets(problems) +
@@ -117,7 +122,7 @@ def revoke(ledger: Ledger, manifest: Manifest, by: str, keys: Sequence[str] | No
         if delivery is not None and delivery.state in REVOCABLE:
             targets.append(draft.key)
         elif keys is not None:
-            state = STATE_LABELS[delivery.state] if delivery else STATE_LABELS["drafted"]
+            state = LABELS[delivery.state if delivery else Unsent.DRAFTED].long
             problems.append(f"{_who(draft)}: đang ở trạng thái '{state}', không hủy duyệt được.")
     if problems:
         raise UserError("Không hủy duyệt thư nào vì:\n" + _bullets(problems))
@@ -142,10 +147,10 @@ def resume(ledger: Ledger, campaign: str, by: str, *, clock: Clock = utc_now) ->
 def _approval_refusal(draft: Draft, delivery: Delivery | None) -> str:
     if not draft.to:
         return f"{_who(draft)}: không có địa chỉ e-mail, thư này in và gửi bản giấy."
-    if delivery is not None and delivery.state == "sent":
+    if delivery is not None and delivery.state == State.SENT:
         return f"{_who(draft)}: đã gửi lúc {delivery.sent_at}, không duyệt để gửi lại."
-    if delivery is not None and delivery.state in ("sending", "uncertain"):
-        return f"{_who(draft)}: đang ở trạng thái '{STATE_LABELS[delivery.state]}', không duyệt lại."
+    if delivery is not None and delivery.state in EVIDENCE:
+        return f"{_who(draft)}: đang ở trạng thái '{LABELS[delivery.state].long}', không duyệt lại."
     return ""
 
 
@@ -293,7 +298,7 @@ class _Run:
         batches: dict[str, list[tuple[Draft, Delivery]]] = {}
         for draft in self.manifest.drafts:
             delivery = deliveries.get(draft.key)
-            if delivery is None or delivery.state not in ("approved", "retrying"):
+            if delivery is None or delivery.state not in CLAIMABLE:
                 continue
             if self.department is not None and draft.sender != self.department:
                 continue
@@ -387,7 +392,7 @@ class _Run:
         return result
 
     def _record(self, draft: Draft, outcome: Outcome) -> None:
-        if outcome.state == "sent":
+        if outcome.state == State.SENT:
             self.report.sent.append(draft.key)
             self.failures = 0
             return
@@ -687,10 +692,10 @@ class StatusCounts:
     pause: PauseState
 
 
-def draft_state(draft: Draft, delivery: Delivery | None) -> str:
+def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
     """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle)."""
-    if delivery is None or delivery.state == "revoked":
-        return "drafted" if draft.to else "paper"
+    if delivery is None or delivery.state == State.REVOKED:
+        return Unsent.DRAFTED if draft.to else Unsent.PAPER
     return delivery.state
 
 
@@ -752,7 +757,7 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
 
 def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo) -> list[object]:
     state = draft_state(draft, delivery)
-    active = delivery if delivery is not None and delivery.state != "revoked" else None
+    active = delivery if delivery is not None and delivery.state != State.REVOKED else None
     claimed = active if active is not None and active.started_at else None  # handed to a server at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
     reply = ""
@@ -764,7 +769,7 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         AUDIENCE_LABELS.get(draft.audience, draft.audience),
         "; ".join(claimed.to if claimed else draft.to),
         "; ".join(claimed.cc if claimed else draft.cc),
-        STATE_LABELS[state],
+        LABELS[state].long,
         active.attempts if active else 0,
         _excel_time(active.sent_at if active else None, tz),
         active.message_id if active else "",

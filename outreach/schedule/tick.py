@@ -48,13 +48,13 @@ from .calendar import (
 from ..config import WEEKDAYS, Campaign, Config, Sender
 from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
 from ..errors import UserError
-from ..delivery.ledger import CampaignPaused, Ledger, SendInProgress, utc_now
+from ..delivery.ledger import CLAIMABLE, FAILURE_STATES, LABELS, CampaignPaused, Ledger, SendInProgress, State, utc_now
 from ..outbox.manifest import Manifest, ManifestCache
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
-PENDING_STATES = ("approved", "retrying")
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
 NOTHING_TO_SEND = "không có thư chờ gửi"
+BLOCKED = "blocked"  # SenderTick.problems: skipped messages that need a person
 StopFlag = Callable[[], bool]
 
 
@@ -249,9 +249,9 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
         attempted = len(sent.sent) + len(sent.retrying) + len(sent.failed) + len(sent.uncertain)
         budget -= attempted
         result.sent += len(sent.sent)
-        problems.update({"retrying": len(sent.retrying), "failed": len(sent.failed),
-                         "uncertain": len(sent.uncertain) + len(sent.interrupted)})
-        problems["blocked"] += sum(1 for p in sent.skipped if _is_blocked(p.message, sent.stopped))
+        problems.update({State.RETRYING: len(sent.retrying), State.FAILED: len(sent.failed),
+                         State.UNCERTAIN: len(sent.uncertain) + len(sent.interrupted)})
+        problems[BLOCKED] += sum(1 for p in sent.skipped if _is_blocked(p.message, sent.stopped))
         if sent.paused:
             entry.note = f"{campaign.name}: tự động tạm dừng sau nhiều lần gửi lỗi"
             report.notes.append(entry.note)
@@ -285,8 +285,8 @@ def _tick_line(report: TickReport, any_active: bool) -> str:
                 text += f"; còn {s.pending} thư chờ gửi"
         else:
             text = f"{s.sender}: đã gửi {s.sent}, còn {s.pending} thư chờ gửi"
-            labels = {"retrying": "chờ gửi lại", "failed": "thất bại", "uncertain": "chưa chắc chắn",
-                      "blocked": "không gửi được (xem 'outreach status')"}
+            labels = {**{state: LABELS[state].short.lower() for state in State if state in FAILURE_STATES},
+                      BLOCKED: "không gửi được (xem 'outreach status')"}
             text += "".join(f", {s.problems[k]} {label}" for k, label in labels.items() if s.problems.get(k))
             if s.quota_reached:
                 text += "; đã đủ hạn mức ngày"
@@ -570,7 +570,7 @@ def _pending(ledger: Ledger, campaign: str) -> Counter[str]:
     """Approved messages waiting (approved, or retrying), per sender: one GROUP BY, no rows loaded."""
     pending: Counter[str] = Counter()
     for (sender, state), count in ledger.state_counts(campaign).items():
-        if state in PENDING_STATES:
+        if state in CLAIMABLE:
             pending[sender] += count
     return pending
 
@@ -581,12 +581,12 @@ def _counts(ledger: Ledger | None, manifest: Manifest) -> dict[str, dict[str, in
     states = ledger.state_counts(manifest.campaign) if ledger else {}
     counts = {sender: {"approved": 0, "unapproved": total, "sent": 0} for sender, total in emailed.items()}
     for (sender, state), count in states.items():
-        if sender not in counts or state == "revoked":
+        if sender not in counts or state == State.REVOKED:
             continue
         counts[sender]["unapproved"] -= count
-        if state in PENDING_STATES:
+        if state in CLAIMABLE:
             counts[sender]["approved"] += count
-        elif state == "sent":
+        elif state == State.SENT:
             counts[sender]["sent"] += count
     for count in counts.values():
         count["unapproved"] = max(count["unapproved"], 0)

@@ -8,11 +8,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..delivery.ledger import Event, PauseState
-from .store import STATE_NAMES, Row, local_time
+from ..delivery.ledger import DRAFT_STATES, Event, PauseState, State, event_label
+from .store import Row, local_time
 from ..workspace import Workspace
-
-APPROVED_STATES = ("approved", "sending", "sent", "retrying", "failed", "uncertain")
 
 
 def send_running(root: Path, campaign: str) -> bool:
@@ -62,7 +60,7 @@ class Progress:
 def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: bool,
              events: Sequence[Event]) -> Progress:
     counts = Counter(row.state for row in rows)
-    approved = sum(counts[state] for state in APPROVED_STATES)
+    approved = sum(counts[state] for state in State if state is not State.REVOKED)
     names = {row.key: row.draft.name for row in rows}
     return Progress(
         campaign=campaign,
@@ -70,7 +68,7 @@ def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: boo
         paused=pause.paused,
         pause_reason=pause.reason,
         pause_by=pause.changed_by,
-        counts={state: counts.get(state, 0) for state in STATE_NAMES},
+        counts={state: counts.get(state, 0) for state in DRAFT_STATES},
         total=len(rows),
         approved=approved,
         sent=counts["sent"],
@@ -80,9 +78,8 @@ def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: boo
 
 
 def _event(event: Event, names: dict[str, str]) -> EventView:
-    labels = {**STATE_NAMES, "revoked": "Đã hủy duyệt", "paused": "Tạm dừng", "resumed": "Gửi tiếp"}
-    before = labels.get(event.from_state or "", "Chưa duyệt") if event.key else ""
-    after = labels.get(event.to_state, event.to_state)
+    before = event_label(event.from_state) if event.key else ""
+    after = event_label(event.to_state)
     return EventView(
         at=local_time(event.at),
         key=event.key,

@@ -43,7 +43,19 @@ from werkzeug.exceptions import HTTPException
 from ..config import Campaign, Config
 from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
 from ..errors import UserError
-from ..delivery.ledger import Ledger, utc_now
+from ..delivery.ledger import (
+    APPROVABLE,
+    DRAFT_STATES,
+    EVIDENCE,
+    LABELS,
+    REVOCABLE,
+    WAITING,
+    Ledger,
+    State,
+    Unsent,
+    event_label,
+    utc_now,
+)
 from ..outbox.manifest import Manifest
 from ..recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
 from .jobs import BuildJobs
@@ -55,7 +67,6 @@ from .store import (
     NO_DISTRICT,
     PER_PAGE,
     PROBLEM_NAMES,
-    STATE_NAMES,
     Filters,
     Row,
     Store,
@@ -86,9 +97,8 @@ ERROR_TEXTS = {
     500: "Chương trình gặp lỗi không mong đợi. Chi tiết đã được ghi vào nhật ký của máy chủ; "
          "hãy báo cho người quản trị.",
 }
-EVENT_LABELS = {**STATE_NAMES, None: "Chưa duyệt", "revoked": "Đã hủy duyệt", "paused": "Tạm dừng",
-                "resumed": "Gửi tiếp"}
-REVOCABLE = ("approved", "retrying", "failed")
+# Where a page offers «Duyệt»: an approved message needs no second approval of the same bytes.
+APPROVE_OFFERED = frozenset({Unsent.DRAFTED, *APPROVABLE}) - {State.APPROVED}
 PROBLEMS_PER_PAGE = 100
 _URL_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
 
@@ -442,7 +452,7 @@ def _targets(rows: list[Row]) -> tuple[str, list[Row]]:
 def _skipped(rows: list[Row]) -> str:
     if not rows:
         return ""
-    counts = Counter(STATE_NAMES[row.state].lower() for row in rows)
+    counts = Counter(LABELS[row.state].short.lower() for row in rows)
     return " Bỏ qua " + ", ".join(f"{count} thư {label}" for label, count in counts.items()) + "."
 
 
@@ -454,9 +464,9 @@ def approve_action(name: str):
         if _jobs().running(name):
             raise UserError("Chiến dịch đang được tạo lại bản thảo; chờ xong, xem lại rồi hãy duyệt.")
         scope, targets = _targets(_rows(manifest))
-        if scope == "one" and targets[0].state == "approved":
+        if scope == "one" and targets[0].state == State.APPROVED:
             return "Thư này đã được duyệt từ trước."
-        ready = targets if scope == "one" else [row for row in targets if row.state == "drafted"]
+        ready = targets if scope == "one" else [row for row in targets if row.state == Unsent.DRAFTED]
         others = [row for row in targets if row not in ready]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
@@ -634,11 +644,19 @@ def init_app(app: Flask) -> None:
     app.extensions["outreach_pages"] = PageCache(Workspace(app.config["OUTREACH_ROOT"]).preview_cache)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
-        state_names=STATE_NAMES,
+        State=State,
+        Unsent=Unsent,
+        draft_states=DRAFT_STATES,
+        labels=LABELS,
+        revocable=REVOCABLE,
+        approve_offered=APPROVE_OFFERED,
+        evidence=EVIDENCE,
+        waiting=WAITING,
+        count_in=_count_in,
         audience_label=audience_label,
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,
-        event_label=lambda state: EVENT_LABELS.get(state, state),
+        event_label=event_label,
         login_required=lambda: bool(current_app.config["OUTREACH_PASSWORD"]),
     )
     app.jinja_env.filters["filesize"] = _filesize
@@ -663,6 +681,11 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         current_app.logger.exception("unexpected error")
         return _error_page(500, ERROR_TEXTS[500])
+
+
+def _count_in(counts: Counter[str], states: frozenset[str]) -> int:
+    """How many rows are in any of these states: ``count_in(counts, revocable)`` in a template."""
+    return sum(counts[state] for state in states)
 
 
 def _document_number(number: str) -> str:

@@ -50,7 +50,7 @@ from .ledger import (
     paused_error,
     utc_now,
 )
-from ..outbox.manifest import Draft, DraftProblem, Manifest
+from ..outbox.manifest import Draft, DraftProblem, Halt, Manifest, Skip, Stop
 from ..outbox.messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
 from ..workspace import Workspace
 
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
-StopCheck = Callable[[], "str | bool | None"]  # a reason (or True) to stop before the next message
+StopCheck = Callable[[], "Halt | None"]  # a reason to stop before the next message
 
 KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 TEST_COPY_PREFIX = "[BẢN THỬ] "
@@ -170,6 +170,7 @@ class SendReport:
     skipped: list[DraftProblem] = field(default_factory=list)  # not sent this run, state unchanged
     paused: str = ""
     stopped: str = ""  # why the run stopped before the end (expiry, window closed, stop asked), Vietnamese
+    stop: Stop | None = None  # the same, for code
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -279,16 +280,17 @@ class _Run:
         senders = self.config.senders()
         batches = self._due()
         for code in [c for c in batches if c not in senders]:
-            self._skip_all(batches.pop(code), f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
+            self._skip_all(batches.pop(code), Skip.NO_SENDER,
+                           f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
         # Every password before the first message, so a missing one stops nothing half-way.
         passwords = {code: None if self.report.dry_run else smtp_password(self.config.smtp[senders[code].smtp])
                      for code in batches}
         codes = list(batches)
         for index, code in enumerate(codes):
             if not self._send_batch(senders[code], passwords[code], batches[code]):
-                if self.report.stopped:
+                if self.report.stop is not None:
                     for later in codes[index + 1:]:
-                        self._skip_all(batches[later], self.report.stopped)
+                        self._skip_all(batches[later], Skip.STOPPED, self.report.stopped)
                 return
 
     def _due(self) -> dict[str, list[tuple[Draft, Delivery]]]:
@@ -303,7 +305,7 @@ class _Run:
             if self.department is not None and draft.sender != self.department:
                 continue
             if delivery.next_attempt_at and delivery.next_attempt_at > now:
-                self._skip(draft, f"Chờ gửi lại sau {_local(delivery.next_attempt_at)} "
+                self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {_local(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.max_attempts}).")
                 continue
             batches.setdefault(draft.sender, []).append((draft, delivery))
@@ -321,14 +323,15 @@ class _Run:
                 if self.budget == 0:
                     return False
                 if quota_left <= 0:
-                    self._skip_all(items[index:], f"Đã đủ hạn mức {sender.schedule.daily_quota} thư/ngày của "
-                                                  f"{sender.name}; thư sẽ được gửi vào ngày làm việc tiếp theo.")
+                    self._skip_all(items[index:], Skip.QUOTA,
+                                   f"Đã đủ hạn mức {sender.schedule.daily_quota} thư/ngày của "
+                                   f"{sender.name}; thư sẽ được gửi vào ngày làm việc tiếp theo.")
                     return True
                 if self._halted(items[index:]):
                     return False
                 prepared = self._ready(draft, delivery)
-                if isinstance(prepared, str):
-                    self._skip(draft, prepared)
+                if isinstance(prepared, DraftProblem):
+                    self.report.skipped.append(prepared)
                     continue
                 quota_left -= 1
                 self.budget = None if self.budget is None else self.budget - 1
@@ -344,8 +347,9 @@ class _Run:
                     self.report.paused = paused.message
                     return False
                 if result.stage == STAGE_CONNECT:
-                    self._skip_all(items[index + 1:], f"Không kết nối được máy chủ thư {profile.host}:{profile.port} "
-                                                      f"({result.reply}); thư còn lại của {sender.name} để lượt sau.")
+                    self._skip_all(items[index + 1:], Skip.UNREACHABLE,
+                                   f"Không kết nối được máy chủ thư {profile.host}:{profile.port} "
+                                   f"({result.reply}); thư còn lại của {sender.name} để lượt sau.")
                     return not self.report.paused
                 if self.report.paused:
                     return False
@@ -353,29 +357,25 @@ class _Run:
 
     def _halted(self, rest: Sequence[tuple[Draft, Delivery]]) -> bool:
         """Stop before the next message: campaign not yet open or expired, or ``should_stop`` says so."""
-        reason = self._halt_reason()
-        if reason:
-            self.report.stopped = reason
-            self._skip_all(rest, reason)
-        return bool(reason)
+        halt = self._halt_reason()
+        if halt is not None:
+            self.report.stop, self.report.stopped = halt.reason, halt.message
+            self._skip_all(rest, Skip.STOPPED, halt.message)
+        return halt is not None
 
-    def _halt_reason(self) -> str:
+    def _halt_reason(self) -> Halt | None:
         campaign = self.config.campaigns.get(self.campaign)
         if campaign is not None and (campaign.not_before or campaign.expires):
             now = self.clock()
             if campaign.expires is not None and now >= campaign.expires:
-                return (f"Chiến dịch {self.campaign} đã hết hạn lúc {_local(iso(campaign.expires))}; "
-                        "thư chưa gửi sẽ không được gửi.")
+                return Halt(Stop.EXPIRED, f"Chiến dịch {self.campaign} đã hết hạn lúc "
+                                          f"{_local(iso(campaign.expires))}; thư chưa gửi sẽ không được gửi.")
             if campaign.not_before is not None and now < campaign.not_before:
-                return (f"Chiến dịch {self.campaign} chỉ được gửi từ {_local(iso(campaign.not_before))}; "
-                        "thư chưa được gửi.")
-        if self.should_stop is not None:
-            reason = self.should_stop()
-            if reason:
-                return reason if isinstance(reason, str) else "Đã dừng theo yêu cầu; thư còn lại để lượt sau."
-        return ""
+                return Halt(Stop.NOT_YET_OPEN, f"Chiến dịch {self.campaign} chỉ được gửi từ "
+                                               f"{_local(iso(campaign.not_before))}; thư chưa được gửi.")
+        return self.should_stop() if self.should_stop is not None else None
 
-    def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | str:
+    def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
         prepared = _prepare(self.root, self.manifest, draft, delivery)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
@@ -404,31 +404,34 @@ class _Run:
             self.ledger.pause(self.campaign, reason, SYSTEM_ACTOR, self.clock())
             self.report.paused = reason
 
-    def _skip(self, draft: Draft, message: str) -> None:
-        self.report.skipped.append(DraftProblem(draft.key, draft.name, message))
+    def _skip(self, draft: Draft, reason: Skip, message: str) -> None:
+        self.report.skipped.append(draft.skipped(reason, message))
 
-    def _skip_all(self, items: Sequence[tuple[Draft, Delivery]], message: str) -> None:
+    def _skip_all(self, items: Sequence[tuple[Draft, Delivery]], reason: Skip, message: str) -> None:
         for draft, _ in items:
-            self._skip(draft, message)
+            self._skip(draft, reason, message)
 
 
-def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -> _Prepared | str:
-    """The approved bytes and their envelope, or why they must not be sent (Vietnamese)."""
+def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -> _Prepared | DraftProblem:
+    """The approved bytes and their envelope, or why they must not be sent."""
     data = _read_eml(root, draft)
     if data is None:
-        return f"Không tìm thấy {draft.folder}/message.eml; thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại."
+        return draft.skipped(Skip.MISSING, f"Không tìm thấy {draft.folder}/message.eml; thư không được gửi. "
+                                           "Cách sửa: chạy lại build rồi duyệt lại.")
     sha = hashlib.sha256(data).hexdigest()
     if sha != delivery.message_sha256:
-        return (f"message.eml đã thay đổi sau khi được duyệt ({_short(delivery.message_sha256)} → {_short(sha)}); "
-                "thư không được gửi. Cách sửa: xem lại bản thảo rồi duyệt lại.")
+        return draft.skipped(Skip.CHANGED, f"message.eml đã thay đổi sau khi được duyệt "
+                                           f"({_short(delivery.message_sha256)} → {_short(sha)}); "
+                                           "thư không được gửi. Cách sửa: xem lại bản thảo rồi duyệt lại.")
     envelope = envelope_of(data)
     unique: dict[str, str] = {}
     for address in envelope.recipients:  # an address both in To and Cc gets the message once
         unique.setdefault(address.lower(), address)
     recipients = tuple(unique.values())
     if set(unique) != _ascii_addresses(draft.to + draft.cc):
-        return (f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác người nhận ghi trong thư đã "
-                f"duyệt ({', '.join(recipients)}); thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
+        return draft.skipped(Skip.RECIPIENTS, f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác "
+                                              f"người nhận ghi trong thư đã duyệt ({', '.join(recipients)}); thư "
+                                              "không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
     return _Prepared(draft, data, recipients, Attempt(envelope.message_id, draft.to, draft.cc, files))
 

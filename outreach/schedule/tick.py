@@ -49,7 +49,7 @@ from ..config import WEEKDAYS, Campaign, Config, Sender
 from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
 from ..errors import UserError
 from ..delivery.ledger import CLAIMABLE, FAILURE_STATES, LABELS, CampaignPaused, Ledger, SendInProgress, State, utc_now
-from ..outbox.manifest import Manifest, ManifestCache
+from ..outbox.manifest import SENT_LATER, Halt, Manifest, ManifestCache, Stop
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
@@ -216,12 +216,12 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
     """Up to ``batch_size`` messages of this sender, campaign after campaign, while its window is open."""
     window_closed = (f"Đã hết khung giờ gửi của {sender.name}; thư còn lại được gửi trong khung giờ tiếp theo.")
 
-    def halt() -> str:
+    def halt() -> Halt | None:
         if stop_asked():
-            return STOP_REQUESTED
+            return Halt(Stop.REQUESTED, STOP_REQUESTED)
         if calendar.open_window(clock()) is None:
-            return window_closed
-        return ""
+            return Halt(Stop.WINDOW_CLOSED, window_closed)
+        return None
 
     budget = sender.schedule.batch_size
     problems: Counter[str] = Counter()
@@ -251,26 +251,21 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
         result.sent += len(sent.sent)
         problems.update({State.RETRYING: len(sent.retrying), State.FAILED: len(sent.failed),
                          State.UNCERTAIN: len(sent.uncertain) + len(sent.interrupted)})
-        problems[BLOCKED] += sum(1 for p in sent.skipped if _is_blocked(p.message, sent.stopped))
+        problems[BLOCKED] += sum(1 for p in sent.skipped if p.reason not in SENT_LATER)
         if sent.paused:
             entry.note = f"{campaign.name}: tự động tạm dừng sau nhiều lần gửi lỗi"
             report.notes.append(entry.note)
-        if sent.stopped:
-            if sent.stopped == STOP_REQUESTED:
-                entry.state = "stopped"
-                report.stopped = True
-                break
-            if sent.stopped == window_closed:
-                break
-            entry.state = "expired"  # the campaign expired during the batch
+        if sent.stop is Stop.REQUESTED:
+            entry.state = "stopped"
+            report.stopped = True
+            break
+        if sent.stop is Stop.WINDOW_CLOSED:
+            break
+        if sent.stop is Stop.EXPIRED:  # during the batch
+            entry.state = "expired"
             entry.note = f"{campaign.name}/{sender.code}: hết hạn trong lúc gửi, thư còn lại sẽ không gửi"
             report.notes.append(entry.note)
     result.problems.update({k: v for k, v in problems.items() if v})
-
-
-def _is_blocked(message: str, stopped: str) -> bool:
-    """A skipped message that needs a person (changed bytes, missing file), not just 'later'."""
-    return not (message == stopped or message.startswith(("Đã đủ hạn mức", "Chờ gửi lại sau", "Không kết nối được")))
 
 
 def _tick_line(report: TickReport, any_active: bool) -> str:

@@ -366,12 +366,12 @@ def _run(args: argparse.Namespace) -> int:
 @command("schedule")
 def _schedule(args: argparse.Namespace) -> int:
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
+    from .localtime import OFFICE_TZ
     from .schedule.tick import schedule_plan, show_schedule
 
     config = _config(args)
-    now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    now = dt.datetime.now(OFFICE_TZ)
     if args.json:
         _print_json(schedule_plan(config, now.date(), args.days, now=now).as_json())
     else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from outreach.schedule.calendar import OfficeCalendar, Workload, forecast, format_day, format_moment
+from outreach.localtime import format_day, format_moment
+from outreach.schedule.calendar import OfficeCalendar, Workload, forecast
 from outreach.config import SendingSchedule, TimeWindow
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, Sender, SmtpProfile
 from ..errors import UserError
+from ..localtime import OFFICE_TIMEZONE, local_time
 from .ledger import (
     CLAIMABLE,
     EVIDENCE,
@@ -63,7 +64,6 @@ StopCheck = Callable[[], "Halt | None"]  # a reason to stop before the next mess
 
 KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 TEST_COPY_PREFIX = "[BẢN THỬ] "
-REPORT_TIMEZONE = "Asia/Ho_Chi_Minh"
 FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
 RETRY_CAP = dt.timedelta(hours=6)
 STAGE_CONNECT = "kết nối máy chủ"
@@ -305,7 +305,7 @@ class _Run:
             if self.department is not None and draft.sender != self.department:
                 continue
             if delivery.next_attempt_at and delivery.next_attempt_at > now:
-                self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {_local(delivery.next_attempt_at)} "
+                self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {local_time(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.max_attempts}).")
                 continue
             batches.setdefault(draft.sender, []).append((draft, delivery))
@@ -369,10 +369,10 @@ class _Run:
             now = self.clock()
             if campaign.expires is not None and now >= campaign.expires:
                 return Halt(Stop.EXPIRED, f"Chiến dịch {self.campaign} đã hết hạn lúc "
-                                          f"{_local(iso(campaign.expires))}; thư chưa gửi sẽ không được gửi.")
+                                          f"{local_time(campaign.expires)}; thư chưa gửi sẽ không được gửi.")
             if campaign.not_before is not None and now < campaign.not_before:
                 return Halt(Stop.NOT_YET_OPEN, f"Chiến dịch {self.campaign} chỉ được gửi từ "
-                                               f"{_local(iso(campaign.not_before))}; thư chưa được gửi.")
+                                               f"{local_time(campaign.not_before)}; thư chưa được gửi.")
         return self.should_stop() if self.should_stop is not None else None
 
     def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | DraftProblem:
@@ -728,7 +728,7 @@ REPORT_COLUMNS = (
 )
 
 
-def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = REPORT_TIMEZONE) -> Path:
+def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE) -> Path:
     """One row per recipient, Vietnamese headers, times in local time; written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -828,7 +828,3 @@ def _short(sha: str) -> str:
 
 def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
-
-
-def _local(value: str) -> str:
-    return dt.datetime.fromisoformat(value).astimezone(ZoneInfo(REPORT_TIMEZONE)).strftime("%H:%M ngày %d/%m/%Y")

@@ -22,7 +22,6 @@ import holidays
 from ..config import SendingSchedule, TimeWindow
 
 WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
-WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 TICK_INTERVAL_S = 60  # the scheduler runs one tick a minute
 HORIZON_DAYS = 400  # how far ahead anything is looked for
 
@@ -226,14 +225,3 @@ def _active(workload: Workload, moment: dt.datetime) -> bool:
     if workload.not_before is not None and moment < workload.not_before:
         return False
     return workload.expires is None or moment < workload.expires
-
-
-def format_day(day: dt.date) -> str:
-    """``T2 09/01/2023``."""
-    return f"{WEEKDAY_SHORT[day.weekday()]} {day:%d/%m/%Y}"
-
-
-def format_moment(moment: dt.datetime, tz: dt.tzinfo | None = None) -> str:
-    """``08:00 T2 09/01/2023`` in the given zone (the moment's own zone by default)."""
-    local = moment.astimezone(tz) if tz is not None else moment
-    return f"{local:%H:%M} {format_day(local.date())}"

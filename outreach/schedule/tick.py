@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import schedule as schedule_lib
 
@@ -42,16 +41,14 @@ from .calendar import (
     OfficeCalendar,
     Workload,
     forecast,
-    format_day,
-    format_moment,
 )
-from ..config import WEEKDAYS, Campaign, Config, Sender
+from ..config import Campaign, Config, Sender
 from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
 from ..errors import UserError
+from ..localtime import OFFICE_TZ, WEEKDAYS, aware, format_day, format_moment
 from ..delivery.ledger import CLAIMABLE, FAILURE_STATES, LABELS, CampaignPaused, Ledger, SendInProgress, State, utc_now
 from ..outbox.manifest import SENT_LATER, Halt, Manifest, ManifestCache, Stop
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
 NOTHING_TO_SEND = "không có thư chờ gửi"
 BLOCKED = "blocked"  # SenderTick.problems: skipped messages that need a person
@@ -135,7 +132,7 @@ def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
     stop_asked = should_stop or (lambda: False)
     active = active_campaigns(config)
     senders = config.senders()
-    report = TickReport(now.astimezone(LOCAL_TZ), [], [], False, "")
+    report = TickReport(now.astimezone(OFFICE_TZ), [], [], False, "")
     with Ledger.open(config.root) as ledger:
         for campaign, _ in active:
             stray = {code: n for code, n in _pending(ledger, campaign.name).items() if code not in senders and n}
@@ -177,7 +174,7 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
             entry.note = f"{campaign.name}/{code}: hết hạn, {pending} thư chưa gửi sẽ không gửi"
         elif campaign.not_before is not None and now < campaign.not_before:
             entry.state = "not_started"
-            entry.note = (f"{campaign.name}/{code}: chưa đến giờ gửi (từ {format_moment(campaign.not_before, LOCAL_TZ)}), "
+            entry.note = (f"{campaign.name}/{code}: chưa đến giờ gửi (từ {format_moment(campaign.not_before, OFFICE_TZ)}), "
                           f"{pending} thư chờ")
         elif ledger.pause_state(campaign.name).paused:
             entry.state = "paused"
@@ -343,7 +340,7 @@ def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
             if once:
                 raise
             message = error.message if isinstance(error, UserError) else f"lỗi cơ sở dữ liệu: {error}"
-            log(f"[{format_moment(clock(), LOCAL_TZ)}] Lượt gửi này bị bỏ qua: {message}")
+            log(f"[{format_moment(clock(), OFFICE_TZ)}] Lượt gửi này bị bỏ qua: {message}")
 
     previous = _install_handlers(stop.handle)
     try:
@@ -508,7 +505,7 @@ def format_plan(plan: SchedulePlan) -> str:
 
 
 def _status(outcome: CampaignForecast, moment: dt.datetime) -> str:
-    expires = f" lúc {format_moment(outcome.expires, LOCAL_TZ)}" if outcome.expires else ""
+    expires = f" lúc {format_moment(outcome.expires, OFFICE_TZ)}" if outcome.expires else ""
     if outcome.pending == 0:
         return "Không còn thư đã duyệt chờ gửi."
     if outcome.expires is not None and outcome.expires <= moment:
@@ -517,7 +514,7 @@ def _status(outcome: CampaignForecast, moment: dt.datetime) -> str:
         return f"KHÔNG KỊP: còn {outcome.late} thư chưa gửi khi hết hạn{expires}; các thư đó sẽ không được gửi."
     start = ""
     if outcome.not_before is not None and outcome.not_before > moment:
-        start = f"Bắt đầu gửi từ {format_moment(outcome.not_before, LOCAL_TZ)}; "
+        start = f"Bắt đầu gửi từ {format_moment(outcome.not_before, OFFICE_TZ)}; "
     if outcome.finishes_on is not None:
         deadline = f" (hạn{expires})" if expires else ""
         return f"{start}Dự kiến gửi xong ngày {format_day(outcome.finishes_on)}{deadline}."
@@ -535,11 +532,6 @@ def _table(header: list[str], rows: list[list[str]], right_from: int) -> list[st
 
 
 # ============================================================================ shared helpers
-
-
-def aware(moment: dt.datetime) -> dt.datetime:
-    """A naive moment is Việt Nam time."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
 
 
 def active_campaigns(config: Config) -> list[tuple[Campaign, Manifest]]:
@@ -590,12 +582,12 @@ def _counts(ledger: Ledger | None, manifest: Manifest) -> dict[str, dict[str, in
 
 def _start_moment(start: dt.date | dt.datetime, now: dt.datetime | None) -> dt.datetime:
     if isinstance(start, dt.datetime):
-        return aware(start).astimezone(LOCAL_TZ)
+        return aware(start).astimezone(OFFICE_TZ)
     if now is not None:
-        local_now = aware(now).astimezone(LOCAL_TZ)
+        local_now = aware(now).astimezone(OFFICE_TZ)
         if local_now.date() == start:
             return local_now
-    return dt.datetime.combine(start, dt.time(), tzinfo=LOCAL_TZ)
+    return dt.datetime.combine(start, dt.time(), tzinfo=OFFICE_TZ)
 
 
 def _lower_first(text: str) -> str:

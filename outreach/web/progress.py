@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..delivery.ledger import DRAFT_STATES, Event, PauseState, State, event_label
-from .store import Row, local_time
+from ..localtime import local_time
+from .store import Row
 from ..workspace import Workspace
 
 

@@ -7,14 +7,12 @@ list is picked up at once.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, load_config
 from ..delivery.engine import draft_state
@@ -26,8 +24,6 @@ from ..recipients import Problem, RecipientList, load_list
 from ..recipients.routing import check_coverage
 from ..text.vntext import fold_diacritics, match_key
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
 PROBLEM_NAMES = {
     "any": "Có vấn đề bất kỳ",
     "warning": "Có cảnh báo trong danh sách",
@@ -38,16 +34,6 @@ PROBLEM_NAMES = {
 NO_DISTRICT = "-"
 PER_PAGE = 50
 MAX_PER_PAGE = 500
-
-
-def local_time(value: str | dt.datetime | None) -> str:
-    """``14:05 ngày 09/01/2023`` in Khánh Hòa time, from a UTC ISO string or datetime."""
-    if not value:
-        return ""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
 def audience_label(name: str) -> str:

@@ -43,6 +43,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import Campaign, Config
 from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
 from ..errors import UserError
+from ..localtime import OFFICE_TZ, local_time
 from ..delivery.ledger import (
     APPROVABLE,
     DRAFT_STATES,
@@ -63,7 +64,6 @@ from .preview import PageCache, attachment, letter_pdf, message_view, read_messa
 from .progress import progress, send_running
 from .security import BODY_SECURITY_POLICY, safe_next
 from .store import (
-    LOCAL_TZ,
     NO_DISTRICT,
     PER_PAGE,
     PROBLEM_NAMES,
@@ -73,7 +73,6 @@ from .store import (
     ambiguous_codes,
     audience_label,
     find_row,
-    local_time,
     paginate,
 )
 from ..workspace import Workspace
@@ -239,7 +238,7 @@ def issue(name: str):
 
         raw = request.form.get("date", "").strip()
         try:
-            day = dt.date.fromisoformat(raw) if raw else dt.datetime.now(LOCAL_TZ).date()
+            day = dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
         except ValueError:
             raise UserError(f"Ngày ký '{raw}' không hợp lệ. Chọn ngày trong ô «Ngày ký».") from None
         if _jobs().running(name):
@@ -290,7 +289,7 @@ def campaign(name: str):
         print_bundle=_print_bundle(name),
         no_district=NO_DISTRICT,
         numbered=manifest.numbered,
-        today=dt.datetime.now(LOCAL_TZ).date().isoformat(),
+        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
         problem_names=PROBLEM_NAMES,
     )
 

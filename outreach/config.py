@@ -119,8 +119,25 @@ class Audience:
     files: tuple[Path, ...]
 
 
+class SendingPeriod:
+    """[not_before, expires): a campaign sends only inside it, and after its expiry nothing more,
+    ever (not even what downtime kept back). For the dataclasses that carry both fields."""
+
+    not_before: dt.datetime | None
+    expires: dt.datetime | None
+
+    def has_expired(self, moment: dt.datetime) -> bool:
+        return self.expires is not None and moment >= self.expires
+
+    def not_yet_open(self, moment: dt.datetime) -> bool:
+        return self.not_before is not None and moment < self.not_before
+
+    def is_open(self, moment: dt.datetime) -> bool:
+        return not (self.has_expired(moment) or self.not_yet_open(moment))
+
+
 @dataclass(frozen=True)
-class Campaign:
+class Campaign(SendingPeriod):
     name: str
     title: str
     subject: str  # trích yếu, the text after "V/v"

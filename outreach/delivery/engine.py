@@ -367,10 +367,10 @@ class _Run:
         campaign = self.config.campaigns.get(self.campaign)
         if campaign is not None and (campaign.not_before or campaign.expires):
             now = self.clock()
-            if campaign.expires is not None and now >= campaign.expires:
+            if campaign.has_expired(now):
                 return Halt(Stop.EXPIRED, f"Chiến dịch {self.campaign} đã hết hạn lúc "
                                           f"{local_time(campaign.expires)}; thư chưa gửi sẽ không được gửi.")
-            if campaign.not_before is not None and now < campaign.not_before:
+            if campaign.not_yet_open(now):
                 return Halt(Stop.NOT_YET_OPEN, f"Chiến dịch {self.campaign} chỉ được gửi từ "
                                                f"{local_time(campaign.not_before)}; thư chưa được gửi.")
         return self.should_stop() if self.should_stop is not None else None

@@ -169,10 +169,10 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
         ticks.append(entry)
         if pending == 0:
             continue
-        if campaign.expires is not None and now >= campaign.expires:
+        if campaign.has_expired(now):
             entry.state = "expired"
             entry.note = f"{campaign.name}/{code}: hết hạn, {pending} thư chưa gửi sẽ không gửi"
-        elif campaign.not_before is not None and now < campaign.not_before:
+        elif campaign.not_yet_open(now):
             entry.state = "not_started"
             entry.note = (f"{campaign.name}/{code}: chưa đến giờ gửi (từ {format_moment(campaign.not_before, OFFICE_TZ)}), "
                           f"{pending} thư chờ")
@@ -508,12 +508,12 @@ def _status(outcome: CampaignForecast, moment: dt.datetime) -> str:
     expires = f" lúc {format_moment(outcome.expires, OFFICE_TZ)}" if outcome.expires else ""
     if outcome.pending == 0:
         return "Không còn thư đã duyệt chờ gửi."
-    if outcome.expires is not None and outcome.expires <= moment:
+    if outcome.has_expired(moment):
         return f"Đã hết hạn{expires}: {outcome.pending} thư chưa gửi sẽ không được gửi."
     if outcome.late:
         return f"KHÔNG KỊP: còn {outcome.late} thư chưa gửi khi hết hạn{expires}; các thư đó sẽ không được gửi."
     start = ""
-    if outcome.not_before is not None and outcome.not_before > moment:
+    if outcome.not_yet_open(moment):
         start = f"Bắt đầu gửi từ {format_moment(outcome.not_before, OFFICE_TZ)}; "
     if outcome.finishes_on is not None:
         deadline = f" (hạn{expires})" if expires else ""

@@ -314,7 +314,7 @@ class _Run:
     def _send_batch(self, sender: Sender, password: str | None, items: list[tuple[Draft, Delivery]]) -> bool:
         """One sender's messages over one connection. False: stop the whole run (limit, pause)."""
         profile = self.config.smtp[sender.smtp]
-        quota_left = _quota_left(self.ledger, sender, self.clock())
+        quota_left = sender.schedule.daily_quota - self.ledger.sent_today(sender, self.clock())
         last = self.ledger.last_started_at(sender.code)
         interval = dt.timedelta(minutes=1) / sender.schedule.messages_per_minute
         throttle = _Throttle(interval, last + interval if last else None)
@@ -467,13 +467,6 @@ def _outcome(result: SmtpResult, attempts: int, max_attempts: int, retry_base: d
     delay = min(retry_base * 2 ** (attempts - 1), RETRY_CAP)
     return Outcome("retrying", result.code, result.reply,
                    f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{max_attempts} ({said}).", now + delay)
-
-
-def _quota_left(ledger: Ledger, sender: Sender, now: dt.datetime) -> int:
-    """Today's quota left, 'today' being the sender's local day."""
-    tz = sender.schedule.tz
-    start = dt.datetime.combine(now.astimezone(tz).date(), dt.time(), tzinfo=tz)
-    return sender.schedule.daily_quota - ledger.sent_count(sender.code, start, start + dt.timedelta(days=1))
 
 
 def approved_copy_path(root: Path, draft: Draft, message_sha256: str) -> Path:

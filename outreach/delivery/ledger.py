@@ -33,10 +33,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import UserError
 from ..workspace import Workspace, send_lock_name
+
+if TYPE_CHECKING:
+    from ..config import Sender
 
 SYSTEM_ACTOR = "outreach"
 
@@ -352,11 +355,14 @@ class Ledger:
             rows = self._db.execute("SELECT * FROM events WHERE campaign = ? AND key = ? ORDER BY id", (campaign, key))
         return [Event(**dict(row)) for row in rows]
 
-    def sent_count(self, sender: str, since: dt.datetime, until: dt.datetime) -> int:
-        """Messages of this sender (all campaigns) accepted by the server in [since, until)."""
+    def sent_today(self, sender: Sender, moment: dt.datetime) -> int:
+        """Messages of this sender (all campaigns) accepted by a server on ``moment``'s day: the day
+        of its daily quota, midnight to midnight in the sender's own time zone."""
+        tz = sender.schedule.tz
+        since = dt.datetime.combine(moment.astimezone(tz).date(), dt.time(), tzinfo=tz)
         row = self._db.execute(
             "SELECT count(*) FROM deliveries WHERE sender = ? AND state = ? AND sent_at >= ? AND sent_at < ?",
-            (sender, State.SENT, iso(since), iso(until)),
+            (sender.code, State.SENT, iso(since), iso(since + dt.timedelta(days=1))),
         ).fetchone()
         return int(row[0])
 

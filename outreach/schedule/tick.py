@@ -195,11 +195,11 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
     elif calendar.open_window(now) is None:
         opening = calendar.next_opening(now)
         result.idle = "ngoài giờ gửi" + (f", mở lại {format_moment(opening)}" if opening else "")
-    elif sent_today(ledger, sender, now) >= quota:
+    elif ledger.sent_today(sender, now) >= quota:
         result.idle = f"đã đủ hạn mức ngày ({quota} thư)"
     else:
         _send_sender(config, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report)
-        result.quota_reached = sent_today(ledger, sender, clock()) >= quota
+        result.quota_reached = ledger.sent_today(sender, clock()) >= quota
 
     for entry in ticks:
         entry.pending = _pending(ledger, entry.campaign)[code]
@@ -443,7 +443,7 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
         if not involved:
             involved = list(config.departments)
         calendars = {code: OfficeCalendar(senders[code].schedule) for code in involved}
-        used = {code: sent_today(ledger, senders[code], moment) if ledger else 0 for code in involved}
+        used = {code: ledger.sent_today(senders[code], moment) if ledger else 0 for code in involved}
     finally:
         if ledger is not None:
             ledger.close()
@@ -544,13 +544,6 @@ def active_campaigns(config: Config) -> list[tuple[Campaign, Manifest]]:
 
 
 _MANIFESTS = ManifestCache()
-
-
-def sent_today(ledger: Ledger, sender: Sender, moment: dt.datetime) -> int:
-    """Messages the sender had sent (all campaigns) on ``moment``'s local day."""
-    tz = sender.schedule.tz
-    start = dt.datetime.combine(moment.astimezone(tz).date(), dt.time(), tzinfo=tz)
-    return ledger.sent_count(sender.code, start, start + dt.timedelta(days=1))
 
 
 def _pending(ledger: Ledger, campaign: str) -> Counter[str]:

@@ -276,6 +276,10 @@ DEFAULT_SCHEDULE = {
 
 def _parse_schedule(table: _Section) -> SendingSchedule:
     merged = _Section({**DEFAULT_SCHEDULE, **table.data}, table.path)
+
+    def positive(name: str) -> int:  # the default is merged in already; here it shows in the fix
+        return merged.integer(name, DEFAULT_SCHEDULE[name], minimum=1)
+
     days = []
     for day in merged.text_list("days"):
         if day.upper() not in WEEKDAYS:
@@ -308,9 +312,9 @@ def _parse_schedule(table: _Section) -> SendingSchedule:
         days=tuple(sorted(set(days))),
         windows=tuple(sorted(windows, key=lambda w: w.start)),
         timezone=timezone,
-        batch_size=merged.integer("batch_size", 20, minimum=1),
-        messages_per_minute=merged.integer("messages_per_minute", 30, minimum=1),
-        daily_quota=merged.integer("daily_quota", 500, minimum=1),
+        batch_size=positive("batch_size"),
+        messages_per_minute=positive("messages_per_minute"),
+        daily_quota=positive("daily_quota"),
         days_off=tuple(sorted(days_off)),
     )
 

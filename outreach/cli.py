@@ -318,14 +318,17 @@ def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from .delivery.engine import campaign_status
-    from .delivery.ledger import count_line
+    from .delivery.ledger import count_line, utc_now
+    from .delivery.phase import PHASE_LABELS, campaign_phase
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
+    phase = campaign_phase(manifest, ledger.state_counts(args.campaign), _config(args).campaigns.get(args.campaign),
+                           utc_now())
     if args.json:
-        _print_json(asdict(status))
+        _print_json({**asdict(status), "phase": phase})
         return 0
-    print(f"Chiến dịch {args.campaign} — công văn số {manifest.document_number}")
+    print(f"Chiến dịch {args.campaign} — công văn số {manifest.document_number} — {PHASE_LABELS[phase]}")
     if status.pause.paused:
         print(f"TẠM DỪNG: {status.pause.reason}")
     print("  " + count_line(status.total, ": "))

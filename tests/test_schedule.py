@@ -440,7 +440,10 @@ def test_schedule_show_calendar_finish_dates_and_late_campaigns(kit) -> None:
     assert text.startswith("Lịch gửi thư 10 ngày, từ 09:00 T4 18/01/2023")
     assert "Phòng Quản lý thu (QLT): làm việc T2, T3, T4, T5, T6; khung giờ 08:00–11:00" in text
     assert "T2 23/01/2023  Nghỉ lễ: Mùng hai Tết Nguyên Đán" in text
-    assert f"{CAMPAIGN} – QLT: đã gửi 3, chờ gửi 7. Dự kiến gửi xong ngày T6 27/01/2023." in text
+    assert (f"  {CAMPAIGN}: Đang trong đợt gửi\n    QLT: đã gửi 3, chờ gửi 7. Dự kiến gửi xong ngày T6 27/01/2023.\n"
+            "    TTPT: đã gửi 0, chờ gửi 2.") in text
+    assert "  tet-2023: Đã duyệt, chờ gửi\n    TTPT: đã gửi 0, chờ gửi 5. KHÔNG KỊP" in text
+    assert plan.phases == {"tet-2023": "approved", CAMPAIGN: "sending"}  # earliest expiry first
     assert "CẢNH BÁO – không kịp gửi hết trước khi hết hạn:\n  tet-2023 – TTPT: 1 thư sẽ không được gửi" in text
 
 

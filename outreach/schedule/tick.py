@@ -44,6 +44,7 @@ from .calendar import (
 )
 from ..config import Campaign, Config, Sender
 from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
+from ..delivery.phase import PHASE_LABELS, Phase, campaign_phase
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, WEEKDAYS, aware, format_day, format_moment
 from ..delivery.ledger import CLAIMABLE, FAILURE_STATES, LABELS, CampaignPaused, Ledger, SendInProgress, State, utc_now
@@ -414,6 +415,7 @@ class SchedulePlan:
     senders: list[SenderSchedule]
     day_plans: list[DayPlan]
     campaigns: list[CampaignOutlook]
+    phases: dict[str, Phase]  # every campaign with drafts, in the scheduler's order
 
     @property
     def late(self) -> list[CampaignOutlook]:
@@ -438,7 +440,9 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
     senders = config.senders()
     ledger = Ledger.open(config.root) if config.workspace.ledger.exists() else None
     try:
-        counts = {c.name: _counts(ledger, m) for c, m in active}
+        states = {c.name: ledger.state_counts(c.name) if ledger else {} for c, _ in active}
+        counts = {c.name: _counts(states[c.name], m) for c, m in active}
+        phases = {c.name: campaign_phase(m, states[c.name], c, moment) for c, m in active}
         involved = [code for code in senders if any(code in counts[c.name] for c, _ in active)]
         if not involved:
             involved = list(config.departments)
@@ -461,7 +465,7 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
         ", ".join(str(w) for w in senders[code].schedule.windows), senders[code].schedule.batch_size,
         senders[code].schedule.messages_per_minute, calendars[code].rate_per_minute(interval_s),
         senders[code].schedule.daily_quota, senders[code].schedule.days_off) for code in involved]
-    return SchedulePlan(moment, days, schedules, plans, outlooks)
+    return SchedulePlan(moment, days, schedules, plans, outlooks, phases)
 
 
 def show_schedule(config: Config, start: dt.date | dt.datetime, days: int = 14, *,
@@ -492,11 +496,13 @@ def format_plan(plan: SchedulePlan) -> str:
                              *[str(p.expected.get(c, 0)) for c in mine]])
         lines += _table(header, rows, right_from=2)
     lines += ["", "Chiến dịch:"]
-    if not plan.campaigns:
+    if not plan.phases:
         lines.append("  (chưa có chiến dịch nào đã tạo bản thảo)")
-    for c in plan.campaigns:
-        extra = f", {c.unapproved} thư chưa duyệt (chưa tính)" if c.unapproved else ""
-        lines.append(f"  {c.campaign} – {c.sender}: đã gửi {c.sent}, chờ gửi {c.approved}{extra}. {c.status}")
+    for name, phase in plan.phases.items():
+        lines.append(f"  {name}: {PHASE_LABELS[phase]}")
+        for c in (c for c in plan.campaigns if c.campaign == name):
+            extra = f", {c.unapproved} thư chưa duyệt (chưa tính)" if c.unapproved else ""
+            lines.append(f"    {c.sender}: đã gửi {c.sent}, chờ gửi {c.approved}{extra}. {c.status}")
     late = plan.late
     if late:
         lines += ["", "CẢNH BÁO – không kịp gửi hết trước khi hết hạn:"]
@@ -555,10 +561,9 @@ def _pending(ledger: Ledger, campaign: str) -> Counter[str]:
     return pending
 
 
-def _counts(ledger: Ledger | None, manifest: Manifest) -> dict[str, dict[str, int]]:
+def _counts(states: dict[tuple[str, str], int], manifest: Manifest) -> dict[str, dict[str, int]]:
     """Per sender with e-mail drafts: approved (waiting), unapproved (not in the forecast), sent."""
     emailed = Counter(d.sender for d in manifest.drafts if d.to)
-    states = ledger.state_counts(manifest.campaign) if ledger else {}
     counts = {sender: {"approved": 0, "unapproved": total, "sent": 0} for sender, total in emailed.items()}
     for (sender, state), count in states.items():
         if sender not in counts or state == State.REVOKED:

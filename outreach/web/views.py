@@ -42,6 +42,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Campaign, Config
 from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
+from ..delivery.phase import PHASE_LABELS, Phase, campaign_phase
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, local_time
 from ..delivery.ledger import (
@@ -153,6 +154,10 @@ def _manifest(name: str) -> Manifest:
     return manifest
 
 
+def _phase(campaign: Campaign, manifest: Manifest | None) -> Phase:
+    return campaign_phase(manifest, _ledger().state_counts(campaign.name), campaign, utc_now())
+
+
 def _rows(manifest: Manifest) -> list[Row]:
     return _store().rows(_config(), manifest, _ledger().deliveries(manifest.campaign))
 
@@ -210,6 +215,7 @@ def campaigns():
             "campaign": campaign,
             "manifest": manifest,
             "counts": counts,
+            "phase": _phase(campaign, manifest),
             "pause": _ledger().pause_state(campaign.name),
             "running": send_running(_root(), campaign.name),
             "job": _jobs().get(campaign.name),
@@ -257,7 +263,8 @@ def campaign(name: str):
     manifest = _store().manifest(name)
     job = _jobs().get(name)
     if manifest is None:
-        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False)
+        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False,
+                               phase=Phase.NOT_BUILT)
     rows = _rows(manifest)
     filters = Filters.from_args(request.args)
     selected = filters.apply(rows)
@@ -271,6 +278,7 @@ def campaign(name: str):
         campaign=campaign,
         manifest=manifest,
         job=job,
+        phase=_phase(campaign, manifest),
         rows=rows,
         filters=filters,
         base_args={k: v for k, v in filters.args().items() if k != "state"},
@@ -652,6 +660,7 @@ def init_app(app: Flask) -> None:
         evidence=EVIDENCE,
         waiting=WAITING,
         count_in=_count_in,
+        phase_labels=PHASE_LABELS,
         audience_label=audience_label,
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,

@@ -295,11 +295,12 @@ def _send(args: argparse.Namespace) -> int:
 @command("resolve")
 def _resolve(args: argparse.Namespace) -> int:
     from .delivery.engine import resolve
+    from .delivery.ledger import LABELS
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
     delivery = resolve(ledger, args.campaign, draft.key, args.decision, args.by, args.note)
-    print(f"{draft.key}: {delivery.state} (quyết định của {args.by}: {args.note}).")
+    print(f"{draft.key}: {LABELS[delivery.state].long} (quyết định của {args.by}: {args.note}).")
     return 0
 
 

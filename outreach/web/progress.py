@@ -72,8 +72,8 @@ def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: boo
         counts={state: counts.get(state, 0) for state in DRAFT_STATES},
         total=len(rows),
         approved=approved,
-        sent=counts["sent"],
-        percent=round(100 * counts["sent"] / approved) if approved else 0,
+        sent=counts[State.SENT],
+        percent=round(100 * counts[State.SENT] / approved) if approved else 0,
         events=tuple(_event(event, names) for event in events),
     )
 

@@ -295,11 +295,12 @@ def _send(args: argparse.Namespace) -> int:
 @command("resolve")
 def _resolve(args: argparse.Namespace) -> int:
     from .delivery.engine import resolve
+    from .delivery.ledger import LABELS
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
     delivery = resolve(ledger, args.campaign, draft.key, args.decision, args.by, args.note)
-    print(f"{draft.key}: {delivery.state} (quyết định của {args.by}: {args.note}).")
+    print(f"{draft.key}: {LABELS[delivery.state].long} (quyết định của {args.by}: {args.note}).")
     return 0
 
 
@@ -318,21 +319,24 @@ def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from .delivery.engine import campaign_status
-    from .delivery.ledger import STATE_LABELS
+    from .delivery.ledger import count_line, utc_now
+    from .delivery.phase import PHASE_LABELS, campaign_phase
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
+    phase = campaign_phase(manifest, ledger.state_counts(args.campaign), _config(args).campaigns.get(args.campaign),
+                           utc_now())
     if args.json:
-        _print_json(asdict(status))
+        _print_json({**asdict(status), "phase": phase})
         return 0
-    print(f"Chiến dịch {args.campaign} — công văn số {manifest.document_number}")
+    print(f"Chiến dịch {args.campaign} — công văn số {manifest.document_number} — {PHASE_LABELS[phase]}")
     if status.pause.paused:
         print(f"TẠM DỪNG: {status.pause.reason}")
-    print("  " + ", ".join(f"{STATE_LABELS[k]}: {v}" for k, v in sorted(status.total.items())))
+    print("  " + count_line(status.total, ": "))
     for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
         print(title + ":")
         for name, counts in sorted(groups.items()):
-            print(f"  {name}: " + ", ".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+            print(f"  {name}: " + count_line(counts))
     return 0
 
 
@@ -366,12 +370,12 @@ def _run(args: argparse.Namespace) -> int:
 @command("schedule")
 def _schedule(args: argparse.Namespace) -> int:
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
+    from .localtime import OFFICE_TZ
     from .schedule.tick import schedule_plan, show_schedule
 
     config = _config(args)
-    now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    now = dt.datetime.now(OFFICE_TZ)
     if args.json:
         _print_json(schedule_plan(config, now.date(), args.days, now=now).as_json())
     else:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UserError
+from .localtime import OFFICE_TIMEZONE, WEEKDAYS
 from .workspace import Workspace
 
 AUDIENCES = ("employers", "collection_agents", "communes")
@@ -27,7 +28,6 @@ AUDIENCE_LABELS = {
     "communes": "UBND xã, phường, thị trấn",
 }
 SECURITY_MODES = ("none", "starttls", "ssl")
-WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 SMTP_URL_ENV = "OUTREACH_SMTP_URL"
 
 
@@ -119,8 +119,25 @@ class Audience:
     files: tuple[Path, ...]
 
 
+class SendingPeriod:
+    """[not_before, expires): a campaign sends only inside it, and after its expiry nothing more,
+    ever (not even what downtime kept back). For the dataclasses that carry both fields."""
+
+    not_before: dt.datetime | None
+    expires: dt.datetime | None
+
+    def has_expired(self, moment: dt.datetime) -> bool:
+        return self.expires is not None and moment >= self.expires
+
+    def not_yet_open(self, moment: dt.datetime) -> bool:
+        return self.not_before is not None and moment < self.not_before
+
+    def is_open(self, moment: dt.datetime) -> bool:
+        return not (self.has_expired(moment) or self.not_yet_open(moment))
+
+
 @dataclass(frozen=True)
-class Campaign:
+class Campaign(SendingPeriod):
     name: str
     title: str
     subject: str  # trích yếu, the text after "V/v"
@@ -249,7 +266,7 @@ _WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
 DEFAULT_SCHEDULE = {
     "days": ["T2", "T3", "T4", "T5", "T6"],
     "windows": ["08:00-11:00", "13:30-16:30"],
-    "timezone": "Asia/Ho_Chi_Minh",
+    "timezone": OFFICE_TIMEZONE,
     "batch_size": 20,
     "messages_per_minute": 30,
     "daily_quota": 500,
@@ -259,6 +276,10 @@ DEFAULT_SCHEDULE = {
 
 def _parse_schedule(table: _Section) -> SendingSchedule:
     merged = _Section({**DEFAULT_SCHEDULE, **table.data}, table.path)
+
+    def positive(name: str) -> int:  # the default is merged in already; here it shows in the fix
+        return merged.integer(name, DEFAULT_SCHEDULE[name], minimum=1)
+
     days = []
     for day in merged.text_list("days"):
         if day.upper() not in WEEKDAYS:
@@ -281,7 +302,7 @@ def _parse_schedule(table: _Section) -> SendingSchedule:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _error(merged.key("timezone"), f"múi giờ '{timezone}' không tồn tại", 'viết timezone = "Asia/Ho_Chi_Minh"') from None
+        raise _error(merged.key("timezone"), f"múi giờ '{timezone}' không tồn tại", f'viết timezone = "{OFFICE_TIMEZONE}"') from None
     days_off = []
     raw_days_off = merged.data.get("days_off", [])
     if not isinstance(raw_days_off, list) or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in raw_days_off):
@@ -291,9 +312,9 @@ def _parse_schedule(table: _Section) -> SendingSchedule:
         days=tuple(sorted(set(days))),
         windows=tuple(sorted(windows, key=lambda w: w.start)),
         timezone=timezone,
-        batch_size=merged.integer("batch_size", 20, minimum=1),
-        messages_per_minute=merged.integer("messages_per_minute", 30, minimum=1),
-        daily_quota=merged.integer("daily_quota", 500, minimum=1),
+        batch_size=positive("batch_size"),
+        messages_per_minute=positive("messages_per_minute"),
+        daily_quota=positive("daily_quota"),
         days_off=tuple(sorted(days_off)),
     )
 
@@ -372,8 +393,8 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
         email_subject=table.text("email_subject", "{{ so_ky_hieu }} V/v {{ campaign.subject }}"),
         email_text=root / table.text("email_text", "templates/email.txt.j2"),
         email_html=root / table.text("email_html", "templates/email.html.j2"),
-        not_before=table.datetime("not_before", DEFAULT_SCHEDULE["timezone"]),
-        expires=table.datetime("expires", DEFAULT_SCHEDULE["timezone"]),
+        not_before=table.datetime("not_before", OFFICE_TIMEZONE),
+        expires=table.datetime("expires", OFFICE_TIMEZONE),
         extra={key: extra_table.text(key) for key in extra_table.data},
     )
 

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
 from .delivery.engine import approve, campaign_status, send_campaign, write_delivery_report
-from .delivery.ledger import STATE_LABELS, Ledger
+from .delivery.ledger import Ledger, count_line
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
@@ -84,7 +84,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     report_path = Workspace(root).delivery_report(campaign)
     write_delivery_report(ledger, manifest, report_path)
     status = campaign_status(ledger, manifest)
-    print("6. Kết quả: " + ", ".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(status.total.items())))
+    print("6. Kết quả: " + count_line(status.total))
     print("Xem:")
     print(f"   - công văn và thư: {root / 'outbox' / campaign}/<nhóm>/<mã>/letter.pdf, message.eml")
     if maildir:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from outreach.schedule.calendar import OfficeCalendar, Workload, forecast, format_day, format_moment
+from outreach.localtime import format_day, format_moment, local_time
+from outreach.schedule.calendar import OfficeCalendar, Workload, forecast
 from outreach.config import SendingSchedule, TimeWindow
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -100,6 +101,15 @@ def test_formatting() -> None:
     assert format_day(dt.date(2023, 1, 9)) == "T2 09/01/2023"
     assert format_day(dt.date(2023, 1, 15)) == "CN 15/01/2023"
     assert format_moment(dt.datetime(2023, 1, 9, 1, 0, tzinfo=dt.timezone.utc), VN) == "08:00 T2 09/01/2023"
+    assert local_time("2023-01-09T07:05:00.000+00:00") == "14:05 ngày 09/01/2023" and local_time(None) == ""
+
+
+def test_a_sending_period_includes_its_start_and_excludes_its_expiry() -> None:
+    period = Workload("c", "QLT", 1, not_before=at(2023, 1, 9, 8, 0), expires=at(2023, 1, 10, 8, 0))
+    assert period.not_yet_open(at(2023, 1, 9, 7, 59)) and not period.is_open(at(2023, 1, 9, 7, 59))
+    assert period.is_open(at(2023, 1, 9, 8, 0)) and period.is_open(at(2023, 1, 10, 7, 59))
+    assert period.has_expired(at(2023, 1, 10, 8, 0)) and not period.is_open(at(2023, 1, 10, 8, 0))
+    assert Workload("c", "QLT", 1).is_open(at(2023, 1, 9, 8, 0))
 
 
 # ---------------------------------------------------------------------------- forecast

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from outreach.config import load_config, parse_config
+from outreach.config import DEFAULT_SCHEDULE, load_config, parse_config
+from outreach.localtime import WEEKDAYS
 from outreach.errors import UserError
 from outreach.workspace import find_root, init_workspace
 
@@ -63,6 +64,18 @@ def test_schedule_mistakes(key, value, fragment):
     with pytest.raises(UserError) as caught:
         parse_config(data, REPO)
     assert f"departments.QLT.schedule.{key}" in caught.value.message and fragment in caught.value.message
+
+
+def test_schedule_defaults_have_one_source():
+    data = shipped()
+    data["departments"]["QLT"]["schedule"] = {}
+    schedule = parse_config(data, REPO).departments["QLT"].schedule
+    assert [getattr(schedule, key) for key in ("batch_size", "messages_per_minute", "daily_quota", "timezone")] == [
+        DEFAULT_SCHEDULE[key] for key in ("batch_size", "messages_per_minute", "daily_quota", "timezone")]
+    assert [WEEKDAYS[day] for day in schedule.days] == DEFAULT_SCHEDULE["days"]
+    data["departments"]["QLT"]["schedule"] = {"daily_quota": 0}
+    with pytest.raises(UserError, match=f"viết daily_quota = {DEFAULT_SCHEDULE['daily_quota']}"):
+        parse_config(data, REPO)
 
 
 def test_audience_served_by_two_departments_is_refused():

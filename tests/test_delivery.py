@@ -36,7 +36,7 @@ from outreach.delivery.engine import (
 )
 from outreach.errors import UserError
 from outreach.delivery.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
-from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest
+from outreach.outbox.manifest import Draft, DraftFile, Manifest, Skip, read_manifest, sha256_file, write_manifest
 from outreach.outbox.messages import Attachment, build_message, decoded_header, message_bytes, parse_message
 from outreach.delivery.sink import MaildirHandler, SmtpSink
 
@@ -308,6 +308,7 @@ def test_unapproved_and_changed_messages_are_not_sent(outbox_factory) -> None:
     assert report.sent == ["employers/TA00001"]
     (problem,) = report.skipped
     assert problem.key == "employers/TA00002" and "đã thay đổi sau khi được duyệt" in problem.message
+    assert problem.reason is Skip.CHANGED
     assert box.state("employers/TA00002") == "approved"
     assert box.ledger.delivery(CAMPAIGN, "employers/TA00003") is None
     assert box.received_by_key() == Counter({"employers/TA00001": 1})
@@ -326,6 +327,7 @@ def test_recipients_changed_in_manifest_are_refused(outbox_factory) -> None:
 
     assert report.sent == ["employers/TA00002"]
     assert "khác người nhận ghi trong thư đã duyệt" in report.skipped[0].message
+    assert report.skipped[0].reason is Skip.RECIPIENTS
     assert box.state("employers/TA00001") == "approved"
 
 
@@ -380,7 +382,7 @@ def test_temporary_failures_retry_with_backoff_then_succeed(outbox_factory) -> N
     box.clock.advance(minutes=1)
     early = box.send()
     assert early.sent == [] and {p.key for p in early.skipped} == {p.key for p in first.retrying}
-    assert all("Chờ gửi lại sau" in p.message for p in early.skipped)
+    assert all("Chờ gửi lại sau" in p.message and p.reason is Skip.RETRY_LATER for p in early.skipped)
 
     box.clock.advance(minutes=5)
     later = box.send()
@@ -435,6 +437,7 @@ def test_connection_refused_leaves_the_rest_untouched(outbox_factory) -> None:
     assert retrying.key == "employers/TA00001" and "kết nối máy chủ" in retrying.message
     assert [p.key for p in report.skipped] == ["employers/TA00002", "employers/TA00003"]
     assert "Không kết nối được máy chủ thư 127.0.0.1:1" in report.skipped[0].message
+    assert {p.reason for p in report.skipped} == {Skip.UNREACHABLE}
     assert box.state("employers/TA00002") == "approved"
 
 
@@ -552,6 +555,7 @@ def test_daily_quota_and_rate_limit_with_injected_clock(outbox_factory) -> None:
     assert first.sent == ["employers/TA00001", "employers/TA00002", "employers/TA00003"]
     assert [p.key for p in first.skipped] == ["employers/TA00004", "employers/TA00005"]
     assert "Đã đủ hạn mức 3 thư/ngày" in first.skipped[0].message
+    assert {p.reason for p in first.skipped} == {Skip.QUOTA}
     assert box.clock.slept == [10.0, 10.0]  # 6 per minute: 10 s apart
     starts = [box.ledger.delivery(CAMPAIGN, f"employers/TA0000{i}").started_at for i in (1, 2, 3)]
     assert starts == [(START + dt.timedelta(seconds=s)).isoformat(timespec="milliseconds") for s in (0, 10, 20)]

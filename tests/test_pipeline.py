@@ -116,7 +116,8 @@ def test_approved_messages_arrive_once_with_the_exact_bytes(built, monkeypatch, 
         assert [p.get_filename().split(" - ")[0] for p in pdfs[1:]] == ["Phụ lục 1", "Phụ lục 2"]
     capsys.readouterr()
     assert outreach(root, "status", "vssid-2022") == 0
-    assert "đã gửi: 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "đã gửi: 2" in out and "— Đang trong đợt gửi" in out
 
 
 def test_changed_after_approval_is_not_sent(built, monkeypatch, capsys):

@@ -9,12 +9,16 @@ import os
 import signal
 import types
 from collections import Counter
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+import pytest
 import schedule as schedule_lib
 
 from outreach.delivery.engine import send_campaign
-from outreach.delivery.ledger import Attempt, Ledger
+from outreach.delivery.ledger import Attempt, Ledger, Outcome
+from outreach.outbox.manifest import Skip, Stop
+from outreach.schedule import tick as tick_module
 from outreach.schedule.tick import run_scheduler, schedule_plan, show_schedule, tick
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -129,6 +133,39 @@ def test_quota_reached_then_resumed_the_next_working_day(kit) -> None:
     assert days == Counter({dt.date(2023, 1, 13): 4, dt.date(2023, 1, 16): 4})
 
 
+@pytest.mark.parametrize("reworded", [False, True])
+def test_the_counts_follow_reasons_not_wording(kit, monkeypatch, reworded: bool) -> None:
+    """Rewording any sentence of the delivery engine changes none of the scheduler's counts."""
+    kit.schedule("QLT", batch_size=10, messages_per_minute=6)  # one message every 10 s
+    manifest = kit.add_campaign(CAMPAIGN, kit.letters("employers", 6, "QLT"))
+    kit.approve(CAMPAIGN)
+    changed, waiting, *_, last = manifest.drafts
+    (kit.root / changed.folder / "message.eml").write_bytes(b"edited after approval\r\n")
+    with Ledger.open(kit.root) as ledger:  # a temporary failure at 10:00, next attempt due at 12:00
+        ledger.claim(CAMPAIGN, waiting.key, Attempt("<w@example.vn>", waiting.to, (), {}), at(1, 9, 10, 0))
+        ledger.finish(CAMPAIGN, waiting.key, Outcome("retrying", 451, "4.3.2 busy", "Lỗi tạm thời.", at(1, 9, 12)),
+                      at(1, 9, 10, 0))
+    if reworded:
+        real = tick_module.send_campaign
+
+        def send_reworded(*args, **kwargs):
+            report = real(*args, **kwargs)
+            report.skipped = [replace(p, message=f"(câu viết khác {i})") for i, p in enumerate(report.skipped)]
+            report.stopped = "(lý do dừng viết khác)" if report.stopped else ""
+            return report
+
+        monkeypatch.setattr(tick_module, "send_campaign", send_reworded)
+
+    report = run_tick(kit, at(1, 9, 10, 59, 30))  # sends at :30, :40, :50; the window closes at 11:00
+
+    qlt = report.sender("QLT")
+    assert report.sent == 3 and qlt.problems == {"blocked": 1} and report.notes == []
+    (entry,) = qlt.campaigns
+    assert entry.state == "sent" and entry.report.stop is Stop.WINDOW_CLOSED
+    assert [(p.key, p.reason) for p in entry.report.skipped] == [
+        (waiting.key, Skip.RETRY_LATER), (changed.key, Skip.CHANGED), (last.key, Skip.STOPPED)]
+
+
 # ---------------------------------------------------------------------------- campaign period
 
 
@@ -157,6 +194,7 @@ def test_expiry_is_honoured_mid_batch_and_after_downtime(kit) -> None:
                                clock=lambda: at(1, 11, 9, 0), sleep=Sleeper())
     assert manual.sent == [] and len(manual.skipped) == 4
     assert manual.stopped.startswith(f"Chiến dịch {CAMPAIGN} đã hết hạn lúc 10:00 ngày 10/01/2023")
+    assert manual.stop is Stop.EXPIRED and {p.reason for p in manual.skipped} == {Skip.STOPPED}
 
 
 def test_nothing_is_sent_before_not_before(kit) -> None:
@@ -402,7 +440,10 @@ def test_schedule_show_calendar_finish_dates_and_late_campaigns(kit) -> None:
     assert text.startswith("Lịch gửi thư 10 ngày, từ 09:00 T4 18/01/2023")
     assert "Phòng Quản lý thu (QLT): làm việc T2, T3, T4, T5, T6; khung giờ 08:00–11:00" in text
     assert "T2 23/01/2023  Nghỉ lễ: Mùng hai Tết Nguyên Đán" in text
-    assert f"{CAMPAIGN} – QLT: đã gửi 3, chờ gửi 7. Dự kiến gửi xong ngày T6 27/01/2023." in text
+    assert (f"  {CAMPAIGN}: Đang trong đợt gửi\n    QLT: đã gửi 3, chờ gửi 7. Dự kiến gửi xong ngày T6 27/01/2023.\n"
+            "    TTPT: đã gửi 0, chờ gửi 2.") in text
+    assert "  tet-2023: Đã duyệt, chờ gửi\n    TTPT: đã gửi 0, chờ gửi 5. KHÔNG KỊP" in text
+    assert plan.phases == {"tet-2023": "approved", CAMPAIGN: "sending"}  # earliest expiry first
     assert "CẢNH BÁO – không kịp gửi hết trước khi hết hạn:\n  tet-2023 – TTPT: 1 thư sẽ không được gửi" in text
 
 

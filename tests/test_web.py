@@ -142,6 +142,7 @@ def test_campaigns_page_lists_counts_and_build_button(staff: Staff, root: Path) 
     assert "Công văn đôn đốc tham gia BHXH tự nguyện" in page
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', page))
     assert counts == {"drafted": "5", "approved": "1", "sent": "0", "failed": "0", "uncertain": "0", "paper": "1"}
+    assert '<span class="badge badge-phase-approved" data-phase="approved">Đã duyệt, chờ gửi</span>' in page
     assert "Tạo lại bản thảo" in page and "Số văn bản: 01/BHXH-QLT" in page
     assert f'action="/campaigns/{CAMPAIGN}/build"' in page
 
@@ -196,6 +197,7 @@ def test_unnumbered_letters_can_be_previewed_but_not_approved(staff: Staff, root
     write_manifest(root, replace(manifest, document_number="      /BHXH-QLT"))
     page = staff.page(f"/campaigns/{CAMPAIGN}")
     assert "Công văn chưa được cấp số." in page and 'id="issue-form"' in page
+    assert 'data-phase="built">Chưa cấp số</span>' in page
     assert 'id="approve-selected" disabled' in page
     page = staff.page(f"/campaigns/{CAMPAIGN}/recipients/UHR562T")
     assert 'id="approve-one"' not in page and "chưa duyệt được" in page
@@ -494,6 +496,8 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
     page = staff.page(f"/campaigns/{CAMPAIGN}/sending")
     assert "2.0.0 Ok: queued as X1" in page and "Nguyễn Thị Duyệt" in page
     assert "Không có tiến trình gửi nào đang chạy" in page
+    assert 'data-phase="sending">Đang trong đợt gửi</span>' in staff.page("/")
+    assert 'data-phase="sending">Đang trong đợt gửi</span>' in staff.page(f"/campaigns/{CAMPAIGN}")
     with Ledger.open(root) as ledger, ledger.send_lock(CAMPAIGN):
         assert staff.get(f"/campaigns/{CAMPAIGN}/progress.json").get_json()["running"] is True
         assert '<span class="badge badge-sending">Đang gửi</span>' in staff.page("/")

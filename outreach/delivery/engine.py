@@ -30,21 +30,28 @@ from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, Sender, SmtpProfile
 from ..errors import UserError
+from ..localtime import OFFICE_TIMEZONE, local_time
 from .ledger import (
-    STATE_LABELS,
+    CLAIMABLE,
+    EVIDENCE,
+    LABELS,
+    REVOCABLE,
     SYSTEM_ACTOR,
     ApprovalRequest,
     Attempt,
     CampaignPaused,
     Delivery,
+    DraftState,
     Ledger,
     Outcome,
     PauseState,
+    State,
+    Unsent,
     iso,
     paused_error,
     utc_now,
 )
-from ..outbox.manifest import Draft, DraftProblem, Manifest
+from ..outbox.manifest import Draft, DraftProblem, Halt, Manifest, Skip, Stop
 from ..outbox.messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
 from ..workspace import Workspace
 
@@ -53,14 +60,12 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
-StopCheck = Callable[[], "str | bool | None"]  # a reason (or True) to stop before the next message
+StopCheck = Callable[[], "Halt | None"]  # a reason to stop before the next message
 
 KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 TEST_COPY_PREFIX = "[BẢN THỬ] "
-REPORT_TIMEZONE = "Asia/Ho_Chi_Minh"
 FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
 RETRY_CAP = dt.timedelta(hours=6)
-REVOCABLE = ("approved", "retrying", "failed")
 STAGE_CONNECT = "kết nối máy chủ"
 STAGE_AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
 
@@ -95,7 +100,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
         if actual != draft.message_sha256:
             problems.append(f"{_who(draft)}: message.eml đã thay đổi sau khi tạo bản thảo "
                             f"({_short(draft.message_sha256)} → {_short(actual)}).")
-        elif not (delivery and delivery.state == "approved" and delivery.message_sha256 == actual):
+        elif not (delivery and delivery.state == State.APPROVED and delivery.message_sha256 == actual):
             approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual), data))
     if problems:
         raise UserError("Không duyệt thư nào vì:\n" + _bullets(problems) +
@@ -117,7 +122,7 @@ def revoke(ledger: Ledger, manifest: Manifest, by: str, keys: Sequence[str] | No
         if delivery is not None and delivery.state in REVOCABLE:
             targets.append(draft.key)
         elif keys is not None:
-            state = STATE_LABELS[delivery.state] if delivery else STATE_LABELS["drafted"]
+            state = LABELS[delivery.state if delivery else Unsent.DRAFTED].long
             problems.append(f"{_who(draft)}: đang ở trạng thái '{state}', không hủy duyệt được.")
     if problems:
         raise UserError("Không hủy duyệt thư nào vì:\n" + _bullets(problems))
@@ -142,10 +147,10 @@ def resume(ledger: Ledger, campaign: str, by: str, *, clock: Clock = utc_now) ->
 def _approval_refusal(draft: Draft, delivery: Delivery | None) -> str:
     if not draft.to:
         return f"{_who(draft)}: không có địa chỉ e-mail, thư này in và gửi bản giấy."
-    if delivery is not None and delivery.state == "sent":
+    if delivery is not None and delivery.state == State.SENT:
         return f"{_who(draft)}: đã gửi lúc {delivery.sent_at}, không duyệt để gửi lại."
-    if delivery is not None and delivery.state in ("sending", "uncertain"):
-        return f"{_who(draft)}: đang ở trạng thái '{STATE_LABELS[delivery.state]}', không duyệt lại."
+    if delivery is not None and delivery.state in EVIDENCE:
+        return f"{_who(draft)}: đang ở trạng thái '{LABELS[delivery.state].long}', không duyệt lại."
     return ""
 
 
@@ -165,6 +170,7 @@ class SendReport:
     skipped: list[DraftProblem] = field(default_factory=list)  # not sent this run, state unchanged
     paused: str = ""
     stopped: str = ""  # why the run stopped before the end (expiry, window closed, stop asked), Vietnamese
+    stop: Stop | None = None  # the same, for code
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -274,16 +280,17 @@ class _Run:
         senders = self.config.senders()
         batches = self._due()
         for code in [c for c in batches if c not in senders]:
-            self._skip_all(batches.pop(code), f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
+            self._skip_all(batches.pop(code), Skip.NO_SENDER,
+                           f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
         # Every password before the first message, so a missing one stops nothing half-way.
         passwords = {code: None if self.report.dry_run else smtp_password(self.config.smtp[senders[code].smtp])
                      for code in batches}
         codes = list(batches)
         for index, code in enumerate(codes):
             if not self._send_batch(senders[code], passwords[code], batches[code]):
-                if self.report.stopped:
+                if self.report.stop is not None:
                     for later in codes[index + 1:]:
-                        self._skip_all(batches[later], self.report.stopped)
+                        self._skip_all(batches[later], Skip.STOPPED, self.report.stopped)
                 return
 
     def _due(self) -> dict[str, list[tuple[Draft, Delivery]]]:
@@ -293,12 +300,12 @@ class _Run:
         batches: dict[str, list[tuple[Draft, Delivery]]] = {}
         for draft in self.manifest.drafts:
             delivery = deliveries.get(draft.key)
-            if delivery is None or delivery.state not in ("approved", "retrying"):
+            if delivery is None or delivery.state not in CLAIMABLE:
                 continue
             if self.department is not None and draft.sender != self.department:
                 continue
             if delivery.next_attempt_at and delivery.next_attempt_at > now:
-                self._skip(draft, f"Chờ gửi lại sau {_local(delivery.next_attempt_at)} "
+                self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {local_time(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.max_attempts}).")
                 continue
             batches.setdefault(draft.sender, []).append((draft, delivery))
@@ -307,7 +314,7 @@ class _Run:
     def _send_batch(self, sender: Sender, password: str | None, items: list[tuple[Draft, Delivery]]) -> bool:
         """One sender's messages over one connection. False: stop the whole run (limit, pause)."""
         profile = self.config.smtp[sender.smtp]
-        quota_left = _quota_left(self.ledger, sender, self.clock())
+        quota_left = sender.schedule.daily_quota - self.ledger.sent_today(sender, self.clock())
         last = self.ledger.last_started_at(sender.code)
         interval = dt.timedelta(minutes=1) / sender.schedule.messages_per_minute
         throttle = _Throttle(interval, last + interval if last else None)
@@ -316,14 +323,15 @@ class _Run:
                 if self.budget == 0:
                     return False
                 if quota_left <= 0:
-                    self._skip_all(items[index:], f"Đã đủ hạn mức {sender.schedule.daily_quota} thư/ngày của "
-                                                  f"{sender.name}; thư sẽ được gửi vào ngày làm việc tiếp theo.")
+                    self._skip_all(items[index:], Skip.QUOTA,
+                                   f"Đã đủ hạn mức {sender.schedule.daily_quota} thư/ngày của "
+                                   f"{sender.name}; thư sẽ được gửi vào ngày làm việc tiếp theo.")
                     return True
                 if self._halted(items[index:]):
                     return False
                 prepared = self._ready(draft, delivery)
-                if isinstance(prepared, str):
-                    self._skip(draft, prepared)
+                if isinstance(prepared, DraftProblem):
+                    self.report.skipped.append(prepared)
                     continue
                 quota_left -= 1
                 self.budget = None if self.budget is None else self.budget - 1
@@ -339,8 +347,9 @@ class _Run:
                     self.report.paused = paused.message
                     return False
                 if result.stage == STAGE_CONNECT:
-                    self._skip_all(items[index + 1:], f"Không kết nối được máy chủ thư {profile.host}:{profile.port} "
-                                                      f"({result.reply}); thư còn lại của {sender.name} để lượt sau.")
+                    self._skip_all(items[index + 1:], Skip.UNREACHABLE,
+                                   f"Không kết nối được máy chủ thư {profile.host}:{profile.port} "
+                                   f"({result.reply}); thư còn lại của {sender.name} để lượt sau.")
                     return not self.report.paused
                 if self.report.paused:
                     return False
@@ -348,29 +357,25 @@ class _Run:
 
     def _halted(self, rest: Sequence[tuple[Draft, Delivery]]) -> bool:
         """Stop before the next message: campaign not yet open or expired, or ``should_stop`` says so."""
-        reason = self._halt_reason()
-        if reason:
-            self.report.stopped = reason
-            self._skip_all(rest, reason)
-        return bool(reason)
+        halt = self._halt_reason()
+        if halt is not None:
+            self.report.stop, self.report.stopped = halt.reason, halt.message
+            self._skip_all(rest, Skip.STOPPED, halt.message)
+        return halt is not None
 
-    def _halt_reason(self) -> str:
+    def _halt_reason(self) -> Halt | None:
         campaign = self.config.campaigns.get(self.campaign)
         if campaign is not None and (campaign.not_before or campaign.expires):
             now = self.clock()
-            if campaign.expires is not None and now >= campaign.expires:
-                return (f"Chiến dịch {self.campaign} đã hết hạn lúc {_local(iso(campaign.expires))}; "
-                        "thư chưa gửi sẽ không được gửi.")
-            if campaign.not_before is not None and now < campaign.not_before:
-                return (f"Chiến dịch {self.campaign} chỉ được gửi từ {_local(iso(campaign.not_before))}; "
-                        "thư chưa được gửi.")
-        if self.should_stop is not None:
-            reason = self.should_stop()
-            if reason:
-                return reason if isinstance(reason, str) else "Đã dừng theo yêu cầu; thư còn lại để lượt sau."
-        return ""
+            if campaign.has_expired(now):
+                return Halt(Stop.EXPIRED, f"Chiến dịch {self.campaign} đã hết hạn lúc "
+                                          f"{local_time(campaign.expires)}; thư chưa gửi sẽ không được gửi.")
+            if campaign.not_yet_open(now):
+                return Halt(Stop.NOT_YET_OPEN, f"Chiến dịch {self.campaign} chỉ được gửi từ "
+                                               f"{local_time(campaign.not_before)}; thư chưa được gửi.")
+        return self.should_stop() if self.should_stop is not None else None
 
-    def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | str:
+    def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
         prepared = _prepare(self.root, self.manifest, draft, delivery)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
@@ -387,7 +392,7 @@ class _Run:
         return result
 
     def _record(self, draft: Draft, outcome: Outcome) -> None:
-        if outcome.state == "sent":
+        if outcome.state == State.SENT:
             self.report.sent.append(draft.key)
             self.failures = 0
             return
@@ -399,31 +404,34 @@ class _Run:
             self.ledger.pause(self.campaign, reason, SYSTEM_ACTOR, self.clock())
             self.report.paused = reason
 
-    def _skip(self, draft: Draft, message: str) -> None:
-        self.report.skipped.append(DraftProblem(draft.key, draft.name, message))
+    def _skip(self, draft: Draft, reason: Skip, message: str) -> None:
+        self.report.skipped.append(draft.skipped(reason, message))
 
-    def _skip_all(self, items: Sequence[tuple[Draft, Delivery]], message: str) -> None:
+    def _skip_all(self, items: Sequence[tuple[Draft, Delivery]], reason: Skip, message: str) -> None:
         for draft, _ in items:
-            self._skip(draft, message)
+            self._skip(draft, reason, message)
 
 
-def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -> _Prepared | str:
-    """The approved bytes and their envelope, or why they must not be sent (Vietnamese)."""
+def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -> _Prepared | DraftProblem:
+    """The approved bytes and their envelope, or why they must not be sent."""
     data = _read_eml(root, draft)
     if data is None:
-        return f"Không tìm thấy {draft.folder}/message.eml; thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại."
+        return draft.skipped(Skip.MISSING, f"Không tìm thấy {draft.folder}/message.eml; thư không được gửi. "
+                                           "Cách sửa: chạy lại build rồi duyệt lại.")
     sha = hashlib.sha256(data).hexdigest()
     if sha != delivery.message_sha256:
-        return (f"message.eml đã thay đổi sau khi được duyệt ({_short(delivery.message_sha256)} → {_short(sha)}); "
-                "thư không được gửi. Cách sửa: xem lại bản thảo rồi duyệt lại.")
+        return draft.skipped(Skip.CHANGED, f"message.eml đã thay đổi sau khi được duyệt "
+                                           f"({_short(delivery.message_sha256)} → {_short(sha)}); "
+                                           "thư không được gửi. Cách sửa: xem lại bản thảo rồi duyệt lại.")
     envelope = envelope_of(data)
     unique: dict[str, str] = {}
     for address in envelope.recipients:  # an address both in To and Cc gets the message once
         unique.setdefault(address.lower(), address)
     recipients = tuple(unique.values())
     if set(unique) != _ascii_addresses(draft.to + draft.cc):
-        return (f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác người nhận ghi trong thư đã "
-                f"duyệt ({', '.join(recipients)}); thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
+        return draft.skipped(Skip.RECIPIENTS, f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác "
+                                              f"người nhận ghi trong thư đã duyệt ({', '.join(recipients)}); thư "
+                                              "không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
     return _Prepared(draft, data, recipients, Attempt(envelope.message_id, draft.to, draft.cc, files))
 
@@ -459,13 +467,6 @@ def _outcome(result: SmtpResult, attempts: int, max_attempts: int, retry_base: d
     delay = min(retry_base * 2 ** (attempts - 1), RETRY_CAP)
     return Outcome("retrying", result.code, result.reply,
                    f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{max_attempts} ({said}).", now + delay)
-
-
-def _quota_left(ledger: Ledger, sender: Sender, now: dt.datetime) -> int:
-    """Today's quota left, 'today' being the sender's local day."""
-    tz = sender.schedule.tz
-    start = dt.datetime.combine(now.astimezone(tz).date(), dt.time(), tzinfo=tz)
-    return sender.schedule.daily_quota - ledger.sent_count(sender.code, start, start + dt.timedelta(days=1))
 
 
 def approved_copy_path(root: Path, draft: Draft, message_sha256: str) -> Path:
@@ -687,10 +688,10 @@ class StatusCounts:
     pause: PauseState
 
 
-def draft_state(draft: Draft, delivery: Delivery | None) -> str:
+def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
     """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle)."""
-    if delivery is None or delivery.state == "revoked":
-        return "drafted" if draft.to else "paper"
+    if delivery is None or delivery.state == State.REVOKED:
+        return Unsent.DRAFTED if draft.to else Unsent.PAPER
     return delivery.state
 
 
@@ -720,7 +721,7 @@ REPORT_COLUMNS = (
 )
 
 
-def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = REPORT_TIMEZONE) -> Path:
+def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE) -> Path:
     """One row per recipient, Vietnamese headers, times in local time; written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -752,7 +753,7 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
 
 def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo) -> list[object]:
     state = draft_state(draft, delivery)
-    active = delivery if delivery is not None and delivery.state != "revoked" else None
+    active = delivery if delivery is not None and delivery.state != State.REVOKED else None
     claimed = active if active is not None and active.started_at else None  # handed to a server at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
     reply = ""
@@ -764,7 +765,7 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         AUDIENCE_LABELS.get(draft.audience, draft.audience),
         "; ".join(claimed.to if claimed else draft.to),
         "; ".join(claimed.cc if claimed else draft.cc),
-        STATE_LABELS[state],
+        LABELS[state].long,
         active.attempts if active else 0,
         _excel_time(active.sent_at if active else None, tz),
         active.message_id if active else "",
@@ -820,7 +821,3 @@ def _short(sha: str) -> str:
 
 def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
-
-
-def _local(value: str) -> str:
-    return dt.datetime.fromisoformat(value).astimezone(ZoneInfo(REPORT_TIMEZONE)).strftime("%H:%M ngày %d/%m/%Y")

@@ -31,7 +31,7 @@ from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, r
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
-from ..delivery.ledger import Ledger
+from ..delivery.ledger import EVIDENCE, Ledger
 from ..letters.register import Register
 from ..recipients.routing import RoutingError, route
 from ..text.vntext import fold_diacritics
@@ -176,7 +176,7 @@ class CampaignBuilder:
         if not self.workspace.ledger.is_file():
             return set()
         deliveries = Ledger.open(self.root).deliveries(self.campaign.name)
-        return {key for key, d in deliveries.items() if d.state in ("sending", "sent", "uncertain")}
+        return {key for key, d in deliveries.items() if d.state in EVIDENCE}
 
     def _previous_drafts(self) -> dict[str, Draft]:
         if not self.workspace.manifest(self.campaign.name).is_file():

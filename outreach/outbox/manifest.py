@@ -12,12 +12,46 @@ import os
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
 from ..workspace import Workspace
 
+
+class Skip(StrEnum):
+    """Why a send run left a message as it was: what code decides on; the sentence is for people."""
+
+    NO_SENDER = "no_sender"  # its sender is not in config.toml
+    RETRY_LATER = "retry_later"  # its next attempt is not due yet
+    QUOTA = "quota"  # the sender's daily quota is used up
+    UNREACHABLE = "unreachable"  # the sender's mail server could not be reached
+    STOPPED = "stopped"  # the run stopped before it (SendReport.stop says why)
+    MISSING = "missing"  # its message.eml is gone
+    CHANGED = "changed"  # its message.eml is not the approved bytes
+    RECIPIENTS = "recipients"  # the approved message's recipients differ from the manifest's
+
+
+# A later run sends these without anyone's help; any other skip waits for a person.
+SENT_LATER = frozenset({Skip.RETRY_LATER, Skip.QUOTA, Skip.UNREACHABLE, Skip.STOPPED})
+
+
+class Stop(StrEnum):
+    """Why a send run stopped before its last message."""
+
+    REQUESTED = "requested"  # someone asked (SIGTERM, Ctrl-C)
+    WINDOW_CLOSED = "window_closed"  # the sender's sending window closed
+    EXPIRED = "expired"  # the campaign expired: what is left is never sent
+    NOT_YET_OPEN = "not_yet_open"  # before the campaign's not_before
+
+
+@dataclass(frozen=True)
+class Halt:
+    """A reason to stop before the next message, with the sentence staff read."""
+
+    reason: Stop
+    message: str  # Vietnamese
 
 
 @dataclass(frozen=True)
@@ -27,6 +61,7 @@ class DraftProblem:
     key: str
     name: str
     message: str  # Vietnamese
+    reason: Skip | None = None  # set on a message skipped by a send run
 
 
 @dataclass(frozen=True)
@@ -61,6 +96,9 @@ class Draft:
 
     def eml_path(self, root: Path) -> Path:
         return self.path(root, "message.eml")
+
+    def skipped(self, reason: Skip, message: str) -> DraftProblem:
+        return DraftProblem(self.key, self.name, message, reason)
 
 
 @dataclass(frozen=True)

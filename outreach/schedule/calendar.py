@@ -19,10 +19,9 @@ from functools import lru_cache
 
 import holidays
 
-from ..config import SendingSchedule, TimeWindow
+from ..config import SendingPeriod, SendingSchedule, TimeWindow
 
 WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
-WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 TICK_INTERVAL_S = 60  # the scheduler runs one tick a minute
 HORIZON_DAYS = 400  # how far ahead anything is looked for
 
@@ -112,7 +111,7 @@ class OfficeCalendar:
 
 
 @dataclass(frozen=True)
-class Workload:
+class Workload(SendingPeriod):
     """Messages one sender still has to send for one campaign, and when the campaign may send."""
 
     campaign: str
@@ -133,7 +132,7 @@ class DayPlan:
 
 
 @dataclass(frozen=True)
-class CampaignForecast:
+class CampaignForecast(SendingPeriod):
     campaign: str
     sender: str
     pending: int
@@ -184,8 +183,7 @@ def _forecast_sender(calendar: OfficeCalendar, sender: str, workloads: list[tupl
     last_moment = start
     for offset in range(max(days, horizon_days)):
         day = start.date() + dt.timedelta(days=offset)
-        if offset >= days and all(remaining[index] == 0 or (w.expires is not None and w.expires <= last_moment)
-                                  for index, w in workloads):
+        if offset >= days and all(remaining[index] == 0 or w.has_expired(last_moment) for index, w in workloads):
             break
         quota = max(calendar.schedule.daily_quota - (sent_today if offset == 0 else 0), 0)
         spans = [(max(a, start), b) for a, b in calendar.spans(day) if b > max(a, start)]
@@ -200,7 +198,7 @@ def _forecast_sender(calendar: OfficeCalendar, sender: str, workloads: list[tupl
                 for index, w in workloads:
                     if room == 0:
                         break
-                    if remaining[index] == 0 or not _active(w, piece_start):
+                    if remaining[index] == 0 or not w.is_open(piece_start):
                         continue
                     taken = min(remaining[index], room)
                     room -= taken
@@ -215,25 +213,7 @@ def _forecast_sender(calendar: OfficeCalendar, sender: str, workloads: list[tupl
             plans.append(DayPlan(day, sender, "" if off else windows_text, off, capacity, expected))
     forecasts = {}
     for index, w in workloads:
-        expired_in_view = w.expires is not None and w.expires <= last_moment
         forecasts[index] = CampaignForecast(
             w.campaign, sender, w.pending, finished.get(index) if w.pending else None, w.not_before, w.expires,
-            late=remaining[index] if expired_in_view else 0)
+            late=remaining[index] if w.has_expired(last_moment) else 0)
     return plans, forecasts
-
-
-def _active(workload: Workload, moment: dt.datetime) -> bool:
-    if workload.not_before is not None and moment < workload.not_before:
-        return False
-    return workload.expires is None or moment < workload.expires
-
-
-def format_day(day: dt.date) -> str:
-    """``T2 09/01/2023``."""
-    return f"{WEEKDAY_SHORT[day.weekday()]} {day:%d/%m/%Y}"
-
-
-def format_moment(moment: dt.datetime, tz: dt.tzinfo | None = None) -> str:
-    """``08:00 T2 09/01/2023`` in the given zone (the moment's own zone by default)."""
-    local = moment.astimezone(tz) if tz is not None else moment
-    return f"{local:%H:%M} {format_day(local.date())}"

@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import schedule as schedule_lib
 
@@ -42,19 +41,18 @@ from .calendar import (
     OfficeCalendar,
     Workload,
     forecast,
-    format_day,
-    format_moment,
 )
-from ..config import WEEKDAYS, Campaign, Config, Sender
+from ..config import Campaign, Config, Sender
 from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
+from ..delivery.phase import PHASE_LABELS, Phase, campaign_phase
 from ..errors import UserError
-from ..delivery.ledger import CampaignPaused, Ledger, SendInProgress, utc_now
-from ..outbox.manifest import Manifest, ManifestCache
+from ..localtime import OFFICE_TZ, WEEKDAYS, aware, format_day, format_moment
+from ..delivery.ledger import CLAIMABLE, FAILURE_STATES, LABELS, CampaignPaused, Ledger, SendInProgress, State, utc_now
+from ..outbox.manifest import SENT_LATER, Halt, Manifest, ManifestCache, Stop
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)
-PENDING_STATES = ("approved", "retrying")
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
 NOTHING_TO_SEND = "không có thư chờ gửi"
+BLOCKED = "blocked"  # SenderTick.problems: skipped messages that need a person
 StopFlag = Callable[[], bool]
 
 
@@ -135,7 +133,7 @@ def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
     stop_asked = should_stop or (lambda: False)
     active = active_campaigns(config)
     senders = config.senders()
-    report = TickReport(now.astimezone(LOCAL_TZ), [], [], False, "")
+    report = TickReport(now.astimezone(OFFICE_TZ), [], [], False, "")
     with Ledger.open(config.root) as ledger:
         for campaign, _ in active:
             stray = {code: n for code, n in _pending(ledger, campaign.name).items() if code not in senders and n}
@@ -172,12 +170,12 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
         ticks.append(entry)
         if pending == 0:
             continue
-        if campaign.expires is not None and now >= campaign.expires:
+        if campaign.has_expired(now):
             entry.state = "expired"
             entry.note = f"{campaign.name}/{code}: hết hạn, {pending} thư chưa gửi sẽ không gửi"
-        elif campaign.not_before is not None and now < campaign.not_before:
+        elif campaign.not_yet_open(now):
             entry.state = "not_started"
-            entry.note = (f"{campaign.name}/{code}: chưa đến giờ gửi (từ {format_moment(campaign.not_before, LOCAL_TZ)}), "
+            entry.note = (f"{campaign.name}/{code}: chưa đến giờ gửi (từ {format_moment(campaign.not_before, OFFICE_TZ)}), "
                           f"{pending} thư chờ")
         elif ledger.pause_state(campaign.name).paused:
             entry.state = "paused"
@@ -198,11 +196,11 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
     elif calendar.open_window(now) is None:
         opening = calendar.next_opening(now)
         result.idle = "ngoài giờ gửi" + (f", mở lại {format_moment(opening)}" if opening else "")
-    elif sent_today(ledger, sender, now) >= quota:
+    elif ledger.sent_today(sender, now) >= quota:
         result.idle = f"đã đủ hạn mức ngày ({quota} thư)"
     else:
         _send_sender(config, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report)
-        result.quota_reached = sent_today(ledger, sender, clock()) >= quota
+        result.quota_reached = ledger.sent_today(sender, clock()) >= quota
 
     for entry in ticks:
         entry.pending = _pending(ledger, entry.campaign)[code]
@@ -216,12 +214,12 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
     """Up to ``batch_size`` messages of this sender, campaign after campaign, while its window is open."""
     window_closed = (f"Đã hết khung giờ gửi của {sender.name}; thư còn lại được gửi trong khung giờ tiếp theo.")
 
-    def halt() -> str:
+    def halt() -> Halt | None:
         if stop_asked():
-            return STOP_REQUESTED
+            return Halt(Stop.REQUESTED, STOP_REQUESTED)
         if calendar.open_window(clock()) is None:
-            return window_closed
-        return ""
+            return Halt(Stop.WINDOW_CLOSED, window_closed)
+        return None
 
     budget = sender.schedule.batch_size
     problems: Counter[str] = Counter()
@@ -249,28 +247,23 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
         attempted = len(sent.sent) + len(sent.retrying) + len(sent.failed) + len(sent.uncertain)
         budget -= attempted
         result.sent += len(sent.sent)
-        problems.update({"retrying": len(sent.retrying), "failed": len(sent.failed),
-                         "uncertain": len(sent.uncertain) + len(sent.interrupted)})
-        problems["blocked"] += sum(1 for p in sent.skipped if _is_blocked(p.message, sent.stopped))
+        problems.update({State.RETRYING: len(sent.retrying), State.FAILED: len(sent.failed),
+                         State.UNCERTAIN: len(sent.uncertain) + len(sent.interrupted)})
+        problems[BLOCKED] += sum(1 for p in sent.skipped if p.reason not in SENT_LATER)
         if sent.paused:
             entry.note = f"{campaign.name}: tự động tạm dừng sau nhiều lần gửi lỗi"
             report.notes.append(entry.note)
-        if sent.stopped:
-            if sent.stopped == STOP_REQUESTED:
-                entry.state = "stopped"
-                report.stopped = True
-                break
-            if sent.stopped == window_closed:
-                break
-            entry.state = "expired"  # the campaign expired during the batch
+        if sent.stop is Stop.REQUESTED:
+            entry.state = "stopped"
+            report.stopped = True
+            break
+        if sent.stop is Stop.WINDOW_CLOSED:
+            break
+        if sent.stop is Stop.EXPIRED:  # during the batch
+            entry.state = "expired"
             entry.note = f"{campaign.name}/{sender.code}: hết hạn trong lúc gửi, thư còn lại sẽ không gửi"
             report.notes.append(entry.note)
     result.problems.update({k: v for k, v in problems.items() if v})
-
-
-def _is_blocked(message: str, stopped: str) -> bool:
-    """A skipped message that needs a person (changed bytes, missing file), not just 'later'."""
-    return not (message == stopped or message.startswith(("Đã đủ hạn mức", "Chờ gửi lại sau", "Không kết nối được")))
 
 
 def _tick_line(report: TickReport, any_active: bool) -> str:
@@ -285,8 +278,8 @@ def _tick_line(report: TickReport, any_active: bool) -> str:
                 text += f"; còn {s.pending} thư chờ gửi"
         else:
             text = f"{s.sender}: đã gửi {s.sent}, còn {s.pending} thư chờ gửi"
-            labels = {"retrying": "chờ gửi lại", "failed": "thất bại", "uncertain": "chưa chắc chắn",
-                      "blocked": "không gửi được (xem 'outreach status')"}
+            labels = {**{state: LABELS[state].short.lower() for state in State if state in FAILURE_STATES},
+                      BLOCKED: "không gửi được (xem 'outreach status')"}
             text += "".join(f", {s.problems[k]} {label}" for k, label in labels.items() if s.problems.get(k))
             if s.quota_reached:
                 text += "; đã đủ hạn mức ngày"
@@ -348,7 +341,7 @@ def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
             if once:
                 raise
             message = error.message if isinstance(error, UserError) else f"lỗi cơ sở dữ liệu: {error}"
-            log(f"[{format_moment(clock(), LOCAL_TZ)}] Lượt gửi này bị bỏ qua: {message}")
+            log(f"[{format_moment(clock(), OFFICE_TZ)}] Lượt gửi này bị bỏ qua: {message}")
 
     previous = _install_handlers(stop.handle)
     try:
@@ -422,6 +415,7 @@ class SchedulePlan:
     senders: list[SenderSchedule]
     day_plans: list[DayPlan]
     campaigns: list[CampaignOutlook]
+    phases: dict[str, Phase]  # every campaign with drafts, in the scheduler's order
 
     @property
     def late(self) -> list[CampaignOutlook]:
@@ -446,12 +440,14 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
     senders = config.senders()
     ledger = Ledger.open(config.root) if config.workspace.ledger.exists() else None
     try:
-        counts = {c.name: _counts(ledger, m) for c, m in active}
+        states = {c.name: ledger.state_counts(c.name) if ledger else {} for c, _ in active}
+        counts = {c.name: _counts(states[c.name], m) for c, m in active}
+        phases = {c.name: campaign_phase(m, states[c.name], c, moment) for c, m in active}
         involved = [code for code in senders if any(code in counts[c.name] for c, _ in active)]
         if not involved:
             involved = list(config.departments)
         calendars = {code: OfficeCalendar(senders[code].schedule) for code in involved}
-        used = {code: sent_today(ledger, senders[code], moment) if ledger else 0 for code in involved}
+        used = {code: ledger.sent_today(senders[code], moment) if ledger else 0 for code in involved}
     finally:
         if ledger is not None:
             ledger.close()
@@ -469,7 +465,7 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
         ", ".join(str(w) for w in senders[code].schedule.windows), senders[code].schedule.batch_size,
         senders[code].schedule.messages_per_minute, calendars[code].rate_per_minute(interval_s),
         senders[code].schedule.daily_quota, senders[code].schedule.days_off) for code in involved]
-    return SchedulePlan(moment, days, schedules, plans, outlooks)
+    return SchedulePlan(moment, days, schedules, plans, outlooks, phases)
 
 
 def show_schedule(config: Config, start: dt.date | dt.datetime, days: int = 14, *,
@@ -500,11 +496,13 @@ def format_plan(plan: SchedulePlan) -> str:
                              *[str(p.expected.get(c, 0)) for c in mine]])
         lines += _table(header, rows, right_from=2)
     lines += ["", "Chiến dịch:"]
-    if not plan.campaigns:
+    if not plan.phases:
         lines.append("  (chưa có chiến dịch nào đã tạo bản thảo)")
-    for c in plan.campaigns:
-        extra = f", {c.unapproved} thư chưa duyệt (chưa tính)" if c.unapproved else ""
-        lines.append(f"  {c.campaign} – {c.sender}: đã gửi {c.sent}, chờ gửi {c.approved}{extra}. {c.status}")
+    for name, phase in plan.phases.items():
+        lines.append(f"  {name}: {PHASE_LABELS[phase]}")
+        for c in (c for c in plan.campaigns if c.campaign == name):
+            extra = f", {c.unapproved} thư chưa duyệt (chưa tính)" if c.unapproved else ""
+            lines.append(f"    {c.sender}: đã gửi {c.sent}, chờ gửi {c.approved}{extra}. {c.status}")
     late = plan.late
     if late:
         lines += ["", "CẢNH BÁO – không kịp gửi hết trước khi hết hạn:"]
@@ -513,16 +511,16 @@ def format_plan(plan: SchedulePlan) -> str:
 
 
 def _status(outcome: CampaignForecast, moment: dt.datetime) -> str:
-    expires = f" lúc {format_moment(outcome.expires, LOCAL_TZ)}" if outcome.expires else ""
+    expires = f" lúc {format_moment(outcome.expires, OFFICE_TZ)}" if outcome.expires else ""
     if outcome.pending == 0:
         return "Không còn thư đã duyệt chờ gửi."
-    if outcome.expires is not None and outcome.expires <= moment:
+    if outcome.has_expired(moment):
         return f"Đã hết hạn{expires}: {outcome.pending} thư chưa gửi sẽ không được gửi."
     if outcome.late:
         return f"KHÔNG KỊP: còn {outcome.late} thư chưa gửi khi hết hạn{expires}; các thư đó sẽ không được gửi."
     start = ""
-    if outcome.not_before is not None and outcome.not_before > moment:
-        start = f"Bắt đầu gửi từ {format_moment(outcome.not_before, LOCAL_TZ)}; "
+    if outcome.not_yet_open(moment):
+        start = f"Bắt đầu gửi từ {format_moment(outcome.not_before, OFFICE_TZ)}; "
     if outcome.finishes_on is not None:
         deadline = f" (hạn{expires})" if expires else ""
         return f"{start}Dự kiến gửi xong ngày {format_day(outcome.finishes_on)}{deadline}."
@@ -542,11 +540,6 @@ def _table(header: list[str], rows: list[list[str]], right_from: int) -> list[st
 # ============================================================================ shared helpers
 
 
-def aware(moment: dt.datetime) -> dt.datetime:
-    """A naive moment is Việt Nam time."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
-
-
 def active_campaigns(config: Config) -> list[tuple[Campaign, Manifest]]:
     """Campaigns of config.toml with a built outbox, earliest expiry first, then config order."""
     built = [(c, _MANIFESTS.get(config.root, c.name)) for c in config.campaigns.values()]
@@ -559,34 +552,26 @@ def active_campaigns(config: Config) -> list[tuple[Campaign, Manifest]]:
 _MANIFESTS = ManifestCache()
 
 
-def sent_today(ledger: Ledger, sender: Sender, moment: dt.datetime) -> int:
-    """Messages the sender had sent (all campaigns) on ``moment``'s local day."""
-    tz = sender.schedule.tz
-    start = dt.datetime.combine(moment.astimezone(tz).date(), dt.time(), tzinfo=tz)
-    return ledger.sent_count(sender.code, start, start + dt.timedelta(days=1))
-
-
 def _pending(ledger: Ledger, campaign: str) -> Counter[str]:
     """Approved messages waiting (approved, or retrying), per sender: one GROUP BY, no rows loaded."""
     pending: Counter[str] = Counter()
     for (sender, state), count in ledger.state_counts(campaign).items():
-        if state in PENDING_STATES:
+        if state in CLAIMABLE:
             pending[sender] += count
     return pending
 
 
-def _counts(ledger: Ledger | None, manifest: Manifest) -> dict[str, dict[str, int]]:
+def _counts(states: dict[tuple[str, str], int], manifest: Manifest) -> dict[str, dict[str, int]]:
     """Per sender with e-mail drafts: approved (waiting), unapproved (not in the forecast), sent."""
     emailed = Counter(d.sender for d in manifest.drafts if d.to)
-    states = ledger.state_counts(manifest.campaign) if ledger else {}
     counts = {sender: {"approved": 0, "unapproved": total, "sent": 0} for sender, total in emailed.items()}
     for (sender, state), count in states.items():
-        if sender not in counts or state == "revoked":
+        if sender not in counts or state == State.REVOKED:
             continue
         counts[sender]["unapproved"] -= count
-        if state in PENDING_STATES:
+        if state in CLAIMABLE:
             counts[sender]["approved"] += count
-        elif state == "sent":
+        elif state == State.SENT:
             counts[sender]["sent"] += count
     for count in counts.values():
         count["unapproved"] = max(count["unapproved"], 0)
@@ -595,12 +580,12 @@ def _counts(ledger: Ledger | None, manifest: Manifest) -> dict[str, dict[str, in
 
 def _start_moment(start: dt.date | dt.datetime, now: dt.datetime | None) -> dt.datetime:
     if isinstance(start, dt.datetime):
-        return aware(start).astimezone(LOCAL_TZ)
+        return aware(start).astimezone(OFFICE_TZ)
     if now is not None:
-        local_now = aware(now).astimezone(LOCAL_TZ)
+        local_now = aware(now).astimezone(OFFICE_TZ)
         if local_now.date() == start:
             return local_now
-    return dt.datetime.combine(start, dt.time(), tzinfo=LOCAL_TZ)
+    return dt.datetime.combine(start, dt.time(), tzinfo=OFFICE_TZ)
 
 
 def _lower_first(text: str) -> str:

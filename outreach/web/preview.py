@@ -21,7 +21,7 @@ from ..errors import UserError
 from ..convert import page_count
 from ..outbox.manifest import Draft
 from ..outbox.messages import decoded_header, parse_message
-from .store import local_time
+from ..localtime import local_time
 
 RENDER_DPI = 110
 RENDER_TIMEOUT_S = 60

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..delivery.ledger import Event, PauseState
-from .store import STATE_NAMES, Row, local_time
+from ..delivery.ledger import DRAFT_STATES, Event, PauseState, State, event_label
+from ..localtime import local_time
+from .store import Row
 from ..workspace import Workspace
-
-APPROVED_STATES = ("approved", "sending", "sent", "retrying", "failed", "uncertain")
 
 
 def send_running(root: Path, campaign: str) -> bool:
@@ -62,7 +61,7 @@ class Progress:
 def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: bool,
              events: Sequence[Event]) -> Progress:
     counts = Counter(row.state for row in rows)
-    approved = sum(counts[state] for state in APPROVED_STATES)
+    approved = sum(counts[state] for state in State if state is not State.REVOKED)
     names = {row.key: row.draft.name for row in rows}
     return Progress(
         campaign=campaign,
@@ -70,19 +69,18 @@ def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: boo
         paused=pause.paused,
         pause_reason=pause.reason,
         pause_by=pause.changed_by,
-        counts={state: counts.get(state, 0) for state in STATE_NAMES},
+        counts={state: counts.get(state, 0) for state in DRAFT_STATES},
         total=len(rows),
         approved=approved,
-        sent=counts["sent"],
-        percent=round(100 * counts["sent"] / approved) if approved else 0,
+        sent=counts[State.SENT],
+        percent=round(100 * counts[State.SENT] / approved) if approved else 0,
         events=tuple(_event(event, names) for event in events),
     )
 
 
 def _event(event: Event, names: dict[str, str]) -> EventView:
-    labels = {**STATE_NAMES, "revoked": "Đã hủy duyệt", "paused": "Tạm dừng", "resumed": "Gửi tiếp"}
-    before = labels.get(event.from_state or "", "Chưa duyệt") if event.key else ""
-    after = labels.get(event.to_state, event.to_state)
+    before = event_label(event.from_state) if event.key else ""
+    after = event_label(event.to_state)
     return EventView(
         at=local_time(event.at),
         key=event.key,

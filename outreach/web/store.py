@@ -7,37 +7,23 @@ list is picked up at once.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, load_config
 from ..delivery.engine import draft_state
 from ..errors import UserError
-from ..delivery.ledger import Delivery
+from ..delivery.ledger import DRAFT_STATES, FAILURE_STATES, Delivery, DraftState, State, Unsent
 from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list
 from ..recipients.routing import check_coverage
 from ..text.vntext import fold_diacritics, match_key
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-STATE_NAMES = {
-    "drafted": "Chưa duyệt",
-    "approved": "Đã duyệt",
-    "sending": "Đang gửi",
-    "sent": "Đã gửi",
-    "retrying": "Chờ gửi lại",
-    "failed": "Thất bại",
-    "uncertain": "Chưa chắc chắn",
-    "paper": "Gửi bản giấy",
-}
 PROBLEM_NAMES = {
     "any": "Có vấn đề bất kỳ",
     "warning": "Có cảnh báo trong danh sách",
@@ -48,16 +34,6 @@ PROBLEM_NAMES = {
 NO_DISTRICT = "-"
 PER_PAGE = 50
 MAX_PER_PAGE = 500
-
-
-def local_time(value: str | dt.datetime | None) -> str:
-    """``14:05 ngày 09/01/2023`` in Khánh Hòa time, from a UTC ISO string or datetime."""
-    if not value:
-        return ""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
 def audience_label(name: str) -> str:
@@ -75,7 +51,7 @@ class CheckedList:
 @dataclass(frozen=True)
 class Row:
     draft: Draft
-    state: str
+    state: DraftState
     delivery: Delivery | None  # None when never approved, or the approval was revoked
     sender_name: str
     warnings: tuple[Problem, ...]  # warnings and conversions of the recipient's row in its list
@@ -108,7 +84,7 @@ class Filters:
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "Filters":
         values = {f.name: " ".join(str(args.get(f.name, "")).split())[:200] for f in fields(cls)}
-        if values["state"] not in STATE_NAMES:
+        if values["state"] not in DRAFT_STATES:
             values["state"] = ""
         if values["problem"] not in PROBLEM_NAMES:
             values["problem"] = ""
@@ -222,8 +198,8 @@ class Store:
             draft = base.draft
             delivery = deliveries.get(draft.key)
             state = draft_state(draft, delivery)
-            active = delivery if delivery is not None and delivery.state != "revoked" else None
-            failing = state in ("retrying", "failed", "uncertain") or (active is not None and active.last_error)
+            active = delivery if delivery is not None and delivery.state != State.REVOKED else None
+            failing = state in FAILURE_STATES or (active is not None and active.last_error)
             rows.append(replace(base, state=state, delivery=active,
                                 flags=base.flags | {"delivery"} if failing else base.flags))
         return rows
@@ -258,7 +234,7 @@ class Store:
             searchable = " ".join((draft.name, draft.code, *draft.to, *draft.cc))
             rows.append(Row(
                 draft=draft,
-                state="drafted",
+                state=Unsent.DRAFTED,
                 delivery=None,
                 sender_name=sender.name if sender else draft.sender,
                 warnings=found,

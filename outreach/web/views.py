@@ -42,8 +42,22 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Campaign, Config
 from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
+from ..delivery.phase import PHASE_LABELS, Phase, campaign_phase
 from ..errors import UserError
-from ..delivery.ledger import Ledger, utc_now
+from ..localtime import OFFICE_TZ, local_time
+from ..delivery.ledger import (
+    APPROVABLE,
+    DRAFT_STATES,
+    EVIDENCE,
+    LABELS,
+    REVOCABLE,
+    WAITING,
+    Ledger,
+    State,
+    Unsent,
+    event_label,
+    utc_now,
+)
 from ..outbox.manifest import Manifest
 from ..recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
 from .jobs import BuildJobs
@@ -51,18 +65,15 @@ from .preview import PageCache, attachment, letter_pdf, message_view, read_messa
 from .progress import progress, send_running
 from .security import BODY_SECURITY_POLICY, safe_next
 from .store import (
-    LOCAL_TZ,
     NO_DISTRICT,
     PER_PAGE,
     PROBLEM_NAMES,
-    STATE_NAMES,
     Filters,
     Row,
     Store,
     ambiguous_codes,
     audience_label,
     find_row,
-    local_time,
     paginate,
 )
 from ..workspace import Workspace
@@ -86,9 +97,8 @@ ERROR_TEXTS = {
     500: "Chương trình gặp lỗi không mong đợi. Chi tiết đã được ghi vào nhật ký của máy chủ; "
          "hãy báo cho người quản trị.",
 }
-EVENT_LABELS = {**STATE_NAMES, None: "Chưa duyệt", "revoked": "Đã hủy duyệt", "paused": "Tạm dừng",
-                "resumed": "Gửi tiếp"}
-REVOCABLE = ("approved", "retrying", "failed")
+# Where a page offers «Duyệt»: an approved message needs no second approval of the same bytes.
+APPROVE_OFFERED = frozenset({Unsent.DRAFTED, *APPROVABLE}) - {State.APPROVED}
 PROBLEMS_PER_PAGE = 100
 _URL_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
 
@@ -142,6 +152,10 @@ def _manifest(name: str) -> Manifest:
     if manifest is None:
         abort(404, description=f"Chiến dịch {name} chưa có bản thảo. Hãy bấm «Tạo bản thảo» ở trang chiến dịch.")
     return manifest
+
+
+def _phase(campaign: Campaign, manifest: Manifest | None) -> Phase:
+    return campaign_phase(manifest, _ledger().state_counts(campaign.name), campaign, utc_now())
 
 
 def _rows(manifest: Manifest) -> list[Row]:
@@ -201,6 +215,7 @@ def campaigns():
             "campaign": campaign,
             "manifest": manifest,
             "counts": counts,
+            "phase": _phase(campaign, manifest),
             "pause": _ledger().pause_state(campaign.name),
             "running": send_running(_root(), campaign.name),
             "job": _jobs().get(campaign.name),
@@ -229,7 +244,7 @@ def issue(name: str):
 
         raw = request.form.get("date", "").strip()
         try:
-            day = dt.date.fromisoformat(raw) if raw else dt.datetime.now(LOCAL_TZ).date()
+            day = dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
         except ValueError:
             raise UserError(f"Ngày ký '{raw}' không hợp lệ. Chọn ngày trong ô «Ngày ký».") from None
         if _jobs().running(name):
@@ -248,7 +263,8 @@ def campaign(name: str):
     manifest = _store().manifest(name)
     job = _jobs().get(name)
     if manifest is None:
-        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False)
+        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False,
+                               phase=Phase.NOT_BUILT)
     rows = _rows(manifest)
     filters = Filters.from_args(request.args)
     selected = filters.apply(rows)
@@ -262,6 +278,7 @@ def campaign(name: str):
         campaign=campaign,
         manifest=manifest,
         job=job,
+        phase=_phase(campaign, manifest),
         rows=rows,
         filters=filters,
         base_args={k: v for k, v in filters.args().items() if k != "state"},
@@ -280,7 +297,7 @@ def campaign(name: str):
         print_bundle=_print_bundle(name),
         no_district=NO_DISTRICT,
         numbered=manifest.numbered,
-        today=dt.datetime.now(LOCAL_TZ).date().isoformat(),
+        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
         problem_names=PROBLEM_NAMES,
     )
 
@@ -442,7 +459,7 @@ def _targets(rows: list[Row]) -> tuple[str, list[Row]]:
 def _skipped(rows: list[Row]) -> str:
     if not rows:
         return ""
-    counts = Counter(STATE_NAMES[row.state].lower() for row in rows)
+    counts = Counter(LABELS[row.state].short.lower() for row in rows)
     return " Bỏ qua " + ", ".join(f"{count} thư {label}" for label, count in counts.items()) + "."
 
 
@@ -454,9 +471,9 @@ def approve_action(name: str):
         if _jobs().running(name):
             raise UserError("Chiến dịch đang được tạo lại bản thảo; chờ xong, xem lại rồi hãy duyệt.")
         scope, targets = _targets(_rows(manifest))
-        if scope == "one" and targets[0].state == "approved":
+        if scope == "one" and targets[0].state == State.APPROVED:
             return "Thư này đã được duyệt từ trước."
-        ready = targets if scope == "one" else [row for row in targets if row.state == "drafted"]
+        ready = targets if scope == "one" else [row for row in targets if row.state == Unsent.DRAFTED]
         others = [row for row in targets if row not in ready]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
@@ -634,11 +651,20 @@ def init_app(app: Flask) -> None:
     app.extensions["outreach_pages"] = PageCache(Workspace(app.config["OUTREACH_ROOT"]).preview_cache)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
-        state_names=STATE_NAMES,
+        State=State,
+        Unsent=Unsent,
+        draft_states=DRAFT_STATES,
+        labels=LABELS,
+        revocable=REVOCABLE,
+        approve_offered=APPROVE_OFFERED,
+        evidence=EVIDENCE,
+        waiting=WAITING,
+        count_in=_count_in,
+        phase_labels=PHASE_LABELS,
         audience_label=audience_label,
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,
-        event_label=lambda state: EVENT_LABELS.get(state, state),
+        event_label=event_label,
         login_required=lambda: bool(current_app.config["OUTREACH_PASSWORD"]),
     )
     app.jinja_env.filters["filesize"] = _filesize
@@ -663,6 +689,11 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         current_app.logger.exception("unexpected error")
         return _error_page(500, ERROR_TEXTS[500])
+
+
+def _count_in(counts: Counter[str], states: frozenset[str]) -> int:
+    """How many rows are in any of these states: ``count_in(counts, revocable)`` in a template."""
+    return sum(counts[state] for state in states)
 
 
 def _document_number(number: str) -> str:

@@ -1,0 +1,22 @@
+"""The pages and actions, one module per URL family. Pages are GETs; every change is a POST that
+redirects back with a flash message. All share one blueprint, so ``url_for("views.…")`` names stay.
+
+Addresses::
+
+    /                                               campaigns.py: campaigns, their counts, build button
+    /campaigns/<name>                               campaigns.py: recipients table, filters, paging
+    /campaigns/<name>/print.pdf                     campaigns.py: print bundle (recipients without e-mail)
+    /campaigns/<name>/recipients/<code>             recipient.py: letter pages beside the e-mail
+    /campaigns/<name>/recipients/<code>/…           recipient.py: pages/<n>.png, letter.pdf, body.html,
+                                                    attachments/<i>, message.eml
+    POST /campaigns/<name>/{build,issue}            campaigns.py
+    POST /campaigns/<name>/{approve,revoke,test-copy,resolve,pause,resume}   actions.py
+    /campaigns/<name>/sending, …/progress.json      sending.py: sending progress, delivery record
+    /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
+"""
+
+from . import actions, campaigns, lists, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from ._request import bp, redact
+from .wiring import init_app
+
+__all__ = ["bp", "init_app", "redact"]

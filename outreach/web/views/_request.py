@@ -1,0 +1,137 @@
+"""What every view shares: the blueprint, the request's store, config, ledger and campaign, the acting
+person, and the flash-and-redirect wrapper of every action."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+
+from ...config import Campaign, Config
+from ...delivery.ledger import (
+    Ledger,
+    utc_now,
+)
+from ...delivery.phase import Phase, campaign_phase
+from ...errors import UserError
+from ...outbox.manifest import Manifest
+from ..jobs import BuildJobs
+from ..preview import PageCache
+from ..security import safe_next
+from ..store import (
+    Row,
+    Store,
+    find_row,
+)
+
+bp = Blueprint("views", __name__)
+
+_URL_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """Never show credentials that an error message may quote (``smtp://user:pass@host``)."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
+# ---------------------------------------------------------------------------- request helpers
+
+
+def workspace_root() -> Path:
+    return current_app.config["OUTREACH_ROOT"]
+
+
+def app_store() -> Store:
+    return current_app.extensions["outreach_store"]
+
+
+def build_jobs() -> BuildJobs:
+    return current_app.extensions["outreach_jobs"]
+
+
+def page_cache() -> PageCache:
+    return current_app.extensions["outreach_pages"]
+
+
+def request_config() -> Config:
+    if "config" not in g:
+        g.config = app_store().config()
+    return g.config
+
+
+def request_ledger() -> Ledger:
+    if "ledger" not in g:
+        g.ledger = Ledger.open(workspace_root())
+    return g.ledger
+
+
+def campaign_or_404(name: str) -> Campaign:
+    campaign = request_config().campaigns.get(name)
+    if campaign is None:
+        abort(404, description=f"Không có chiến dịch '{name}' trong config.toml.")
+    return campaign
+
+
+def manifest_or_404(name: str) -> Manifest:
+    campaign_or_404(name)
+    manifest = app_store().manifest(name)
+    if manifest is None:
+        abort(404, description=f"Chiến dịch {name} chưa có bản thảo. Hãy bấm «Tạo bản thảo» ở trang chiến dịch.")
+    return manifest
+
+
+def phase_of(campaign: Campaign, manifest: Manifest | None) -> Phase:
+    return campaign_phase(manifest, request_ledger().state_counts(campaign.name), campaign, utc_now())
+
+
+def rows_of(manifest: Manifest) -> list[Row]:
+    return app_store().rows(request_config(), manifest, request_ledger().deliveries(manifest.campaign))
+
+
+def row_or_404(rows: list[Row], code: str) -> Row:
+    row = find_row(rows, code, request.args.get("kind", ""))
+    if row is None:
+        abort(404, description=f"Không có người nhận mã '{code}' trong bản thảo của chiến dịch này.")
+    return row
+
+
+def acting_person(field: str = "by") -> str:
+    """The acting person's name (kept in the session to fill the next form)."""
+    name = " ".join(request.form.get(field, "").split())[:120]
+    if not name:
+        raise UserError("Cần ghi họ tên người thực hiện (ví dụ: Nguyễn Văn A) để lưu làm bằng chứng.")
+    session["by"] = name
+    return name
+
+
+def back_url(name: str) -> str:
+    return safe_next(request.form.get("next"), url_for("views.campaign", name=name))
+
+
+def recipient_url(name: str, row: Row, ambiguous: set[str], **args: str) -> str:
+    if row.draft.code in ambiguous:
+        args["kind"] = row.draft.audience
+    return url_for("views.recipient", name=name, code=row.draft.code, **args)
+
+
+def act(name: str, action) -> Response:
+    """Run one change; its outcome (or the Vietnamese reason it was refused) is flashed."""
+    try:
+        message = action()
+        if message:
+            flash(message, "ok")
+    except UserError as error:
+        flash(redact(error.message), "error")
+    return redirect(back_url(name))

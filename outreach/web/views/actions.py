@@ -1,0 +1,161 @@
+"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, pause, resume."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import (
+    abort,
+    request,
+    session,
+)
+
+from ...delivery.engine import approve, resolve, resume, revoke, send_test_copy
+from ...delivery.ledger import (
+    LABELS,
+    REVOCABLE,
+    State,
+    Unsent,
+    utc_now,
+)
+from ...errors import UserError
+from ..store import (
+    Filters,
+    Row,
+)
+from ._request import (
+    act,
+    acting_person,
+    bp,
+    build_jobs,
+    campaign_or_404,
+    manifest_or_404,
+    request_config,
+    request_ledger,
+    rows_of,
+    workspace_root,
+)
+
+
+def _targets(rows: list[Row]) -> tuple[str, list[Row]]:
+    """The rows an action applies to: one, the ticked ones, or the whole filtered list."""
+    scope = request.form.get("scope", "")
+    if scope in ("one", "selected"):
+        by_key = {row.key: row for row in rows}
+        keys = list(dict.fromkeys(request.form.getlist("key")))
+        unknown = [key for key in keys if key not in by_key]
+        if unknown:
+            raise UserError(f"Không có thư {', '.join(unknown)} trong bản thảo hiện tại. Hãy tải lại trang.")
+        if not keys:
+            raise UserError("Chưa chọn thư nào. Đánh dấu ô ở đầu dòng của các thư cần chọn rồi bấm lại.")
+        return scope, [by_key[key] for key in keys]
+    if scope == "filtered":
+        targets = Filters.from_args(request.form).apply(rows)
+        expected = request.form.get("expected", "")
+        if expected != str(len(targets)):
+            raise UserError(f"Danh sách đang lọc đã thay đổi (lúc xem có {expected or '?'} thư, bây giờ có "
+                            f"{len(targets)} thư). Hãy xem lại danh sách rồi bấm lại.")
+        return scope, targets
+    abort(400, description="Thiếu phạm vi thao tác (một thư, các thư đã chọn hoặc cả danh sách đang lọc).")
+
+
+def _skipped(rows: list[Row]) -> str:
+    if not rows:
+        return ""
+    counts = Counter(LABELS[row.state].short.lower() for row in rows)
+    return " Bỏ qua " + ", ".join(f"{count} thư {label}" for label, count in counts.items()) + "."
+
+
+@bp.post("/campaigns/<name>/approve")
+def approve_action(name: str):
+    def run() -> str:
+        person = acting_person()
+        manifest = manifest_or_404(name)
+        if build_jobs().running(name):
+            raise UserError("Chiến dịch đang được tạo lại bản thảo; chờ xong, xem lại rồi hãy duyệt.")
+        scope, targets = _targets(rows_of(manifest))
+        if scope == "one" and targets[0].state == State.APPROVED:
+            return "Thư này đã được duyệt từ trước."
+        ready = targets if scope == "one" else [row for row in targets if row.state == Unsent.DRAFTED]
+        others = [row for row in targets if row not in ready]
+        if not ready:
+            raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
+        approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready])
+        return f"Đã duyệt {len(ready)} thư (người duyệt: {person})." + _skipped(others)
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/revoke")
+def revoke_action(name: str):
+    def run() -> str:
+        person = acting_person()
+        manifest = manifest_or_404(name)
+        scope, targets = _targets(rows_of(manifest))
+        ready = targets if scope == "one" else [row for row in targets if row.state in REVOCABLE]
+        others = [row for row in targets if row not in ready]
+        if not ready:
+            raise UserError("Không có thư nào đang được duyệt để hủy trong lựa chọn." + _skipped(others))
+        note = " ".join(request.form.get("note", "").split())[:500]
+        revoke(request_ledger(), manifest, person, [row.key for row in ready], note)
+        return f"Đã hủy duyệt {len(ready)} thư (người hủy: {person})." + _skipped(others)
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/test-copy")
+def test_copy(name: str):
+    def run() -> str:
+        address = request.form.get("to", "").strip()
+        if not address:
+            raise UserError("Cần ghi địa chỉ e-mail nhận bản thử.")
+        session["test_to"] = address
+        manifest = manifest_or_404(name)
+        draft = manifest.draft(request.form.get("key", ""))
+        if not draft.to:
+            raise UserError("Người nhận này không có thư điện tử (gửi bản giấy), không có gì để gửi thử.")
+        trial = send_test_copy(request_config(), draft, address)
+        return (f"Đã gửi bản thử của {draft.code} tới {trial.to} (máy chủ trả lời: "
+                f"{trial.smtp_code or ''} {trial.smtp_reply}). Trạng thái duyệt của thư không thay đổi.")
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/resolve")
+def resolve_action(name: str):
+    def run() -> str:
+        person = acting_person()
+        manifest = manifest_or_404(name)
+        draft = manifest.draft(request.form.get("key", ""))
+        decision = request.form.get("decision", "")
+        resolve(request_ledger(), name, draft.key, decision, person, request.form.get("note", ""))  # type: ignore[arg-type]
+        if decision == "sent":
+            return f"Đã ghi nhận thư {draft.code} đã đến nơi (người quyết định: {person})."
+        return f"Thư {draft.code} sẽ được gửi lại ở lượt gửi tiếp theo (người quyết định: {person})."
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/pause")
+def pause_action(name: str):
+    def run() -> str:
+        person = acting_person()
+        campaign_or_404(name)
+        reason = " ".join(request.form.get("reason", "").split())[:500]
+        if not reason:
+            raise UserError("Cần ghi lý do tạm dừng (ví dụ: chờ sửa nội dung công văn).")
+        request_ledger().pause(name, reason, person, utc_now())
+        return f"Đã tạm dừng gửi chiến dịch {name}. Thư đang gửi dở (nếu có) vẫn được ghi nhận kết quả."
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/resume")
+def resume_action(name: str):
+    def run() -> str:
+        person = acting_person()
+        campaign_or_404(name)
+        resume(request_ledger(), name, person)
+        return f"Chiến dịch {name} được gửi tiếp ở lượt gửi sau."
+
+    return act(name, run)

@@ -1,0 +1,154 @@
+"""The campaign list and one campaign's page: build, issue the number, the print bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+from flask import (
+    abort,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from ...delivery.phase import Phase
+from ...errors import UserError
+from ...localtime import OFFICE_TZ
+from ...workspace import Workspace
+from ..progress import send_running
+from ..store import (
+    NO_DISTRICT,
+    PROBLEM_NAMES,
+    Filters,
+    ambiguous_codes,
+    paginate,
+)
+from ._request import (
+    act,
+    app_store,
+    bp,
+    build_jobs,
+    campaign_or_404,
+    phase_of,
+    recipient_url,
+    request_config,
+    request_ledger,
+    rows_of,
+    workspace_root,
+)
+
+
+@bp.get("/")
+def campaigns():
+    config = request_config()
+    items = []
+    for campaign in config.campaigns.values():
+        manifest = app_store().manifest(campaign.name)
+        counts: Counter[str] = Counter()
+        if manifest is not None:
+            counts = Counter(row.state for row in rows_of(manifest))
+        items.append({
+            "campaign": campaign,
+            "manifest": manifest,
+            "counts": counts,
+            "phase": phase_of(campaign, manifest),
+            "pause": request_ledger().pause_state(campaign.name),
+            "running": send_running(workspace_root(), campaign.name),
+            "job": build_jobs().get(campaign.name),
+        })
+    return render_template("campaigns.html", items=items)
+
+
+@bp.post("/campaigns/<name>/build")
+def build(name: str):
+    campaign_or_404(name)
+
+    def start() -> str:
+        build_jobs().start(name)
+        return "Đã bắt đầu tạo bản thảo. Việc chuyển công văn sang PDF có thể mất vài phút; trang sẽ báo khi xong."
+
+    return act(name, start)
+
+
+@bp.post("/campaigns/<name>/issue")
+def issue(name: str):
+    """Take the campaign's number from the register (sổ văn bản đi), then rebuild with it."""
+    campaign_or_404(name)
+
+    def run() -> str:
+        from ...outbox.build import issue_document_number
+
+        raw = request.form.get("date", "").strip()
+        try:
+            day = dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
+        except ValueError:
+            raise UserError(f"Ngày ký '{raw}' không hợp lệ. Chọn ngày trong ô «Ngày ký».") from None
+        if build_jobs().running(name):
+            raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy cấp số.")
+        entry = issue_document_number(request_config(), name, day)
+        build_jobs().start(name)
+        return (f"Công văn được cấp số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}. "
+                "Đang tạo lại bản thảo với số này; xem lại các thư rồi duyệt.")
+
+    return act(name, run)
+
+
+@bp.get("/campaigns/<name>")
+def campaign(name: str):
+    campaign = campaign_or_404(name)
+    manifest = app_store().manifest(name)
+    job = build_jobs().get(name)
+    if manifest is None:
+        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False,
+                               phase=Phase.NOT_BUILT)
+    rows = rows_of(manifest)
+    filters = Filters.from_args(request.args)
+    selected = filters.apply(rows)
+    page = paginate(selected, request.args.get("page"), request.args.get("per"))
+    ambiguous = ambiguous_codes(rows)
+    senders = request_config().senders()
+    departments = sorted({row.draft.sender for row in rows})
+    districts = sorted({row.draft.district for row in rows if row.draft.district})
+    return render_template(
+        "campaign.html",
+        campaign=campaign,
+        manifest=manifest,
+        job=job,
+        phase=phase_of(campaign, manifest),
+        rows=rows,
+        filters=filters,
+        base_args={k: v for k, v in filters.args().items() if k != "state"},
+        page=page,
+        counts=Counter(row.state for row in rows),
+        selected_counts=Counter(row.state for row in selected),
+        audiences=[a for a in campaign.audiences if any(r.draft.audience == a for r in rows)],
+        districts=districts,
+        has_no_district=any(not row.draft.district for row in rows),
+        departments=[(code, senders[code].name if code in senders else code) for code in departments],
+        link=lambda row: recipient_url(name, row, ambiguous, **filters.args()),
+        page_url=lambda number: url_for("views.campaign", name=name, **filters.args(), page=number,
+                                        **({"per": page.per} if request.args.get("per") else {})),
+        pause=request_ledger().pause_state(name),
+        running=send_running(workspace_root(), name),
+        print_bundle=_print_bundle(name),
+        no_district=NO_DISTRICT,
+        numbered=manifest.numbered,
+        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
+        problem_names=PROBLEM_NAMES,
+    )
+
+
+def _print_bundle(name: str) -> Path | None:
+    return next(iter(sorted(Workspace(workspace_root()).print_folder(name).glob("*.pdf"))), None)
+
+
+@bp.get("/campaigns/<name>/print.pdf")
+def print_bundle(name: str):
+    campaign_or_404(name)
+    path = _print_bundle(name)
+    if path is None:
+        abort(404, description="Chiến dịch này không có thư nào phải in (mọi người nhận đều có e-mail).")
+    return send_file(path, mimetype="application/pdf", download_name=path.name)

@@ -211,7 +211,7 @@ def _manifest_and_ledger(args: argparse.Namespace):
 
 @command("preview")
 def _preview(args: argparse.Namespace) -> int:
-    from .delivery.engine import send_test_copy
+    from .delivery.trial import send_test_copy
     from .outbox.messages import decoded_header, parse_message
 
     root, manifest, _ = _manifest_and_ledger(args)
@@ -249,7 +249,7 @@ def _keys(args: argparse.Namespace):
 
 @command("approve")
 def _approve(args: argparse.Namespace) -> int:
-    from .delivery.engine import approve
+    from .delivery.approval import approve
 
     root, manifest, ledger = _manifest_and_ledger(args)
     approved = approve(root, ledger, manifest, args.by, _keys(args))
@@ -259,7 +259,7 @@ def _approve(args: argparse.Namespace) -> int:
 
 @command("revoke")
 def _revoke(args: argparse.Namespace) -> int:
-    from .delivery.engine import revoke
+    from .delivery.approval import revoke
 
     _, manifest, ledger = _manifest_and_ledger(args)
     revoked = revoke(ledger, manifest, args.by, _keys(args), args.note or "")
@@ -294,7 +294,7 @@ def _send(args: argparse.Namespace) -> int:
 
 @command("resolve")
 def _resolve(args: argparse.Namespace) -> int:
-    from .delivery.engine import resolve
+    from .delivery.approval import resolve
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
@@ -305,7 +305,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
 @command("resume")
 def _resume(args: argparse.Namespace) -> int:
-    from .delivery.engine import resume
+    from .delivery.approval import resume
 
     _, _, ledger = _manifest_and_ledger(args)
     resume(ledger, args.campaign, args.by)
@@ -317,7 +317,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery.engine import campaign_status
+    from .delivery.report import campaign_status
     from .delivery.ledger import STATE_LABELS
 
     _, manifest, ledger = _manifest_and_ledger(args)
@@ -338,7 +338,7 @@ def _status(args: argparse.Namespace) -> int:
 
 @command("report")
 def _report(args: argparse.Namespace) -> int:
-    from .delivery.engine import write_delivery_report
+    from .delivery.report import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
     path = write_delivery_report(ledger, manifest, Path(args.xlsx))

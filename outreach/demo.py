@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
-from .delivery.engine import approve, campaign_status, send_campaign, write_delivery_report
+from .delivery.approval import approve
+from .delivery.engine import send_campaign
+from .delivery.report import campaign_status, write_delivery_report
 from .delivery.ledger import STATE_LABELS, Ledger
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from outreach.config import Config, parse_config
-from outreach.delivery.engine import approve
+from outreach.delivery.approval import approve
 from outreach.delivery.ledger import Ledger
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.outbox.messages import build_message, message_bytes, parse_message

@@ -23,17 +23,10 @@ from openpyxl import load_workbook
 from factories import OFFICE, tiny_pdf
 
 from outreach.config import Config, parse_config
-from outreach.delivery.engine import (
-    approve,
-    campaign_status,
-    resolve,
-    resume,
-    revoke,
-    send_campaign,
-    send_test_copy,
-    approved_copy_path,
-    write_delivery_report,
-)
+from outreach.delivery.approval import approve, approved_copy_path, resolve, resume, revoke
+from outreach.delivery.engine import send_campaign
+from outreach.delivery.report import campaign_status, write_delivery_report
+from outreach.delivery.trial import send_test_copy
 from outreach.errors import UserError
 from outreach.delivery.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest
@@ -698,7 +691,7 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
         data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
         box.config = parse_config(data, box.root)
         box.approve()
-        monkeypatch.setattr("outreach.delivery.engine._keyring_password", lambda username: None)
+        monkeypatch.setattr("outreach.delivery.smtp._keyring_password", lambda username: None)
         monkeypatch.delenv("OUTREACH_TEST_SMTP_PASSWORD", raising=False)
         with pytest.raises(UserError, match="OUTREACH_TEST_SMTP_PASSWORD"):
             box.send()

@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from outreach.config import load_config
-from outreach.delivery.engine import approve
+from outreach.delivery.approval import approve
 from outreach.errors import UserError
 from outreach.delivery.ledger import Attempt, Ledger, Outcome, utc_now
 from outreach.outbox.manifest import read_manifest, write_manifest

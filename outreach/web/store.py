@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, load_config
-from ..delivery.engine import draft_state
+from ..delivery.report import draft_state
 from ..errors import UserError
 from ..delivery.ledger import Delivery
 from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages

@@ -41,7 +41,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from ..config import Campaign, Config
-from ..delivery.engine import approve, resolve, resume, revoke, send_test_copy
+from ..delivery.approval import approve, resolve, resume, revoke
+from ..delivery.trial import send_test_copy
 from ..errors import UserError
 from ..delivery.ledger import Ledger, utc_now
 from ..outbox.manifest import Manifest

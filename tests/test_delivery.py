@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import threading
-import json
 import os
 import signal
 import sqlite3
@@ -14,13 +13,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult
 from openpyxl import load_workbook
-from factories import OFFICE, tiny_pdf
 
 from outreach.config import Config, parse_config
 from outreach.delivery.approval import approve, approved_copy_path, resolve, resume, revoke
@@ -29,17 +27,10 @@ from outreach.delivery.report import campaign_status, write_delivery_report
 from outreach.delivery.trial import send_test_copy
 from outreach.errors import UserError
 from outreach.delivery.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
-from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest
-from outreach.outbox.messages import Attachment, build_message, decoded_header, message_bytes, parse_message
+from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
+from outreach.outbox.messages import decoded_header, parse_message
 from outreach.delivery.sink import MaildirHandler, SmtpSink
-
-CAMPAIGN = "vssid-2022"
-SUBJECT = "Công văn số 05/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện, BHYT hộ gia đình; sử dụng VssID"
-START = dt.datetime(2023, 1, 9, 2, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Khánh Hòa
-SENDERS = {
-    "QLT": ("phongqlt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"),
-    "TTPT": ("phongttpt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Truyền thông"),
-}
+from factories import CAMPAIGN, SENDERS, START, SUBJECT, Clock, Recipient, config_data, employers, make_outbox
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -84,33 +75,6 @@ class FaultHandler(MaildirHandler):
 def _next(faults: dict[str, list[str]], address: str) -> str:
     queue = faults.get(address)
     return queue.pop(0) if queue else ""
-
-
-@dataclass
-class Recipient:
-    audience: str
-    code: str
-    name: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...] = ()
-    sender: str = "QLT"
-    district: str = "Thành phố Nha Trang"
-
-
-@dataclass
-class Clock:
-    now: dt.datetime = START
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += dt.timedelta(seconds=seconds)
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
 
 
 @dataclass
@@ -162,54 +126,6 @@ class Outbox:
         ids = {str(parse_message(d.eml_path(self.root).read_bytes())["Message-ID"]): d.key
                for d in self.manifest.drafts if d.to}
         return Counter(ids[str(parse_message(message)["Message-ID"])] for _, message in self.received())
-
-
-def config_data(port: int, **schedule: int) -> dict:
-    schedule = {"messages_per_minute": 6000, "daily_quota": 1000, **schedule}
-    return {
-        **OFFICE,
-        "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5}},
-        "departments": {
-            "QLT": {"name": "Phòng Quản lý thu", "sender": SENDERS["QLT"][0], "sender_name": SENDERS["QLT"][1],
-                    "audiences": ["employers"], "smtp": "sink", "schedule": schedule},
-            "TTPT": {"name": "Phòng Truyền thông", "sender": SENDERS["TTPT"][0], "sender_name": SENDERS["TTPT"][1],
-                     "audiences": ["collection_agents", "communes"], "smtp": "sink", "schedule": schedule},
-        },
-    }
-
-
-def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[Manifest, dict[str, bytes]]:
-    """A built campaign as `outreach build` leaves it: folders with letter.pdf + message.eml, manifest."""
-    drafts, pdfs = [], {}
-    for r in recipients:
-        folder = root / "outbox" / CAMPAIGN / r.audience / r.code
-        folder.mkdir(parents=True)
-        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name)
-        (folder / "letter.pdf").write_bytes(pdf)
-        files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), 1)]
-        message_sha = ""
-        if r.to:
-            address, sender_name = SENDERS[r.sender]
-            message = build_message(
-                sender_name=sender_name, sender=address, reply_to=address, to=r.to, cc=r.cc, subject=SUBJECT,
-                text=f"Kính gửi: {r.name}\n", html=f"<p>Kính gửi: {r.name}</p>",
-                attachments=[Attachment(f"Công văn số 05 – {r.name}.pdf", pdf)],
-            )
-            (folder / "message.eml").write_bytes(message_bytes(message))
-            message_sha = sha256_file(folder / "message.eml")
-            files.append(DraftFile("message.eml", message_sha))
-        drafts.append(Draft(campaign=CAMPAIGN, audience=r.audience, code=r.code, name=r.name, to=r.to, cc=r.cc,
-                            sender=r.sender, district=r.district, folder=str(folder.relative_to(root)),
-                            files=tuple(files), message_sha256=message_sha))
-    manifest = Manifest(CAMPAIGN, "05/BHXH-QLT", START.isoformat(), tuple(drafts))
-    write_manifest(root, manifest)
-    (root / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-    return manifest, pdfs
-
-
-def employers(count: int) -> list[Recipient]:
-    return [Recipient("employers", f"TA{index:05d}", f"Công ty TNHH Hải Sản Số {index}", (f"dv{index}@example.vn",))
-            for index in range(1, count + 1)]
 
 
 @pytest.fixture

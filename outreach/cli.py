@@ -235,7 +235,7 @@ def _preview(args: argparse.Namespace) -> int:
         print(f"  - {part.get_filename()} ({len(part.get_content()) // 1024} KB)")
     if args.test_to:
         trial = send_test_copy(_config(args), draft, args.test_to)
-        print(f"Đã gửi bản thử tới {trial.to}: {trial.smtp_code} {trial.smtp_reply}")
+        print(f"Đã gửi bản thử tới {trial.to}: {trial.code} {trial.reply}")
     return 0
 
 

@@ -1,15 +1,18 @@
-"""Small builders shared by the tests that fake a built campaign."""
+"""Small builders shared by the tests that fake a built campaign, and a fake channel for the engine."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
 
+from outreach.config import Sender
+from outreach.delivery.messenger import Handover, Result
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.outbox.messages import Attachment, build_message, message_bytes
 
@@ -111,3 +114,37 @@ def employers(count: int) -> list[Recipient]:
     return [Recipient("employers", f"TA{index:05d}", f"Công ty TNHH Hải Sản Số {index}", (f"dv{index}@example.vn",))
             for index in range(1, count + 1)]
 
+
+class FakeMessenger:
+    """A channel that is only a function, as httpx's ``MockTransport``: each handover -> its Result.
+    Records what it was given, so a test can say what reached the channel, and how often."""
+
+    name = "email"
+
+    def __init__(self, handler: Callable[[Handover], Result]) -> None:
+        self.handler = handler
+        self.handed: list[Handover] = []
+        self.checked: list[str] = []  # sender codes
+        self.opened: list[str] = []
+        self.closed = 0
+
+    def check(self, sender: Sender) -> None:
+        self.checked.append(sender.code)
+
+    def open(self, sender: Sender) -> FakeMessenger:
+        self.opened.append(sender.code)
+        return self
+
+    def deliver(self, handover: Handover) -> Result:
+        self.handed.append(handover)
+        return self.handler(handover)
+
+    def close(self) -> None:
+        self.closed += 1
+
+    def handed_keys(self) -> list[str]:
+        return [handover.key for handover in self.handed]
+
+
+def accepted(handover: Handover) -> Result:
+    return Result("accepted", 250, f"2.0.0 Ok: queued as {handover.key}", "DATA")

@@ -1,12 +1,14 @@
 """Sending: what staff approved is exactly what is sent, to each recipient once.
 
-* ``send_campaign`` sends the approved bytes, unchanged, over one SMTP connection per sender:
-  the row is committed ``sending`` before the first byte goes out, and ``sent`` (with the server's
-  final reply) after. A row found ``sending`` at start belonged to a process that died mid-send:
-  it becomes ``uncertain`` and waits for a person (``resolve``), never an automatic resend.
-* A failure before the end of the message data is temporary or permanent by the server's code
-  (4xx / network -> ``retrying`` with backoff, 5xx -> ``failed``); a failure after the final dot
-  was handed to the network but before the reply is ``uncertain``: the server may have the message.
+* ``send_campaign`` hands the approved bytes, unchanged, to the sender's channel (a
+  :class:`~.messenger.Messenger`; e-mail by default), one session per sender: the row is committed
+  ``sending`` before the handover, and ``sent`` (with the channel's answer) after. A row found
+  ``sending`` at start belonged to a process that died mid-send: it becomes ``uncertain`` and waits
+  for a person (``resolve``), never an automatic resend.
+* The channel's answer decides the state: ``temporary`` -> ``retrying`` with backoff (``failed``
+  after the last attempt), ``permanent`` -> ``failed``, ``unknown`` (handed over, no answer) ->
+  ``uncertain``: the recipient may have the message. ``unreachable`` leaves that sender's other
+  messages for the next run.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing, nullcontext
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..config import Config, Sender
@@ -34,13 +37,27 @@ from .ledger import (
     paused_error,
     utc_now,
 )
+from .messenger import EMAIL, Handover, Messenger, Result, Session
 from .report import _local
-from .smtp import STAGE_CONNECT, SmtpResult, _SmtpSession, smtp_password
+from .smtp import SmtpMessenger
 
 Sleep = Callable[[float], None]
 StopCheck = Callable[[], "str | bool | None"]  # a reason (or True) to stop before the next message
 
-RETRY_CAP = dt.timedelta(hours=6)
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard a run tries: attempts per message, the backoff between them, and how many failed
+    messages in a row pause the campaign (a broken server or list should not burn through it)."""
+
+    max_attempts: int = 5
+    pause_after_failures: int = 10
+    retry_base: dt.timedelta = dt.timedelta(minutes=5)
+    cap: dt.timedelta = dt.timedelta(hours=6)
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        """The wait after the ``attempts``-th temporary failure: doubling from ``retry_base``, at most ``cap``."""
+        return min(self.retry_base * 2 ** (attempts - 1), self.cap)
 
 
 @dataclass
@@ -64,8 +81,7 @@ class SendReport:
 @dataclass(frozen=True)
 class _Prepared:
     draft: Draft
-    data: bytes
-    recipients: tuple[str, ...]
+    handover: Handover
     attempt: Attempt
 
 
@@ -77,16 +93,16 @@ def send_campaign(
     dry_run: bool = False,
     limit: int | None = None,
     department: str | None = None,
-    max_attempts: int = 5,
-    pause_after_failures: int = 10,
-    retry_base: dt.timedelta = dt.timedelta(minutes=5),
+    retry: RetryPolicy = RetryPolicy(),
+    messengers: Mapping[str, Messenger] | None = None,
     clock: Clock = utc_now,
     sleep: Sleep = time.sleep,
     should_stop: StopCheck | None = None,
 ) -> SendReport:
     """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
 
-    Right before each message is handed to the server (after the rate-limit wait) the run checks
+    ``messengers`` maps a channel to its messenger; by default e-mail through config.toml's SMTP
+    profiles. Right before each message is handed over (after the rate-limit wait) the run checks
     the campaign's ``not_before``/``expires`` from config.toml and ``should_stop``: a letter is sent
     on time or not at all, and a stop request lets the message in flight finish, never cuts it.
     Whatever is left is reported in ``skipped`` with the reason, also in ``stopped``.
@@ -99,8 +115,10 @@ def send_campaign(
     if pause.paused:
         raise paused_error(campaign, pause)
     report = SendReport(campaign, dry_run)
-    run = _Run(config.root, config, manifest, ledger, report, department, limit, max_attempts, pause_after_failures,
-               retry_base, clock, sleep, should_stop)
+    if messengers is None:
+        messengers = {EMAIL: SmtpMessenger(config.smtp)}
+    run = _Run(config.root, config, manifest, ledger, report, department, limit, retry, messengers, clock, sleep,
+               should_stop)
     if dry_run:
         run.send_all()
         return report
@@ -134,9 +152,8 @@ class _Run:
     report: SendReport
     department: str | None
     budget: int | None
-    max_attempts: int
-    pause_after_failures: int
-    retry_base: dt.timedelta
+    retry: RetryPolicy
+    messengers: Mapping[str, Messenger]
     clock: Clock
     sleep: Sleep
     should_stop: StopCheck | None = None
@@ -152,12 +169,12 @@ class _Run:
         batches = self._due()
         for code in [c for c in batches if c not in senders]:
             self._skip_all(batches.pop(code), f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
-        # Every password before the first message, so a missing one stops nothing half-way.
-        passwords = {code: None if self.report.dry_run else smtp_password(self.config.smtp[senders[code].smtp])
-                     for code in batches}
+        if not self.report.dry_run:  # every credential before the first message: none missing half-way
+            for code in batches:
+                self.messengers[EMAIL].check(senders[code])
         codes = list(batches)
         for index, code in enumerate(codes):
-            if not self._send_batch(senders[code], passwords[code], batches[code]):
+            if not self._send_batch(senders[code], batches[code]):
                 if self.report.stopped:
                     for later in codes[index + 1:]:
                         self._skip_all(batches[later], self.report.stopped)
@@ -176,19 +193,19 @@ class _Run:
                 continue
             if delivery.next_attempt_at and delivery.next_attempt_at > now:
                 self._skip(draft, f"Chờ gửi lại sau {_local(delivery.next_attempt_at)} "
-                                  f"(lần thử {delivery.attempts}/{self.max_attempts}).")
+                                  f"(lần thử {delivery.attempts}/{self.retry.max_attempts}).")
                 continue
             batches.setdefault(draft.sender, []).append((draft, delivery))
         return batches
 
-    def _send_batch(self, sender: Sender, password: str | None, items: list[tuple[Draft, Delivery]]) -> bool:
-        """One sender's messages over one connection. False: stop the whole run (limit, pause)."""
-        profile = self.config.smtp[sender.smtp]
+    def _send_batch(self, sender: Sender, items: list[tuple[Draft, Delivery]]) -> bool:
+        """One sender's messages in one session. False: stop the whole run (limit, pause)."""
         quota_left = _quota_left(self.ledger, sender, self.clock())
         last = self.ledger.last_started_at(sender.code)
         interval = dt.timedelta(minutes=1) / sender.schedule.messages_per_minute
         throttle = _Throttle(interval, last + interval if last else None)
-        with _SmtpSession(profile, password) as session:
+        opened = nullcontext() if self.report.dry_run else closing(self.messengers[EMAIL].open(sender))
+        with opened as session:
             for index, (draft, delivery) in enumerate(items):
                 if self.budget == 0:
                     return False
@@ -198,26 +215,26 @@ class _Run:
                     return True
                 if self._halted(items[index:]):
                     return False
-                prepared = self._ready(draft, delivery)
+                prepared = self._ready(sender, draft, delivery)
                 if isinstance(prepared, str):
                     self._skip(draft, prepared)
                     continue
                 quota_left -= 1
                 self.budget = None if self.budget is None else self.budget - 1
-                if self.report.dry_run:
+                if session is None:  # dry run
                     self.report.would_send.append(draft.key)
                     continue
                 throttle.wait(self.clock, self.sleep)
                 if self._halted(items[index:]):  # time has passed while waiting: check again
                     return False
                 try:
-                    result = self._send_one(session, sender, prepared)
+                    result = self._send_one(session, prepared)
                 except CampaignPaused as paused:
                     self.report.paused = paused.message
                     return False
-                if result.stage == STAGE_CONNECT:
-                    self._skip_all(items[index + 1:], f"Không kết nối được máy chủ thư {profile.host}:{profile.port} "
-                                                      f"({result.reply}); thư còn lại của {sender.name} để lượt sau.")
+                if result.unreachable:
+                    self._skip_all(items[index + 1:], f"Không kết nối được {result.where} ({result.reply}); "
+                                                      f"thư còn lại của {sender.name} để lượt sau.")
                     return not self.report.paused
                 if self.report.paused:
                     return False
@@ -247,18 +264,18 @@ class _Run:
                 return reason if isinstance(reason, str) else "Đã dừng theo yêu cầu; thư còn lại để lượt sau."
         return ""
 
-    def _ready(self, draft: Draft, delivery: Delivery) -> _Prepared | str:
+    def _ready(self, sender: Sender, draft: Draft, delivery: Delivery) -> _Prepared | str:
         """Read and check one message; restore its approved copy if someone deleted it."""
-        prepared = _prepare(self.root, self.manifest, draft, delivery)
+        prepared = _prepare(self.root, self.manifest, draft, delivery, sender.sender)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
-            _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.data)
+            _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)
         return prepared
 
-    def _send_one(self, session: "_SmtpSession", sender: Sender, prepared: _Prepared) -> SmtpResult:
+    def _send_one(self, session: Session, prepared: _Prepared) -> Result:
         draft = prepared.draft
         claimed = self.ledger.claim(self.campaign, draft.key, prepared.attempt, self.clock())
-        result = session.transmit(sender.sender, prepared.recipients, prepared.data)
-        outcome = _outcome(result, claimed.attempts, self.max_attempts, self.retry_base, self.clock())
+        result = session.deliver(prepared.handover)
+        outcome = _outcome(result, claimed.attempts, self.retry, self.clock())
         self.ledger.finish(self.campaign, draft.key, outcome, self.clock())
         self._record(draft, outcome)
         return result
@@ -270,7 +287,7 @@ class _Run:
             return
         getattr(self.report, outcome.state).append(DraftProblem(draft.key, draft.name, outcome.error))
         self.failures += 1
-        if self.failures >= self.pause_after_failures:
+        if self.failures >= self.retry.pause_after_failures:
             reason = (f"Tự động tạm dừng sau {self.failures} lần gửi không thành công liên tiếp "
                       f"(lần cuối: {draft.key} – {outcome.error}). Kiểm tra máy chủ thư và địa chỉ người nhận.")
             self.ledger.pause(self.campaign, reason, SYSTEM_ACTOR, self.clock())
@@ -284,7 +301,7 @@ class _Run:
             self._skip(draft, message)
 
 
-def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -> _Prepared | str:
+def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str) -> _Prepared | str:
     """The approved bytes and their envelope, or why they must not be sent (Vietnamese)."""
     data = _read_eml(root, draft)
     if data is None:
@@ -302,7 +319,8 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -
         return (f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác người nhận ghi trong thư đã "
                 f"duyệt ({', '.join(recipients)}); thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
-    return _Prepared(draft, data, recipients, Attempt(envelope.message_id, draft.to, draft.cc, files))
+    return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data),
+                     Attempt(envelope.message_id, draft.to, draft.cc, files))
 
 
 def _ascii_addresses(addresses: Sequence[str]) -> set[str]:
@@ -318,24 +336,22 @@ def _ascii_addresses(addresses: Sequence[str]) -> set[str]:
     return result
 
 
-def _outcome(result: SmtpResult, attempts: int, max_attempts: int, retry_base: dt.timedelta,
-             now: dt.datetime) -> Outcome:
+def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime) -> Outcome:
+    sent = Outcome("sent", result.code, result.reply)  # the ledger keeps the answer in every state
     said = result.said
     if result.kind == "accepted":
-        return Outcome("sent", result.code, result.reply)
+        return sent
     if result.kind == "unknown":
-        return Outcome("uncertain", result.code, result.reply,
-                       f"Mất kết nối sau khi đã gửi xong nội dung thư, trước khi máy chủ trả lời ({said}). "
-                       "Máy chủ có thể đã nhận thư nên thư KHÔNG được gửi lại tự động; kiểm tra hộp thư người "
-                       "nhận hoặc nhật ký máy chủ rồi chạy 'outreach resolve'.")
+        return replace(sent, state="uncertain", error=(
+            f"Mất kết nối sau khi đã gửi xong nội dung thư, trước khi máy chủ trả lời ({said}). "
+            "Máy chủ có thể đã nhận thư nên thư KHÔNG được gửi lại tự động; kiểm tra hộp thư người "
+            "nhận hoặc nhật ký máy chủ rồi chạy 'outreach resolve'."))
     if result.kind == "permanent":
-        return Outcome("failed", result.code, result.reply, f"Máy chủ từ chối thư ({said}).")
-    if attempts >= max_attempts:
-        return Outcome("failed", result.code, result.reply,
-                       f"Lỗi tạm thời lặp lại {attempts} lần, thôi không thử nữa ({said}).")
-    delay = min(retry_base * 2 ** (attempts - 1), RETRY_CAP)
-    return Outcome("retrying", result.code, result.reply,
-                   f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{max_attempts} ({said}).", now + delay)
+        return replace(sent, state="failed", error=f"Máy chủ từ chối thư ({said}).")
+    if attempts >= retry.max_attempts:
+        return replace(sent, state="failed", error=f"Lỗi tạm thời lặp lại {attempts} lần, thôi không thử nữa ({said}).")
+    return replace(sent, state="retrying", next_attempt_at=now + retry.delay(attempts),
+                   error=f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{retry.max_attempts} ({said}).")
 
 
 def _quota_left(ledger: Ledger, sender: Sender, now: dt.datetime) -> int:

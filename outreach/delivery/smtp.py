@@ -1,7 +1,8 @@
-"""The SMTP wire: one connection per sender, the approved bytes sent as they are (MAIL, RCPT, DATA).
+"""E-mail over SMTP, the ``email`` channel: the approved bytes sent as they are (MAIL, RCPT, DATA).
 
 A failure before the end of the message data is temporary or permanent by the server's code; a
 failure after the final dot, before the reply, is ``unknown``: the server may have the message.
+Not reaching the server at all is ``unreachable``.
 """
 
 from __future__ import annotations
@@ -9,34 +10,41 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ..config import SmtpProfile
+from ..config import Sender, SmtpProfile
 from ..errors import UserError
+from .messenger import EMAIL, Handover, Result
 
 if TYPE_CHECKING:
     import yagmail
 
 KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
-STAGE_CONNECT = "kết nối máy chủ"
-STAGE_AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
+AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
 
 
-@dataclass(frozen=True)
-class SmtpResult:
-    kind: Literal["accepted", "temporary", "permanent", "unknown"]
-    code: int | None
-    reply: str  # the server's words, or the network error
-    stage: str
-    connection_lost: bool = False
+class SmtpMessenger:
+    """Each sender through its SMTP profile (config.toml ``[smtp.*]``), one connection per batch."""
 
-    @property
-    def said(self) -> str:
-        """Where it happened and the server's words, e.g. ``RCPT TO:<a@b.vn>: 550 5.1.1 No such user``."""
-        return " ".join(part for part in (f"{self.stage}:", str(self.code or ""), self.reply) if part)
+    name = EMAIL
+
+    def __init__(self, profiles: Mapping[str, SmtpProfile]) -> None:
+        self.profiles = profiles
+        self._passwords: dict[str, str | None] = {}  # asked once: a keyring may prompt
+
+    def check(self, sender: Sender) -> None:
+        self._password(self.profiles[sender.smtp])
+
+    def open(self, sender: Sender) -> "_SmtpSession":
+        profile = self.profiles[sender.smtp]
+        return _SmtpSession(profile, self._password(profile))
+
+    def _password(self, profile: SmtpProfile) -> str | None:
+        if profile.name not in self._passwords:
+            self._passwords[profile.name] = smtp_password(profile)
+        return self._passwords[profile.name]
 
 
 class _SmtpSession:
@@ -47,25 +55,19 @@ class _SmtpSession:
         self.password = password
         self._client: yagmail.SMTP | None = None
 
-    def __enter__(self) -> "_SmtpSession":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._drop()
-
-    def transmit(self, envelope_from: str, recipients: Sequence[str], data: bytes) -> SmtpResult:
+    def deliver(self, handover: Handover) -> Result:
         if self._client is None:
             try:
                 self._client = _connect(self.profile, self.password)
             except (OSError, smtplib.SMTPException) as error:
-                return SmtpResult("temporary", getattr(error, "smtp_code", None), _error_text(error), STAGE_CONNECT,
-                                  connection_lost=True)
-        result = _transaction(self._client.smtp, envelope_from, recipients, data)
-        if result.connection_lost:
-            self._drop()
+                return Result("temporary", getattr(error, "smtp_code", None), _error_text(error),
+                              f"máy chủ thư {self.profile.host}:{self.profile.port}", unreachable=True)
+        result, lost = _transaction(self._client.smtp, handover.envelope_from, handover.recipients, handover.data)
+        if lost:
+            self.close()
         return result
 
-    def _drop(self) -> None:
+    def close(self) -> None:
         if self._client is not None:
             self._client.close()  # QUIT; yagmail ignores a connection already gone
             self._client = None
@@ -121,8 +123,10 @@ def _keyring_password(username: str) -> str | None:
         return None
 
 
-def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[str], data: bytes) -> SmtpResult:
-    """MAIL, RCPT…, DATA with the exact bytes; every recipient must be accepted or nothing is sent."""
+def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[str],
+                 data: bytes) -> tuple[Result, bool]:
+    """MAIL, RCPT…, DATA with the exact bytes; every recipient must be accepted or nothing is sent.
+    Also says whether the connection is lost (or no longer worth keeping)."""
     stage = "MAIL FROM"
     try:
         smtp.ehlo_or_helo_if_needed()
@@ -141,23 +145,22 @@ def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[st
             return _refused(smtp, stage, code, reply)
         smtp.send(_dot_stuffed(data) + b".\r\n")
     except (OSError, smtplib.SMTPException) as error:
-        return SmtpResult("temporary", None, _error_text(error), stage, connection_lost=True)
+        return Result("temporary", None, _error_text(error), stage), True
     try:
         assert smtp.sock is not None
         smtp.sock.settimeout(max(FINAL_REPLY_TIMEOUT_S, smtp.timeout))
         code, reply = smtp.getreply()
         smtp.sock.settimeout(smtp.timeout)
     except (OSError, smtplib.SMTPException) as error:
-        return SmtpResult("unknown", None, _error_text(error), STAGE_AFTER_DOT, connection_lost=True)
+        return Result("unknown", None, _error_text(error), AFTER_DOT), True
     if code == 250:
-        return SmtpResult("accepted", code, _text(reply), "DATA")
-    return SmtpResult(_kind(code), code, _text(reply), STAGE_AFTER_DOT, connection_lost=code == 421)
+        return Result("accepted", code, _text(reply), "DATA"), False
+    return Result(_kind(code), code, _text(reply), AFTER_DOT), code == 421
 
 
-def _refused(smtp: smtplib.SMTP, stage: str, code: int, reply: bytes) -> SmtpResult:
+def _refused(smtp: smtplib.SMTP, stage: str, code: int, reply: bytes) -> tuple[Result, bool]:
     """The server said no before the data: reset the transaction (or give up the connection)."""
-    lost = code == 421 or not _reset(smtp)
-    return SmtpResult(_kind(code), code, _text(reply), stage, connection_lost=lost)
+    return Result(_kind(code), code, _text(reply), stage), code == 421 or not _reset(smtp)
 
 
 def _reset(smtp: smtplib.SMTP) -> bool:

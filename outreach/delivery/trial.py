@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -10,7 +11,8 @@ from ..errors import UserError
 from ..outbox.manifest import Draft
 from ..outbox.messages import check_address, message_bytes, new_message_id, parse_message, set_text_header
 from .approval import _who
-from .smtp import _SmtpSession, smtp_password
+from .messenger import Handover
+from .smtp import SmtpMessenger
 
 TEST_COPY_PREFIX = "[BẢN THỬ] "
 
@@ -19,13 +21,13 @@ TEST_COPY_PREFIX = "[BẢN THỬ] "
 class TrialCopy:
     to: str
     message_id: str
-    smtp_code: int | None
-    smtp_reply: str
+    code: int | None
+    reply: str
 
 
 def send_test_copy(config: Config, draft: Draft, to_address: str) -> TrialCopy:
-    """Send the draft's message to a test address: same bytes except To/Cc, Subject prefix and a new
-    Message-ID. The recipient's ledger state is never touched."""
+    """Send the draft's message by e-mail to a test address: same bytes except To/Cc, Subject prefix
+    and a new Message-ID. The recipient's ledger state is never touched."""
     address = check_address("to", to_address)
     sender = _sender(config, draft)
     try:
@@ -33,9 +35,10 @@ def send_test_copy(config: Config, draft: Draft, to_address: str) -> TrialCopy:
     except FileNotFoundError:
         raise UserError(f"Không tìm thấy {draft.folder}/message.eml. Cách sửa: chạy build trước.") from None
     message = trial_copy_message(original, address, sender.sender.rpartition("@")[2])
-    profile = config.smtp[sender.smtp]
-    with _SmtpSession(profile, smtp_password(profile)) as session:
-        result = session.transmit(sender.sender, (address,), message_bytes(message))
+    messenger = SmtpMessenger(config.smtp)
+    messenger.check(sender)
+    with closing(messenger.open(sender)) as session:
+        result = session.deliver(Handover(draft.key, sender.sender, (address,), message_bytes(message)))
     if result.kind != "accepted":
         raise UserError(f"Không gửi được bản thử tới {address} ({result.said}).")
     return TrialCopy(address, str(message["Message-ID"]), result.code, result.reply)

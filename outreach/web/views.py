@@ -497,7 +497,7 @@ def test_copy(name: str):
             raise UserError("Người nhận này không có thư điện tử (gửi bản giấy), không có gì để gửi thử.")
         trial = send_test_copy(_config(), draft, address)
         return (f"Đã gửi bản thử của {draft.code} tới {trial.to} (máy chủ trả lời: "
-                f"{trial.smtp_code or ''} {trial.smtp_reply}). Trạng thái duyệt của thư không thay đổi.")
+                f"{trial.code or ''} {trial.reply}). Trạng thái duyệt của thư không thay đổi.")
 
     return _act(name, run)
 

@@ -178,7 +178,8 @@ def test_approved_messages_arrive_exactly_once_with_evidence(outbox_factory) -> 
 
     delivery = box.ledger.delivery(CAMPAIGN, "communes/22333")
     assert delivery.state == "sent" and delivery.attempts == 1
-    assert delivery.smtp_code == 250 and delivery.smtp_reply.startswith("2.0.0 Ok: queued as ")
+    assert delivery.code == 250 and delivery.reply.startswith("2.0.0 Ok: queued as ")
+    assert delivery.channel == "email" and delivery.where == "DATA"
     assert delivery.message_id == str(received["Message-ID"])
     assert delivery.to == ("ubnd.vinhhoa@example.vn",) and delivery.cc == ("nhatrang@bhxh-khanhhoa.example.vn",)
     assert delivery.file_hashes["message.eml"] == delivery.message_sha256
@@ -281,9 +282,10 @@ def test_temporary_failures_retry_with_backoff_then_succeed(outbox_factory) -> N
     (failed,) = first.failed
     assert failed.key == "employers/TA00004" and "550 5.1.1 <dv4@example.vn>: Recipient address rejected" in failed.message
     delivery = box.ledger.delivery(CAMPAIGN, "employers/TA00001")
-    assert delivery.state == "retrying" and delivery.smtp_code == 451 and "Hệ thống bận" in delivery.smtp_reply
+    assert delivery.state == "retrying" and delivery.code == 451 and "Hệ thống bận" in delivery.reply
+    assert delivery.where == "RCPT TO:<dv1@example.vn>"
     assert delivery.next_attempt_at == (START + dt.timedelta(minutes=5)).isoformat(timespec="milliseconds")
-    assert box.ledger.delivery(CAMPAIGN, "employers/TA00004").smtp_reply.startswith("5.1.1 <dv4@example.vn>")
+    assert box.ledger.delivery(CAMPAIGN, "employers/TA00004").reply.startswith("5.1.1 <dv4@example.vn>")
     assert box.received() == []
 
     box.clock.advance(minutes=1)
@@ -308,7 +310,7 @@ def test_temporary_failure_gives_up_after_max_attempts(outbox_factory) -> None:
         report = box.send(retry=RetryPolicy(max_attempts=3))
     assert report.failed[0].message.startswith("Lỗi tạm thời lặp lại 3 lần")
     delivery = box.ledger.delivery(CAMPAIGN, "employers/TA00001")
-    assert delivery.state == "failed" and delivery.attempts == 3 and "Mailbox full" in delivery.smtp_reply
+    assert delivery.state == "failed" and delivery.attempts == 3 and "Mailbox full" in delivery.reply
 
 
 def test_campaign_pauses_after_consecutive_failures_until_resumed(outbox_factory) -> None:
@@ -574,7 +576,7 @@ def test_two_connections_claim_each_message_once(outbox_factory) -> None:
         with Ledger.open(box.root) as ledger:
             for draft in box.manifest.drafts:
                 try:
-                    ledger.claim(CAMPAIGN, draft.key, Attempt("<id>", draft.to, (), {}), START)
+                    ledger.claim(CAMPAIGN, draft.key, Attempt("email", "<id>", draft.to, (), {}), START)
                     won[slot].append(draft.key)
                 except IllegalTransition:
                     pass

@@ -87,7 +87,8 @@ def test_an_accepted_message_is_sent_with_exactly_the_approved_bytes(box_factory
                                 "nhatrang@bhxh-khanhhoa.example.vn"), draft.eml_path(box.root).read_bytes())
     assert messenger.checked == messenger.opened == ["TTPT"] and messenger.closed == 1
     delivery = box.ledger.delivery(CAMPAIGN, "communes/22333")
-    assert (delivery.state, delivery.smtp_code, delivery.smtp_reply) == ("sent", 250, "2.0.0 Ok: queued as communes/22333")
+    assert (delivery.state, delivery.channel, delivery.code, delivery.reply, delivery.where) == (
+        "sent", "email", 250, "2.0.0 Ok: queued as communes/22333", "DATA")
 
 
 def test_temporary_twice_then_accepted_retries_with_backoff_then_sends(box_factory) -> None:
@@ -98,7 +99,7 @@ def test_temporary_twice_then_accepted_retries_with_backoff_then_sends(box_facto
     assert [p.key for p in first.retrying] == ["employers/TA00001"] and first.sent == []
     assert "451 4.3.0 Hệ thống bận" in first.retrying[0].message
     delivery = box.ledger.delivery(CAMPAIGN, "employers/TA00001")
-    assert (delivery.state, delivery.smtp_code) == ("retrying", 451)
+    assert (delivery.state, delivery.code, delivery.where) == ("retrying", 451, "RCPT TO:<dv1@example.vn>")
     assert delivery.next_attempt_at == (START + dt.timedelta(minutes=5)).isoformat(timespec="milliseconds")
 
     assert box.send(messenger).skipped[0].message.startswith("Chờ gửi lại sau")  # not due yet: not handed
@@ -111,7 +112,7 @@ def test_temporary_twice_then_accepted_retries_with_backoff_then_sends(box_facto
 
     assert messenger.handed_keys() == ["employers/TA00001"] * 3
     delivery = box.ledger.delivery(CAMPAIGN, "employers/TA00001")
-    assert (delivery.state, delivery.attempts, delivery.smtp_code) == ("sent", 3, 250)
+    assert (delivery.state, delivery.attempts, delivery.code) == ("sent", 3, 250)
 
 
 def test_temporary_until_the_last_attempt_fails(box_factory) -> None:

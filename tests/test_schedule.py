@@ -253,7 +253,7 @@ def test_restart_mid_window_resumes_without_duplicates(kit) -> None:
     # A process then died after claiming a message, before the server answered.
     draft = kit.manifests[CAMPAIGN].drafts[2]
     with Ledger.open(kit.root) as ledger:
-        ledger.claim(CAMPAIGN, draft.key, Attempt("<x@y>", draft.to, (), {}), at(1, 9, 9, 1))
+        ledger.claim(CAMPAIGN, draft.key, Attempt("email", "<x@y>", draft.to, (), {}), at(1, 9, 9, 1))
 
     again = run_tick(kit, at(1, 9, 9, 5), lines)  # a new process: fresh ledger connection, same window
 

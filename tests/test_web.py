@@ -435,7 +435,7 @@ def test_test_copy_reaches_the_tester_and_leaves_the_approval_alone(staff: Staff
 def _uncertain(root: Path, key: str) -> None:
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", [key])
-        ledger.claim(CAMPAIGN, key, Attempt("<1@example.vn>", ("a@example.vn",), (), {}), utc_now())
+        ledger.claim(CAMPAIGN, key, Attempt("email", "<1@example.vn>", ("a@example.vn",), (), {}), utc_now())
         ledger.finish(CAMPAIGN, key, Outcome("uncertain", None, "", "Mất kết nối sau khi gửi xong nội dung thư."),
                       utc_now())
 
@@ -485,7 +485,7 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",
                 ["employers/UHR562T", "employers/VT00652"])
-        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("<2@example.vn>", ("a@example.vn",), (), {}), utc_now())
+        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("email", "<2@example.vn>", ("a@example.vn",), (), {}), utc_now())
         ledger.finish(CAMPAIGN, "employers/UHR562T", Outcome("sent", 250, "2.0.0 Ok: queued as X1"), utc_now())
     data = staff.get(f"/campaigns/{CAMPAIGN}/progress.json").get_json()
     assert (data["sent"], data["approved"], data["percent"], data["running"]) == (1, 2, 50, False)

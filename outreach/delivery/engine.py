@@ -320,7 +320,7 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, e
                 f"duyệt ({', '.join(recipients)}); thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
     return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data),
-                     Attempt(envelope.message_id, draft.to, draft.cc, files))
+                     Attempt(EMAIL, envelope.message_id, draft.to, draft.cc, files))
 
 
 def _ascii_addresses(addresses: Sequence[str]) -> set[str]:
@@ -337,7 +337,7 @@ def _ascii_addresses(addresses: Sequence[str]) -> set[str]:
 
 
 def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime) -> Outcome:
-    sent = Outcome("sent", result.code, result.reply)  # the ledger keeps the answer in every state
+    sent = Outcome("sent", result.code, result.reply, result.where)  # every state keeps the answer
     said = result.said
     if result.kind == "accepted":
         return sent

@@ -93,8 +93,8 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
     claimed = active if active is not None and active.started_at else None  # handed to a server at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
     reply = ""
-    if active and active.smtp_reply:
-        reply = f"{active.smtp_code or ''} {active.smtp_reply}".strip()
+    if active and active.reply:
+        reply = f"{active.code or ''} {active.reply}".strip()
     return [
         draft.code,
         draft.name,

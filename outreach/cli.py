@@ -202,7 +202,7 @@ def _issue(args: argparse.Namespace) -> int:
 # --- review and approval -------------------------------------------------------------------
 
 def _manifest_and_ledger(args: argparse.Namespace):
-    from .delivery.ledger import Ledger
+    from .delivery import Ledger
     from .outbox.manifest import read_manifest
 
     root = _root(args)
@@ -211,7 +211,7 @@ def _manifest_and_ledger(args: argparse.Namespace):
 
 @command("preview")
 def _preview(args: argparse.Namespace) -> int:
-    from .delivery.trial import send_test_copy
+    from .delivery import send_test_copy
     from .outbox.messages import decoded_header, parse_message
 
     root, manifest, _ = _manifest_and_ledger(args)
@@ -249,7 +249,7 @@ def _keys(args: argparse.Namespace):
 
 @command("approve")
 def _approve(args: argparse.Namespace) -> int:
-    from .delivery.approval import approve
+    from .delivery import approve
 
     root, manifest, ledger = _manifest_and_ledger(args)
     approved = approve(root, ledger, manifest, args.by, _keys(args))
@@ -259,7 +259,7 @@ def _approve(args: argparse.Namespace) -> int:
 
 @command("revoke")
 def _revoke(args: argparse.Namespace) -> int:
-    from .delivery.approval import revoke
+    from .delivery import revoke
 
     _, manifest, ledger = _manifest_and_ledger(args)
     revoked = revoke(ledger, manifest, args.by, _keys(args), args.note or "")
@@ -282,7 +282,7 @@ def print_send_report(report) -> None:
 
 @command("send")
 def _send(args: argparse.Namespace) -> int:
-    from .delivery.engine import send_campaign
+    from .delivery import send_campaign
 
     config = _config(args)
     root, manifest, ledger = _manifest_and_ledger(args)
@@ -294,7 +294,7 @@ def _send(args: argparse.Namespace) -> int:
 
 @command("resolve")
 def _resolve(args: argparse.Namespace) -> int:
-    from .delivery.approval import resolve
+    from .delivery import resolve
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
@@ -305,7 +305,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
 @command("resume")
 def _resume(args: argparse.Namespace) -> int:
-    from .delivery.approval import resume
+    from .delivery import resume
 
     _, _, ledger = _manifest_and_ledger(args)
     resume(ledger, args.campaign, args.by)
@@ -317,8 +317,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery.report import campaign_status
-    from .delivery.ledger import STATE_LABELS
+    from .delivery import STATE_LABELS, campaign_status
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
@@ -338,7 +337,7 @@ def _status(args: argparse.Namespace) -> int:
 
 @command("report")
 def _report(args: argparse.Namespace) -> int:
-    from .delivery.report import write_delivery_report
+    from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
     path = write_delivery_report(ledger, manifest, Path(args.xlsx))
@@ -348,7 +347,7 @@ def _report(args: argparse.Namespace) -> int:
 
 @command("smtp-sink")
 def _smtp_sink(args: argparse.Namespace) -> int:
-    from .delivery.sink import run_sink
+    from .delivery import run_sink
 
     maildir = Workspace(_root(args)).smtp_sink
     print(f"Máy chủ thư thử nghiệm: 127.0.0.1:{args.port}, lưu thư vào {maildir} (Ctrl-C để dừng).")

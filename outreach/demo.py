@@ -15,15 +15,11 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
-from .delivery.approval import approve
-from .delivery.engine import send_campaign
-from .delivery.report import campaign_status, write_delivery_report
-from .delivery.ledger import STATE_LABELS, Ledger
+from .delivery import STATE_LABELS, Ledger, SmtpSink, approve, campaign_status, send_campaign, write_delivery_report
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
 from .recipients.routing import check_coverage
-from .delivery.sink import SmtpSink
 from .workspace import Workspace
 
 DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pikepdf
 
 from outreach.config import Sender
-from outreach.delivery.messenger import Handover, Result
+from outreach.delivery import Handover, Result
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.outbox.messages import Attachment, build_message, message_bytes
 

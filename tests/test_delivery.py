@@ -21,15 +21,29 @@ from aiosmtpd.smtp import AuthResult
 from openpyxl import load_workbook
 
 from outreach.config import Config, parse_config
-from outreach.delivery.approval import approve, approved_copy_path, resolve, resume, revoke
-from outreach.delivery.engine import RetryPolicy, send_campaign
-from outreach.delivery.report import campaign_status, write_delivery_report
-from outreach.delivery.trial import send_test_copy
+from outreach.delivery import (
+    Attempt,
+    CampaignPaused,
+    IllegalTransition,
+    Ledger,
+    MaildirHandler,
+    Outcome,
+    RetryPolicy,
+    SendInProgress,
+    SmtpSink,
+    approve,
+    approved_copy_path,
+    campaign_status,
+    resolve,
+    resume,
+    revoke,
+    send_campaign,
+    send_test_copy,
+    write_delivery_report,
+)
 from outreach.errors import UserError
-from outreach.delivery.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
 from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
 from outreach.outbox.messages import decoded_header, parse_message
-from outreach.delivery.sink import MaildirHandler, SmtpSink
 from factories import CAMPAIGN, SENDERS, START, SUBJECT, Clock, Recipient, config_data, employers, make_outbox
 
 
@@ -404,8 +418,7 @@ SEND_SCRIPT = """
 import json, sys
 from pathlib import Path
 from outreach.config import parse_config
-from outreach.delivery.engine import send_campaign
-from outreach.delivery.ledger import Ledger
+from outreach.delivery import Ledger, send_campaign
 from outreach.outbox.manifest import read_manifest
 
 root = Path(sys.argv[1])

@@ -18,10 +18,7 @@ from factories import (
     CAMPAIGN, SENDERS, START, Clock, FakeMessenger, Recipient, accepted, config_data, employers, make_outbox,
 )
 from outreach.config import Config, parse_config
-from outreach.delivery.approval import approve
-from outreach.delivery.engine import RetryPolicy, SendReport, send_campaign
-from outreach.delivery.ledger import Ledger
-from outreach.delivery.messenger import Handover, Result
+from outreach.delivery import Handover, Ledger, Result, RetryPolicy, SendReport, approve, send_campaign
 from outreach.errors import UserError
 from outreach.outbox.manifest import Manifest
 

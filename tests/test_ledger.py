@@ -20,8 +20,8 @@ import pytest
 
 from factories import CAMPAIGN, START, FakeMessenger, accepted, config_data
 from outreach.config import parse_config
-from outreach.delivery.engine import send_campaign
-from outreach.delivery.ledger import SCHEMA_VERSION, Event, Ledger
+from outreach.delivery import Event, Ledger, send_campaign
+from outreach.delivery.ledger import SCHEMA_VERSION
 from outreach.errors import UserError
 from outreach.outbox.manifest import read_manifest
 from outreach.workspace import Workspace

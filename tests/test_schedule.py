@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 import schedule as schedule_lib
 
-from outreach.delivery.engine import send_campaign
-from outreach.delivery.ledger import Attempt, Ledger
+from outreach.delivery import Attempt, Ledger, send_campaign
 from outreach.schedule.tick import run_scheduler, schedule_plan, show_schedule, tick
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

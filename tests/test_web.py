@@ -21,14 +21,12 @@ import pytest
 from openpyxl import load_workbook
 
 from outreach.config import load_config
-from outreach.delivery.approval import approve
 from outreach.errors import UserError
-from outreach.delivery.ledger import Attempt, Ledger, Outcome, utc_now
+from outreach.delivery import Attempt, Ledger, Outcome, SmtpSink, approve, utc_now
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
 from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
 from outreach.letters.register import Register
-from outreach.delivery.sink import SmtpSink
 from outreach.web import PASSWORD_ENV, app_for_host, create_app
 
 REPO = Path(__file__).resolve().parent.parent

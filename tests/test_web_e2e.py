@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.delivery.approval import approve
-from outreach.delivery.ledger import Attempt, Ledger, Outcome, utc_now
+from outreach.delivery import Attempt, Ledger, Outcome, approve, utc_now
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 

@@ -3,7 +3,7 @@
 Each sender (a department of the provincial office, or a district office; ``Draft.sender``) sends
 its own drafts in its own windows, on its working days (Vietnamese public holidays and the
 configured days off skipped), at most ``batch_size`` messages per tick, ``messages_per_minute``
-and ``daily_quota``. Everything goes through :func:`outreach.delivery.engine.send_campaign`, so the
+and ``daily_quota``. Everything goes through :func:`outreach.delivery.send_campaign`, so the
 ledger's guarantees (exactly once, retries, pause) hold, and a restart simply continues.
 
 Behaviour decided here:
@@ -46,10 +46,8 @@ from .calendar import (
     format_moment,
 )
 from ..config import WEEKDAYS, Campaign, Config, Sender
-from ..delivery.approval import Clock
-from ..delivery.engine import Sleep, SendReport, send_campaign
+from ..delivery import CampaignPaused, Clock, Ledger, SendInProgress, SendReport, Sleep, send_campaign, utc_now
 from ..errors import UserError
-from ..delivery.ledger import CampaignPaused, Ledger, SendInProgress, utc_now
 from ..outbox.manifest import Manifest, ManifestCache
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # how the office reads times (naive times are taken as this)

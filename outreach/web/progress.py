@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..delivery.ledger import Event, PauseState
+from ..delivery import Event, PauseState
 from .store import STATE_NAMES, Row, local_time
 from ..workspace import Workspace
 

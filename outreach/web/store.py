@@ -17,9 +17,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS, Config, load_config
-from ..delivery.report import draft_state
+from ..delivery import Delivery, draft_state
 from ..errors import UserError
-from ..delivery.ledger import Delivery
 from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list

@@ -41,10 +41,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from ..config import Campaign, Config
-from ..delivery.approval import approve, resolve, resume, revoke
-from ..delivery.trial import send_test_copy
+from ..delivery import Ledger, approve, resolve, resume, revoke, send_test_copy, utc_now
 from ..errors import UserError
-from ..delivery.ledger import Ledger, utc_now
 from ..outbox.manifest import Manifest
 from ..recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
 from .jobs import BuildJobs

@@ -6,7 +6,8 @@ ledger and SMTP code to the loopback sink, one message at a time, exactly as `ou
 
 Builds a fake outbox once (bench/out/delivery-N), then for each sink kind: a fresh ledger, approve
 all, and a separate `send` process against a sink in its own process (so neither shares the other's
-GIL). Prints messages/s and MB/s of the send, and the peak RSS of the send and sink processes.
+GIL). Prints messages/s and MB/s of the send, its CPU time per message, and the peak RSS of the send
+and sink processes.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.memory import own_peak_kb  # noqa: E402
 from outreach.config import parse_config  # noqa: E402
-from outreach.delivery.engine import approve, send_campaign  # noqa: E402
-from outreach.delivery.ledger import LEDGER_NAME, Ledger  # noqa: E402
+from outreach.delivery import Ledger, SmtpSink, approve, send_campaign  # noqa: E402
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest  # noqa: E402
 from outreach.outbox.messages import Attachment, build_message, message_bytes  # noqa: E402
-from outreach.delivery.sink import SmtpSink  # noqa: E402
+from outreach.workspace import Workspace  # noqa: E402
 
 CAMPAIGN = "bench"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"
@@ -108,17 +108,18 @@ def send(root: Path, port: int) -> None:
     config = parse_config(config_data(port), root)
     manifest = read_manifest(root, CAMPAIGN)
     with Ledger.open(root) as ledger:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = send_campaign(config, manifest, ledger)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(json.dumps({"sent": len(report.sent), "problems": len(report.skipped) + len(report.failed) +
-                      len(report.retrying) + len(report.uncertain), "seconds": elapsed,
+                      len(report.retrying) + len(report.uncertain), "seconds": elapsed, "cpu_s": cpu,
                       "max_rss_kb": own_peak_kb()}))
 
 
 def run(root: Path, kind: str, count: int) -> dict:
-    (root / "outbox" / LEDGER_NAME).unlink(missing_ok=True)
-    for leftover in (root / "outbox").glob(f"{LEDGER_NAME}-*"):
+    ledger_path = Workspace(root).ledger
+    ledger_path.unlink(missing_ok=True)
+    for leftover in ledger_path.parent.glob(f"{ledger_path.name}-*"):
         leftover.unlink()
     shutil.rmtree(root / "outbox" / CAMPAIGN / "approved", ignore_errors=True)
     shutil.rmtree(root / "maildir", ignore_errors=True)
@@ -163,7 +164,7 @@ def main() -> None:
         r = run(root, kind, args.count)
         print(f"{kind:8s} N={r['count']:6d}  sent={r['sent']:6d} problems={r['problems']}  "
               f"{r['sent'] / r['seconds']:7.1f} msg/s  {r['mb'] / r['seconds']:6.1f} MB/s  "
-              f"({r['seconds']:.1f} s, {r['mb'] / r['count'] * 1000:.0f} KB/msg)  "
+              f"({r['seconds']:.1f} s, {r['mb'] / r['count'] * 1000:.0f} KB/msg, CPU {r['cpu_s'] / r['sent'] * 1000:.2f} ms/msg)  "
               f"send RSS {r['max_rss_kb'] / 1024:.0f} MB, sink RSS {r['sink_rss_kb'] / 1024:.0f} MB, "
               f"approve {r['approve_s']:.1f} s" + (f", stored {r['stored']}" if r["stored"] is not None else ""))
 

@@ -202,7 +202,7 @@ def _issue(args: argparse.Namespace) -> int:
 # --- review and approval -------------------------------------------------------------------
 
 def _manifest_and_ledger(args: argparse.Namespace):
-    from .delivery.ledger import Ledger
+    from .delivery import Ledger
     from .outbox.manifest import read_manifest
 
     root = _root(args)
@@ -211,7 +211,7 @@ def _manifest_and_ledger(args: argparse.Namespace):
 
 @command("preview")
 def _preview(args: argparse.Namespace) -> int:
-    from .delivery.engine import send_test_copy
+    from .delivery import send_test_copy
     from .outbox.messages import decoded_header, parse_message
 
     root, manifest, _ = _manifest_and_ledger(args)
@@ -235,7 +235,7 @@ def _preview(args: argparse.Namespace) -> int:
         print(f"  - {part.get_filename()} ({len(part.get_content()) // 1024} KB)")
     if args.test_to:
         trial = send_test_copy(_config(args), draft, args.test_to)
-        print(f"Đã gửi bản thử tới {trial.to}: {trial.smtp_code} {trial.smtp_reply}")
+        print(f"Đã gửi bản thử tới {trial.to}: {trial.code} {trial.reply}")
     return 0
 
 
@@ -249,7 +249,7 @@ def _keys(args: argparse.Namespace):
 
 @command("approve")
 def _approve(args: argparse.Namespace) -> int:
-    from .delivery.engine import approve
+    from .delivery import approve
 
     root, manifest, ledger = _manifest_and_ledger(args)
     approved = approve(root, ledger, manifest, args.by, _keys(args))
@@ -259,7 +259,7 @@ def _approve(args: argparse.Namespace) -> int:
 
 @command("revoke")
 def _revoke(args: argparse.Namespace) -> int:
-    from .delivery.engine import revoke
+    from .delivery import revoke
 
     _, manifest, ledger = _manifest_and_ledger(args)
     revoked = revoke(ledger, manifest, args.by, _keys(args), args.note or "")
@@ -282,7 +282,7 @@ def print_send_report(report) -> None:
 
 @command("send")
 def _send(args: argparse.Namespace) -> int:
-    from .delivery.engine import send_campaign
+    from .delivery import send_campaign
 
     config = _config(args)
     root, manifest, ledger = _manifest_and_ledger(args)
@@ -294,8 +294,7 @@ def _send(args: argparse.Namespace) -> int:
 
 @command("resolve")
 def _resolve(args: argparse.Namespace) -> int:
-    from .delivery.engine import resolve
-    from .delivery.ledger import LABELS
+    from .delivery import LABELS, resolve
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
@@ -306,7 +305,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
 @command("resume")
 def _resume(args: argparse.Namespace) -> int:
-    from .delivery.engine import resume
+    from .delivery import resume
 
     _, _, ledger = _manifest_and_ledger(args)
     resume(ledger, args.campaign, args.by)
@@ -318,9 +317,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery.engine import campaign_status
-    from .delivery.ledger import count_line, utc_now
-    from .delivery.phase import PHASE_LABELS, campaign_phase
+    from .delivery import PHASE_LABELS, campaign_phase, campaign_status, count_line, utc_now
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
@@ -342,7 +339,7 @@ def _status(args: argparse.Namespace) -> int:
 
 @command("report")
 def _report(args: argparse.Namespace) -> int:
-    from .delivery.engine import write_delivery_report
+    from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
     path = write_delivery_report(ledger, manifest, Path(args.xlsx))
@@ -352,7 +349,7 @@ def _report(args: argparse.Namespace) -> int:
 
 @command("smtp-sink")
 def _smtp_sink(args: argparse.Namespace) -> int:
-    from .delivery.sink import run_sink
+    from .delivery import run_sink
 
     maildir = Workspace(_root(args)).smtp_sink
     print(f"Máy chủ thư thử nghiệm: 127.0.0.1:{args.port}, lưu thư vào {maildir} (Ctrl-C để dừng).")

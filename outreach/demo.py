@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
-from .delivery.engine import approve, campaign_status, send_campaign, write_delivery_report
-from .delivery.ledger import Ledger, count_line
+from .delivery import Ledger, SmtpSink, approve, campaign_status, count_line, send_campaign, write_delivery_report
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
 from .recipients.routing import check_coverage
-from .delivery.sink import SmtpSink
 from .workspace import Workspace
 
 DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"

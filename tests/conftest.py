@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 
 from outreach.config import Config, parse_config
-from outreach.delivery.engine import approve
-from outreach.delivery.ledger import Ledger
+from outreach.delivery import Ledger, MaildirHandler, SmtpSink, approve
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.outbox.messages import build_message, message_bytes, parse_message
-from outreach.delivery.sink import MaildirHandler, SmtpSink
 from factories import OFFICE
 
 KIT_SENDERS = {

@@ -1,15 +1,32 @@
-"""Small builders shared by the tests that fake a built campaign."""
+"""Small builders shared by the tests that fake a built campaign, and a fake channel for the engine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pikepdf
+
+from outreach.config import Sender
+from outreach.delivery import Handover, Result
+from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
+from outreach.outbox.messages import Attachment, build_message, message_bytes
 
 OFFICE = {
     "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
                "abbreviation": "BHXH", "place": "Khánh Hòa"},
     "signer": {"authority": "KT. GIÁM ĐỐC", "title": "PHÓ GIÁM ĐỐC", "name": "Lê Hùng Chính"},
+}
+CAMPAIGN = "vssid-2022"
+SUBJECT = "Công văn số 05/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện, BHYT hộ gia đình; sử dụng VssID"
+START = dt.datetime(2023, 1, 9, 2, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Khánh Hòa
+SENDERS = {
+    "QLT": ("phongqlt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"),
+    "TTPT": ("phongttpt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Truyền thông"),
 }
 
 
@@ -21,3 +38,113 @@ def tiny_pdf(title: str) -> bytes:
         document.docinfo["/Title"] = title
         document.save(buffer, deterministic_id=True)
     return buffer.getvalue()
+
+
+@dataclass
+class Recipient:
+    audience: str
+    code: str
+    name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    sender: str = "QLT"
+    district: str = "Thành phố Nha Trang"
+
+
+@dataclass
+class Clock:
+    now: dt.datetime = START
+    slept: list[float] = field(default_factory=list)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += dt.timedelta(seconds=seconds)
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def config_data(port: int, **schedule: int) -> dict:
+    schedule = {"messages_per_minute": 6000, "daily_quota": 1000, **schedule}
+    return {
+        **OFFICE,
+        "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5}},
+        "departments": {
+            "QLT": {"name": "Phòng Quản lý thu", "sender": SENDERS["QLT"][0], "sender_name": SENDERS["QLT"][1],
+                    "audiences": ["employers"], "smtp": "sink", "schedule": schedule},
+            "TTPT": {"name": "Phòng Truyền thông", "sender": SENDERS["TTPT"][0], "sender_name": SENDERS["TTPT"][1],
+                     "audiences": ["collection_agents", "communes"], "smtp": "sink", "schedule": schedule},
+        },
+    }
+
+
+def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[Manifest, dict[str, bytes]]:
+    """A built campaign as `outreach build` leaves it: folders with letter.pdf + message.eml, manifest."""
+    drafts, pdfs = [], {}
+    for r in recipients:
+        folder = root / "outbox" / CAMPAIGN / r.audience / r.code
+        folder.mkdir(parents=True)
+        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name)
+        (folder / "letter.pdf").write_bytes(pdf)
+        files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), 1)]
+        message_sha = ""
+        if r.to:
+            address, sender_name = SENDERS[r.sender]
+            message = build_message(
+                sender_name=sender_name, sender=address, reply_to=address, to=r.to, cc=r.cc, subject=SUBJECT,
+                text=f"Kính gửi: {r.name}\n", html=f"<p>Kính gửi: {r.name}</p>",
+                attachments=[Attachment(f"Công văn số 05 – {r.name}.pdf", pdf)],
+            )
+            (folder / "message.eml").write_bytes(message_bytes(message))
+            message_sha = sha256_file(folder / "message.eml")
+            files.append(DraftFile("message.eml", message_sha))
+        drafts.append(Draft(campaign=CAMPAIGN, audience=r.audience, code=r.code, name=r.name, to=r.to, cc=r.cc,
+                            sender=r.sender, district=r.district, folder=str(folder.relative_to(root)),
+                            files=tuple(files), message_sha256=message_sha))
+    manifest = Manifest(CAMPAIGN, "05/BHXH-QLT", START.isoformat(), tuple(drafts))
+    write_manifest(root, manifest)
+    (root / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    return manifest, pdfs
+
+
+def employers(count: int) -> list[Recipient]:
+    return [Recipient("employers", f"TA{index:05d}", f"Công ty TNHH Hải Sản Số {index}", (f"dv{index}@example.vn",))
+            for index in range(1, count + 1)]
+
+
+class FakeMessenger:
+    """A channel that is only a function, as httpx's ``MockTransport``: each handover -> its Result.
+    Records what it was given, so a test can say what reached the channel, and how often."""
+
+    name = "email"
+
+    def __init__(self, handler: Callable[[Handover], Result]) -> None:
+        self.handler = handler
+        self.handed: list[Handover] = []
+        self.checked: list[str] = []  # sender codes
+        self.opened: list[str] = []
+        self.closed = 0
+
+    def check(self, sender: Sender) -> None:
+        self.checked.append(sender.code)
+
+    def open(self, sender: Sender) -> FakeMessenger:
+        self.opened.append(sender.code)
+        return self
+
+    def deliver(self, handover: Handover) -> Result:
+        self.handed.append(handover)
+        return self.handler(handover)
+
+    def close(self) -> None:
+        self.closed += 1
+
+    def handed_keys(self) -> list[str]:
+        return [handover.key for handover in self.handed]
+
+
+def accepted(handover: Handover) -> Result:
+    return Result("accepted", 250, f"2.0.0 Ok: queued as {handover.key}", "DATA")

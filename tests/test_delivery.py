@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import threading
-import json
 import os
 import signal
 import sqlite3
@@ -14,39 +13,38 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult
 from openpyxl import load_workbook
-from factories import OFFICE, tiny_pdf
 
 from outreach.config import Config, parse_config
-from outreach.delivery.engine import (
+from outreach.delivery import (
+    Attempt,
+    CampaignPaused,
+    IllegalTransition,
+    Ledger,
+    MaildirHandler,
+    Outcome,
+    RetryPolicy,
+    SendInProgress,
+    SmtpSink,
     approve,
+    approved_copy_path,
     campaign_status,
     resolve,
     resume,
     revoke,
     send_campaign,
     send_test_copy,
-    approved_copy_path,
     write_delivery_report,
 )
 from outreach.errors import UserError
-from outreach.delivery.ledger import Attempt, CampaignPaused, IllegalTransition, Ledger, Outcome, SendInProgress
-from outreach.outbox.manifest import Draft, DraftFile, Manifest, Skip, read_manifest, sha256_file, write_manifest
-from outreach.outbox.messages import Attachment, build_message, decoded_header, message_bytes, parse_message
-from outreach.delivery.sink import MaildirHandler, SmtpSink
-
-CAMPAIGN = "vssid-2022"
-SUBJECT = "Công văn số 05/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện, BHYT hộ gia đình; sử dụng VssID"
-START = dt.datetime(2023, 1, 9, 2, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Khánh Hòa
-SENDERS = {
-    "QLT": ("phongqlt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"),
-    "TTPT": ("phongttpt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Truyền thông"),
-}
+from outreach.outbox.manifest import Manifest, Skip, read_manifest, sha256_file
+from outreach.outbox.messages import decoded_header, parse_message
+from factories import CAMPAIGN, SENDERS, START, SUBJECT, Clock, Recipient, config_data, employers, make_outbox
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -91,33 +89,6 @@ class FaultHandler(MaildirHandler):
 def _next(faults: dict[str, list[str]], address: str) -> str:
     queue = faults.get(address)
     return queue.pop(0) if queue else ""
-
-
-@dataclass
-class Recipient:
-    audience: str
-    code: str
-    name: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...] = ()
-    sender: str = "QLT"
-    district: str = "Thành phố Nha Trang"
-
-
-@dataclass
-class Clock:
-    now: dt.datetime = START
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += dt.timedelta(seconds=seconds)
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
 
 
 @dataclass
@@ -171,54 +142,6 @@ class Outbox:
         return Counter(ids[str(parse_message(message)["Message-ID"])] for _, message in self.received())
 
 
-def config_data(port: int, **schedule: int) -> dict:
-    schedule = {"messages_per_minute": 6000, "daily_quota": 1000, **schedule}
-    return {
-        **OFFICE,
-        "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5}},
-        "departments": {
-            "QLT": {"name": "Phòng Quản lý thu", "sender": SENDERS["QLT"][0], "sender_name": SENDERS["QLT"][1],
-                    "audiences": ["employers"], "smtp": "sink", "schedule": schedule},
-            "TTPT": {"name": "Phòng Truyền thông", "sender": SENDERS["TTPT"][0], "sender_name": SENDERS["TTPT"][1],
-                     "audiences": ["collection_agents", "communes"], "smtp": "sink", "schedule": schedule},
-        },
-    }
-
-
-def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[Manifest, dict[str, bytes]]:
-    """A built campaign as `outreach build` leaves it: folders with letter.pdf + message.eml, manifest."""
-    drafts, pdfs = [], {}
-    for r in recipients:
-        folder = root / "outbox" / CAMPAIGN / r.audience / r.code
-        folder.mkdir(parents=True)
-        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name)
-        (folder / "letter.pdf").write_bytes(pdf)
-        files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), 1)]
-        message_sha = ""
-        if r.to:
-            address, sender_name = SENDERS[r.sender]
-            message = build_message(
-                sender_name=sender_name, sender=address, reply_to=address, to=r.to, cc=r.cc, subject=SUBJECT,
-                text=f"Kính gửi: {r.name}\n", html=f"<p>Kính gửi: {r.name}</p>",
-                attachments=[Attachment(f"Công văn số 05 – {r.name}.pdf", pdf)],
-            )
-            (folder / "message.eml").write_bytes(message_bytes(message))
-            message_sha = sha256_file(folder / "message.eml")
-            files.append(DraftFile("message.eml", message_sha))
-        drafts.append(Draft(campaign=CAMPAIGN, audience=r.audience, code=r.code, name=r.name, to=r.to, cc=r.cc,
-                            sender=r.sender, district=r.district, folder=str(folder.relative_to(root)),
-                            files=tuple(files), message_sha256=message_sha))
-    manifest = Manifest(CAMPAIGN, "05/BHXH-QLT", START.isoformat(), tuple(drafts))
-    write_manifest(root, manifest)
-    (root / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-    return manifest, pdfs
-
-
-def employers(count: int) -> list[Recipient]:
-    return [Recipient("employers", f"TA{index:05d}", f"Công ty TNHH Hải Sản Số {index}", (f"dv{index}@example.vn",))
-            for index in range(1, count + 1)]
-
-
 @pytest.fixture
 def outbox_factory(tmp_path: Path):
     sinks: list[SmtpSink] = []
@@ -269,7 +192,8 @@ def test_approved_messages_arrive_exactly_once_with_evidence(outbox_factory) -> 
 
     delivery = box.ledger.delivery(CAMPAIGN, "communes/22333")
     assert delivery.state == "sent" and delivery.attempts == 1
-    assert delivery.smtp_code == 250 and delivery.smtp_reply.startswith("2.0.0 Ok: queued as ")
+    assert delivery.code == 250 and delivery.reply.startswith("2.0.0 Ok: queued as ")
+    assert delivery.channel == "email" and delivery.where == "DATA"
     assert delivery.message_id == str(received["Message-ID"])
     assert delivery.to == ("ubnd.vinhhoa@example.vn",) and delivery.cc == ("nhatrang@bhxh-khanhhoa.example.vn",)
     assert delivery.file_hashes["message.eml"] == delivery.message_sha256
@@ -374,9 +298,10 @@ def test_temporary_failures_retry_with_backoff_then_succeed(outbox_factory) -> N
     (failed,) = first.failed
     assert failed.key == "employers/TA00004" and "550 5.1.1 <dv4@example.vn>: Recipient address rejected" in failed.message
     delivery = box.ledger.delivery(CAMPAIGN, "employers/TA00001")
-    assert delivery.state == "retrying" and delivery.smtp_code == 451 and "Hệ thống bận" in delivery.smtp_reply
+    assert delivery.state == "retrying" and delivery.code == 451 and "Hệ thống bận" in delivery.reply
+    assert delivery.where == "RCPT TO:<dv1@example.vn>"
     assert delivery.next_attempt_at == (START + dt.timedelta(minutes=5)).isoformat(timespec="milliseconds")
-    assert box.ledger.delivery(CAMPAIGN, "employers/TA00004").smtp_reply.startswith("5.1.1 <dv4@example.vn>")
+    assert box.ledger.delivery(CAMPAIGN, "employers/TA00004").reply.startswith("5.1.1 <dv4@example.vn>")
     assert box.received() == []
 
     box.clock.advance(minutes=1)
@@ -398,10 +323,10 @@ def test_temporary_failure_gives_up_after_max_attempts(outbox_factory) -> None:
     box.approve()
     for minutes in (0, 5, 10):
         box.clock.advance(minutes=minutes)
-        report = box.send(max_attempts=3)
+        report = box.send(retry=RetryPolicy(max_attempts=3))
     assert report.failed[0].message.startswith("Lỗi tạm thời lặp lại 3 lần")
     delivery = box.ledger.delivery(CAMPAIGN, "employers/TA00001")
-    assert delivery.state == "failed" and delivery.attempts == 3 and "Mailbox full" in delivery.smtp_reply
+    assert delivery.state == "failed" and delivery.attempts == 3 and "Mailbox full" in delivery.reply
 
 
 def test_campaign_pauses_after_consecutive_failures_until_resumed(outbox_factory) -> None:
@@ -410,18 +335,18 @@ def test_campaign_pauses_after_consecutive_failures_until_resumed(outbox_factory
         box.handler.rcpt[f"dv{index}@example.vn"] = ["554 5.7.1 Relay access denied"]
     box.approve()
 
-    report = box.send(pause_after_failures=3)
+    report = box.send(retry=RetryPolicy(pause_after_failures=3))
 
     assert len(report.failed) == 3 and report.sent == []
     assert report.paused.startswith("Tự động tạm dừng sau 3 lần gửi không thành công liên tiếp")
     assert box.state("employers/TA00004") == "approved"
     assert box.ledger.pause_state(CAMPAIGN).paused
     with pytest.raises(CampaignPaused, match="đang tạm dừng") as refused:
-        box.send(pause_after_failures=3)
+        box.send(retry=RetryPolicy(pause_after_failures=3))
     assert "outreach resume" in refused.value.message
 
     resume(box.ledger, CAMPAIGN, "Trưởng phòng", clock=box.clock)
-    assert box.send(pause_after_failures=3).sent == ["employers/TA00004", "employers/TA00005"]
+    assert box.send(retry=RetryPolicy(pause_after_failures=3)).sent == ["employers/TA00004", "employers/TA00005"]
     assert [e.to_state for e in box.ledger.events(CAMPAIGN, "")] == ["paused", "resumed"]
 
 
@@ -434,7 +359,7 @@ def test_connection_refused_leaves_the_rest_untouched(outbox_factory) -> None:
     report = box.send()
 
     (retrying,) = report.retrying
-    assert retrying.key == "employers/TA00001" and "kết nối máy chủ" in retrying.message
+    assert retrying.key == "employers/TA00001" and "máy chủ thư 127.0.0.1:1: ConnectionRefusedError" in retrying.message
     assert [p.key for p in report.skipped] == ["employers/TA00002", "employers/TA00003"]
     assert "Không kết nối được máy chủ thư 127.0.0.1:1" in report.skipped[0].message
     assert {p.reason for p in report.skipped} == {Skip.UNREACHABLE}
@@ -496,8 +421,7 @@ SEND_SCRIPT = """
 import json, sys
 from pathlib import Path
 from outreach.config import parse_config
-from outreach.delivery.engine import send_campaign
-from outreach.delivery.ledger import Ledger
+from outreach.delivery import Ledger, send_campaign
 from outreach.outbox.manifest import read_manifest
 
 root = Path(sys.argv[1])
@@ -669,7 +593,7 @@ def test_two_connections_claim_each_message_once(outbox_factory) -> None:
         with Ledger.open(box.root) as ledger:
             for draft in box.manifest.drafts:
                 try:
-                    ledger.claim(CAMPAIGN, draft.key, Attempt("<id>", draft.to, (), {}), START)
+                    ledger.claim(CAMPAIGN, draft.key, Attempt("email", "<id>", draft.to, (), {}), START)
                     won[slot].append(draft.key)
                 except IllegalTransition:
                     pass
@@ -702,7 +626,7 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
         data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
         box.config = parse_config(data, box.root)
         box.approve()
-        monkeypatch.setattr("outreach.delivery.engine._keyring_password", lambda username: None)
+        monkeypatch.setattr("outreach.delivery.smtp._keyring_password", lambda username: None)
         monkeypatch.delenv("OUTREACH_TEST_SMTP_PASSWORD", raising=False)
         with pytest.raises(UserError, match="OUTREACH_TEST_SMTP_PASSWORD"):
             box.send()

@@ -38,7 +38,7 @@ from outreach.outbox.messages import (
     parse_message,
     set_text_header,
 )
-from outreach.delivery.sink import SmtpSink
+from outreach.delivery import SmtpSink
 
 SENDER_NAME = "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"

@@ -19,7 +19,7 @@ from outreach.cli import main
 from outreach.convert import pdf_text
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
-from outreach.delivery.sink import SmtpSink
+from outreach.delivery import SmtpSink
 
 REPO = Path(__file__).resolve().parent.parent
 # A name with "&", one with quotes and <…>, a commune, a collection agent, and one employer with no e-mail.

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import schedule as schedule_lib
 
-from outreach.delivery.engine import send_campaign
-from outreach.delivery.ledger import Attempt, Ledger, Outcome
+from outreach.delivery import Attempt, Ledger, Outcome, send_campaign
 from outreach.outbox.manifest import Skip, Stop
 from outreach.schedule import tick as tick_module
 from outreach.schedule.tick import run_scheduler, schedule_plan, show_schedule, tick
@@ -142,8 +141,8 @@ def test_the_counts_follow_reasons_not_wording(kit, monkeypatch, reworded: bool)
     changed, waiting, *_, last = manifest.drafts
     (kit.root / changed.folder / "message.eml").write_bytes(b"edited after approval\r\n")
     with Ledger.open(kit.root) as ledger:  # a temporary failure at 10:00, next attempt due at 12:00
-        ledger.claim(CAMPAIGN, waiting.key, Attempt("<w@example.vn>", waiting.to, (), {}), at(1, 9, 10, 0))
-        ledger.finish(CAMPAIGN, waiting.key, Outcome("retrying", 451, "4.3.2 busy", "Lỗi tạm thời.", at(1, 9, 12)),
+        ledger.claim(CAMPAIGN, waiting.key, Attempt("email", "<w@example.vn>", waiting.to, (), {}), at(1, 9, 10, 0))
+        ledger.finish(CAMPAIGN, waiting.key, Outcome("retrying", 451, "4.3.2 busy", error="Lỗi tạm thời.", next_attempt_at=at(1, 9, 12)),
                       at(1, 9, 10, 0))
     if reworded:
         real = tick_module.send_campaign
@@ -291,7 +290,7 @@ def test_restart_mid_window_resumes_without_duplicates(kit) -> None:
     # A process then died after claiming a message, before the server answered.
     draft = kit.manifests[CAMPAIGN].drafts[2]
     with Ledger.open(kit.root) as ledger:
-        ledger.claim(CAMPAIGN, draft.key, Attempt("<x@y>", draft.to, (), {}), at(1, 9, 9, 1))
+        ledger.claim(CAMPAIGN, draft.key, Attempt("email", "<x@y>", draft.to, (), {}), at(1, 9, 9, 1))
 
     again = run_tick(kit, at(1, 9, 9, 5), lines)  # a new process: fresh ledger connection, same window
 

@@ -21,14 +21,12 @@ import pytest
 from openpyxl import load_workbook
 
 from outreach.config import load_config
-from outreach.delivery.engine import approve
 from outreach.errors import UserError
-from outreach.delivery.ledger import Attempt, Ledger, Outcome, utc_now
+from outreach.delivery import Attempt, Ledger, Outcome, SmtpSink, approve, utc_now
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
 from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
 from outreach.letters.register import Register
-from outreach.delivery.sink import SmtpSink
 from outreach.web import PASSWORD_ENV, app_for_host, create_app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -437,7 +435,7 @@ def test_test_copy_reaches_the_tester_and_leaves_the_approval_alone(staff: Staff
 def _uncertain(root: Path, key: str) -> None:
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", [key])
-        ledger.claim(CAMPAIGN, key, Attempt("<1@example.vn>", ("a@example.vn",), (), {}), utc_now())
+        ledger.claim(CAMPAIGN, key, Attempt("email", "<1@example.vn>", ("a@example.vn",), (), {}), utc_now())
         ledger.finish(CAMPAIGN, key, Outcome("uncertain", None, "", "Mất kết nối sau khi gửi xong nội dung thư."),
                       utc_now())
 
@@ -487,7 +485,7 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",
                 ["employers/UHR562T", "employers/VT00652"])
-        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("<2@example.vn>", ("a@example.vn",), (), {}), utc_now())
+        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("email", "<2@example.vn>", ("a@example.vn",), (), {}), utc_now())
         ledger.finish(CAMPAIGN, "employers/UHR562T", Outcome("sent", 250, "2.0.0 Ok: queued as X1"), utc_now())
     data = staff.get(f"/campaigns/{CAMPAIGN}/progress.json").get_json()
     assert (data["sent"], data["approved"], data["percent"], data["running"]) == (1, 2, 50, False)
@@ -625,7 +623,7 @@ def test_smtp_secrets_are_never_shown(root: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for url in ("/nothing-here", "/campaigns/khong-co", f"/campaigns/{CAMPAIGN}/recipients/KHONGCO",
-                f"/campaigns/khong-co/sending", f"/campaigns/{CAMPAIGN}/recipients/UHR562T/attachments/7"):
+                "/campaigns/khong-co/sending", f"/campaigns/{CAMPAIGN}/recipients/UHR562T/attachments/7"):
         response = staff.get(url)
         assert response.status_code == 404, url
         text = response.get_data(as_text=True)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.delivery.engine import approve
-from outreach.delivery.ledger import Attempt, Ledger, Outcome, utc_now
+from outreach.delivery import Attempt, Ledger, Outcome, approve, utc_now
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 
@@ -243,7 +242,7 @@ def test_sending_progress_updates_by_itself(browser, server: str, root: Path) ->
     with Ledger.open(root) as ledger:  # what a sending process does, while the page is open
         key = "employers/VT00652"
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", [key])
-        ledger.claim(CAMPAIGN, key, Attempt("<e2e@example.vn>", ("baohiem@kimngan.example.vn",), (), {}), utc_now())
+        ledger.claim(CAMPAIGN, key, Attempt("email", "<e2e@example.vn>", ("baohiem@kimngan.example.vn",), (), {}), utc_now())
         ledger.finish(CAMPAIGN, key, Outcome("sent", 250, "2.0.0 Ok: queued as E2E"), utc_now())
     # no reload: the page polls progress.json every few seconds
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, 'dd[data-count="sent"]').text == str(before + 1))

@@ -1,0 +1,119 @@
+"""Delivery: approval, sending exactly once, and the record of it.
+
+* ``ledger``: the single source of truth (SQLite): approvals, delivery states, append-only events;
+  the ``State`` enum, the sets derived from its transitions and the one table of Vietnamese labels.
+* ``phase``: the campaign's phase (built, numbered, approved, sending, finished, expired).
+* ``approval``: approve (bound to the sha256 of message.eml), revoke, resolve, resume.
+* ``engine``: ``send_campaign``, which hands approved bytes to a channel and records the answer.
+* ``messenger``: the seam between the engine and a channel (``Messenger``, ``Handover``, ``Result``).
+* ``smtp``: the e-mail channel over SMTP (``SmtpMessenger``).
+* ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
+* ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
+
+Callers outside the package import from here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .approval import Clock, approve, approved_copy_path, resolve, resume, revoke
+from .engine import RetryPolicy, SendReport, Sleep, send_campaign
+from .ledger import (
+    APPROVABLE,
+    CLAIMABLE,
+    DRAFT_STATES,
+    EVIDENCE,
+    FAILURE_STATES,
+    LABELS,
+    REVOCABLE,
+    WAITING,
+    Attempt,
+    CampaignPaused,
+    Delivery,
+    DraftState,
+    Event,
+    IllegalTransition,
+    Ledger,
+    Outcome,
+    PauseState,
+    SendInProgress,
+    State,
+    Unsent,
+    count_line,
+    event_label,
+    utc_now,
+)
+from .phase import PHASE_LABELS, Phase, campaign_phase
+from .messenger import EMAIL, Handover, Messenger, Result, Session
+from .report import StatusCounts, campaign_status, draft_state, write_delivery_report
+from .smtp import SmtpMessenger
+from .trial import TrialCopy, send_test_copy
+
+if TYPE_CHECKING:
+    from .sink import MaildirHandler, SmtpSink, run_sink
+
+__all__ = [
+    "APPROVABLE",
+    "Attempt",
+    "CLAIMABLE",
+    "CampaignPaused",
+    "Clock",
+    "DRAFT_STATES",
+    "Delivery",
+    "DraftState",
+    "EMAIL",
+    "EVIDENCE",
+    "Event",
+    "FAILURE_STATES",
+    "Handover",
+    "IllegalTransition",
+    "LABELS",
+    "Ledger",
+    "MaildirHandler",
+    "Messenger",
+    "Outcome",
+    "PHASE_LABELS",
+    "PauseState",
+    "Phase",
+    "REVOCABLE",
+    "Result",
+    "RetryPolicy",
+    "SendInProgress",
+    "SendReport",
+    "Session",
+    "Sleep",
+    "SmtpMessenger",
+    "SmtpSink",
+    "State",
+    "StatusCounts",
+    "TrialCopy",
+    "Unsent",
+    "WAITING",
+    "approve",
+    "approved_copy_path",
+    "campaign_phase",
+    "campaign_status",
+    "count_line",
+    "draft_state",
+    "event_label",
+    "resolve",
+    "resume",
+    "revoke",
+    "run_sink",
+    "send_campaign",
+    "send_test_copy",
+    "utc_now",
+    "write_delivery_report",
+]
+
+_SINK = ("MaildirHandler", "SmtpSink", "run_sink")
+
+
+def __getattr__(name: str) -> object:
+    # The sink brings aiosmtpd and asyncio (~130 ms to import): only the demo and the tests need it.
+    if name in _SINK:
+        from . import sink
+
+        return getattr(sink, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,9 @@ survives even a power loss and a message is never handed to the server without a
 that it may have been. Send outcomes commit with ``NORMAL`` (safe against a crash; a power loss may
 lose the last ones, which then reappear as ``sending`` -> ``uncertain``, never as a resend; the
 next FULL commit makes them durable too). Times are UTC ISO-8601.
+
+The schema's version is SQLite's ``user_version``; opening a ledger written by an older version
+migrates it in one transaction, by ``ALTER TABLE`` only, so every row and event is kept.
 """
 
 from __future__ import annotations
@@ -162,13 +165,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
     message_id TEXT NOT NULL DEFAULT '',
     to_addrs TEXT NOT NULL DEFAULT '[]',
     cc_addrs TEXT NOT NULL DEFAULT '[]',
-    smtp_code INTEGER,
-    smtp_reply TEXT NOT NULL DEFAULT '',
+    code INTEGER,
+    reply TEXT NOT NULL DEFAULT '',
     started_at TEXT,
     sent_at TEXT,
     file_hashes TEXT NOT NULL DEFAULT '{{}}',
     last_error TEXT NOT NULL DEFAULT '',
     updated_at TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT 'email',
+    "where" TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (campaign, key)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_sender ON deliveries (sender, state, sent_at);
@@ -197,6 +202,15 @@ CREATE TABLE IF NOT EXISTS campaigns (
     changed_at TEXT
 );
 """
+
+# PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns.
+SCHEMA_VERSION = 1
+_MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; columns end up as in _SCHEMA
+    1: ("ALTER TABLE deliveries RENAME COLUMN smtp_code TO code",
+        "ALTER TABLE deliveries RENAME COLUMN smtp_reply TO reply",
+        "ALTER TABLE deliveries ADD COLUMN channel TEXT NOT NULL DEFAULT 'email'",
+        """ALTER TABLE deliveries ADD COLUMN "where" TEXT NOT NULL DEFAULT ''"""),
+}
 
 _DELIVERY_SELECT = """
 SELECT d.*, a.message_sha256, a.approved_by, a.approved_at
@@ -241,13 +255,15 @@ class Delivery:
     message_id: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
-    smtp_code: int | None
-    smtp_reply: str
+    code: int | None  # the channel's last answer (an SMTP reply code)
+    reply: str
     started_at: str | None
     sent_at: str | None
     file_hashes: Mapping[str, str]
     last_error: str
     updated_at: str
+    channel: str  # "email"
+    where: str  # the step the last answer came at, e.g. "RCPT TO:<a@b.vn>"
 
 
 @dataclass(frozen=True)
@@ -292,8 +308,9 @@ class ApprovalRequest:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What is about to be handed to the server, recorded before the first byte is sent."""
+    """What is about to be handed to a channel, recorded before the first byte is sent."""
 
+    channel: str
     message_id: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
@@ -303,8 +320,9 @@ class Attempt:
 @dataclass(frozen=True)
 class Outcome:
     state: Literal["sent", "retrying", "failed", "uncertain"]
-    smtp_code: int | None
-    smtp_reply: str
+    code: int | None
+    reply: str
+    where: str = ""
     error: str = ""  # Vietnamese explanation for anything but "sent"
     next_attempt_at: dt.datetime | None = None
 
@@ -319,6 +337,11 @@ class Ledger:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        try:
+            self._upgrade()
+        except BaseException:
+            self._db.close()
+            raise
         self._db.executescript(_SCHEMA)
 
     @classmethod
@@ -460,24 +483,27 @@ class Ledger:
                 "file_hashes": json.dumps(dict(attempt.file_hashes), sort_keys=True),
                 "started_at": at,
                 "next_attempt_at": None,
-                "smtp_code": None,
-                "smtp_reply": "",
+                "channel": attempt.channel,
+                "code": None,
+                "reply": "",
+                "where": "",
             }
             self._set(db, campaign, key, current, State.SENDING, SYSTEM_ACTOR, attempt.message_id, at, fields)
         return self._must(campaign, key)
 
     def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime) -> None:
-        """sending -> sent | retrying | failed | uncertain, with the server's reply."""
+        """sending -> sent | retrying | failed | uncertain, with the channel's answer."""
         at = iso(now)
         fields = {
-            "smtp_code": outcome.smtp_code,
-            "smtp_reply": outcome.smtp_reply,
+            "code": outcome.code,
+            "reply": outcome.reply,
+            "where": outcome.where,
             "last_error": outcome.error,
             "next_attempt_at": iso(outcome.next_attempt_at) if outcome.next_attempt_at else None,
         }
         if outcome.state == State.SENT:
             fields["sent_at"] = at
-        detail = f"{outcome.smtp_code or ''} {outcome.smtp_reply} {outcome.error}".strip()
+        detail = f"{outcome.code or ''} {outcome.reply} {outcome.error}".strip()
         with self._write(durable=False) as db:
             current = self._state(db, campaign, key)
             if current != State.SENDING:
@@ -561,6 +587,21 @@ class Ledger:
 
     # ------------------------------------------------------------------ internals
 
+    def _upgrade(self) -> None:
+        """Migrate a ledger written by an older version; a new file only gets its version number."""
+        if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # read again, under the write lock
+            if version > SCHEMA_VERSION:
+                raise UserError(f"{self.path} được ghi bởi một phiên bản outreach mới hơn (lược đồ {version}, bản "
+                                f"này chỉ đọc được tới {SCHEMA_VERSION}). Cách sửa: cập nhật outreach lên bản mới nhất.")
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone():
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[step]:
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     @contextlib.contextmanager
     def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -587,7 +628,7 @@ class Ledger:
     def _set(db: sqlite3.Connection, campaign: str, key: str, current: State | None, new: State, actor: str,
              detail: str, at: str, fields: Mapping[str, object]) -> None:
         _check(campaign, key, current, new)
-        assignments = "".join(f", {name} = ?" for name in fields)
+        assignments = "".join(f', "{name}" = ?' for name in fields)  # quoted: "where" is a keyword
         db.execute(
             f"UPDATE deliveries SET state = ?, updated_at = ?{assignments} WHERE campaign = ? AND key = ?",
             (new, at, *fields.values(), campaign, key),
@@ -644,11 +685,13 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         message_id=row["message_id"],
         to=tuple(json.loads(row["to_addrs"])),
         cc=tuple(json.loads(row["cc_addrs"])),
-        smtp_code=row["smtp_code"],
-        smtp_reply=row["smtp_reply"],
+        code=row["code"],
+        reply=row["reply"],
         started_at=row["started_at"],
         sent_at=row["sent_at"],
         file_hashes=json.loads(row["file_hashes"]),
         last_error=row["last_error"],
         updated_at=row["updated_at"],
+        channel=row["channel"],
+        where=row["where"],
     )

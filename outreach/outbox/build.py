@@ -31,7 +31,7 @@ from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, r
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
-from ..delivery.ledger import EVIDENCE, Ledger
+from ..delivery import EVIDENCE, Ledger
 from ..letters.register import Register
 from ..recipients.routing import RoutingError, route
 from ..text.vntext import fold_diacritics

@@ -3,7 +3,7 @@
 Each sender (a department of the provincial office, or a district office; ``Draft.sender``) sends
 its own drafts in its own windows, on its working days (Vietnamese public holidays and the
 configured days off skipped), at most ``batch_size`` messages per tick, ``messages_per_minute``
-and ``daily_quota``. Everything goes through :func:`outreach.delivery.engine.engine.send_campaign`, so the
+and ``daily_quota``. Everything goes through :func:`outreach.delivery.send_campaign`, so the
 ledger's guarantees (exactly once, retries, pause) hold, and a restart simply continues.
 
 Behaviour decided here:
@@ -43,11 +43,25 @@ from .calendar import (
     forecast,
 )
 from ..config import Campaign, Config, Sender
-from ..delivery.engine import Clock, Sleep, SendReport, send_campaign
-from ..delivery.phase import PHASE_LABELS, Phase, campaign_phase
+from ..delivery import (
+    CLAIMABLE,
+    FAILURE_STATES,
+    LABELS,
+    PHASE_LABELS,
+    CampaignPaused,
+    Clock,
+    Ledger,
+    Phase,
+    SendInProgress,
+    SendReport,
+    Sleep,
+    State,
+    campaign_phase,
+    send_campaign,
+    utc_now,
+)
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, WEEKDAYS, aware, format_day, format_moment
-from ..delivery.ledger import CLAIMABLE, FAILURE_STATES, LABELS, CampaignPaused, Ledger, SendInProgress, State, utc_now
 from ..outbox.manifest import SENT_LATER, Halt, Manifest, ManifestCache, Stop
 
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..delivery.ledger import DRAFT_STATES, Event, PauseState, State, event_label
+from ..delivery import DRAFT_STATES, Event, PauseState, State, event_label
 from ..localtime import local_time
 from .store import Row
 from ..workspace import Workspace

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from ..config import AUDIENCE_LABELS, Config, load_config
-from ..delivery.engine import draft_state
+from ..delivery import DRAFT_STATES, FAILURE_STATES, Delivery, DraftState, State, Unsent, draft_state
 from ..errors import UserError
-from ..delivery.ledger import DRAFT_STATES, FAILURE_STATES, Delivery, DraftState, State, Unsent
 from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list

@@ -20,11 +20,7 @@ from flask import (
 )
 
 from ...config import Campaign, Config
-from ...delivery.ledger import (
-    Ledger,
-    utc_now,
-)
-from ...delivery.phase import Phase, campaign_phase
+from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError
 from ...outbox.manifest import Manifest
 from ..jobs import BuildJobs

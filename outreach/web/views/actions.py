@@ -10,14 +10,7 @@ from flask import (
     session,
 )
 
-from ...delivery.engine import approve, resolve, resume, revoke, send_test_copy
-from ...delivery.ledger import (
-    LABELS,
-    REVOCABLE,
-    State,
-    Unsent,
-    utc_now,
-)
+from ...delivery import LABELS, REVOCABLE, State, Unsent, approve, resolve, resume, revoke, send_test_copy, utc_now
 from ...errors import UserError
 from ..store import (
     Filters,
@@ -116,7 +109,7 @@ def test_copy(name: str):
             raise UserError("Người nhận này không có thư điện tử (gửi bản giấy), không có gì để gửi thử.")
         trial = send_test_copy(request_config(), draft, address)
         return (f"Đã gửi bản thử của {draft.code} tới {trial.to} (máy chủ trả lời: "
-                f"{trial.smtp_code or ''} {trial.smtp_reply}). Trạng thái duyệt của thư không thay đổi.")
+                f"{trial.code or ''} {trial.reply}). Trạng thái duyệt của thư không thay đổi.")
 
     return act(name, run)
 

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from ...delivery.phase import Phase
+from ...delivery import Phase
 from ...errors import UserError
 from ...localtime import OFFICE_TZ
 from ...workspace import Workspace

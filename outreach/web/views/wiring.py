@@ -12,18 +12,18 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from ...delivery.ledger import (
+from ...delivery import (
     APPROVABLE,
     DRAFT_STATES,
     EVIDENCE,
     LABELS,
+    PHASE_LABELS,
     REVOCABLE,
     WAITING,
     State,
     Unsent,
     event_label,
 )
-from ...delivery.phase import PHASE_LABELS
 from ...errors import UserError
 from ...localtime import local_time
 from ...recipients.report import SEVERITY_LABELS

@@ -1,0 +1,189 @@
+"""E-mail over SMTP, the ``email`` channel: the approved bytes sent as they are (MAIL, RCPT, DATA).
+
+A failure before the end of the message data is temporary or permanent by the server's code; a
+failure after the final dot, before the reply, is ``unknown``: the server may have the message.
+Not reaching the server at all is ``unreachable``.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
+
+from ..config import Sender, SmtpProfile
+from ..errors import UserError
+from .messenger import EMAIL, Handover, Result
+
+if TYPE_CHECKING:
+    import yagmail
+
+KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
+FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
+AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
+
+
+class SmtpMessenger:
+    """Each sender through its SMTP profile (config.toml ``[smtp.*]``), one connection per batch."""
+
+    name = EMAIL
+
+    def __init__(self, profiles: Mapping[str, SmtpProfile]) -> None:
+        self.profiles = profiles
+        self._passwords: dict[str, str | None] = {}  # asked once: a keyring may prompt
+
+    def check(self, sender: Sender) -> None:
+        self._password(self.profiles[sender.smtp])
+
+    def open(self, sender: Sender) -> "_SmtpSession":
+        profile = self.profiles[sender.smtp]
+        return _SmtpSession(profile, self._password(profile))
+
+    def _password(self, profile: SmtpProfile) -> str | None:
+        if profile.name not in self._passwords:
+            self._passwords[profile.name] = smtp_password(profile)
+        return self._passwords[profile.name]
+
+
+class _SmtpSession:
+    """One SMTP connection (opened by yagmail on first use, reopened after a drop), raw bytes over it."""
+
+    def __init__(self, profile: SmtpProfile, password: str | None) -> None:
+        self.profile = profile
+        self.password = password
+        self._client: yagmail.SMTP | None = None
+
+    def deliver(self, handover: Handover) -> Result:
+        if self._client is None:
+            try:
+                self._client = _connect(self.profile, self.password)
+            except (OSError, smtplib.SMTPException) as error:
+                return Result("temporary", getattr(error, "smtp_code", None), _error_text(error),
+                              f"máy chủ thư {self.profile.host}:{self.profile.port}", unreachable=True)
+        result, lost = _transaction(self._client.smtp, handover.envelope_from, handover.recipients, handover.data)
+        if lost:
+            self.close()
+        return result
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()  # QUIT; yagmail ignores a connection already gone
+            self._client = None
+
+
+def _connect(profile: SmtpProfile, password: str | None) -> "yagmail.SMTP":
+    import yagmail  # heavy (lxml, premailer): imported only when something is really sent
+
+    # smtplib's own TLS default checks no certificate: give it one that checks, for both modes.
+    tls = {"context": ssl.create_default_context()}
+    client = yagmail.SMTP(
+        # {login: alias}: yagmail would append "@gmail.com" to a bare login given as a string
+        user={profile.username: profile.username} if profile.username else None,
+        password=password,
+        host=profile.host,
+        port=profile.port,
+        smtp_ssl=profile.security == "ssl",
+        smtp_starttls=tls if profile.security == "starttls" else False,
+        smtp_skip_login=not profile.username,
+        soft_email_validation=False,
+        timeout=profile.timeout_s,
+        **(tls if profile.security == "ssl" else {}),
+    )
+    client.login()  # connect, STARTTLS if asked, AUTH unless skipped; yagmail's send() is never used
+    return client
+
+
+def smtp_password(profile: SmtpProfile) -> str | None:
+    """The profile's password: its environment variable, else the system keyring; None without a username."""
+    if not profile.username:
+        return None
+    password = profile.password() or _keyring_password(profile.username)
+    if password and not password.isascii():
+        raise UserError(
+            f"Mật khẩu của hồ sơ SMTP '{profile.name}' có chữ có dấu hoặc ký tự ngoài ASCII; thư viện gửi thư "
+            "(smtplib) không đăng nhập được bằng mật khẩu như vậy. Cách sửa: đổi sang mật khẩu không dấu."
+        )
+    if password:
+        return password
+    raise UserError(
+        f"Hồ sơ SMTP '{profile.name}' cần mật khẩu cho {profile.username} nhưng chưa có. Cách sửa: đặt mật khẩu "
+        f"vào biến môi trường {profile.password_env or '(đặt password_env trong config.toml)'}, hoặc lưu vào kho "
+        f"mật khẩu của hệ thống: python -c \"import yagmail; yagmail.register('{profile.username}', 'MẬT_KHẨU')\"."
+    )
+
+
+def _keyring_password(username: str) -> str | None:
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, username)
+    except Exception:  # no usable keyring backend on this machine (headless server, no D-Bus)
+        return None
+
+
+def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[str],
+                 data: bytes) -> tuple[Result, bool]:
+    """MAIL, RCPT…, DATA with the exact bytes; every recipient must be accepted or nothing is sent.
+    Also says whether the connection is lost (or no longer worth keeping)."""
+    stage = "MAIL FROM"
+    try:
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(envelope_from, [f"SIZE={len(data)}"] if smtp.has_extn("size") else [])
+        if code != 250:
+            return _refused(smtp, stage, code, reply)
+        for recipient in recipients:
+            stage = f"RCPT TO:<{recipient}>"
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                return _refused(smtp, stage, code, reply)
+        stage = "DATA"
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            return _refused(smtp, stage, code, reply)
+        smtp.send(_dot_stuffed(data) + b".\r\n")
+    except (OSError, smtplib.SMTPException) as error:
+        return Result("temporary", None, _error_text(error), stage), True
+    try:
+        assert smtp.sock is not None
+        smtp.sock.settimeout(max(FINAL_REPLY_TIMEOUT_S, smtp.timeout))
+        code, reply = smtp.getreply()
+        smtp.sock.settimeout(smtp.timeout)
+    except (OSError, smtplib.SMTPException) as error:
+        return Result("unknown", None, _error_text(error), AFTER_DOT), True
+    if code == 250:
+        return Result("accepted", code, _text(reply), "DATA"), False
+    return Result(_kind(code), code, _text(reply), AFTER_DOT), code == 421
+
+
+def _refused(smtp: smtplib.SMTP, stage: str, code: int, reply: bytes) -> tuple[Result, bool]:
+    """The server said no before the data: reset the transaction (or give up the connection)."""
+    return Result(_kind(code), code, _text(reply), stage), code == 421 or not _reset(smtp)
+
+
+def _reset(smtp: smtplib.SMTP) -> bool:
+    try:
+        return smtp.rset()[0] == 250
+    except (OSError, smtplib.SMTPException):
+        return False
+
+
+def _kind(code: int) -> Literal["temporary", "permanent"]:
+    return "permanent" if 500 <= code < 600 else "temporary"
+
+
+def _text(reply: bytes) -> str:
+    return " ".join(reply.decode("utf-8", "replace").split())
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """RFC 5321 4.5.2 transparency (a leading dot doubled), ending with CRLF."""
+    if data.startswith(b".") or b"\n." in data:
+        data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"

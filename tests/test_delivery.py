@@ -566,6 +566,16 @@ def test_status_counts_and_excel_report(outbox_factory, tmp_path: Path) -> None:
     assert by_code["TA09999"]["Trạng thái"] == "gửi bản giấy"
 
 
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_delivery_report(outbox_factory, tmp_path: Path) -> None:
+    box = outbox_factory([Recipient("employers", "TA00001", '=HYPERLINK("http://x.example","Bấm vào")', ()),
+                          Recipient("employers", "TA00002", "@SUM(1+1)", ())])
+    path = write_delivery_report(box.ledger, box.manifest, tmp_path / "bao-cao.xlsx")
+    sheet = load_workbook(path).active
+    names = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    assert names["TA00001"].value == '=HYPERLINK("http://x.example","Bấm vào")' and names["TA00001"].data_type == "s"
+    assert names["TA00002"].value == "@SUM(1+1)" and names["TA00002"].data_type == "s"
+
+
 # ---------------------------------------------------------------------------- ledger rules
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from ..config import AUDIENCE_LABELS
 from ..outbox.manifest import Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
+from ..text.excel import append_row
 from .ledger import LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
 
 
@@ -69,7 +70,7 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
     for draft in manifest.drafts:
-        sheet.append(_report_row(draft, deliveries.get(draft.key), manifest, tz))
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
         sheet.cell(1, index).font = Font(bold=True)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.memory import TreeMemorySampler  # noqa: E402
 from outreach.config import load_config  # noqa: E402
 from outreach.convert import ConversionJob, PdfConverter, check_pdf, find_soffice, page_count  # noqa: E402
-from outreach.letters.render import LetterTemplate, build_context  # noqa: E402
+from outreach.letters import LetterTemplate, build_context  # noqa: E402
 from outreach.recipients import Recipient  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

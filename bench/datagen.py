@@ -42,7 +42,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from outreach.text.vntext import tcvn3_to_unicode, unicode_to_tcvn3, unicode_to_vni  # noqa: E402
+from outreach.text import tcvn3_to_unicode, unicode_to_tcvn3, unicode_to_vni  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMMUNES_CSV = REPO_ROOT / "outreach" / "data" / "khanh-hoa-don-vi-hanh-chinh-2022.csv"

@@ -83,7 +83,7 @@ def _init(args: argparse.Namespace) -> int:
 @command("validate")
 def _validate(args: argparse.Namespace) -> int:
     from .recipients import guess_kind, load_list
-    from .recipients.report import ValidationSummary, format_terminal, write_xlsx
+    from .recipients import ValidationSummary, format_terminal, write_xlsx
 
     targets: list[tuple[Path, str]]
     if args.files:
@@ -93,7 +93,7 @@ def _validate(args: argparse.Namespace) -> int:
             targets = [(Path(f), args.kind) for f in args.files]
         summary = ValidationSummary(tuple(load_list(path, kind) for path, kind in targets))
     else:
-        from .recipients.routing import check_coverage
+        from .recipients import check_coverage
 
         config = _config(args)
         kinds = [args.kind] if args.kind else list(config.audiences)
@@ -114,7 +114,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _provided_variables(config, campaign_name: str | None) -> list[str]:
     """Names a template may use: the context, plus every extra column of the campaign's lists."""
-    from .letters.render import TEMPLATE_VARIABLES
+    from .letters import TEMPLATE_VARIABLES
     from .outbox.build import load_campaign_recipients
 
     provided = list(TEMPLATE_VARIABLES)
@@ -126,8 +126,8 @@ def _provided_variables(config, campaign_name: str | None) -> list[str]:
 
 @command("template")
 def _template(args: argparse.Namespace) -> int:
-    from .letters.render import check_template
-    from .letters.skeleton import write_skeleton
+    from .letters import check_template
+    from .letters import write_skeleton
 
     path = Path(args.path)
     if args.action == "new":
@@ -172,7 +172,7 @@ def _build(args: argparse.Namespace) -> int:
 
 @command("register")
 def _register(args: argparse.Namespace) -> int:
-    from .letters.register import Register
+    from .letters import Register
 
     entries = Register(Workspace(_root(args)).register).entries(args.year)
     if not entries:
@@ -359,7 +359,7 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 
 @command("run")
 def _run(args: argparse.Namespace) -> int:
-    from .schedule.tick import run_scheduler
+    from .schedule import run_scheduler
 
     return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval)
 
@@ -369,7 +369,7 @@ def _schedule(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from .localtime import OFFICE_TZ
-    from .schedule.tick import schedule_plan, show_schedule
+    from .schedule import schedule_plan, show_schedule
 
     config = _config(args)
     now = dt.datetime.now(OFFICE_TZ)

@@ -19,7 +19,7 @@ from .delivery import Ledger, SmtpSink, approve, campaign_status, count_line, se
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
-from .recipients.routing import check_coverage
+from .recipients import check_coverage
 from .workspace import Workspace
 
 DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"

@@ -17,10 +17,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 
 from outreach.config import load_config
-from outreach.letters.render import (TEMPLATE_VARIABLES, LetterContext, LetterError, LetterTemplate, blank_date,
+from outreach.letters import (TEMPLATE_VARIABLES, LetterContext, LetterError, LetterTemplate, blank_date,
                               build_context, check_template, render_text_template, vn_date)
-from outreach.recipients.model import Recipient
-from outreach.letters.skeleton import write_skeleton
+from outreach.recipients import Recipient
+from outreach.letters import write_skeleton
 
 REPO = Path(__file__).resolve().parent.parent
 TNR = "Times New Roman"

@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from outreach.errors import UserError
 from outreach.recipients import load_list, tax_code_valid
 from outreach.recipients.report import ValidationSummary, write_xlsx
-from outreach.text.vntext import unicode_to_tcvn3, unicode_to_vni
+from outreach.text import unicode_to_tcvn3, unicode_to_vni
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = ["STT", "Mã đơn vị", "Tên đơn vị", "Mã số thuế", "Địa chỉ", "Huyện/Thị xã/Thành phố", "Email", "Số điện thoại",

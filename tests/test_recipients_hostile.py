@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from outreach.errors import UserError
 from outreach.recipients import load_list
 from outreach.recipients.report import ValidationSummary, format_terminal, write_xlsx
-from outreach.text.excel import append_row
-from outreach.text.vntext import CONTROL_CHARACTERS, unicode_to_tcvn3
+from outreach.text import append_row
+from outreach.text import CONTROL_CHARACTERS, unicode_to_tcvn3
 from test_recipients import GOOD_ROW, HEADER, problems_of, row_with, write_xlsx_list
 
 EMAIL = HEADER.index("Email")

@@ -13,8 +13,9 @@ from docxtpl import DocxTemplate
 from lxml import etree
 
 from outreach.config import load_config
-from outreach.letters.render import LetterTemplate, _environment, build_context
-from outreach.recipients.model import Recipient
+from outreach.letters import LetterTemplate, build_context
+from outreach.letters.render import _environment
+from outreach.recipients import Recipient
 
 REPO = Path(__file__).resolve().parent.parent
 

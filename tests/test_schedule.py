@@ -17,8 +17,8 @@ import schedule as schedule_lib
 
 from outreach.delivery import Attempt, Ledger, Outcome, send_campaign
 from outreach.outbox.manifest import Skip, Stop
-from outreach.schedule import tick as tick_module
-from outreach.schedule.tick import run_scheduler, schedule_plan, show_schedule, tick
+from outreach.schedule import scheduler as tick_module
+from outreach.schedule import run_scheduler, schedule_plan, show_schedule, tick
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAMPAIGN = "vssid-2022"

@@ -26,7 +26,7 @@ from outreach.delivery import Attempt, Ledger, Outcome, SmtpSink, approve, utc_n
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
 from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
-from outreach.letters.register import Register
+from outreach.letters import Register
 from outreach.web import PASSWORD_ENV, app_for_host, create_app
 
 REPO = Path(__file__).resolve().parent.parent

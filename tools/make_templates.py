@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from outreach.letters.skeleton import write_appendix, write_skeleton
+from outreach.letters import write_appendix, write_skeleton
 
 REPO = Path(__file__).resolve().parent.parent
 

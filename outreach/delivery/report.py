@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ..config import AUDIENCE_LABELS
 from ..outbox.manifest import Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
-from ..text.excel import append_row
+from ..text import append_row
 from .ledger import LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
 
 

@@ -36,7 +36,7 @@ from lxml import etree
 
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
-from ..recipients.model import Recipient
+from ..recipients import Recipient
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 

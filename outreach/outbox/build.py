@@ -26,15 +26,15 @@ import pikepdf
 from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
-from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
+from ..letters import LetterContext, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
 from ..delivery import EVIDENCE, Ledger
-from ..letters.register import Register
-from ..recipients.routing import RoutingError, route
-from ..text.vntext import fold_diacritics
+from ..letters import Register
+from ..recipients import RoutingError, route
+from ..text import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
 

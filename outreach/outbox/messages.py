@@ -59,7 +59,7 @@ from urllib.parse import quote
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import UserError
-from ..text.vntext import fold_diacritics
+from ..text import fold_diacritics
 
 # 76, not Python's 78: keeps encoded-words within RFC 2047's 75 characters and quoted-printable lines
 # within RFC 2045's 76. Headers this module writes by hand (attachment names) are kept as written:

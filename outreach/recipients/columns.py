@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..text.vntext import fold_diacritics
+from ..text import fold_diacritics
 
 FIELD_LABELS = {
     "code": "Mã",

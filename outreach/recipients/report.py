@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..text.excel import append_row
+from ..text import append_row
 from .model import Problem, RecipientList
 
 SEVERITY_LABELS = {"error": "Lỗi (loại dòng)", "warning": "Cảnh báo", "converted": "Đã chuyển đổi"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from ..config import Config, DistrictOffice
 from .model import Problem, Recipient, RecipientList
-from ..text.vntext import match_key
+from ..text import match_key
 
 
 @dataclass(frozen=True)

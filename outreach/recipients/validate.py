@@ -19,9 +19,9 @@ from typing import Any, Callable, Sequence
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from ..text.adminunits import AdminUnits, load_admin_units
+from ..text import AdminUnits, load_admin_units
 from ..errors import UserError
-from ..text.vntext import CONTROL_CHARACTERS, detect_legacy, show_controls, tcvn3_to_unicode, to_nfc, vni_to_unicode
+from ..text import CONTROL_CHARACTERS, detect_legacy, show_controls, tcvn3_to_unicode, to_nfc, vni_to_unicode
 from .columns import FIELD_LABELS, REQUIRED, ColumnMap, column_letter, find_header, header_key
 from .model import Problem, Recipient, RecipientList
 from .sheet import LEGACY_FONT, Sheet, read_sheet

@@ -1,0 +1,28 @@
+"""Sending by each sender's office calendar: working days, windows, Vietnamese holidays, quotas
+(``calendar``, pure), one scheduler tick and the ``outreach run`` loop (``scheduler``), and the forecast
+``outreach schedule show`` prints (``plan``)."""
+
+from .calendar import CampaignForecast, DayPlan, OfficeCalendar, Workload, forecast, vietnam_holiday
+from .plan import CampaignOutlook, SchedulePlan, SenderSchedule, format_plan, schedule_plan, show_schedule
+from .scheduler import CampaignTick, SenderTick, TickReport, active_campaigns, run_scheduler, tick
+
+__all__ = [
+    "CampaignForecast",
+    "CampaignOutlook",
+    "CampaignTick",
+    "DayPlan",
+    "OfficeCalendar",
+    "SchedulePlan",
+    "SenderSchedule",
+    "SenderTick",
+    "TickReport",
+    "Workload",
+    "active_campaigns",
+    "forecast",
+    "format_plan",
+    "run_scheduler",
+    "schedule_plan",
+    "show_schedule",
+    "tick",
+    "vietnam_holiday",
+]

@@ -1,0 +1,35 @@
+"""Vietnamese text and the data it is checked against: Unicode NFC, the legacy TCVN3 and VNI
+encodings, diacritic- and tone-placement-insensitive keys, control characters, Khánh Hòa's
+administrative units, and cells written to Excel files safely."""
+
+from .adminunits import AdminUnits, Commune, load_admin_units
+from .excel import append_row
+from .vntext import (
+    CONTROL_CHARACTERS,
+    detect_legacy,
+    fold_diacritics,
+    match_key,
+    show_controls,
+    tcvn3_to_unicode,
+    to_nfc,
+    unicode_to_tcvn3,
+    unicode_to_vni,
+    vni_to_unicode,
+)
+
+__all__ = [
+    "AdminUnits",
+    "CONTROL_CHARACTERS",
+    "Commune",
+    "append_row",
+    "detect_legacy",
+    "fold_diacritics",
+    "load_admin_units",
+    "match_key",
+    "show_controls",
+    "tcvn3_to_unicode",
+    "to_nfc",
+    "unicode_to_tcvn3",
+    "unicode_to_vni",
+    "vni_to_unicode",
+]

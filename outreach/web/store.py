@@ -20,8 +20,8 @@ from ..errors import UserError
 from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list
-from ..recipients.routing import check_coverage
-from ..text.vntext import fold_diacritics, match_key
+from ..recipients import check_coverage
+from ..text import fold_diacritics, match_key
 
 PROBLEM_NAMES = {
     "any": "Có vấn đề bất kỳ",

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from ...recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
+from ...recipients import SEVERITY_LABELS, ValidationSummary, write_xlsx
 from ._request import app_store, bp, request_config, workspace_root
 
 PROBLEMS_PER_PAGE = 100

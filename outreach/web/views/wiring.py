@@ -26,7 +26,7 @@ from ...delivery import (
 )
 from ...errors import UserError
 from ...localtime import local_time
-from ...recipients.report import SEVERITY_LABELS
+from ...recipients import SEVERITY_LABELS
 from ...workspace import Workspace
 from ..preview import PageCache
 from ..store import (

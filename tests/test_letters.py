@@ -468,3 +468,20 @@ def test_email_missing_variable_is_a_letter_error(config, campaign):
         render_text_template("Gọi {{ department.phone }}", context)
     with pytest.raises(LetterError, match="lỗi cú pháp"):
         render_text_template("{{ so_ky_hieu ", context)
+
+
+@pytest.mark.parametrize("expression, named", [
+    ("''.ten_sai", "''.ten_sai"),  # '' is the same object as every empty field of the recipient
+    ("recipient.phone.ten_sai", "recipient.phone.ten_sai"),
+    ("recipient.extra['Số lao động']", "recipient.extra.Số lao động"),
+])
+def test_a_missing_value_is_named_as_the_template_writes_it(config, campaign, tmp_path, expression, named):
+    recipient = employer(district="Thành phố Nha Trang", commune_code="", phone="")
+    context = build_context(config, campaign, recipient, 5, dt.date(2023, 1, 5))
+    path = skeleton(tmp_path, "Đoạn đầu.", f"Giá trị: {{{{ {expression} }}}}")
+    with pytest.raises(LetterError) as caught:
+        LetterTemplate(path).render(context)
+    assert f"«{named}»" in caught.value.message and "commune_code" not in caught.value.message
+    with pytest.raises(LetterError) as caught:
+        render_text_template(f"Dòng 1\n{{{{ {expression} }}}}", context)
+    assert f"«{named}»" in caught.value.message and "commune_code" not in caught.value.message

@@ -196,18 +196,19 @@ def _variables(context: LetterContext | Mapping[str, Any]) -> Mapping[str, Any]:
     return context.as_template_vars() if isinstance(context, LetterContext) else context
 
 
-def _render(template: Template, variables: Mapping[str, Any], source: str) -> str:
+def _render(template: Template, variables: Mapping[str, Any], name: str, source: str) -> str:
+    """``template`` (compiled from the Jinja ``source``) filled in; ``name`` says which template it is."""
     try:
         return template.render(variables)
     except _MissingValue as error:
-        name = _lookup_path(error, variables)
+        expression = _missing_name(error, source, _template_line(error))
         raise LetterError(
-            f"Không tạo được thư cho {_who(variables)}: mẫu {source} dùng biến «{name}» nhưng biến này không có "
+            f"Không tạo được thư cho {_who(variables)}: mẫu {name} dùng biến «{expression}» nhưng biến này không có "
             "giá trị. Cách sửa: sửa tên biến trong mẫu (chạy 'outreach template check' để xem các biến dùng được) "
             "hoặc bổ sung dữ liệu còn thiếu trong danh sách nhận."
         ) from None
     except TemplateError as error:
-        raise LetterError(f"Không tạo được thư cho {_who(variables)}: mẫu {source} bị lỗi khi điền dữ liệu "
+        raise LetterError(f"Không tạo được thư cho {_who(variables)}: mẫu {name} bị lỗi khi điền dữ liệu "
                           f"({error}). Cách sửa: chạy 'outreach template check' và sửa mẫu.") from None
 
 
@@ -219,21 +220,47 @@ def _who(variables: Mapping[str, Any]) -> str:
     return f"«{recipient.name}» ({recipient.key}{where})"
 
 
-def _lookup_path(error: _MissingValue, variables: Mapping[str, Any]) -> str:
-    """``recipient.ten_sai`` from the object and the name Jinja failed on."""
+def _template_line(error: BaseException) -> int | None:
+    """The template line the failure happened on: Jinja rewrites template frames to point at it."""
+    line, trace = None, error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def _missing_name(error: _MissingValue, source: str, line: int | None) -> str:
+    """``recipient.ten_sai`` as the template wrote it, found among the template's own expressions.
+
+    Not found by the failing value: equal values are often the same object (every empty string
+    is), so a value cannot tell which variable it came from.
+    """
     if error.obj is missing:
         return str(error.name)
-    owner = next((path for path, value in _named_values(variables) if value is error.obj), None)
-    suffix = f".{error.name}" if isinstance(error.name, str) else f"[{error.name!r}]"
-    return f"{owner}{suffix}" if owner else str(error.name)
+    tree = _environment(False).parse(source)  # it compiled, so it parses
+    lookups = [node for node in tree.find_all((nodes.Getattr, nodes.Getitem)) if _key(node) == error.name]
+    lookups.sort(key=lambda node: node.lineno != line)  # stable: the first one on the failing line
+    if lookups:
+        return _expression(lookups[0])
+    return f"….{error.name}" if isinstance(error.name, str) else f"…[{error.name!r}]"
 
 
-def _named_values(variables: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    yield from variables.items()
-    for name, value in variables.items():
-        if dataclasses.is_dataclass(value):
-            for field in fields(value):
-                yield f"{name}.{field.name}", getattr(value, field.name)
+def _key(node: nodes.Getattr | nodes.Getitem) -> Any:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    return node.arg.value if isinstance(node.arg, nodes.Const) else missing
+
+
+def _expression(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Const):
+        return repr(node.value)
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)):
+        key = _key(node)
+        return _expression(node.node) + (f".{key}" if isinstance(key, str) else f"[{key!r}]")
+    return "(…)"
 
 
 # --- text templates (e-mail) -----------------------------------------------------------------
@@ -257,7 +284,7 @@ def render_text_template(path_or_source: Path | str, context: LetterContext | Ma
         name, html = str(path_or_source), path_or_source.name.endswith(".html.j2")
     else:
         source, name, html = path_or_source, "tiêu đề thư", False
-    return _render(_compile_text(source, html, name), _variables(context), name)
+    return _render(_compile_text(source, html, name), _variables(context), name, source)
 
 
 # --- DOCX templates ------------------------------------------------------------------------
@@ -453,7 +480,7 @@ class LetterTemplate:
         helper = self._source.helper
         rendered = {}
         for part in self._source.parts:
-            xml = _render(self._templates[part.member], variables, str(self.path))
+            xml = _render(self._templates[part.member], variables, str(self.path), part.source)
             # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")

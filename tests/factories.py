@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pikepdf
+
+REPO = Path(__file__).resolve().parent.parent
 
 OFFICE = {
     "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
@@ -21,3 +25,11 @@ def tiny_pdf(title: str) -> bytes:
         document.docinfo["/Title"] = title
         document.save(buffer, deterministic_id=True)
     return buffer.getvalue()
+
+
+def copy_sample_office(target: Path) -> Path:
+    """A copy of the repository's sample working folder: config.toml, templates/ and recipients/."""
+    for item in ("config.toml", "templates", "recipients"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / item)
+    return target

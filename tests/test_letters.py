@@ -485,3 +485,10 @@ def test_a_missing_value_is_named_as_the_template_writes_it(config, campaign, tm
     with pytest.raises(LetterError) as caught:
         render_text_template(f"Dòng 1\n{{{{ {expression} }}}}", context)
     assert f"«{named}»" in caught.value.message and "commune_code" not in caught.value.message
+
+
+@pytest.mark.parametrize("tag", ["{% include 'chan-trang.j2' %}", "{% from 'macro.j2' import ky_ten %}"])
+def test_an_email_template_cannot_read_another_template(config, campaign, tag):
+    context = build_context(config, campaign, commune(), 5, dt.date(2023, 1, 5))
+    with pytest.raises(LetterError, match=r"dòng 2: .*không được chèn hay kế thừa mẫu khác.*Cách sửa"):
+        render_text_template(f"Kính gửi\n{tag}\n", context)

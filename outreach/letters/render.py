@@ -3,8 +3,9 @@
 - :func:`build_context` turns config + campaign + recipient + document number into a
   :class:`LetterContext` (Decree 30: number with a leading zero, ký hiệu, date wording).
 - :class:`LetterTemplate` pre-processes a DOCX template once (docxtpl's tag repair, Jinja compile)
-  and then renders letters in a few milliseconds each, in a sandbox, with every value escaped for
-  XML, and with a Vietnamese :class:`LetterError` instead of an empty gap when a value is missing.
+  and then renders letters in a few milliseconds each, in a sandbox (:mod:`.sandbox`), with every
+  value escaped for XML, and with a Vietnamese :class:`LetterError` naming the place in the
+  template instead of an empty gap when a value is missing or a traceback when the template fails.
 - :func:`check_template` reports syntax errors, unknown variables and tags Word has broken, each
   with where it is in the document, for ``outreach template check``.
 """
@@ -19,24 +20,23 @@ import io
 import os
 import re
 import typing
-import unicodedata
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import missing
+from jinja2 import Template, TemplateSyntaxError, meta, nodes
 from lxml import etree
 
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
 from ..recipients.model import Recipient
+from . import sandbox
+from .sandbox import Sandbox, TemplateFailure, UnsupportedTag, environment
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 
@@ -152,64 +152,20 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     )
 
 
-# --- Jinja environment ----------------------------------------------------------------------
-
-class _MissingValue(UndefinedError):
-    """A StrictUndefined failure that remembers what was looked up, to name it in Vietnamese."""
-
-    def __init__(self, message: str, obj: Any, name: Any) -> None:
-        super().__init__(message)
-        self.obj, self.name = obj, name
-
-
-class _Strict(StrictUndefined):
-    __slots__ = ()
-
-    def __init__(self, hint: str | None = None, obj: Any = missing, name: str | None = None,
-                 exc: type[TemplateError] = UndefinedError) -> None:
-        super().__init__(hint, obj, name, functools.partial(_MissingValue, obj=obj, name=name))
-
-
-_PLAIN_VALUES = (str, int, float, dt.date, tuple, list, collections.abc.Mapping)
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    def is_safe_callable(self, obj: Any) -> bool:
-        # Only methods of plain values (name.upper()): a Path in the context must not become a file reader.
-        owner = getattr(obj, "__self__", None)
-        return super().is_safe_callable(obj) and (owner is None or isinstance(owner, _PLAIN_VALUES))
-
-
-def _finalize(value: Any) -> Any:
-    if isinstance(value, str) and not hasattr(value, "__html__"):
-        return _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", value))
-    return value
-
-
-@functools.cache
-def _environment(autoescape: bool) -> _Sandbox:
-    return _Sandbox(undefined=_Strict, autoescape=autoescape, finalize=_finalize, keep_trailing_newline=True)
-
+# --- rendering ------------------------------------------------------------------------------
 
 def _variables(context: LetterContext | Mapping[str, Any]) -> Mapping[str, Any]:
     return context.as_template_vars() if isinstance(context, LetterContext) else context
 
 
-def _render(template: Template, variables: Mapping[str, Any], name: str, source: str) -> str:
-    """``template`` (compiled from the Jinja ``source``) filled in; ``name`` says which template it is."""
+def _render(template: Template, variables: Mapping[str, Any], name: str, source: str,
+            locate: Callable[[int | None], str]) -> str:
+    """``template`` (compiled from the Jinja ``source``) filled in; ``name`` and ``locate`` say where it failed."""
     try:
-        return template.render(variables)
-    except _MissingValue as error:
-        expression = _missing_name(error, source, _template_line(error))
-        raise LetterError(
-            f"Không tạo được thư cho {_who(variables)}: mẫu {name} dùng biến «{expression}» nhưng biến này không có "
-            "giá trị. Cách sửa: sửa tên biến trong mẫu (chạy 'outreach template check' để xem các biến dùng được) "
-            "hoặc bổ sung dữ liệu còn thiếu trong danh sách nhận."
-        ) from None
-    except TemplateError as error:
-        raise LetterError(f"Không tạo được thư cho {_who(variables)}: mẫu {name} bị lỗi khi điền dữ liệu "
-                          f"({error}). Cách sửa: chạy 'outreach template check' và sửa mẫu.") from None
+        return sandbox.render(template, variables, source)
+    except TemplateFailure as failure:
+        raise LetterError(f"Không tạo được thư cho {_who(variables)}: mẫu {name}, {locate(failure.lineno)} — "
+                          f"{failure.what}. Cách sửa: {failure.fix}.") from None
 
 
 def _who(variables: Mapping[str, Any]) -> str:
@@ -220,55 +176,12 @@ def _who(variables: Mapping[str, Any]) -> str:
     return f"«{recipient.name}» ({recipient.key}{where})"
 
 
-def _template_line(error: BaseException) -> int | None:
-    """The template line the failure happened on: Jinja rewrites template frames to point at it."""
-    line, trace = None, error.__traceback__
-    while trace is not None:
-        if trace.tb_frame.f_code.co_filename == "<template>":
-            line = trace.tb_lineno
-        trace = trace.tb_next
-    return line
-
-
-def _missing_name(error: _MissingValue, source: str, line: int | None) -> str:
-    """``recipient.ten_sai`` as the template wrote it, found among the template's own expressions.
-
-    Not found by the failing value: equal values are often the same object (every empty string
-    is), so a value cannot tell which variable it came from.
-    """
-    if error.obj is missing:
-        return str(error.name)
-    tree = _environment(False).parse(source)  # it compiled, so it parses
-    lookups = [node for node in tree.find_all((nodes.Getattr, nodes.Getitem)) if _key(node) == error.name]
-    lookups.sort(key=lambda node: node.lineno != line)  # stable: the first one on the failing line
-    if lookups:
-        return _expression(lookups[0])
-    return f"….{error.name}" if isinstance(error.name, str) else f"…[{error.name!r}]"
-
-
-def _key(node: nodes.Getattr | nodes.Getitem) -> Any:
-    if isinstance(node, nodes.Getattr):
-        return node.attr
-    return node.arg.value if isinstance(node.arg, nodes.Const) else missing
-
-
-def _expression(node: nodes.Node) -> str:
-    if isinstance(node, nodes.Name):
-        return node.name
-    if isinstance(node, nodes.Const):
-        return repr(node.value)
-    if isinstance(node, (nodes.Getattr, nodes.Getitem)):
-        key = _key(node)
-        return _expression(node.node) + (f".{key}" if isinstance(key, str) else f"[{key!r}]")
-    return "(…)"
-
-
 # --- text templates (e-mail) -----------------------------------------------------------------
 
 @functools.lru_cache(maxsize=32)
 def _compile_text(source: str, html: bool, name: str) -> Template:
     try:
-        return _environment(html).from_string(source)
+        return environment(html).from_string(source)
     except TemplateSyntaxError as error:
         raise LetterError(f"Mẫu {name}, dòng {error.lineno}: lỗi cú pháp — {_syntax_hint(error)}") from None
 
@@ -284,7 +197,15 @@ def render_text_template(path_or_source: Path | str, context: LetterContext | Ma
         name, html = str(path_or_source), path_or_source.name.endswith(".html.j2")
     else:
         source, name, html = path_or_source, "tiêu đề thư", False
-    return _render(_compile_text(source, html, name), _variables(context), name, source)
+    return _render(_compile_text(source, html, name), _variables(context), name, source,
+                   functools.partial(_line_of, source))
+
+
+def _line_of(source: str, lineno: int | None) -> str:
+    lines = source.split("\n")
+    if lineno is None or not 1 <= lineno <= len(lines):
+        return "(không xác định được dòng)"
+    return f"dòng {lineno}: «{_snippet(lines[lineno - 1])}»"
 
 
 # --- DOCX templates ------------------------------------------------------------------------
@@ -400,7 +321,7 @@ class _TemplateSource:
             part.paragraphs = _locations(part.root, part.label)
             part.source = part.jinja_source(self.helper, marked=False)
 
-    def compile(self, environment: _Sandbox) -> tuple[dict[str, Template], list[TemplateIssue]]:
+    def compile(self, environment: Sandbox) -> tuple[dict[str, Template], list[TemplateIssue]]:
         """The compiled parts, and the problems: broken tags first, then syntax errors not caused by them."""
         issues = [issue for part in self.parts for where, text in part.paragraphs for issue in _split_tags(where, text)]
         broken = {issue.location for issue in issues}
@@ -447,6 +368,8 @@ def _split_tags(where: str, text: str) -> Iterator[TemplateIssue]:
 
 
 def _syntax_hint(error: TemplateSyntaxError) -> str:
+    if isinstance(error, UnsupportedTag):
+        return error.hint
     message = error.message or str(error)
     quote = re.match(r"unexpected char '(.)'", message)
     if quote and quote.group(1) in _QUOTE_LIKE:
@@ -467,7 +390,7 @@ class LetterTemplate:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._source = _TemplateSource(path)
-        self._templates, issues = self._source.compile(_environment(True))
+        self._templates, issues = self._source.compile(environment(True))
         self._unchanged = self._zip_without({part.member for part in self._source.parts})
         if issues:
             details = "; ".join(f"{issue.location} — {issue.message}" for issue in issues[:5])
@@ -480,7 +403,8 @@ class LetterTemplate:
         helper = self._source.helper
         rendered = {}
         for part in self._source.parts:
-            xml = _render(self._templates[part.member], variables, str(self.path), part.source)
+            xml = _render(self._templates[part.member], variables, str(self.path), part.source,
+                          functools.partial(part.locate, helper))
             # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -528,17 +452,17 @@ def check_template(path: Path, provided: Iterable[str]) -> list[TemplateIssue]:
     ``recipient.extra.Số lao động`` for a column of the recipient lists. Attributes of the context
     objects (``recipient.…``, ``agency.…``) are checked against the objects' real fields.
     """
+    jinja = environment(True)
     source = _TemplateSource(path)
-    templates, issues = source.compile(_environment(True))
+    templates, issues = source.compile(jinja)
     if len(templates) < len(source.parts):
         return issues  # names cannot be read reliably from a template that does not parse
     provided = set(provided)
     top_level = {name.split(".", 1)[0] for name in provided}
     paragraphs = [item for part in source.parts for item in part.paragraphs]
-    environment = _environment(True)
     reported = set()
     for part in source.parts:
-        tree = environment.parse(part.source)
+        tree = jinja.parse(part.source)
         used = meta.find_undeclared_variables(tree)
         for name in sorted(used - top_level - reported):
             reported.add(name)

@@ -34,6 +34,13 @@ RUNTIME_ERRORS = [
     ("unicode", "{{ recipient.name.encode('ascii') }}", "chuyển mã"),
     ("value_error", "{{ '{0} {1}'.format(recipient.name) }}", "không hợp lệ"),
 ]
+# Runaway templates: each stops within the letter's limits instead of holding the build.
+LIMIT_ERRORS = [
+    ("nested_loops", "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+     "quá 1.000.000 bước"),
+    ("endless_text", "{% for a in range(100000) %}{% for b in range(100000) %}Một đoạn lặp lại. {% endfor %}"
+     "{% endfor %}", "dài quá"),
+]
 # Refused when the template is read, before any letter: the whole build stops with one message.
 STATIC_ERRORS = [
     ("include", "{% include 'dau-trang.docx' %}", "include"),
@@ -87,12 +94,13 @@ def assert_explained(result: Result, expected: str, template: str, place: str) -
     return output
 
 
-@pytest.mark.parametrize("kind, text, expected", RUNTIME_ERRORS, ids=[case[0] for case in RUNTIME_ERRORS])
+@pytest.mark.parametrize("kind, text, expected", RUNTIME_ERRORS + LIMIT_ERRORS,
+                         ids=[case[0] for case in RUNTIME_ERRORS + LIMIT_ERRORS])
 def test_a_letter_template_error_is_the_drafts_problem(restore, build, kind, text, expected):
     letter_template(restore / TEMPLATE, text)
     result = build("YK34396")
     assert result.returncode == 1, result.stderr
-    output = assert_explained(result, expected, "cong-van-vssid.docx, đoạn ", text)
+    output = assert_explained(result, expected, "cong-van-vssid.docx, đoạn ", text[:40])
     assert "LỖI employers/YK34396" in output
 
 
@@ -101,21 +109,33 @@ def test_a_tag_reading_another_template_is_refused_before_building(restore, buil
     letter_template(restore / TEMPLATE, text)
     result = build("YK34396")
     assert result.returncode == 2, result.stderr
-    assert_explained(result, expected, "cong-van-vssid.docx có lỗi: đoạn ", text)
+    assert_explained(result, expected, "cong-van-vssid.docx có lỗi: đoạn ", text[:40])
 
 
 def test_each_email_template_error_is_its_drafts_problem_and_the_others_are_built(restore, build):
-    codes = [f"DL{56001 + index}" for index in range(len(RUNTIME_ERRORS))]
+    cases = RUNTIME_ERRORS + LIMIT_ERRORS
+    codes = [f"DL{56001 + index}" for index in range(len(cases))]
     branches = "".join(f"{{% {'if' if index == 0 else 'elif'} recipient.code == '{code}' %}}{text}"
-                       for index, (code, (_, text, _)) in enumerate(zip(codes, RUNTIME_ERRORS)))
+                       for index, (code, (_, text, _)) in enumerate(zip(codes, cases)))
     email = restore / EMAIL
     email.write_text(f"Kính gửi: {{{{ recipient.salutation }}}}\n\n{branches}{{% endif %}}\n"
                      + email.read_text(encoding="utf-8"), encoding="utf-8")
-    result = build(*codes, "DL56012")
+    result = build(*codes, "DL56015")
     assert result.returncode == 1, result.stderr
     lines = (result.stdout + result.stderr).splitlines()
     assert "Traceback" not in result.stderr, result.stderr
-    for code, (kind, _, expected) in zip(codes, RUNTIME_ERRORS):
+    for code, (kind, _, expected) in zip(codes, cases):
         [line] = [line for line in lines if f"LỖI collection_agents/{code} " in line]
         assert expected in line and "email.txt.j2, dòng 3:" in line and "Cách sửa" in line, (kind, line)
-    assert "1 tạo mới" in result.stdout and "LỖI collection_agents/DL56012" not in result.stdout
+    assert "1 tạo mới" in result.stdout and "LỖI collection_agents/DL56015" not in result.stdout
+
+
+@pytest.mark.parametrize("kind, text, expected", [RUNTIME_ERRORS[3], RUNTIME_ERRORS[6], *LIMIT_ERRORS, STATIC_ERRORS[0]],
+                         ids=["division_by_zero", "recursion", "nested_loops", "endless_text", "include"])
+def test_template_check_reports_what_build_would_meet(office, capsys, kind, text, expected):
+    path = office / "templates" / f"thu-{kind}.docx"
+    letter_template(path, text)
+    capsys.readouterr()
+    assert main(["--root", str(office), "template", "check", str(path), "--campaign", "vssid-2022"]) == 1
+    out = capsys.readouterr().out
+    assert expected in out and "- đoạn " in out and "Cách sửa" in out and "Mẫu dùng được" not in out, out

@@ -592,3 +592,10 @@ def test_check_notes_values_some_recipients_leave_empty(tmp_path):
     assert "employers.xlsx dòng 8" in note.message and note.location.startswith("đoạn ")
     guarded = raw_paragraph(tmp_path, "{% if recipient.tax_code %}Mã số thuế: {{ recipient.tax_code }}{% endif %}")
     assert check_empty_values(guarded, recipients) == []
+
+
+def test_jinja_loop_helpers_are_allowed(config, campaign):
+    context = build_context(config, campaign, employer(), 5, dt.date(2023, 1, 5))
+    text = ("{% set rows = cycler('lẻ', 'chẵn') %}{% for i in range(4) %}{{ loop.cycle('a', 'b') }}"
+            "{{ rows.next() }}{% if loop.changed(i // 2) %}|{% endif %}{% endfor %}")
+    assert render_text_template(text, context) == "alẻ|bchẵnalẻ|bchẵn"

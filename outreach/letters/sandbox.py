@@ -37,8 +37,9 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.ext import Extension
 from jinja2.lexer import TokenStream
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
-from jinja2.utils import Namespace, missing
+from jinja2.utils import Cycler, Namespace, missing
 
 
 @dataclass(frozen=True)
@@ -376,7 +377,8 @@ def _bounded_filter(name: str, function: Any) -> Any:
     return bounded
 
 
-_PLAIN_VALUES = (str, int, float, dt.date, tuple, list, collections.abc.Mapping)
+# Whose methods a template may call: plain values, and Jinja's own loop helpers (loop.cycle, cycler().next()).
+_PLAIN_VALUES = (str, int, float, dt.date, tuple, list, collections.abc.Mapping, LoopContext, Cycler)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 

@@ -112,22 +112,44 @@ def _validate(args: argparse.Namespace) -> int:
 
 # --- letters -------------------------------------------------------------------------------
 
-def _provided_variables(config, campaign_name: str | None) -> list[str]:
+def _provided_variables(lists) -> list[str]:
     """Names a template may use: the context, plus every extra column of the campaign's lists."""
     from .letters import TEMPLATE_VARIABLES
-    from .outbox.build import load_campaign_recipients
 
-    provided = list(TEMPLATE_VARIABLES)
-    if campaign_name:
-        for lst in load_campaign_recipients(config, config.campaign(campaign_name)):
-            provided += [f"recipient.extra.{key}" for r in lst.recipients for key in r.extra]
-    return sorted(set(provided))
+    extra = {f"recipient.extra.{key}" for lst in lists for r in lst.recipients for key in r.extra}
+    return sorted({*TEMPLATE_VARIABLES, *extra})
+
+
+SAMPLE_ROWS = 100  # rows of each list `template check` fills the template in for
+
+
+def _template_samples(config, campaign, path: Path, lists) -> list:
+    """Whom `template check` fills the template in for, as a draft and as issued: a made-up recipient
+    of each of the campaign's audiences and the first rows of its lists; an appendix has no recipient."""
+    from .letters.render import sample_contexts, sample_recipient
+
+    if campaign is None:
+        return []
+    if path.resolve() in {guidance.resolve() for guidance in campaign.guidance}:
+        return list(sample_contexts(config, campaign, [None]))
+    extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
+    recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
+    recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
+    return list(sample_contexts(config, campaign, recipients))
+
+
+def _campaign_of_template(config, name: str | None, path: Path):
+    """The campaign named, else the one that uses this template, else the first one (or None)."""
+    if name:
+        return config.campaign(name)
+    users = [c for c in config.campaigns.values() if path.resolve() in {p.resolve() for p in (c.template, *c.guidance)}]
+    return next(iter(users or config.campaigns.values()), None)
 
 
 @command("template")
 def _template(args: argparse.Namespace) -> int:
-    from .letters import check_template
-    from .letters import write_skeleton
+    from .letters import check_empty_values, check_template, write_skeleton
+    from .outbox.build import load_campaign_recipients
 
     path = Path(args.path)
     if args.action == "new":
@@ -138,11 +160,21 @@ def _template(args: argparse.Namespace) -> int:
         return 0
     if not path.is_file():
         raise UserError(f"Không tìm thấy mẫu {path}. Cách sửa: kiểm tra đường dẫn.")
-    issues = check_template(path, _provided_variables(_config(args), args.campaign))
+    config = _config(args)
+    campaign = _campaign_of_template(config, args.campaign, path)
+    lists = load_campaign_recipients(config, campaign) if args.campaign else []
+    samples = _template_samples(config, campaign, path, lists)
+    issues = check_template(path, _provided_variables(lists), samples)
+    if lists:
+        issues += check_empty_values(path, [r for lst in lists for r in lst.recipients])
+    problems = [issue for issue in issues if issue.blocking]
     for issue in issues:
-        print(f"- {issue.location}: {issue.message}")
-    print("Mẫu dùng được." if not issues else f"{len(issues)} vấn đề cần sửa trước khi tạo thư.")
-    return 1 if issues else 0
+        print(f"- {'' if issue.blocking else 'Lưu ý: '}{issue.location}: {issue.message}")
+    if samples:
+        print(f"Đã thử điền {len(samples)} thư (chiến dịch {campaign.name}: người nhận mẫu"
+              f"{', các dòng đầu danh sách' if lists else ''}; bản nháp và bản đã cấp số).")
+    print("Mẫu dùng được." if not problems else f"{len(problems)} vấn đề cần sửa trước khi tạo thư.")
+    return 1 if problems else 0
 
 
 def _print_build(report) -> None:
@@ -420,7 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="TỆP.xlsx", help="ghi báo cáo Excel bằng tiếng Việt")
     p = sub.add_parser("template", help="tạo mẫu công văn mới hoặc kiểm tra một mẫu",
                        description="'template new TỆP' tạo khung công văn theo Nghị định 30 để soạn trong Word; "
-                                   "'template check TỆP' báo lỗi cú pháp, biến không có dữ liệu và thẻ bị Word tách.")
+                                   "'template check TỆP' báo lỗi cú pháp, biến không có dữ liệu, thẻ bị Word tách, "
+                                   "rồi thử điền mẫu cho người nhận mẫu và báo lỗi khi chạy, thư quá dài hoặc quá lâu.")
     p.add_argument("action", choices=["new", "check"], help="new: tạo mẫu; check: kiểm tra mẫu")
     p.add_argument("path", metavar="TỆP.docx")
     p.add_argument("--campaign", help="kiểm tra theo danh sách người nhận của chiến dịch này")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ OFFICE = {
                "abbreviation": "BHXH", "place": "Khánh Hòa"},
     "signer": {"authority": "KT. GIÁM ĐỐC", "title": "PHÓ GIÁM ĐỐC", "name": "Lê Hùng Chính"},
 }
+REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "vssid-2022"
 SUBJECT = "Công văn số 05/BHXH-QLT V/v đôn đốc tham gia BHXH tự nguyện, BHYT hộ gia đình; sử dụng VssID"
 START = dt.datetime(2023, 1, 9, 2, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Khánh Hòa
@@ -148,3 +150,11 @@ class FakeMessenger:
 
 def accepted(handover: Handover) -> Result:
     return Result("accepted", 250, f"2.0.0 Ok: queued as {handover.key}", "DATA")
+
+
+def copy_sample_office(target: Path) -> Path:
+    """A copy of the repository's sample working folder: config.toml, templates/ and recipients/."""
+    for item in ("config.toml", "templates", "recipients"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / item)
+    return target

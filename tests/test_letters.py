@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import subprocess
 import time
@@ -18,9 +19,10 @@ from docx.shared import Cm
 
 from outreach.config import load_config
 from outreach.letters import (TEMPLATE_VARIABLES, LetterContext, LetterError, LetterTemplate, blank_date,
-                              build_context, check_template, render_text_template, vn_date)
+                              build_context, check_empty_values, check_template, render_text_template,
+                              sample_contexts, sample_recipient, vn_date, write_skeleton)
+from outreach.letters.sandbox import LETTER_LIMITS, MESSAGE_LIMITS
 from outreach.recipients import Recipient
-from outreach.letters import write_skeleton
 
 REPO = Path(__file__).resolve().parent.parent
 TNR = "Times New Roman"
@@ -293,9 +295,11 @@ def test_templates_define_the_styles_they_use_and_no_others(campaign):
         assert len(defined) < 20, path
 
 
-def test_shipped_templates_pass_the_check(campaign):
-    for path in (campaign.template, *campaign.guidance):
-        assert check_template(path, TEMPLATE_VARIABLES) == []
+def test_shipped_templates_pass_the_check(config, campaign):
+    letters = sample_contexts(config, campaign, [sample_recipient(kind) for kind in campaign.audiences])
+    assert check_template(campaign.template, TEMPLATE_VARIABLES, letters) == []
+    for path in campaign.guidance:
+        assert check_template(path, TEMPLATE_VARIABLES, sample_contexts(config, campaign, [None])) == []
 
 
 # --- PDF -------------------------------------------------------------------------------------
@@ -468,3 +472,129 @@ def test_email_missing_variable_is_a_letter_error(config, campaign):
         render_text_template("Gọi {{ department.phone }}", context)
     with pytest.raises(LetterError, match="lỗi cú pháp"):
         render_text_template("{{ so_ky_hieu ", context)
+
+
+@pytest.mark.parametrize("expression, named", [
+    ("''.ten_sai", "''.ten_sai"),  # '' is the same object as every empty field of the recipient
+    ("recipient.phone.ten_sai", "recipient.phone.ten_sai"),
+    ("recipient.extra['Số lao động']", "recipient.extra.Số lao động"),
+])
+def test_a_missing_value_is_named_as_the_template_writes_it(config, campaign, tmp_path, expression, named):
+    recipient = employer(district="Thành phố Nha Trang", commune_code="", phone="")
+    context = build_context(config, campaign, recipient, 5, dt.date(2023, 1, 5))
+    path = skeleton(tmp_path, "Đoạn đầu.", f"Giá trị: {{{{ {expression} }}}}")
+    with pytest.raises(LetterError) as caught:
+        LetterTemplate(path).render(context)
+    assert f"«{named}»" in caught.value.message and "commune_code" not in caught.value.message
+    with pytest.raises(LetterError) as caught:
+        render_text_template(f"Dòng 1\n{{{{ {expression} }}}}", context)
+    assert f"«{named}»" in caught.value.message and "commune_code" not in caught.value.message
+
+
+@pytest.mark.parametrize("tag", ["{% include 'chan-trang.j2' %}", "{% from 'macro.j2' import ky_ten %}"])
+def test_an_email_template_cannot_read_another_template(config, campaign, tag):
+    context = build_context(config, campaign, commune(), 5, dt.date(2023, 1, 5))
+    with pytest.raises(LetterError, match=r"dòng 2: .*không được chèn hay kế thừa mẫu khác.*Cách sửa"):
+        render_text_template(f"Kính gửi\n{tag}\n", context)
+
+
+# (kind, template text, what the message says): each stops within the limits, in seconds.
+RUNAWAY_TEMPLATES = [
+    ("nested_loops", "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}", "bước"),
+    ("endless_text", "{% for a in range(100000) %}{% for b in range(100000) %}Một đoạn lặp lại. {% endfor %}"
+     "{% endfor %}", "dài quá"),
+    ("loops_in_a_macro", "{% macro m() %}{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}"
+     "{% endfor %}{% endmacro %}{{ m() }}", "quá"),
+    ("exponential_macro", "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
+     "{{ m(60) }}", "quá"),
+    ("doubling", "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+     "{{ ns.s|length }}", "dài quá"),
+    ("string_repeat", "{{ 'x' * 20000000 }}", "dài quá"),
+    ("huge_number", "{{ 10 ** 100000 }}", "số quá lớn"),
+    ("center", "{{ recipient.name.center(20000000) }}", "dài quá"),
+    ("join", "{{ range(100000)|join('x' * 1000) }}", "dài quá"),
+    ("format_width", "{{ '%20000000d' % 1 }}", "dài quá"),
+]
+
+
+def raw_paragraph(tmp_path: Path, text: str) -> Path:
+    """A template with ``text`` as typed in Word (the skeleton's markup would read ``*`` as italics)."""
+    path = skeleton(tmp_path, "Đoạn đầu.")
+    document = docx.Document(path)
+    document.add_paragraph(text)
+    document.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind, text, expected", RUNAWAY_TEMPLATES, ids=[case[0] for case in RUNAWAY_TEMPLATES])
+def test_a_runaway_template_stops_within_the_limits(config, campaign, tmp_path, kind, text, expected):
+    context = build_context(config, campaign, employer(), 5, dt.date(2023, 1, 5))
+    template = LetterTemplate(raw_paragraph(tmp_path, text))
+    for render, limits, place in ((template.render, LETTER_LIMITS, ", đoạn "),
+                                  (functools.partial(render_text_template, text), MESSAGE_LIMITS, ", dòng 1: ")):
+        started = time.perf_counter()
+        with pytest.raises(LetterError) as caught:
+            render(context)
+        assert time.perf_counter() - started < limits.seconds + 1.5, kind
+        message = caught.value.message
+        assert expected in message and place in message and "Cách sửa" in message, message
+
+
+def test_a_template_that_fails_for_every_letter_stops_trying_after_a_few(config, campaign, tmp_path):
+    template = LetterTemplate(raw_paragraph(tmp_path, RUNAWAY_TEMPLATES[0][1]))
+    contexts = list(sample_contexts(config, campaign, [employer(code=f"TA{n:05d}") for n in range(5)]))
+    durations = []
+    for context in contexts:
+        started = time.perf_counter()
+        with pytest.raises(LetterError) as caught:
+            template.render(context)
+        durations.append(time.perf_counter() - started)
+    assert "thư đầu tiên, nên thư này không được thử" in caught.value.message and "TA00004" in caught.value.message
+    assert max(durations[LetterTemplate.RUNAWAY_LETTERS:]) < 0.05 < min(durations[:LetterTemplate.RUNAWAY_LETTERS])
+
+
+# --- template check: the template filled in for sample recipients ---------------------------
+
+@pytest.mark.parametrize("text, kind, expected", [
+    ("Tỷ lệ: {{ 100 / 0 }}", "runtime", "phép chia cho 0"),
+    ("{% if recipient.kind == 'communes' %}{{ 'Xã ' + recipient.code|int }}{% endif %}", "runtime", "sai kiểu"),
+    (RUNAWAY_TEMPLATES[0][1], "limit", "quá 1.000.000 bước"),
+    (RUNAWAY_TEMPLATES[1][1], "limit", "dài quá 10.000.000 ký tự"),
+])
+def test_check_fills_the_template_in_and_reports_what_building_would_meet(config, campaign, tmp_path,
+                                                                           text, kind, expected):
+    path = raw_paragraph(tmp_path, text)
+    assert check_template(path, TEMPLATE_VARIABLES) == []  # nothing wrong that reading alone can see
+    samples = list(sample_contexts(config, campaign, [sample_recipient(k) for k in campaign.audiences]))
+    [issue] = check_template(path, TEMPLATE_VARIABLES, samples)
+    assert issue.kind == kind and issue.blocking and expected in issue.message and "Cách sửa" in issue.message
+    assert issue.location.startswith("đoạn ") and text[:20] in issue.location
+    assert re.search(r"gặp ở \d+/6 thư thử, vd\. thư cho «", issue.message)
+
+
+def test_check_names_a_column_some_recipients_lack(config, campaign, tmp_path):
+    path = raw_paragraph(tmp_path, "Số lao động: {{ recipient.extra['Số lao động'] }}")
+    with_column = employer(extra=MappingProxyType({"Số lao động": "120"}))
+    without = employer(code="TA99999", source_row=9)
+    issues = check_template(path, [*TEMPLATE_VARIABLES, "recipient.extra.Số lao động"],
+                            sample_contexts(config, campaign, [with_column, without]))
+    [issue] = issues
+    assert issue.kind == "undefined" and "«recipient.extra.Số lao động»" in issue.message
+    assert "gặp ở 2/4 thư thử" in issue.message and "employers/TA99999, employers.xlsx dòng 9" in issue.message
+
+
+def test_check_notes_values_some_recipients_leave_empty(tmp_path):
+    recipients = [employer(tax_code="4201234566"), employer(code="TA00002", source_row=8)]
+    printed = raw_paragraph(tmp_path, "Mã số thuế: {{ recipient.tax_code }}")
+    [note] = check_empty_values(printed, recipients)
+    assert note.kind == "empty" and not note.blocking and "«recipient.tax_code» trống ở 1/2 người nhận" in note.message
+    assert "employers.xlsx dòng 8" in note.message and note.location.startswith("đoạn ")
+    guarded = raw_paragraph(tmp_path, "{% if recipient.tax_code %}Mã số thuế: {{ recipient.tax_code }}{% endif %}")
+    assert check_empty_values(guarded, recipients) == []
+
+
+def test_jinja_loop_helpers_are_allowed(config, campaign):
+    context = build_context(config, campaign, employer(), 5, dt.date(2023, 1, 5))
+    text = ("{% set rows = cycler('lẻ', 'chẵn') %}{% for i in range(4) %}{{ loop.cycle('a', 'b') }}"
+            "{{ rows.next() }}{% if loop.changed(i // 2) %}|{% endif %}{% endfor %}")
+    assert render_text_template(text, context) == "alẻ|bchẵnalẻ|bchẵn"

@@ -14,7 +14,7 @@ from lxml import etree
 
 from outreach.config import load_config
 from outreach.letters import LetterTemplate, build_context
-from outreach.letters.render import _environment
+from outreach.letters.sandbox import environment
 from outreach.recipients import Recipient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ def test_a_letter_is_the_document_docxtpl_itself_renders(tmp_path: Path) -> None
     ours = _parts(LetterTemplate(campaign.template).render(context))
 
     reference = DocxTemplate(str(campaign.template))
-    reference.render(context.as_template_vars(), jinja_env=_environment(True), autoescape=True)
+    reference.render(context.as_template_vars(), jinja_env=environment(True), autoescape=True)
     reference.save(tmp_path / "docxtpl.docx")
     theirs = _parts((tmp_path / "docxtpl.docx").read_bytes())
 

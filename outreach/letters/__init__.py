@@ -11,8 +11,11 @@ from .render import (
     TemplateIssue,
     blank_date,
     build_context,
+    check_empty_values,
     check_template,
     render_text_template,
+    sample_contexts,
+    sample_recipient,
     vn_date,
 )
 from .skeleton import write_appendix, write_skeleton
@@ -27,8 +30,11 @@ __all__ = [
     "TemplateIssue",
     "blank_date",
     "build_context",
+    "check_empty_values",
     "check_template",
     "render_text_template",
+    "sample_contexts",
+    "sample_recipient",
     "vn_date",
     "write_appendix",
     "write_skeleton",

@@ -3,10 +3,14 @@
 - :func:`build_context` turns config + campaign + recipient + document number into a
   :class:`LetterContext` (Decree 30: number with a leading zero, ký hiệu, date wording).
 - :class:`LetterTemplate` pre-processes a DOCX template once (docxtpl's tag repair, Jinja compile)
-  and then renders letters in a few milliseconds each, in a sandbox, with every value escaped for
-  XML, and with a Vietnamese :class:`LetterError` instead of an empty gap when a value is missing.
+  and then renders letters in a few milliseconds each, in a sandbox bounded in time and size
+  (:mod:`.sandbox`), with every value escaped for XML, and with a Vietnamese :class:`LetterError`
+  naming the place in the template instead of an empty gap when a value is missing, a traceback
+  when the template fails, or a hang when it runs away.
 - :func:`check_template` reports syntax errors, unknown variables and tags Word has broken, each
-  with where it is in the document, for ``outreach template check``.
+  with where it is in the document, then what filling the template in for sample recipients
+  meets; :func:`check_empty_values` notes values some listed recipients lack. Both are for
+  ``outreach template check``.
 """
 
 from __future__ import annotations
@@ -19,24 +23,24 @@ import io
 import os
 import re
 import typing
-import unicodedata
 import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import missing
+from jinja2 import Template, TemplateSyntaxError, meta, nodes
 from lxml import etree
 
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
 from ..recipients import Recipient
+from . import sandbox
+from .sandbox import LETTER_LIMITS, MESSAGE_LIMITS, Budget, Sandbox, TemplateFailure, UnsupportedTag, environment
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 
@@ -77,6 +81,15 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
 
 class LetterError(UserError):
     """A template that cannot make a correct letter; the message says where and how to fix it."""
+
+
+class TemplateRunError(LetterError):
+    """A template that failed while filling in one letter: the failure, and where it is in the template."""
+
+    def __init__(self, who: str, template: str, failure: TemplateFailure, location: str, note: str = "") -> None:
+        super().__init__(f"Không tạo được thư cho {who}: mẫu {template}, {location} — {failure.what}{note}. "
+                         f"Cách sửa: {failure.fix}.")
+        self.failure, self.location = failure, location
 
 
 # --- Decree-30 wording ----------------------------------------------------------------------
@@ -152,63 +165,26 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     )
 
 
-# --- Jinja environment ----------------------------------------------------------------------
-
-class _MissingValue(UndefinedError):
-    """A StrictUndefined failure that remembers what was looked up, to name it in Vietnamese."""
-
-    def __init__(self, message: str, obj: Any, name: Any) -> None:
-        super().__init__(message)
-        self.obj, self.name = obj, name
+def sample_contexts(config: Config, campaign: Campaign, recipients: Iterable[Recipient | None]) -> Iterator[LetterContext]:
+    """Each recipient's letter as a draft and as issued (number 01, today): templates may differ between them."""
+    for recipient in recipients:
+        for number, issued_on in ((None, None), (1, dt.date.today())):
+            yield build_context(config, campaign, recipient, number, issued_on)
 
 
-class _Strict(StrictUndefined):
-    __slots__ = ()
-
-    def __init__(self, hint: str | None = None, obj: Any = missing, name: str | None = None,
-                 exc: type[TemplateError] = UndefinedError) -> None:
-        super().__init__(hint, obj, name, functools.partial(_MissingValue, obj=obj, name=name))
-
-
-_PLAIN_VALUES = (str, int, float, dt.date, tuple, list, collections.abc.Mapping)
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    def is_safe_callable(self, obj: Any) -> bool:
-        # Only methods of plain values (name.upper()): a Path in the context must not become a file reader.
-        owner = getattr(obj, "__self__", None)
-        return super().is_safe_callable(obj) and (owner is None or isinstance(owner, _PLAIN_VALUES))
-
-
-def _finalize(value: Any) -> Any:
-    if isinstance(value, str) and not hasattr(value, "__html__"):
-        return _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", value))
-    return value
-
-
-@functools.cache
-def _environment(autoescape: bool) -> _Sandbox:
-    return _Sandbox(undefined=_Strict, autoescape=autoescape, finalize=_finalize, keep_trailing_newline=True)
-
+# --- rendering ------------------------------------------------------------------------------
 
 def _variables(context: LetterContext | Mapping[str, Any]) -> Mapping[str, Any]:
     return context.as_template_vars() if isinstance(context, LetterContext) else context
 
 
-def _render(template: Template, variables: Mapping[str, Any], source: str) -> str:
+def _render(template: Template, variables: Mapping[str, Any], budget: Budget, name: str, source: str,
+            locate: Callable[[int | None], str]) -> str:
+    """``template`` (compiled from the Jinja ``source``) filled in; ``name`` and ``locate`` say where it failed."""
     try:
-        return template.render(variables)
-    except _MissingValue as error:
-        name = _lookup_path(error, variables)
-        raise LetterError(
-            f"Không tạo được thư cho {_who(variables)}: mẫu {source} dùng biến «{name}» nhưng biến này không có "
-            "giá trị. Cách sửa: sửa tên biến trong mẫu (chạy 'outreach template check' để xem các biến dùng được) "
-            "hoặc bổ sung dữ liệu còn thiếu trong danh sách nhận."
-        ) from None
-    except TemplateError as error:
-        raise LetterError(f"Không tạo được thư cho {_who(variables)}: mẫu {source} bị lỗi khi điền dữ liệu "
-                          f"({error}). Cách sửa: chạy 'outreach template check' và sửa mẫu.") from None
+        return sandbox.render(template, variables, source, budget)
+    except TemplateFailure as failure:
+        raise TemplateRunError(_who(variables), name, failure, locate(failure.lineno)) from None
 
 
 def _who(variables: Mapping[str, Any]) -> str:
@@ -219,29 +195,12 @@ def _who(variables: Mapping[str, Any]) -> str:
     return f"«{recipient.name}» ({recipient.key}{where})"
 
 
-def _lookup_path(error: _MissingValue, variables: Mapping[str, Any]) -> str:
-    """``recipient.ten_sai`` from the object and the name Jinja failed on."""
-    if error.obj is missing:
-        return str(error.name)
-    owner = next((path for path, value in _named_values(variables) if value is error.obj), None)
-    suffix = f".{error.name}" if isinstance(error.name, str) else f"[{error.name!r}]"
-    return f"{owner}{suffix}" if owner else str(error.name)
-
-
-def _named_values(variables: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    yield from variables.items()
-    for name, value in variables.items():
-        if dataclasses.is_dataclass(value):
-            for field in fields(value):
-                yield f"{name}.{field.name}", getattr(value, field.name)
-
-
 # --- text templates (e-mail) -----------------------------------------------------------------
 
 @functools.lru_cache(maxsize=32)
 def _compile_text(source: str, html: bool, name: str) -> Template:
     try:
-        return _environment(html).from_string(source)
+        return environment(html).from_string(source)
     except TemplateSyntaxError as error:
         raise LetterError(f"Mẫu {name}, dòng {error.lineno}: lỗi cú pháp — {_syntax_hint(error)}") from None
 
@@ -257,12 +216,20 @@ def render_text_template(path_or_source: Path | str, context: LetterContext | Ma
         name, html = str(path_or_source), path_or_source.name.endswith(".html.j2")
     else:
         source, name, html = path_or_source, "tiêu đề thư", False
-    return _render(_compile_text(source, html, name), _variables(context), name)
+    return _render(_compile_text(source, html, name), _variables(context), Budget(MESSAGE_LIMITS), name, source,
+                   functools.partial(_line_of, source))
+
+
+def _line_of(source: str, lineno: int | None) -> str:
+    lines = source.split("\n")
+    if lineno is None or not 1 <= lineno <= len(lines):
+        return "(không xác định được dòng)"
+    return f"dòng {lineno}: «{_snippet(lines[lineno - 1])}»"
 
 
 # --- DOCX templates ------------------------------------------------------------------------
 
-IssueKind = Literal["syntax", "undefined", "split_tag"]
+IssueKind = Literal["syntax", "undefined", "split_tag", "runtime", "limit", "empty"]
 
 
 @dataclass(frozen=True)
@@ -270,6 +237,11 @@ class TemplateIssue:
     kind: IssueKind
     message: str  # Vietnamese: what is wrong and how to fix it
     location: str  # e.g. "đoạn 12: «…»", "bảng 1, ô 2: «…»", "đầu trang, đoạn 1: «…»"
+
+    @property
+    def blocking(self) -> bool:
+        """Whether letters cannot be made; an empty value only leaves a gap in some of them."""
+        return self.kind != "empty"
 
 
 _PARAGRAPH = qn("w:p")
@@ -373,7 +345,7 @@ class _TemplateSource:
             part.paragraphs = _locations(part.root, part.label)
             part.source = part.jinja_source(self.helper, marked=False)
 
-    def compile(self, environment: _Sandbox) -> tuple[dict[str, Template], list[TemplateIssue]]:
+    def compile(self, environment: Sandbox) -> tuple[dict[str, Template], list[TemplateIssue]]:
         """The compiled parts, and the problems: broken tags first, then syntax errors not caused by them."""
         issues = [issue for part in self.parts for where, text in part.paragraphs for issue in _split_tags(where, text)]
         broken = {issue.location for issue in issues}
@@ -420,6 +392,8 @@ def _split_tags(where: str, text: str) -> Iterator[TemplateIssue]:
 
 
 def _syntax_hint(error: TemplateSyntaxError) -> str:
+    if isinstance(error, UnsupportedTag):
+        return error.hint
     message = error.message or str(error)
     quote = re.match(r"unexpected char '(.)'", message)
     if quote and quote.group(1) in _QUOTE_LIKE:
@@ -437,10 +411,16 @@ def _syntax_hint(error: TemplateSyntaxError) -> str:
 class LetterTemplate:
     """A DOCX template loaded and compiled once, then rendered for each recipient."""
 
+    # Letters over a limit, with none made yet, before the template itself is taken as the cause:
+    # the next letters then fail at once instead of each spending the limit (10,000 × 2 s).
+    RUNAWAY_LETTERS = 3
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._made = False
+        self._over_limit: list[TemplateRunError] = []
         self._source = _TemplateSource(path)
-        self._templates, issues = self._source.compile(_environment(True))
+        self._templates, issues = self._source.compile(environment(True))
         self._unchanged = self._zip_without({part.member for part in self._source.parts})
         if issues:
             details = "; ".join(f"{issue.location} — {issue.message}" for issue in issues[:5])
@@ -450,10 +430,26 @@ class LetterTemplate:
 
     def render(self, context: LetterContext | Mapping[str, Any]) -> bytes:
         variables = _variables(context)
+        if len(self._over_limit) >= self.RUNAWAY_LETTERS:
+            first = self._over_limit[0]
+            raise TemplateRunError(_who(variables), str(self.path), first.failure, first.location,
+                                   f" ở {len(self._over_limit)} thư đầu tiên, nên thư này không được thử")
+        try:
+            data = self._render(variables)
+        except TemplateRunError as error:
+            if error.failure.kind == "limit" and not self._made:
+                self._over_limit.append(error)
+            raise
+        self._made = True
+        return data
+
+    def _render(self, variables: Mapping[str, Any]) -> bytes:
         helper = self._source.helper
+        budget = Budget(LETTER_LIMITS)  # one for all the parts: the limits are the letter's
         rendered = {}
         for part in self._source.parts:
-            xml = _render(self._templates[part.member], variables, str(self.path))
+            xml = _render(self._templates[part.member], variables, budget, str(self.path), part.source,
+                          functools.partial(part.locate, helper))
             # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -493,25 +489,28 @@ class LetterTemplate:
 
 # --- template check ------------------------------------------------------------------------
 
-def check_template(path: Path, provided: Iterable[str]) -> list[TemplateIssue]:
+def check_template(path: Path, provided: Iterable[str], samples: Iterable[LetterContext] = ()) -> list[TemplateIssue]:
     """Problems of a DOCX template, each with where it is; an empty list means it can be used.
 
     ``provided`` names the variables letters will have: top-level names (``so_ky_hieu``) or dotted
     ones (``recipient.name``); keys of mappings are checked only against dotted names, e.g.
     ``recipient.extra.Số lao động`` for a column of the recipient lists. Attributes of the context
     objects (``recipient.…``, ``agency.…``) are checked against the objects' real fields.
+    The template is then filled in for each of ``samples``, as ``build`` would: what fails there
+    (a runtime error, a limit, a value some recipient lacks) is reported with where it is.
     """
+    jinja = environment(True)
     source = _TemplateSource(path)
-    templates, issues = source.compile(_environment(True))
+    templates, issues = source.compile(jinja)
     if len(templates) < len(source.parts):
         return issues  # names cannot be read reliably from a template that does not parse
+    compiles = not issues
     provided = set(provided)
     top_level = {name.split(".", 1)[0] for name in provided}
     paragraphs = [item for part in source.parts for item in part.paragraphs]
-    environment = _environment(True)
     reported = set()
     for part in source.parts:
-        tree = environment.parse(part.source)
+        tree = jinja.parse(part.source)
         used = meta.find_undeclared_variables(tree)
         for name in sorted(used - top_level - reported):
             reported.add(name)
@@ -525,12 +524,112 @@ def check_template(path: Path, provided: Iterable[str]) -> list[TemplateIssue]:
             if problem and problem[0] not in reported:
                 reported.add(problem[0])
                 issues.append(TemplateIssue("undefined", problem[1], _where_used(problem[0], paragraphs)))
+    if compiles:
+        issues += _sample_issues(LetterTemplate(path), samples, known_undefined=bool(reported))
     return issues
 
 
-def _attribute_chains(tree: nodes.Template) -> Iterator[list[str]]:
+def _sample_issues(template: LetterTemplate, samples: Iterable[LetterContext],
+                   known_undefined: bool) -> list[TemplateIssue]:
+    """What filling in ``template`` for each sample finds: one issue per place and reason."""
+    failures: dict[tuple[str, str], list[tuple[TemplateFailure, str]]] = {}
+    tried = 0
+    for context in samples:
+        tried += 1
+        try:
+            template.render(context)
+        except TemplateRunError as error:
+            if not (known_undefined and error.failure.kind == "undefined"):  # already reported by name
+                failures.setdefault((error.location, error.failure.what), []).append(
+                    (error.failure, _who(_variables(context))))
+    issues = []
+    for (location, what), found in failures.items():
+        failure, who = found[0]
+        issues.append(TemplateIssue(failure.kind, f"{what} — gặp ở {len(found)}/{tried} thư thử, vd. thư cho {who}. "
+                                    f"Cách sửa: {failure.fix}.", location))
+    return issues
+
+
+_SAMPLE_RECIPIENTS = {
+    "employers": Recipient(
+        kind="employers", code="BW03196", name="Công ty TNHH Thương mại Ví Dụ",
+        emails=("ketoan@vidu.example.vn", "nhansu@vidu.example.vn"),
+        address="12 Trần Phú, Phường Lộc Thọ\nThành phố Nha Trang, tỉnh Khánh Hòa", district="Thành phố Nha Trang",
+        tax_code="4201234566", phone="+842583822123", contact="Nguyễn Thị Lan"),
+    "collection_agents": Recipient(
+        kind="collection_agents", code="DL56001", name="Đại lý thu BHXH, BHYT xã Ví Dụ",
+        emails=("dailythu.vidu@vidu.example.vn",), address="Thôn Phú Bình, Xã Diên Phú\nHuyện Diên Khánh, tỉnh Khánh Hòa",
+        district="Huyện Diên Khánh", phone="+84905123456", contact="Trần Văn Bình"),
+    "communes": Recipient(
+        kind="communes", code="22327", name="Phường Vĩnh Hòa", emails=("ubnd.vidu@khanhhoa.example.vn",),
+        address="Trụ sở UBND Phường Vĩnh Hòa\nThành phố Nha Trang, tỉnh Khánh Hòa", district="Thành phố Nha Trang",
+        commune_code="22327"),
+}
+
+
+def sample_recipient(kind: str, extra_columns: Iterable[str] = ()) -> Recipient:
+    """A made-up recipient of ``kind`` with every field filled, as a list row would have it."""
+    extra = MappingProxyType({column: f"(giá trị mẫu của cột «{column}»)" for column in extra_columns})
+    return dataclasses.replace(_SAMPLE_RECIPIENTS[kind], extra=extra)
+
+
+def check_empty_values(path: Path, recipients: Sequence[Recipient]) -> list[TemplateIssue]:
+    """Recipient values the template prints that some recipients do not have: a gap in their letters.
+
+    Values the template tests first (``{% if recipient.tax_code %}``, ``|default``) are left out.
+    """
+    source = _TemplateSource(path)
+    try:
+        trees = [environment(True).parse(part.source) for part in source.parts]
+    except TemplateSyntaxError:
+        return []  # check_template reports it
+    paragraphs = [item for part in source.parts for item in part.paragraphs]
+    used: dict[str, list[str]] = {}
+    guarded = set()
+    for tree in trees:
+        used.update((".".join(chain), chain) for chain in map(_recipient_value, _attribute_chains(tree)) if chain)
+        for test in _tests(tree):
+            guarded.update(".".join(chain) for chain in map(_recipient_value, _attribute_chains(test)) if chain)
+    notes = []
+    for name, chain in sorted(used.items()):
+        lacking = [r for r in recipients if not _recipient_has(r, chain)]
+        if name in guarded or not lacking or (len(chain) == 3 and not any(chain[2] in r.extra for r in recipients)):
+            continue  # a column no list has is reported by check_template
+        example = lacking[0]
+        notes.append(TemplateIssue(
+            "empty", f"«{name}» trống ở {len(lacking)}/{len(recipients)} người nhận (vd. «{example.name}», "
+            f"{example.source_file} dòng {example.source_row}): thư của họ để trống chỗ này. Cách sửa: bổ sung dữ liệu "
+            f"trong danh sách, hoặc chỉ in khi có giá trị: «{{% if {name} %}}…{{% endif %}}».",
+            _where_used(name, paragraphs)))
+    return notes
+
+
+def _recipient_value(chain: list[str]) -> list[str]:
+    """``recipient.name.upper`` → [recipient, name]; ``recipient.extra.Cột`` → [recipient, extra, Cột]."""
+    if chain[0] != "recipient" or len(chain) < 2 or chain[1] not in _attributes(Recipient):
+        return []
+    if chain[1] in _mapping_fields(Recipient):
+        return chain[:3] if len(chain) >= 3 else []
+    return chain[:2]
+
+
+def _recipient_has(recipient: Recipient, chain: list[str]) -> bool:
+    value = getattr(recipient, chain[1])
+    return bool(value.get(chain[2]) if len(chain) == 3 else value)
+
+
+def _tests(tree: nodes.Template) -> Iterator[nodes.Node]:
+    """What a template tests before printing: if/elif conditions, ``… if … else …``, ``|default``."""
+    for node in tree.find_all((nodes.If, nodes.CondExpr)):
+        yield node.test
+    for node in tree.find_all(nodes.Filter):
+        if node.name in ("default", "d") and node.node is not None:
+            yield node.node
+
+
+def _attribute_chains(tree: nodes.Node) -> Iterator[list[str]]:
     """``recipient.extra['Số LĐ']`` → ["recipient", "extra", "Số LĐ"], for every attribute lookup."""
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+    for node in [tree, *tree.find_all((nodes.Getattr, nodes.Getitem))]:
         chain = []
         while isinstance(node, (nodes.Getattr, nodes.Getitem)):
             if isinstance(node, nodes.Getattr):

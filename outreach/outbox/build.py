@@ -26,7 +26,7 @@ import pikepdf
 from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
-from ..letters import LetterContext, LetterTemplate, build_context, render_text_template
+from ..letters import LetterContext, LetterError, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
@@ -155,7 +155,11 @@ class CampaignBuilder:
             if problem:
                 report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
                 continue
-            drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
+            try:
+                drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
+            except LetterError as error:  # this recipient's e-mail cannot be written; the others still can
+                report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, error.message))
+                continue
             report.built.append(item.recipient.key)
         ordered = tuple(drafts[r.key] for r in recipients if r.key in drafts)
         report.drafts = len(ordered)

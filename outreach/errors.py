@@ -1,4 +1,27 @@
-"""The one exception type that means "the user made a mistake"."""
+"""The one exception type that means "the user made a mistake", and the map of all the others.
+
+Our exception hierarchy (httpx's habit: one root per family, the tree written down here)::
+
+    UserError                      a mistake staff can fix; the CLI prints its Vietnamese message and exits
+    ├── RoutingError               recipients.routing: no sender covers a recipient (what to add to config)
+    ├── LetterError                letters: a template cannot make this letter
+    │   └── TemplateRunError       letters.render: the template failed while filling one letter in
+    ├── AddressError               outbox.messages: an e-mail address cannot be written into a message
+    ├── HeaderInjectionError       outbox.messages: a header value carries a line break
+    ├── IllegalTransition          delivery.ledger: a state change the state machine forbids
+    ├── CampaignPaused             delivery.ledger: sending refused until someone resumes the campaign
+    └── SendInProgress             delivery.ledger: another process is sending this campaign
+
+    Exception                      internal failures, turned into per-item values before they reach staff
+    ├── ConversionError            convert: a letter could not become a PDF (ConversionResult.error)
+    ├── OfficeFailure              convert.office: LibreOffice timed out or crashed (restarted, retried)
+    ├── TemplateFailure            letters.sandbox: a render broke a limit or raised (becomes a LetterError)
+    └── _SplitMismatch, …          private to their module: caught where they are raised
+
+Per-item failures are values, not exceptions: ``DraftProblem`` (with a ``Skip`` reason) in build and
+send reports, ``Problem`` in validation, ``ConversionResult.error``. Code decides on those reasons
+and on exception types, never on the wording of a message.
+"""
 
 
 class UserError(Exception):

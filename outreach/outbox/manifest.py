@@ -193,15 +193,27 @@ def read_manifest(root: Path, campaign: str) -> Manifest:
         raise UserError(
             f"Chiến dịch {campaign} chưa được tạo bản thảo. Cách sửa: chạy 'outreach build {campaign}' trước."
         ) from None
-    drafts = tuple(
-        Draft(**{**d, "to": tuple(d["to"]), "cc": tuple(d["cc"]), "files": tuple(DraftFile(**f) for f in d["files"])})
-        for d in data["drafts"]
-    )
-    return Manifest(
-        campaign=data["campaign"],
-        document_number=data["document_number"],
-        built_at=data["built_at"],
-        drafts=drafts,
-        rejected=tuple(data.get("rejected", ())),
-        attachments=tuple(DraftFile(**f) for f in data.get("attachments", ())),
-    )
+    except (UnicodeDecodeError, ValueError) as error:
+        raise _damaged(path, campaign, error) from None
+    try:
+        drafts = tuple(
+            Draft(**{**d, "to": tuple(d["to"]), "cc": tuple(d["cc"]),
+                     "files": tuple(DraftFile(**f) for f in d["files"])})
+            for d in data["drafts"]
+        )
+        return Manifest(
+            campaign=data["campaign"],
+            document_number=data["document_number"],
+            built_at=data["built_at"],
+            drafts=drafts,
+            rejected=tuple(data.get("rejected", ())),
+            attachments=tuple(DraftFile(**f) for f in data.get("attachments", ())),
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise _damaged(path, campaign, error) from None
+
+
+def _damaged(path: Path, campaign: str, error: Exception) -> UserError:
+    # The manifest is only ever written whole (write_manifest): a damaged one was edited or copied badly.
+    return UserError(f"{path}: tệp danh sách bản thảo bị hỏng ({type(error).__name__}: {error}). Cách sửa: "
+                     f"chạy lại 'outreach build {campaign}'; bản thảo đã gửi và sổ theo dõi không bị ảnh hưởng.")

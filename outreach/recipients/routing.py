@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..config import Config, DistrictOffice
+from ..errors import UserError
 from .model import Problem, Recipient, RecipientList
 from ..text import match_key
 
@@ -21,7 +22,7 @@ class Route:
     cc: tuple[str, ...]
 
 
-class RoutingError(ValueError):
+class RoutingError(UserError):
     """No sender covers this recipient; the message says what to add to the config (Vietnamese)."""
 
 

@@ -11,6 +11,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Generic, TypeVar
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -121,9 +122,12 @@ def _needle(query: str) -> tuple[str, bool]:
     return match_key(query), True
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: Sequence[Row]
+class Page(Generic[T]):
+    items: Sequence[T]
     number: int
     pages: int
     total: int
@@ -138,12 +142,15 @@ class Page:
         return min(self.number * self.per, self.total)
 
 
-def paginate(rows: Sequence[Row], page: str | int | None, per: str | int | None) -> Page:
-    size = _int(per, PER_PAGE)
-    size = min(size, MAX_PER_PAGE) if size >= 1 else PER_PAGE
-    pages = max(1, math.ceil(len(rows) / size))
+def paginate(items: Sequence[T], page: str | int | None, per: str | int | None,
+             default_per: int = PER_PAGE) -> Page[T]:
+    """One page of ``items``; whatever a URL says (empty, negative, past the end, not a number)
+    gives a page that exists."""
+    size = _int(per, default_per)
+    size = min(size, MAX_PER_PAGE) if size >= 1 else default_per
+    pages = max(1, math.ceil(len(items) / size))
     number = max(1, min(_int(page, 1), pages))
-    return Page(rows[(number - 1) * size: number * size], number, pages, len(rows), size)
+    return Page(items[(number - 1) * size: number * size], number, pages, len(items), size)
 
 
 def _int(value: str | int | None, default: int) -> int:

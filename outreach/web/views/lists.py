@@ -14,6 +14,7 @@ from flask import (
 )
 
 from ...recipients import SEVERITY_LABELS, ValidationSummary, write_xlsx
+from ..store import paginate
 from ._request import app_store, bp, request_config, workspace_root
 
 PROBLEMS_PER_PAGE = 100
@@ -30,13 +31,11 @@ def lists():
         (c, p) for c in chosen if c.result is not None for p in c.result.problems
         if not severity or p.severity == severity
     ]
-    total = len(problems)
-    pages = max(1, -(-total // PROBLEMS_PER_PAGE))
-    number = min(max(1, int(request.args["page"]) if request.args.get("page", "").isdigit() else 1), pages)
-    shown = [(c, p, _without_fix(p)) for c, p in problems[(number - 1) * PROBLEMS_PER_PAGE: number * PROBLEMS_PER_PAGE]]
+    page = paginate(problems, request.args.get("page"), PROBLEMS_PER_PAGE, PROBLEMS_PER_PAGE)
+    shown = [(c, p, _without_fix(p)) for c, p in page.items]
     args = {k: v for k, v in (("severity", severity), ("file", file_index)) if v}
     return render_template(
-        "lists.html", checked=checked, problems=shown, total=total, number=number, pages=pages,
+        "lists.html", checked=checked, problems=shown, total=page.total, number=page.number, pages=page.pages,
         severity=severity, file_index=file_index, severity_labels=SEVERITY_LABELS, root=workspace_root(),
         page_url=lambda n: url_for("views.lists", **args, page=n),
     )

@@ -18,13 +18,12 @@ from ...delivery import Phase
 from ...errors import UserError
 from ...localtime import OFFICE_TZ
 from ...workspace import Workspace
+from ..pages import CampaignPage
 from ..progress import send_running
 from ..store import (
     NO_DISTRICT,
     PROBLEM_NAMES,
-    Filters,
     ambiguous_codes,
-    paginate,
 )
 from ._request import (
     act,
@@ -105,13 +104,9 @@ def campaign(name: str):
         return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False,
                                phase=Phase.NOT_BUILT)
     rows = rows_of(manifest)
-    filters = Filters.from_args(request.args)
-    selected = filters.apply(rows)
-    page = paginate(selected, request.args.get("page"), request.args.get("per"))
+    view = CampaignPage.build(campaign, request_config().senders(), rows, request.args)
     ambiguous = ambiguous_codes(rows)
-    senders = request_config().senders()
-    departments = sorted({row.draft.sender for row in rows})
-    districts = sorted({row.draft.district for row in rows if row.draft.district})
+    filters, page = view.filters, view.page
     return render_template(
         "campaign.html",
         campaign=campaign,
@@ -120,14 +115,14 @@ def campaign(name: str):
         phase=phase_of(campaign, manifest),
         rows=rows,
         filters=filters,
-        base_args={k: v for k, v in filters.args().items() if k != "state"},
+        base_args=view.base_args,
         page=page,
-        counts=Counter(row.state for row in rows),
-        selected_counts=Counter(row.state for row in selected),
-        audiences=[a for a in campaign.audiences if any(r.draft.audience == a for r in rows)],
-        districts=districts,
-        has_no_district=any(not row.draft.district for row in rows),
-        departments=[(code, senders[code].name if code in senders else code) for code in departments],
+        counts=view.counts,
+        selected_counts=view.selected_counts,
+        audiences=view.audiences,
+        districts=view.districts,
+        has_no_district=view.has_no_district,
+        departments=view.departments,
         link=lambda row: recipient_url(name, row, ambiguous, **filters.args()),
         page_url=lambda number: url_for("views.campaign", name=name, **filters.args(), page=number,
                                         **({"per": page.per} if request.args.get("per") else {})),

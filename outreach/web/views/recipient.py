@@ -17,9 +17,8 @@ from flask import (
 from ...errors import UserError
 from ..preview import attachment, letter_pdf, message_view, read_message
 from ..security import BODY_SECURITY_POLICY
+from ..pages import RecipientPage
 from ..store import (
-    PER_PAGE,
-    Filters,
     ambiguous_codes,
 )
 from ._request import (
@@ -42,24 +41,11 @@ def recipient(name: str, code: str):
     manifest = manifest_or_404(name)
     rows = rows_of(manifest)
     row = row_or_404(rows, code)
-    filters = Filters.from_args(request.args)
     ambiguous = ambiguous_codes(rows)
-    listed = filters.apply(rows)
-    position = next((i for i, r in enumerate(listed) if r.key == row.key), None)
-    previous = nxt = None
-    if position is not None:
-        previous = listed[position - 1] if position > 0 else None
-        nxt = listed[position + 1] if position + 1 < len(listed) else None
     found = read_message(workspace_root(), row.draft)
     view = message_view(*found) if found else None
-    problems = []
-    if row.draft.to and view is None:
-        problems.append("Không tìm thấy message.eml của thư này. Hãy tạo lại bản thảo.")
-    if view is not None and view.sha256 != row.draft.message_sha256:
-        problems.append("message.eml đã thay đổi sau khi tạo bản thảo: thư này không duyệt được. Hãy tạo lại bản thảo.")
-    if view is not None and row.delivery is not None and row.delivery.message_sha256 != view.sha256:
-        problems.append("Nội dung thư hiện tại khác với nội dung đã được duyệt: thư sẽ không được gửi cho tới khi "
-                        "được duyệt lại.")
+    page = RecipientPage.build(rows, row, request.args, view)
+    filters = page.filters
     pages = page_cache()
     sha, page_count, letter_error = "", 0, ""
     try:
@@ -68,24 +54,23 @@ def recipient(name: str, code: str):
     except UserError as error:
         letter_error = error.message
     kind = {"kind": row.draft.audience} if row.draft.code in ambiguous else {}
-    list_page = (position // PER_PAGE + 1) if position is not None else 1
     return render_template(
         "recipient.html",
         campaign=campaign,
         manifest=manifest,
         row=row,
         view=view,
-        problems=problems,
+        problems=page.problems,
         sha=sha,
         page_count=page_count,
         letter_error=letter_error,
         kind=kind,
         filters=filters,
-        position=position,
-        listed=len(listed),
-        previous_url=recipient_url(name, previous, ambiguous, **filters.args()) if previous else None,
-        next_url=recipient_url(name, nxt, ambiguous, **filters.args()) if nxt else None,
-        back_url=url_for("views.campaign", name=name, **filters.args(), page=list_page),
+        position=page.position,
+        listed=page.listed,
+        previous_url=recipient_url(name, page.previous, ambiguous, **filters.args()) if page.previous else None,
+        next_url=recipient_url(name, page.next, ambiguous, **filters.args()) if page.next else None,
+        back_url=url_for("views.campaign", name=name, **filters.args(), page=page.list_page),
         events=request_ledger().events(name, row.key),
         sender=request_config().senders().get(row.draft.sender),
         test_to=session.get("test_to", ""),

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UserError
+from .sign.config import SigningConfig, parse_signing
 from .workspace import Workspace
 
 AUDIENCES = ("employers", "collection_agents", "communes")
@@ -147,6 +148,7 @@ class Config:
     district_offices: dict[str, DistrictOffice]
     audiences: dict[str, Audience]
     campaigns: dict[str, Campaign]
+    signing: SigningConfig = SigningConfig()
 
     @property
     def workspace(self) -> Workspace:
@@ -443,6 +445,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
         district_offices=district_offices,
         audiences=audiences,
         campaigns=campaigns,
+        signing=parse_signing(top, root),
     )
 
 

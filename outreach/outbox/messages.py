@@ -162,6 +162,19 @@ def parse_message(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=SMTP_POLICY)  # type: ignore[return-value]
 
 
+def upgrade_attachments(data: bytes, revisions: Sequence[bytes]) -> bytes:
+    """The message with every attachment that one of ``revisions`` extends (the same bytes and an
+    incremental update after them: a PDF once signed) replaced by that revision; headers and every
+    other byte as they were."""
+    msg = parse_message(data)
+    for part in msg.iter_attachments():
+        content = part.get_content()
+        newer = next((r for r in revisions if len(r) > len(content) and r.startswith(content)), None)
+        if newer is not None:
+            part.set_payload(_base64(newer)[0])
+    return message_bytes(msg)
+
+
 @dataclass(frozen=True)
 class Envelope:
     message_id: str

@@ -223,7 +223,8 @@ def _sign(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from .sign.verify import verifier_for
 
-    verifier = verifier_for(_config(args).signing.trust_roots)
+    trust = tuple(Path(p) for p in args.trust) if args.trust else _config(args).signing.trust_roots
+    verifier = verifier_for(trust)
     all_ok = True
     for name in args.pdfs:
         try:
@@ -494,6 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "vẹn hay không, tin cậy hay không (theo [signing] trust_roots), phủ toàn bộ tệp hay "
                                    "không. Mã thoát 0 chỉ khi mọi tệp có chữ ký nguyên vẹn, tin cậy, phủ toàn bộ tệp.")
     p.add_argument("pdfs", nargs="+", metavar="TỆP.pdf")
+    p.add_argument("--trust", nargs="+", metavar="GỐC.pem", help="tin cậy các chứng thư gốc này thay cho [signing] trust_roots")
 
     p = sub.add_parser("preview", help="xem trước thư của một người nhận; gửi bản thử",
                        description="In tiêu đề, nội dung, tệp đính kèm và đường dẫn PDF của một bản thảo. "

@@ -46,6 +46,7 @@ from .ledger import (
 )
 from ..outbox.manifest import Draft, DraftProblem, Manifest
 from ..outbox.messages import check_address, envelope_of, message_bytes, new_message_id, parse_message, set_text_header
+from ..sign.gate import signing_gate
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
                         f"'Số: {manifest.document_number.strip()}'. Cách sửa: chạy 'outreach issue {manifest.campaign}' "
                         "để lấy số trong sổ văn bản đi (thư sẽ được tạo lại với số đó), xem lại rồi duyệt.")
     current = ledger.deliveries(manifest.campaign)
+    gate = signing_gate(root)
     approved: list[tuple[Draft, ApprovalRequest, bytes]] = []
     problems: list[str] = []
     for draft in _select(manifest, keys):
@@ -95,6 +97,8 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
         if actual != draft.message_sha256:
             problems.append(f"{_who(draft)}: message.eml đã thay đổi sau khi tạo bản thảo "
                             f"({_short(draft.message_sha256)} → {_short(actual)}).")
+        elif unsigned := gate.refusal(draft):
+            problems.append(unsigned)
         elif not (delivery and delivery.state == "approved" and delivery.message_sha256 == actual):
             approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual), data))
     if problems:

@@ -34,6 +34,7 @@ from ..recipients import Recipient, RecipientList, load_list
 from ..delivery.ledger import Ledger
 from ..letters.register import Register
 from ..recipients.routing import RoutingError, route
+from ..sign.verify import signed_roles
 from ..text.vntext import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
@@ -135,7 +136,8 @@ class CampaignBuilder:
             context = self._context(recipient)
             folder = self.out / recipient.kind / recipient.code
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
-                                                               self.campaign.email_subject, routed.sender, *routed.cc])
+                                                               self.campaign.email_subject, routed.sender, *routed.cc,
+                                                               str(self.config.signing.required)])
             old = previous.get(recipient.key)
             if old and recipient.key in frozen:
                 drafts[recipient.key] = old
@@ -146,6 +148,10 @@ class CampaignBuilder:
                 drafts[recipient.key] = old
                 report.unchanged.append(recipient.key)
                 continue
+            if old and signed_roles(folder / "letter.pdf"):
+                report.warnings.append(f"{recipient.key} ({recipient.name}): bản đã ký số được tạo lại nên không "
+                                       f"còn chữ ký; cần ký lại ('outreach sign {self.campaign.name} --as leader', "
+                                       "rồi '--as agency').")
             folder.mkdir(parents=True, exist_ok=True)
             (folder / INPUTS_NAME).unlink(missing_ok=True)
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
@@ -262,7 +268,8 @@ class CampaignBuilder:
         message_sha = ""
         if recipient.emails:
             sender = self.config.senders()[item.sender]
-            variables = item.context.as_template_vars()
+            # ky_so: the body may say the letter is digitally signed when nothing unsigned can be approved.
+            variables = {**item.context.as_template_vars(), "ky_so": self.config.signing.required}
             number = item.context.so_ky_hieu.strip()
             label = f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
             letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"

@@ -75,7 +75,8 @@ class CampaignSigning:
             raise UserError(f"Công văn của chiến dịch {manifest.campaign} chưa được cấp số, chưa ký được. "
                             f"Cách sửa: chạy 'outreach issue {manifest.campaign}' trước khi ký.")
         todo = self._select(manifest, only, report)
-        appendices = self._unsigned_appendices() if self.role == "agency" else []
+        # The appendices go with the letter: the agency signs them once the leader has signed it.
+        appendices = self._unsigned_appendices() if self.role == "agency" and (todo or report.already) else []
         if not todo and not appendices:
             return report
         _check_image(self.source.image, self.role)

@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
 from ..outbox.manifest import Draft, sha256_file
 from ..outbox.messages import parse_message
 from ..workspace import Workspace
 from .config import ROLE_LABELS, SigningConfig
-from .verify import PdfCheck, Verifier, verifier_for
+
+if TYPE_CHECKING:
+    from .verify import PdfCheck, Verifier
 
 
 class SigningGate:
     def __init__(self, config: Config | None) -> None:
         self.config = config
         self.signing = config.signing if config is not None else SigningConfig()
-        self._verifier: Verifier | None = None
+        self._verifier: "Verifier | None" = None
         self._exempt: dict[str, set[str]] = {}
 
     @property
     def verifier(self) -> Verifier:
         if self._verifier is None:
+            from .verify import verifier_for  # pyHanko: loaded only when a signature is really checked
+
             self._verifier = verifier_for(self.signing.trust_roots)
         return self._verifier
 
@@ -57,7 +62,7 @@ class SigningGate:
                                 + _detail(check))
         return f"{who}: " + "; ".join(problems) + f". {fix}" if problems else ""
 
-    def _letter_problems(self, check: PdfCheck) -> list[str]:
+    def _letter_problems(self, check: "PdfCheck") -> list[str]:
         roles = check.valid_roles()
         problems = [f"công văn chưa có chữ ký số hợp lệ của {ROLE_LABELS[role]}" for role in ("leader", "agency")
                     if role not in roles]
@@ -79,7 +84,7 @@ class SigningGate:
         return self._exempt[campaign]
 
 
-def _detail(check: PdfCheck) -> str:
+def _detail(check: "PdfCheck") -> str:
     bad = [s.describe() for s in check.signatures if not s.ok]
     if check.problem:
         bad.insert(0, check.problem)

@@ -106,15 +106,16 @@ class Verifier:
             return PdfCheck(name, problem="không có chữ ký số")
         context = ValidationContext(trust_roots=self.trust_roots, allow_fetching=False, revocation_mode="soft-fail")
         checks = []
-        for index, signature in enumerate(embedded):
+        for signature in embedded:
             try:
                 status = validate_pdf_signature(signature, context)
             except (PdfReadError, ValueError, KeyError) as error:
                 return PdfCheck(name, tuple(checks), f"chữ ký '{signature.field_name}' không đọc được ({error})")
-            last = index == len(embedded) - 1
+            # Covered: the whole file, or every revision after it is a permitted one (the agency's
+            # signature after the leader's; validation data added to the DSS after each).
             later_allowed = status.modification_level in _ALLOWED_LATER and status.docmdp_ok is not False
             whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
-                not last and status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and later_allowed)
+                status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and later_allowed)
             stamp = status.timestamp_validity
             moment = stamp.timestamp if stamp is not None else status.signer_reported_dt
             checks.append(SignatureCheck(

@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import http.server
 import io
 import mailbox
 import os
 import re
 import shutil
 import subprocess
-import threading
 import tomllib
 from pathlib import Path
 
 import numpy
 import pikepdf
 import pytest
-from asn1crypto import keys as asn1_keys, tsp, x509 as asn1_x509
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from docx import Document
 from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign.timestamps import DummyTimeStamper
 
 from outreach.cli import main
 from outreach.config import parse_config
@@ -47,32 +44,6 @@ REPO = Path(__file__).resolve().parent.parent
 CODES = ["YK34396", "22327", "DL56001"]
 PIN, WRONG_PIN, P12_PASSWORD = "246810", "111111", "p12-mat-khau"
 SIGNER = Signer("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Lê Hùng Chính")
-pytestmark = pytest.mark.skipif(not pki.SOFTHSM_MODULE.is_file() or shutil.which("certutil") is None,
-                                reason="softhsm2 and libnss3-tools are installed by scripts/setup.sh")
-
-
-class _Services(http.server.BaseHTTPRequestHandler):
-    """POST /tsa: an RFC 3161 time stamp (pyHanko's DummyTimeStamper as the TSA); GET /root.crl."""
-
-    stamper: DummyTimeStamper
-    crl: bytes
-
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
-        self._answer("application/timestamp-reply", self.stamper.request_tsa_response(request).dump())
-
-    def do_GET(self):  # noqa: N802
-        self._answer("application/pkix-crl", self.crl)
-
-    def _answer(self, kind: str, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
@@ -84,27 +55,19 @@ def test_pki(tmp_path_factory):
     """Root → leader (on token LANHDAO), agency (.p12), TSA; a token whose key does not match its
     certificate; an expired agency file; a file from an untrusted root; an NSS db trusting the root."""
     folder = tmp_path_factory.mktemp("pki")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Services)
-    base = f"http://127.0.0.1:{server.server_port}"
     root = pki.make_root("CA gốc kiểm thử")
-    tsa_key = pki.new_key()
-    tsa = pki.issue(root, "TSA kiểm thử", tsa_key.public_key(), time_stamping=True)
-    _Services.stamper = DummyTimeStamper(
-        tsa_cert=_asn1(tsa), certs_to_embed=None,
-        tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())))
     now = dt.datetime.now(dt.timezone.utc)
-    _Services.crl = (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
-                     .last_update(now - dt.timedelta(hours=1)).next_update(now + dt.timedelta(days=7))
-                     .sign(root.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+           .last_update(now - dt.timedelta(hours=1)).next_update(now + dt.timedelta(days=7))
+           .sign(root.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+    server = pki.LocalTimestampServer(root, crl)
 
     conf = pki.softhsm_config(folder)
     previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)  # before the module is first loaded in this process
     for label in ("LANHDAO", "SAIKHOA"):
         pki.init_token(conf, label, PIN)
-    crl_url = f"{base}/root.crl"
+    crl_url = server.crl_url
     leader = pki.issue(root, SIGNER.name, pki.key_on_token("LANHDAO", PIN, "lanh-dao"), crl_url=crl_url)
     pki.certificate_on_token("LANHDAO", PIN, "lanh-dao", leader)
     pki.key_on_token("SAIKHOA", PIN, "lanh-dao")
@@ -127,8 +90,8 @@ def test_pki(tmp_path_factory):
     subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
     subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C", "-i", str(folder / "root.pem")],
                    check=True)
-    yield {"folder": folder, "tsa_url": f"{base}/tsa", "nss": nss, "root": _asn1(root.certificate)}
-    server.shutdown()
+    yield {"folder": folder, "tsa_url": server.url, "nss": nss, "root": _asn1(root.certificate)}
+    server.close()
     if previous is None:
         os.environ.pop("SOFTHSM2_CONF", None)
     else:

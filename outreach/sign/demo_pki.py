@@ -215,3 +215,50 @@ def demo_signing(folder: Path, leader_name: str, agency_name: str) -> SigningCon
         agency=Pkcs12Key("agency", folder / f"con-dau-{SLUG}.png", p12, AGENCY_PIN_ENV),
     )
 
+
+
+class LocalTimestampServer:
+    """An RFC 3161 time-stamp server on 127.0.0.1 (pyHanko's DummyTimeStamper answers), for tests
+    and benches; GET returns ``crl``, the root's revocation list, when one is given."""
+
+    def __init__(self, root: Issued, crl: bytes = b"") -> None:
+        import http.server
+        import threading
+
+        from asn1crypto import keys, tsp, x509 as asn1_x509
+        from pyhanko.sign.timestamps import DummyTimeStamper
+
+        key = new_key()
+        certificate = issue(root, f"Máy chủ dấu thời gian ({MARK})", key.public_key(), time_stamping=True)
+        stamper = DummyTimeStamper(
+            tsa_cert=asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+            tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())))
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+                self._answer("application/timestamp-reply", stamper.request_tsa_response(request).dump())
+
+            def do_GET(self):  # noqa: N802
+                self._answer("application/pkix-crl", crl)
+
+            def _answer(self, kind: str, body: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self.url = f"{self.base_url}/tsa"
+        self.crl_url = f"{self.base_url}/root.crl"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

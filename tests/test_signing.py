@@ -319,10 +319,10 @@ def test_images_are_where_the_decree_puts_them(office, test_pki, campaign, tmp_p
     draft = next(d for d in letters(office, campaign) if d.code == "22327")
     letter = draft.path(office, "letter.pdf")
     pages = page_texts(letter)
-    block = find_signature_block(pages, SIGNER)
+    block = find_signature_block(reversed(list(enumerate(pages))), SIGNER)
     if campaign == LONGER:  # the block moved a page down, and is found there
-        short = find_signature_block(page_texts(next(d for d in letters(office) if d.code == "22327")
-                                                .path(office, "letter.pdf")), SIGNER)
+        short_letter = next(d for d in letters(office) if d.code == "22327").path(office, "letter.pdf")
+        short = find_signature_block(reversed(list(enumerate(page_texts(short_letter)))), SIGNER)
         assert block.page > short.page
     dpi, scale = 100, 100 / 72
     subprocess.run(["pdftoppm", "-f", str(block.page + 1), "-l", str(block.page + 1), "-r", str(dpi), "-png",
@@ -414,3 +414,22 @@ def test_signing_section_is_checked_when_read(test_pki):
         with pytest.raises(UserError) as caught:
             parse_config({**data, "signing": broken}, REPO)
         assert expected in caught.value.message and "Cách sửa" in caught.value.message
+
+
+def test_a_signed_revision_replaces_its_attachment_and_nothing_else():
+    from outreach.outbox.messages import Attachment, _base64, build_message, message_bytes, upgrade_attachments
+
+    letter, appendix, leaflet = b"%PDF-1.4 letter " * 900, b"%PDF-1.4 appendix " * 700, b"%PDF-1.4 leaflet " * 50
+    original = message_bytes(build_message(
+        sender_name="BHXH tỉnh Khánh Hòa", sender="qlt@bhxh.example.vn", reply_to="", to=["a@example.vn"], cc=(),
+        subject="Công văn số 01/BHXH-QLT", text="Kính gửi: Công ty A\n", html="<p>Kính gửi: Công ty A</p>",
+        attachments=[Attachment("Công văn số 01.pdf", letter), Attachment("Phụ lục 1.pdf", appendix),
+                     Attachment("Tờ rơi.pdf", leaflet)]))
+    signed_letter, signed_appendix = letter + b"\n% signature\n", appendix + b"\n% signature\n"
+    upgraded = upgrade_attachments(original, [signed_letter, signed_appendix, b"%PDF-1.4 unrelated"])
+    body = {data: _base64(data)[1] for data in (letter, appendix, signed_letter, signed_appendix)}
+    assert upgraded == original.replace(body[letter], body[signed_letter]).replace(body[appendix], body[signed_appendix])
+    before, after = parse_message(original), parse_message(upgraded)
+    assert [p.get_content() for p in after.iter_attachments()] == [signed_letter, signed_appendix, leaflet]
+    assert before.items() == after.items()  # Message-ID, Date, Subject… unchanged
+    assert upgrade_attachments(original, [b"%PDF-1.4 unrelated"]) == original

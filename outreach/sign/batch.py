@@ -23,11 +23,12 @@ from PIL import Image, UnidentifiedImageError
 from ..config import Config
 from ..delivery.ledger import STATE_LABELS, Ledger
 from ..errors import UserError
-from ..outbox.manifest import Draft, DraftProblem, Manifest, read_manifest, write_manifest
+from ..convert import page_count
+from ..outbox.manifest import Draft, DraftProblem, Manifest, letter_pages, read_manifest, write_manifest
 from ..outbox.messages import upgrade_attachments
 from .config import ROLE_LABELS, Role
 from .keys import load_trust_roots, open_key
-from .placement import appendix_box, find_signature_block, image_size, page_texts, place
+from .placement import appendix_box, find_signature_block, image_size, page_texts, pages_from_last, place
 from .signing import RoleSigner, timestamper_for, times_new_roman
 from .verify import signed_roles
 
@@ -130,7 +131,7 @@ class CampaignSigning:
         """Sign each unsigned appendix once; returns every appendix as it now is, for the messages."""
         number = manifest.document_number.strip()
         for path in paths:
-            box = appendix_box(page_texts(path)[0], signer.appendix_text_size(number))
+            box = appendix_box(page_texts(path, 1, 1)[0], signer.appendix_text_size(number))
             _write(path, signer.sign_appendix(path.read_bytes(), box, number))
             report.appendices.append(self.config.workspace.relative(path))
         if paths:
@@ -166,7 +167,8 @@ class CampaignSigning:
         letter = draft.path(self.root, "letter.pdf")
         data = letter.read_bytes()
         if self.role == "leader":
-            block = find_signature_block(page_texts(letter), self.config.signer)
+            pages = letter_pages(draft) or page_count(letter)
+            block = find_signature_block(pages_from_last(letter, pages), self.config.signer)
             seal = self.config.signing.agency.image if self.config.signing.agency else self.source.image
             placement = place(block, image_size(self.source.image), image_size(seal))
             signed = signer.sign_leader(data, placement)

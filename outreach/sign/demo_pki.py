@@ -116,6 +116,8 @@ def softhsm_config(folder: Path) -> Path:
 
 
 def init_token(conf: Path, label: str, pin: str, so_pin: str = DEMO_SO_PIN) -> None:
+    """A new token in the configuration's folder. A process that has already loaded the SoftHSM
+    module does not see tokens made after that: make every token first."""
     try:
         subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so_pin],
                        env={**os.environ, "SOFTHSM2_CONF": str(conf)}, check=True, capture_output=True, timeout=60)

@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -65,11 +66,12 @@ class PdfCheck:
 
 
 def signed_fields(data: bytes) -> set[str]:
-    """Names of the signature fields that carry a signature (no validation: a quick look)."""
+    """Names of the signature fields that carry a signature (no validation: a quick look, pikepdf)."""
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        return {s.field_name for s in reader.embedded_signatures}
-    except (PdfReadError, ValueError, KeyError):
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            fields = pdf.Root.get("/AcroForm", {}).get("/Fields", [])
+            return {str(f.T) for f in fields if f.get("/FT") == "/Sig" and "/V" in f and "/T" in f}
+    except pikepdf.PdfError:
         return set()
 
 

@@ -364,6 +364,17 @@ def test_appendix_carries_number_and_signing_time_top_right(office, test_pki, tm
     assert colours and all(max(c) - min(c) < 40 for c in colours)  # black text, no coloured image
 
 
+def test_the_recipient_page_shows_the_signatures(office):
+    from outreach.web import create_app
+
+    page = create_app(office, testing=True).test_client().get("/campaigns/vssid-2022/recipients/22327")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "chữ ký của người có thẩm quyền (lãnh đạo): Lê Hùng Chính" in text
+    assert "chữ ký của cơ quan (văn thư): BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA" in text
+    assert text.count("nguyên vẹn, tin cậy, phủ toàn bộ tệp") == 2
+
+
 def test_approved_signed_messages_arrive_with_the_signed_bytes(office, test_pki, monkeypatch):
     assert outreach(office, "approve", "vssid-2022", "--by", "Trần Văn Duyệt", "--all") == 0
     with SmtpSink(office / "sink", port=0) as sink:

@@ -9,6 +9,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pikepdf
 from asn1crypto import x509 as asn1_x509
@@ -21,6 +22,10 @@ from pyhanko_certvalidator import ValidationContext
 from .config import ROLE_LABELS
 from .keys import VN, certificate_name, load_trust_roots
 from .signing import FIELD_ROLES
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..outbox.manifest import Draft
 
 _ALLOWED_LATER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 
@@ -137,3 +142,12 @@ class Verifier:
 def verifier_for(trust_roots: tuple[Path, ...]) -> Verifier:
     return Verifier(load_trust_roots(trust_roots))
 
+
+
+def letter_signatures(config: "Config", draft: "Draft") -> PdfCheck | None:
+    """The letter's signatures as `outreach verify` reports them (for the web page); None when
+    ``[signing]`` names no trust roots."""
+    path = draft.path(config.root, "letter.pdf")
+    if not config.signing.trust_roots or not path.is_file():
+        return None
+    return verifier_for(config.signing.trust_roots).check(path.read_bytes(), "letter.pdf")

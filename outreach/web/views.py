@@ -46,6 +46,7 @@ from ..errors import UserError
 from ..delivery.ledger import Ledger, utc_now
 from ..outbox.manifest import Manifest
 from ..recipients.report import SEVERITY_LABELS, ValidationSummary, write_xlsx
+from ..sign.verify import letter_signatures
 from .jobs import BuildJobs
 from .preview import PageCache, attachment, letter_pdf, message_view, read_message
 from .progress import progress, send_running
@@ -355,6 +356,7 @@ def recipient(name: str, code: str):
         sender=_config().senders().get(row.draft.sender),
         test_to=session.get("test_to", ""),
         numbered=manifest.numbered,
+        signatures=letter_signatures(_config(), row.draft),
     )
 
 

@@ -211,8 +211,12 @@ def _sign(args: argparse.Namespace) -> int:
           f"{len(report.already)} thư đã có chữ ký này từ trước.")
     for path in report.appendices:
         print(f"  Đã ký phụ lục: {path}")
+    by_reason: dict[str, list] = {}
     for problem in report.skipped:
-        print(f"  Chưa ký {problem.key} ({problem.name}): {problem.message}")
+        by_reason.setdefault(problem.message, []).append(problem)
+    for reason, problems in by_reason.items():  # one line per reason: 10,000 letters may share one
+        shown = ", ".join(p.key for p in problems[:10]) + (f" và {len(problems) - 10} thư khác" if len(problems) > 10 else "")
+        print(f"  Chưa ký {len(problems)} thư ({shown}): {reason}")
     if report.signatures:
         print(f"  {report.signatures} chữ ký trong {report.seconds:.1f} giây "
               f"({report.signatures / report.seconds:.1f} chữ ký/giây; thiết bị ký chiếm {report.device_seconds:.1f} giây).")

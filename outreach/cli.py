@@ -231,6 +231,56 @@ def _issue(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+# --- digital signatures --------------------------------------------------------------------
+
+@command("sign")
+def _sign(args: argparse.Namespace) -> int:
+    from .config import ROLE_LABELS
+    from .delivery import Ledger, approved_states
+    from .sign import sign_campaign
+
+    config = _config(args)
+    with Ledger.open(config.root) as ledger:
+        approved = approved_states(ledger, args.campaign)
+    report = sign_campaign(config, args.campaign, args.role, args.only or (), approved=approved)
+    print(f"Chiến dịch {report.campaign} — ký số của {ROLE_LABELS[report.role]}: {len(report.signed)} thư đã ký, "
+          f"{len(report.already)} thư đã có chữ ký này từ trước.")
+    for path in report.appendices:
+        print(f"  Đã ký phụ lục: {path}")
+    by_reason: dict[str, list] = {}
+    for problem in report.skipped:
+        by_reason.setdefault(problem.message, []).append(problem)
+    for reason, problems in by_reason.items():  # one line per reason: 10,000 letters may share one
+        shown = ", ".join(p.key for p in problems[:10]) + (f" và {len(problems) - 10} thư khác" if len(problems) > 10 else "")
+        print(f"  Chưa ký {len(problems)} thư ({shown}): {reason}")
+    if report.signatures:
+        print(f"  {report.signatures} chữ ký trong {report.seconds:.1f} giây "
+              f"({report.signatures / report.seconds:.1f} chữ ký/giây; thiết bị ký chiếm {report.device_seconds:.1f} giây).")
+    return 1 if report.skipped else 0
+
+
+@command("verify")
+def _verify(args: argparse.Namespace) -> int:
+    from .sign import verifier_for
+
+    trust = tuple(Path(p) for p in args.trust) if args.trust else _config(args).signing.trust_roots
+    verifier = verifier_for(trust)
+    all_ok = True
+    for name in args.pdfs:
+        try:
+            data = Path(name).read_bytes()
+        except OSError:
+            raise UserError(f"Không đọc được tệp {name}. Cách sửa: kiểm tra đường dẫn.") from None
+        check = verifier.check(data, name)
+        all_ok &= check.ok
+        print(f"{name}: {'HỢP LỆ' if check.ok else 'KHÔNG HỢP LỆ'}")
+        if check.problem:
+            print(f"  - {check.problem}")
+        for signature in check.signatures:
+            print(f"  - {signature.describe()}")
+    return 0 if all_ok else 1
+
+
 # --- review and approval -------------------------------------------------------------------
 
 def _manifest_and_ledger(args: argparse.Namespace):
@@ -471,6 +521,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("issue", help="cấp số công văn từ sổ văn bản đi và tạo lại bản thảo với số đó")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="ngày ban hành (mặc định: hôm nay)")
+
+    p = sub.add_parser("sign", help="ký số công văn (lãnh đạo, rồi văn thư ký số của cơ quan)",
+                       description="Ký số mọi bản thảo đã cấp số chưa có chữ ký của vai này: letter.pdf và PDF trong "
+                                   "message.eml. Đăng nhập token một lần; PIN sai, khóa không khớp chứng thư, chứng thư "
+                                   "hết hạn hoặc không tin cậy thì dừng trước khi sửa tệp nào. Văn thư (--as agency) ký "
+                                   "cả các phụ lục. Mã thoát 0 khi mọi thư đã ký.")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--as", dest="role", required=True, choices=["leader", "agency"],
+                   help="leader: người có thẩm quyền ký; agency: văn thư ký số của cơ quan")
+    p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ các mã này")
+
+    p = sub.add_parser("verify", help="kiểm tra chữ ký số của tệp PDF",
+                       description="Với từng chữ ký: vai, người ký (theo chứng thư), thời gian ký (giờ Việt Nam), nguyên "
+                                   "vẹn hay không, tin cậy hay không (theo [signing] trust_roots), phủ toàn bộ tệp hay "
+                                   "không. Mã thoát 0 chỉ khi mọi tệp có chữ ký nguyên vẹn, tin cậy, phủ toàn bộ tệp.")
+    p.add_argument("pdfs", nargs="+", metavar="TỆP.pdf")
+    p.add_argument("--trust", nargs="+", metavar="GỐC.pem", help="tin cậy các chứng thư gốc này thay cho [signing] trust_roots")
 
     p = sub.add_parser("preview", help="xem trước thư của một người nhận; gửi bản thử",
                        description="In tiêu đề, nội dung, tệp đính kèm và đường dẫn PDF của một bản thảo. "

@@ -1,6 +1,7 @@
 """`outreach demo`: the whole job on the sample working folder, delivered to an embedded SMTP server.
 
-validate → issue a number → build → approve (as a named demo approver) → send → delivery report.
+validate → issue a number → build → sign (leader, then agency, with a throw-away PKI and SoftHSM2
+token marked "chỉ dùng thử") → approve (as a named demo approver) → send → delivery report.
 Nothing leaves the machine unless ``smtp_url`` says so.
 """
 
@@ -15,15 +16,18 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
-from .delivery import Ledger, SmtpSink, approve, campaign_status, count_line, send_campaign, write_delivery_report
+from .delivery import Ledger, SmtpSink, approve, approved_states, campaign_status, count_line, send_campaign, write_delivery_report
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
 from .recipients import check_coverage
+from .config import ROLE_LABELS, ROLES
+from .sign import MARK, demo_signing, sign_campaign
 from .workspace import Workspace
 
 DEMO_APPROVER = "Nguyễn Thị Demo (duyệt thử)"
 DEMO_CAMPAIGN = "vssid-2022"
+DEMO_PKI = "ky-so-chi-dung-thu"  # under outbox/: the throw-away PKI and token
 
 
 @contextlib.contextmanager
@@ -59,6 +63,8 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     entry = issue_document_number(config, campaign, dt.date.today())
     print(f"   Số {entry.number:02d}/{entry.ky_hieu} ngày {entry.issued_on:%d/%m/%Y}")
 
+    signing = demo_signing(Workspace(root).outbox / DEMO_PKI, config.signer.name, config.agency.issuing_body)
+    config = replace(config, signing=signing)
     print("3. Tạo công văn DOCX/PDF và thư e-mail (outbox/)")
     report = build_campaign(config, campaign)
     print(f"   {report.drafts} bản thảo ({len(report.built)} mới, {len(report.unchanged)} không đổi), "
@@ -66,25 +72,34 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     for failed in report.failed:
         print(f"   LỖI {failed.key}: {failed.message}")
 
+    print(f"4. Ký số bằng chứng thư thử nghiệm ({MARK}, trong {Workspace(root).relative(signing.trust_roots[0].parent)}/)")
+    for role in ROLES:
+        with Ledger.open(root) as ledger:
+            signed = sign_campaign(config, campaign, role, approved=approved_states(ledger, campaign))
+        print(f"   {ROLE_LABELS[role]}: {len(signed.signed)} thư mới ký, {len(signed.already)} thư đã ký trước đó"
+              + (f", {len(signed.appendices)} phụ lục" if signed.appendices else ""))
+
     manifest = read_manifest(root, campaign)
     ledger = Ledger.open(root)
-    print(f"4. Duyệt mọi thư có e-mail — người duyệt: {DEMO_APPROVER}")
+    print(f"5. Duyệt mọi thư có e-mail — người duyệt: {DEMO_APPROVER}")
     approved = approve(root, ledger, manifest, DEMO_APPROVER, None)
     print(f"   {len(approved)} thư được duyệt lần này (thư đã duyệt hoặc đã gửi trước đó giữ nguyên).")
 
     with _destination(root, smtp_url) as (url, maildir):
         os.environ[SMTP_URL_ENV] = url
         send_config = _unthrottled(load_config(root)) if maildir else load_config(root)
-        print(f"5. Gửi qua {url}")
+        print(f"6. Gửi qua {url}")
         sent = send_campaign(send_config, manifest, ledger)
         print(f"   Đã gửi {len(sent.sent)} thư; thất bại {len(sent.failed)}; chưa chắc chắn {len(sent.uncertain)}.")
 
     report_path = Workspace(root).delivery_report(campaign)
     write_delivery_report(ledger, manifest, report_path)
     status = campaign_status(ledger, manifest)
-    print("6. Kết quả: " + count_line(status.total))
+    print("7. Kết quả: " + count_line(status.total))
     print("Xem:")
     print(f"   - công văn và thư: {root / 'outbox' / campaign}/<nhóm>/<mã>/letter.pdf, message.eml")
+    print(f"   - kiểm tra chữ ký số: {Path(sys.argv[0]).resolve()} --root {root} verify <tệp.pdf> "
+          f"--trust {signing.trust_roots[0]}")
     if maildir:
         print(f"   - thư máy chủ thử nghiệm đã nhận (Maildir): {maildir}/new/")
     print(f"   - hồ sơ gửi thư: {report_path}")

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver)
+# softhsm2: the PKCS#11 token of the demo and the tests; libnss3-tools: certutil, for the NSS database
+# pdfsig (poppler-utils) checks signatures against in the tests.
+SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver
+                 softhsm2 libnss3-tools)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

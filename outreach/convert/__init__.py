@@ -27,6 +27,7 @@ from .fidelity import (
     pdf_page_texts,
     pdf_text,
     read_pdf,
+    signed_fields,
 )
 from .jobs import ConversionError, ConversionJob, ConversionResult
 from .office import Office, OfficeFailure, find_soffice, open_office
@@ -49,4 +50,5 @@ __all__ = [
     "pdf_page_texts",
     "pdf_text",
     "read_pdf",
+    "signed_fields",
 ]

@@ -10,6 +10,7 @@ run the same tools a second time per letter; :func:`check_pdf` reads a file itse
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -200,3 +201,12 @@ def _run(program: str, *args: str) -> str:
         detail = completed.stderr.decode(errors="replace").strip()
         raise ValueError(f"{program} thất bại: {detail}")
     return completed.stdout.decode("utf-8", errors="replace")
+
+def signed_fields(data: bytes) -> set[str]:
+    """Names of the signature fields that carry a signature (no validation: a quick look, pikepdf)."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            fields = pdf.Root.get("/AcroForm", {}).get("/Fields", [])
+            return {str(f.T) for f in fields if f.get("/FT") == "/Sig" and "/V" in f and "/T" in f}
+    except pikepdf.PdfError:
+        return set()

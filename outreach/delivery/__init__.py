@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .approval import Clock, approve, approved_copy_path, resolve, resume, revoke
+from .approval import Clock, approve, approved_states, approved_copy_path, resolve, resume, revoke
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
     APPROVABLE,
@@ -92,6 +92,7 @@ __all__ = [
     "WAITING",
     "approve",
     "approved_copy_path",
+    "approved_states",
     "campaign_phase",
     "campaign_status",
     "count_line",

@@ -18,6 +18,7 @@ from typing import Literal
 from ..errors import UserError
 from ..outbox.manifest import Draft, Manifest
 from ..workspace import Workspace
+from ..sign import signing_gate
 from .ledger import EVIDENCE, LABELS, REVOCABLE, ApprovalRequest, Delivery, Ledger, State, Unsent, utc_now
 
 Clock = Callable[[], dt.datetime]
@@ -37,6 +38,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
                         f"'Số: {manifest.document_number.strip()}'. Cách sửa: chạy 'outreach issue {manifest.campaign}' "
                         "để lấy số trong sổ văn bản đi (thư sẽ được tạo lại với số đó), xem lại rồi duyệt.")
     current = ledger.deliveries(manifest.campaign)
+    gate = signing_gate(root)
     approved: list[tuple[Draft, ApprovalRequest, bytes]] = []
     problems: list[str] = []
     for draft in _select(manifest, keys):
@@ -51,6 +53,8 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
         if actual != draft.message_sha256:
             problems.append(f"{_who(draft)}: message.eml đã thay đổi sau khi tạo bản thảo "
                             f"({_short(draft.message_sha256)} → {_short(actual)}).")
+        elif unsigned := gate.refusal(draft):
+            problems.append(unsigned)
         elif not (delivery and delivery.state == State.APPROVED and delivery.message_sha256 == actual):
             approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual), data))
     if problems:
@@ -154,3 +158,10 @@ def _short(sha: str) -> str:
 
 def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
+
+
+def approved_states(ledger: Ledger, campaign: str) -> dict[str, str]:
+    """Drafts whose bytes an approval binds (key → its state, in words): what signing must not touch.
+    A revoked or failed approval binds nothing any more."""
+    return {key: LABELS[d.state].long for key, d in ledger.deliveries(campaign).items()
+            if d.state not in (State.REVOKED, State.FAILED)}

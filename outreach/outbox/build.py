@@ -25,7 +25,7 @@ import pikepdf
 
 from ..config import Campaign, Config
 from ..errors import UserError
-from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
+from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
 from ..letters import LetterContext, LetterError, LetterTemplate, build_context, render_text_template
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
@@ -135,7 +135,8 @@ class CampaignBuilder:
             context = self._context(recipient)
             folder = self.out / recipient.kind / recipient.code
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
-                                                               self.campaign.email_subject, routed.sender, *routed.cc])
+                                                               self.campaign.email_subject, routed.sender, *routed.cc,
+                                                               str(self.config.signing.required)])
             old = previous.get(recipient.key)
             if old and recipient.key in frozen:
                 drafts[recipient.key] = old
@@ -146,6 +147,10 @@ class CampaignBuilder:
                 drafts[recipient.key] = old
                 report.unchanged.append(recipient.key)
                 continue
+            if old and _signed(folder / "letter.pdf"):
+                report.warnings.append(f"{recipient.key} ({recipient.name}): bản đã ký số được tạo lại nên không "
+                                       f"còn chữ ký; cần ký lại ('outreach sign {self.campaign.name} --as leader', "
+                                       "rồi '--as agency').")
             folder.mkdir(parents=True, exist_ok=True)
             (folder / INPUTS_NAME).unlink(missing_ok=True)
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
@@ -266,7 +271,8 @@ class CampaignBuilder:
         message_sha = ""
         if recipient.emails:
             sender = self.config.senders()[item.sender]
-            variables = item.context.as_template_vars()
+            # ky_so: the body may say the letter is digitally signed when nothing unsigned can be approved.
+            variables = {**item.context.as_template_vars(), "ky_so": self.config.signing.required}
             number = item.context.so_ky_hieu.strip()
             label = f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
             letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"
@@ -376,3 +382,10 @@ def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date
 def build_campaign(config: Config, name: str, only: Sequence[str] = (), limit: int | None = None,
                    progress: bool | None = None) -> BuildReport:
     return CampaignBuilder(config, config.campaign(name), progress=progress).build(only=only, limit=limit)
+
+
+def _signed(pdf: Path) -> bool:
+    try:
+        return bool(signed_fields(pdf.read_bytes()))
+    except OSError:
+        return False

@@ -162,6 +162,46 @@ def parse_message(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=SMTP_POLICY)  # type: ignore[return-value]
 
 
+def upgrade_attachments(data: bytes, revisions: Sequence[bytes]) -> bytes:
+    """The message with every attachment that one of ``revisions`` extends (the same bytes and an
+    incremental update after them: a PDF once signed) replaced by that revision; headers and every
+    other byte as they were.
+
+    A part's base64 body is swapped in place when it is written as this module writes it (what
+    parsing and writing the whole message again would give, ~30 times faster on a 200 KB message);
+    any other message is parsed and written again.
+    """
+    pieces, last = [], 0
+    for match in _BASE64_PART.finditer(data):
+        if b"content-transfer-encoding: base64" not in match.group(1).lower():
+            continue
+        body = match.group(2)
+        content = base64.b64decode(body)
+        if _base64(content)[1] != body:
+            return _upgrade_parsed(data, revisions)
+        newer = _newer_revision(content, revisions)
+        if newer is not None:
+            pieces += [data[last:match.start(2)], _base64(newer)[1]]
+            last = match.end(2)
+    return b"".join(pieces) + data[last:] if pieces else data
+
+
+_BASE64_PART = re.compile(rb"\r\n--[^\r\n]+\r\n((?:[^\r\n]+\r\n)+)\r\n([A-Za-z0-9+/=\r\n]*)(?=\r\n--)")
+
+
+def _newer_revision(content: bytes, revisions: Sequence[bytes]) -> bytes | None:
+    return next((r for r in revisions if len(r) > len(content) and r.startswith(content)), None)
+
+
+def _upgrade_parsed(data: bytes, revisions: Sequence[bytes]) -> bytes:
+    msg = parse_message(data)
+    for part in msg.iter_attachments():
+        newer = _newer_revision(part.get_content(), revisions)
+        if newer is not None:
+            part.set_payload(_base64(newer)[0])
+    return message_bytes(msg)
+
+
 @dataclass(frozen=True)
 class Envelope:
     message_id: str

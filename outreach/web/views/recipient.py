@@ -17,6 +17,7 @@ from flask import (
 from ...errors import UserError
 from ..preview import attachment, letter_pdf, message_view, read_message
 from ..security import BODY_SECURITY_POLICY
+from ...sign import letter_signatures
 from ..pages import RecipientPage
 from ..store import (
     ambiguous_codes,
@@ -75,6 +76,7 @@ def recipient(name: str, code: str):
         sender=request_config().senders().get(row.draft.sender),
         test_to=session.get("test_to", ""),
         numbered=manifest.numbered,
+        signatures=letter_signatures(request_config(), row.draft),
     )
 
 

@@ -17,9 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import UserError
-from .localtime import OFFICE_TIMEZONE, WEEKDAYS
-from .workspace import Workspace
+from ..errors import UserError
+from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
+from ..workspace import Workspace
+from .signing import (  # noqa: F401 (the signing section's types are part of the config)
+    ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
 
 AUDIENCES = ("employers", "collection_agents", "communes")
 AUDIENCE_LABELS = {
@@ -164,6 +166,7 @@ class Config:
     district_offices: dict[str, DistrictOffice]
     audiences: dict[str, Audience]
     campaigns: dict[str, Campaign]
+    signing: SigningConfig = SigningConfig()
 
     @property
     def workspace(self) -> Workspace:
@@ -464,6 +467,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
         district_offices=district_offices,
         audiences=audiences,
         campaigns=campaigns,
+        signing=parse_signing(top, root),
     )
 
 

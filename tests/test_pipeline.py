@@ -7,7 +7,6 @@ unnumbered or unapproved; what was approved is exactly what arrives; nobody gets
 from __future__ import annotations
 
 import mailbox
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +19,8 @@ from outreach.convert.fidelity import pdf_text
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
 from outreach.delivery.sink import SmtpSink
+from outreach.workspace import init_workspace
 
-REPO = Path(__file__).resolve().parent.parent
 # A name with "&", one with quotes and <…>, a commune, a collection agent, and one employer with no e-mail.
 CODES = ["YK34396", "NQ29530", "22327", "DL56001"]
 
@@ -29,9 +28,7 @@ CODES = ["YK34396", "NQ29530", "22327", "DL56001"]
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
     root = tmp_path_factory.mktemp("office")
-    for item in ("config.toml", "templates", "recipients"):
-        source = REPO / item
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / item)
+    init_workspace(root)
     return root
 
 

@@ -4,15 +4,24 @@ Drafts are rebuilt only when their inputs change (template bytes, the recipient'
 that reaches the letter, the document number), so an approval survives a re-run that changes
 nothing for that recipient. Recipients without a usable e-mail address are gathered into one
 print-ready PDF, so nobody is left out.
+
+A build can be stopped at any point (an error, Ctrl-C, a kill) and run again. A rebuilt draft's
+files are written to ``<draft>/.new/`` first and replace the draft's own only once all of them are
+ready; the manifest never names a draft's old files once they may be replaced, and names the new
+ones every few seconds (and at once on an error). A draft is kept as "unchanged" only when its
+files on disk still have the sha256 its record says, so whatever stopped a build, the next one
+repairs every draft and keeps none it did not finish.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -38,6 +47,9 @@ from ..recipients.routing import RoutingError, route
 from ..text.vntext import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
+STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they replace the draft's
+DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
+CHECKPOINT_S = 10.0  # the manifest is rewritten at most this often while letters are being built
 
 
 @dataclass
@@ -66,6 +78,10 @@ class _Pending:
     sender: str
     cc: tuple[str, ...]
 
+    @property
+    def staging(self) -> Path:
+        return self.folder / STAGING_NAME
+
 
 def _safe_filename(text: str) -> str:
     return re.sub(r"[\\/:*?\"<>|\r\n\t]+", "-", text).strip(" .-")
@@ -88,8 +104,10 @@ def _inputs_digest(template_digest: str, context: LetterContext, extra: Sequence
     return digest.hexdigest()
 
 
-def _files_intact(folder: Path, names: Sequence[str]) -> bool:
-    return all((folder / name).is_file() for name in names)
+def _up_to_date(root: Path, draft: Draft, inputs: str) -> bool:
+    """Built from these inputs, and its files are still the ones its record names."""
+    recorded = draft.path(root, INPUTS_NAME)
+    return recorded.is_file() and recorded.read_text() == inputs and draft.matches_disk(root)
 
 
 class CampaignBuilder:
@@ -134,42 +152,60 @@ class CampaignBuilder:
                 report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
             context = self._context(recipient)
-            folder = self.out / recipient.kind / recipient.code
+            folder = self.workspace.draft_folder(self.campaign.name, recipient.kind, recipient.code)
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
                                                                self.campaign.email_subject, routed.sender, *routed.cc])
             old = previous.get(recipient.key)
-            if old and recipient.key in frozen:
+            if old and (recipient.key in frozen or _up_to_date(self.root, old, inputs)):
                 drafts[recipient.key] = old
                 report.unchanged.append(recipient.key)
+                shutil.rmtree(folder / STAGING_NAME, ignore_errors=True)  # left by a build that was stopped
                 continue
-            if old and (folder / INPUTS_NAME).is_file() and (folder / INPUTS_NAME).read_text() == inputs \
-                    and _files_intact(folder, [f.name for f in old.files]):
-                drafts[recipient.key] = old
-                report.unchanged.append(recipient.key)
-                continue
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / INPUTS_NAME).unlink(missing_ok=True)
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
         shared = self._shared_attachments(attachments)
-        for item, result in self._convert(pending, template):
-            problem = self._gate(item, result)
-            if problem:
-                report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
-                continue
-            drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
-            report.built.append(item.recipient.key)
-        ordered = tuple(drafts[r.key] for r in recipients if r.key in drafts)
-        report.drafts = len(ordered)
-        report.warnings.extend(_page_count_outliers(ordered))
-        report.print_bundle, report.print_count = self._print_bundle(ordered, {r.key: r for r in recipients})
-        write_manifest(self.root, Manifest(
-            campaign=self.campaign.name,
-            document_number=document_number,
-            built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            drafts=ordered,
-            rejected=tuple(report.rejected_rows) + tuple({"key": f.key, "name": f.name, "reason": f.message} for f in report.failed),
-            attachments=tuple(attachments),
-        ))
+
+        def manifest() -> Manifest:
+            return Manifest(
+                campaign=self.campaign.name,
+                document_number=document_number,
+                built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                # Until a draft is rebuilt, its old record describes other inputs (an unnumbered
+                # letter, say): only drafts kept or rebuilt by this build are listed.
+                drafts=tuple(drafts[r.key] for r in recipients if r.key in drafts),
+                rejected=tuple(report.rejected_rows) + tuple({"key": f.key, "name": f.name, "reason": f.message}
+                                                              for f in report.failed),
+                attachments=tuple(attachments),
+            )
+
+        # Before the first draft's files are replaced the manifest stops naming the old ones, and
+        # every few seconds it names the new: killed at any moment, it never names bytes the disk
+        # does not hold. A draft replaced since is missing from it until the next build.
+        recorded_at, unrecorded = None, False
+        try:
+            for item, result in self._convert(pending, template):
+                problem = self._gate(item, result)
+                if problem:
+                    report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
+                    shutil.rmtree(item.staging, ignore_errors=True)
+                    continue
+                if recorded_at is None:
+                    write_manifest(self.root, manifest())
+                    recorded_at = time.monotonic()
+                drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
+                report.built.append(item.recipient.key)
+                unrecorded = True
+                if time.monotonic() - recorded_at >= CHECKPOINT_S:
+                    write_manifest(self.root, manifest())
+                    recorded_at, unrecorded = time.monotonic(), False
+        except BaseException:
+            if unrecorded:  # an error, not a kill: record the drafts replaced so far
+                write_manifest(self.root, manifest())
+            raise
+        final = manifest()
+        write_manifest(self.root, final)
+        report.drafts = len(final.drafts)
+        report.warnings.extend(_page_count_outliers(final.drafts))
+        report.print_bundle, report.print_count = self._print_bundle(final.drafts, {r.key: r for r in recipients})
         return report
 
     def _frozen_keys(self) -> set[str]:
@@ -186,7 +222,10 @@ class CampaignBuilder:
 
     def _convert(self, pending: list[_Pending], template: LetterTemplate) -> Iterator[tuple[_Pending, ConversionResult]]:
         """Each letter rendered and converted, as soon as its chunk is done (in no fixed order)."""
-        jobs = [ConversionJob(key=p.recipient.key, docx=p.folder / "letter.docx", pdf=p.folder / "letter.pdf",
+        for item in pending:
+            shutil.rmtree(item.staging, ignore_errors=True)
+            item.staging.mkdir(parents=True)
+        jobs = [ConversionJob(key=p.recipient.key, docx=p.staging / "letter.docx", pdf=p.staging / "letter.pdf",
                               write_docx=partial(template.render_to, p.context))
                 for p in pending]
         bar = _progress_bar(len(jobs), "Tạo thư") if self.progress and jobs else None
@@ -253,11 +292,12 @@ class CampaignBuilder:
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
     def _finish_draft(self, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft:
-        """Record the checked letter (``pages`` long) and write its message."""
-        recipient, folder = item.recipient, item.folder
-        letter_pdf = folder / "letter.pdf"
+        """Write the message of the checked letter (``pages`` long), then let the draft's new files
+        replace its old ones."""
+        recipient, staging = item.recipient, item.staging
+        letter_pdf = staging / "letter.pdf"
         files = [
-            DraftFile("letter.docx", sha256_file(folder / "letter.docx")),
+            DraftFile("letter.docx", sha256_file(staging / "letter.docx")),
             DraftFile("letter.pdf", sha256_file(letter_pdf), pages),
         ]
         message_sha = ""
@@ -278,14 +318,10 @@ class CampaignBuilder:
                 html=render_text_template(self.campaign.email_html, variables),
                 attachments=[Attachment(letter_name, letter_pdf.read_bytes()), *shared],
             )
-            staged = folder / "message.eml.tmp"
-            staged.write_bytes(message_bytes(message))
-            staged.replace(folder / "message.eml")  # never a half-written message, even after a crash
-            message_sha = sha256_file(folder / "message.eml")
+            (staging / "message.eml").write_bytes(message_bytes(message))
+            message_sha = sha256_file(staging / "message.eml")
             files.append(DraftFile("message.eml", message_sha))
-        else:
-            (folder / "message.eml").unlink(missing_ok=True)
-        (folder / INPUTS_NAME).write_text(item.inputs)
+        _replace_files(item)
         return Draft(
             campaign=self.campaign.name,
             audience=recipient.kind,
@@ -295,7 +331,7 @@ class CampaignBuilder:
             cc=item.cc,
             sender=item.sender,
             district=recipient.district,
-            folder=str(folder.relative_to(self.root)),
+            folder=str(item.folder.relative_to(self.root)),
             files=tuple(files),
             message_sha256=message_sha,
             source_file=recipient.source_file,
@@ -328,6 +364,20 @@ class CampaignBuilder:
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
         return str(target.relative_to(self.root)), len(paper)
+
+
+def _replace_files(item: _Pending) -> None:
+    """The staged files take the place of the draft's. Its inputs digest goes first and comes back
+    last: a draft stopped half-way through is rebuilt by the next build, whatever it holds."""
+    folder = item.folder
+    (folder / INPUTS_NAME).unlink(missing_ok=True)
+    for name in DRAFT_FILES:
+        if (item.staging / name).exists():
+            os.replace(item.staging / name, folder / name)
+        else:
+            (folder / name).unlink(missing_ok=True)  # a message.eml the recipient no longer gets
+    (folder / INPUTS_NAME).write_text(item.inputs)
+    item.staging.rmdir()
 
 
 def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:

@@ -1,0 +1,88 @@
+"""`build` under interruption and alongside a running `send`, through the real pipeline (LibreOffice
+included) on a copy of the sample folder.
+
+What a department relies on: whatever stopped a build, the manifest never names bytes the disk does
+not hold, and running `build` again repairs everything; a draft sent (or being sent) is never
+rewritten; one bad row costs only its own draft.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import outreach.outbox.build as build_module
+from outreach.cli import main
+from outreach.config import load_config
+from outreach.delivery.ledger import Ledger
+from outreach.outbox.build import issue_document_number
+from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
+from outreach.workspace import init_workspace
+
+CAMPAIGN = "vssid-2022"
+CODES = ["UHR562T", "VT00652", "WH41263", "DL56001", "DL56002", "22327", "22330", "22333"]
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    init_workspace(tmp_path / "office")
+    return tmp_path / "office"
+
+
+def outreach(root: Path, *args: str) -> int:
+    return main(["--root", str(root), *args])
+
+
+def numbered(root: Path) -> None:
+    issue_document_number(load_config(root), CAMPAIGN, dt.date(2023, 1, 5))
+
+
+def touch_email_text(root: Path, line: str) -> None:
+    """A change that reaches every message, so every unsent draft is rebuilt."""
+    path = root / "templates/email.txt.j2"
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+
+
+def disagreements(root: Path, manifest: Manifest) -> list[str]:
+    """Every way the manifest and the files on disk differ (empty: they agree)."""
+    found = []
+    for draft in manifest.drafts:
+        for file in draft.files:
+            path = draft.path(root, file.name)
+            if not path.is_file() or sha256_file(path) != file.sha256:
+                found.append(f"{draft.key}/{file.name}")
+        if draft.message_sha256:
+            if not draft.eml_path(root).is_file() or sha256_file(draft.eml_path(root)) != draft.message_sha256:
+                found.append(f"{draft.key}/message.eml")
+        elif draft.eml_path(root).exists():
+            found.append(f"{draft.key}/message.eml (not in the manifest)")
+    return found
+
+
+def test_a_build_stopped_half_way_is_repaired_by_the_next_build(office, monkeypatch):
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    numbered(office)  # every letter now changes: it gets the number
+    written = []
+    real = build_module.build_message
+
+    def stopped_at_the_third_message(**fields):
+        written.append(fields["to"])
+        if len(written) == 3:
+            raise KeyboardInterrupt  # Ctrl-C, or any error, while the drafts are being replaced
+        return real(**fields)
+
+    monkeypatch.setattr(build_module, "build_message", stopped_at_the_third_message)
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 130
+    monkeypatch.undo()
+    assert disagreements(office, read_manifest(office, CAMPAIGN)) == []
+
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    manifest = read_manifest(office, CAMPAIGN)
+    assert disagreements(office, manifest) == [] and len(manifest.drafts) == len(CODES)
+    assert outreach(office, "approve", CAMPAIGN, "--by", "Trần Văn Duyệt", "--all") == 0
+    with Ledger.open(office) as ledger:
+        approved = ledger.deliveries(CAMPAIGN)
+    assert {key: d.message_sha256 for key, d in approved.items()} == {d.key: d.message_sha256 for d in manifest.drafts}
+

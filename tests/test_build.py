@@ -9,6 +9,12 @@ rewritten; one bad row costs only its own draft.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +27,7 @@ from outreach.outbox.build import issue_document_number
 from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
 from outreach.workspace import init_workspace
 
+REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "vssid-2022"
 CODES = ["UHR562T", "VT00652", "WH41263", "DL56001", "DL56002", "22327", "22330", "22333"]
 
@@ -86,3 +93,54 @@ def test_a_build_stopped_half_way_is_repaired_by_the_next_build(office, monkeypa
         approved = ledger.deliveries(CAMPAIGN)
     assert {key: d.message_sha256 for key, d in approved.items()} == {d.key: d.message_sha256 for d in manifest.drafts}
 
+
+def office_processes(marker: Path) -> list[str]:
+    """LibreOffice and bridge processes whose command line names ``marker`` (their temp folder)."""
+    found = subprocess.run(["pgrep", "-af", str(marker)], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def first_message_replaced(root: Path, since_ns: int, deadline: float) -> None:
+    """Wait until a draft's message.eml is newer than ``since_ns``: the build is replacing drafts."""
+    messages = list((root / "outbox" / CAMPAIGN).glob("*/*/message.eml"))
+    while time.monotonic() < deadline:
+        if any(m.exists() and m.stat().st_mtime_ns > since_ns for m in messages):
+            return
+        time.sleep(0.01)
+
+
+def test_killed_builds_leave_a_manifest_that_matches_the_disk_and_no_office_running(office, tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "outreach.cli", "--root", str(office), "build", CAMPAIGN, "--only", *CODES]
+    run = dict(env=environment, cwd=REPO)
+    numbered(office)
+    subprocess.run(command, check=True, capture_output=True, **run)
+    touch_email_text(office, "Lần sửa đầu.")
+    started = time.monotonic()
+    subprocess.run(command, check=True, capture_output=True, **run)
+    full = time.monotonic() - started  # how long a rebuild of every draft takes here
+    kills = random.Random(20)
+    # Once while LibreOffice converts, twice just after the first draft's files were replaced.
+    for round_number, while_replacing in enumerate((False, True, True)):
+        touch_email_text(office, f"Lần sửa {round_number}.")
+        since = time.time_ns()
+        build = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, **run)
+        if while_replacing:
+            first_message_replaced(office, since, time.monotonic() + 2 * full)
+            time.sleep(kills.uniform(0, 0.02))
+        else:
+            time.sleep(kills.uniform(0.2, 0.7) * full)
+        os.killpg(build.pid, signal.SIGKILL)
+        assert build.wait() == -signal.SIGKILL  # killed while it ran, not after it finished
+        deadline = time.monotonic() + 10
+        while office_processes(temp) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert office_processes(temp) == [], f"kill {round_number + 1}"
+        assert disagreements(office, read_manifest(office, CAMPAIGN)) == [], f"kill {round_number + 1}"
+    subprocess.run(command, check=True, capture_output=True, **run)
+    manifest = read_manifest(office, CAMPAIGN)
+    assert disagreements(office, manifest) == [] and len(manifest.drafts) == len(CODES)
+    assert outreach(office, "approve", CAMPAIGN, "--by", "Trần Văn Duyệt", "--all") == 0

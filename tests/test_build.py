@@ -22,7 +22,7 @@ import pytest
 import outreach.outbox.build as build_module
 from outreach.cli import main
 from outreach.config import load_config
-from outreach.delivery.ledger import Ledger
+from outreach.delivery.ledger import Attempt, Ledger, Outcome
 from outreach.outbox.build import issue_document_number
 from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
 from outreach.workspace import init_workspace
@@ -98,6 +98,44 @@ def office_processes(marker: Path) -> list[str]:
     """LibreOffice and bridge processes whose command line names ``marker`` (their temp folder)."""
     found = subprocess.run(["pgrep", "-af", str(marker)], capture_output=True, text=True).stdout
     return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def mark_sent(root: Path, key: str) -> None:
+    """What a `send` running alongside records for one approved draft."""
+    now = dt.datetime.now(dt.timezone.utc)
+    with Ledger.open(root) as ledger:
+        ledger.claim(CAMPAIGN, key, Attempt(f"<{key}@test>", (), (), {}), now)
+        ledger.finish(CAMPAIGN, key, Outcome("sent", 250, "2.0.0 Ok"), now)
+
+
+def test_drafts_sent_while_a_build_runs_keep_their_files(office, monkeypatch):
+    numbered(office)
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    assert outreach(office, "approve", CAMPAIGN, "--by", "Trần Văn Duyệt", "--all") == 0
+    before = read_manifest(office, CAMPAIGN)
+    files = {d.key: {f.name: d.path(office, f.name).read_bytes() for f in d.files} for d in before.drafts}
+    sent = sorted(files)[::2]
+    touch_email_text(office, "Thêm một dòng.")  # every draft is to be rebuilt
+    written = []
+    real = build_module.build_message
+
+    def send_runs_meanwhile(**fields):
+        written.append(fields["to"])
+        if len(written) == 1:  # the letters are converted, no draft replaced yet: a send goes on
+            for key in sent:
+                mark_sent(office, key)
+        return real(**fields)
+
+    monkeypatch.setattr(build_module, "build_message", send_runs_meanwhile)
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    after = read_manifest(office, CAMPAIGN)
+    for draft in before.drafts:
+        now = {f.name: draft.path(office, f.name).read_bytes() for f in draft.files}
+        if draft.key in sent:
+            assert now == files[draft.key] and after.draft(draft.code) == draft, draft.key
+        else:
+            assert now["message.eml"] != files[draft.key]["message.eml"], draft.key
+    assert disagreements(office, after) == []
 
 
 def first_message_replaced(root: Path, since_ns: int, deadline: float) -> None:

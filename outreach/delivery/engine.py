@@ -38,6 +38,7 @@ from .ledger import (
     CampaignPaused,
     Delivery,
     Ledger,
+    MessageReplaced,
     Outcome,
     PauseState,
     iso,
@@ -338,6 +339,11 @@ class _Run:
                 except CampaignPaused as paused:
                     self.report.paused = paused.message
                     return False
+                except MessageReplaced as replaced:
+                    self._skip(draft, replaced.message)
+                    quota_left += 1  # nothing went out
+                    self.budget = None if self.budget is None else self.budget + 1
+                    continue
                 if result.stage == STAGE_CONNECT:
                     self._skip_all(items[index + 1:], f"Không kết nối được máy chủ thư {profile.host}:{profile.port} "
                                                       f"({result.reply}); thư còn lại của {sender.name} để lượt sau.")
@@ -379,7 +385,8 @@ class _Run:
 
     def _send_one(self, session: "_SmtpSession", sender: Sender, prepared: _Prepared) -> SmtpResult:
         draft = prepared.draft
-        claimed = self.ledger.claim(self.campaign, draft.key, prepared.attempt, self.clock())
+        claimed = self.ledger.claim(self.campaign, draft.key, prepared.attempt, self.clock(),
+                                    replaced=lambda: _replaced_since_read(self.root, prepared))
         result = session.transmit(sender.sender, prepared.recipients, prepared.data)
         outcome = _outcome(result, claimed.attempts, self.max_attempts, self.retry_base, self.clock())
         self.ledger.finish(self.campaign, draft.key, outcome, self.clock())
@@ -426,6 +433,15 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery) -
                 f"duyệt ({', '.join(recipients)}); thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
     return _Prepared(draft, data, recipients, Attempt(envelope.message_id, draft.to, draft.cc, files))
+
+
+def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
+    """Why the message read (and checked) before the rate-limit wait must not go after all: a
+    `build` has replaced it since. Asked inside the claim, where no build can be replacing it."""
+    if _read_eml(root, prepared.draft) == prepared.data:
+        return ""
+    return ("message.eml vừa được tạo lại (outreach build) sau khi được duyệt; thư không được gửi. "
+            "Cách sửa: xem lại bản thảo mới rồi duyệt lại.")
 
 
 def _ascii_addresses(addresses: Sequence[str]) -> set[str]:

@@ -50,6 +50,7 @@ INPUTS_NAME = "inputs.sha256"
 STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they replace the draft's
 DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
 CHECKPOINT_S = 10.0  # the manifest is rewritten at most this often while letters are being built
+EVIDENCE = ("sending", "sent", "uncertain")  # their files were (or may have been) sent: never rebuilt
 
 
 @dataclass
@@ -126,6 +127,10 @@ class CampaignBuilder:
         return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
 
     def build(self, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
+        with Ledger.open(self.root) as ledger:
+            return self._build(ledger, only, limit)
+
+    def _build(self, ledger: Ledger, only: Sequence[str], limit: int | None) -> BuildReport:
         lists = load_campaign_recipients(self.config, self.campaign)
         document_number = self._context(None).so_ky_hieu
         report = BuildReport(campaign=self.campaign.name, document_number=document_number)
@@ -142,7 +147,7 @@ class CampaignBuilder:
         attachment_digests = [f.sha256 for f in attachments]
         message_sources = [p.read_text(encoding="utf-8") for p in (self.campaign.email_text, self.campaign.email_html)]
         previous = self._previous_drafts()
-        frozen = self._frozen_keys()
+        frozen = {key for key, d in ledger.deliveries(self.campaign.name).items() if d.state in EVIDENCE}
         pending: list[_Pending] = []
         drafts: dict[str, Draft] = {}
         for recipient in recipients:
@@ -191,8 +196,17 @@ class CampaignBuilder:
                 if recorded_at is None:
                     write_manifest(self.root, manifest())
                     recorded_at = time.monotonic()
-                drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
-                report.built.append(item.recipient.key)
+                key = item.recipient.key
+                draft = self._finish_draft(ledger, item, result.pages, shared)
+                if draft is None:  # sent while this build ran: evidence, kept as it was
+                    if key in previous:
+                        drafts[key] = previous[key]
+                    report.unchanged.append(key)
+                    report.warnings.append(f"{key} ({item.recipient.name}): thư được gửi trong lúc tạo bản thảo nên "
+                                           "được giữ nguyên như đã gửi; thay đổi không áp dụng cho thư này.")
+                    continue
+                drafts[key] = draft
+                report.built.append(key)
                 unrecorded = True
                 if time.monotonic() - recorded_at >= CHECKPOINT_S:
                     write_manifest(self.root, manifest())
@@ -207,13 +221,6 @@ class CampaignBuilder:
         report.warnings.extend(_page_count_outliers(final.drafts))
         report.print_bundle, report.print_count = self._print_bundle(final.drafts, {r.key: r for r in recipients})
         return report
-
-    def _frozen_keys(self) -> set[str]:
-        """Drafts already sent, being sent or maybe sent: their files are evidence and never rebuilt."""
-        if not self.workspace.ledger.is_file():
-            return set()
-        deliveries = Ledger.open(self.root).deliveries(self.campaign.name)
-        return {key for key, d in deliveries.items() if d.state in ("sending", "sent", "uncertain")}
 
     def _previous_drafts(self) -> dict[str, Draft]:
         if not self.workspace.manifest(self.campaign.name).is_file():
@@ -291,9 +298,9 @@ class CampaignBuilder:
         lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
-    def _finish_draft(self, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft:
+    def _finish_draft(self, ledger: Ledger, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
         """Write the message of the checked letter (``pages`` long), then let the draft's new files
-        replace its old ones."""
+        replace its old ones; None if it has been sent meanwhile (its files are then evidence)."""
         recipient, staging = item.recipient, item.staging
         letter_pdf = staging / "letter.pdf"
         files = [
@@ -321,7 +328,13 @@ class CampaignBuilder:
             (staging / "message.eml").write_bytes(message_bytes(message))
             message_sha = sha256_file(staging / "message.eml")
             files.append(DraftFile("message.eml", message_sha))
-        _replace_files(item)
+        # Asked again now, not at the start of the build: a send may have run meanwhile. Claims
+        # wait while the files are replaced, and a claim checks the bytes it read are still there.
+        with ledger.holding_claims(self.campaign.name) as state_of:
+            if state_of(recipient.key) in EVIDENCE:
+                shutil.rmtree(staging)
+                return None
+            _replace_files(item)
         return Draft(
             campaign=self.campaign.name,
             audience=recipient.kind,

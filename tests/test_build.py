@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import outreach.outbox.build as build_module
@@ -98,6 +99,45 @@ def office_processes(marker: Path) -> list[str]:
     """LibreOffice and bridge processes whose command line names ``marker`` (their temp folder)."""
     found = subprocess.run(["pgrep", "-af", str(marker)], capture_output=True, text=True).stdout
     return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def add_employer(root: Path, code: str, email: str) -> None:
+    """One more row in the sample's employers list, a copy of its first with another code and e-mail."""
+    path = root / "recipients/employers.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    row = [cell.value for cell in sheet[5]]
+    row[1], row[2], row[6] = code, f"Công ty TNHH Thử nghiệm {code}", email
+    sheet.append(row)
+    book.save(path)
+
+
+def test_validate_refuses_the_address_build_cannot_send_and_build_makes_the_rest(office, capsys):
+    add_employer(office, "ZZ00001", "nguyễn@bücher.example")
+    assert outreach(office, "validate", "--kind", "employers") == 1
+    said = " ".join(capsys.readouterr().out.split())
+    assert "dòng 71, cột «Email» giá trị «nguyễn@bücher.example» — Lỗi (loại dòng): 'nguyễn@bücher.example' có chữ " \
+           "có dấu hoặc ký tự ngoài bảng chữ ASCII ở phần trước «@»" in said
+    assert outreach(office, "build", CAMPAIGN, "--only", "UHR562T", "ZZ00001") == 0
+    manifest = read_manifest(office, CAMPAIGN)
+    assert [d.code for d in manifest.drafts] == ["UHR562T"]
+    (rejected,) = manifest.rejected
+    assert rejected["row"] == "71" and "nguyễn@bücher.example" in rejected["reason"]
+
+
+def test_a_message_that_cannot_be_made_costs_only_its_own_draft(office, capsys):
+    path = office / "templates/email.txt.j2"
+    path.write_text(path.read_text(encoding="utf-8") + '{% if recipient.kind == "communes" %}'
+                    '{{ recipient.extra["Số lao động"] }}{% endif %}\n', encoding="utf-8")
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 1
+    manifest = read_manifest(office, CAMPAIGN)
+    communes = [code for code in CODES if code.isdigit()]
+    assert sorted(d.code for d in manifest.drafts) == sorted(set(CODES) - set(communes))
+    assert disagreements(office, manifest) == []
+    said = capsys.readouterr().out
+    for code in communes:
+        assert f"LỖI communes/{code}" in said
+    assert "communes.xlsx dòng" in said and "recipient.extra" in said
 
 
 def mark_sent(root: Path, key: str) -> None:

@@ -248,6 +248,13 @@ def _compile_text(source: str, html: bool, name: str) -> Template:
 
 def render_text_template(path_or_source: Path | str, context: LetterContext | Mapping[str, Any]) -> str:
     """An e-mail subject or body; a file whose name ends in ``.html.j2`` is HTML and its values are escaped."""
+    template, name = text_template(path_or_source)
+    return _render(template, _variables(context), name)
+
+
+def text_template(path_or_source: Path | str) -> tuple[Template, str]:
+    """The compiled e-mail subject or body and its name for messages; raises LetterError if it
+    cannot be read or does not parse, whoever the letter is for."""
     if isinstance(path_or_source, Path):
         try:
             source = path_or_source.read_text(encoding="utf-8")
@@ -257,7 +264,7 @@ def render_text_template(path_or_source: Path | str, context: LetterContext | Ma
         name, html = str(path_or_source), path_or_source.name.endswith(".html.j2")
     else:
         source, name, html = path_or_source, "tiêu đề thư", False
-    return _render(_compile_text(source, html, name), _variables(context), name)
+    return _compile_text(source, html, name), name
 
 
 # --- DOCX templates ------------------------------------------------------------------------

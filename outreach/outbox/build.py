@@ -36,7 +36,8 @@ from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert.pool import ConversionJob, ConversionResult, PdfConverter
 from ..convert.fidelity import check_pdf, page_count
-from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
+from ..letters.render import (LetterContext, LetterError, LetterTemplate, build_context, render_text_template,
+                              text_template)
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
@@ -145,6 +146,8 @@ class CampaignBuilder:
         template = LetterTemplate(self.campaign.template)
         template_digest = hashlib.sha256(self.campaign.template.read_bytes()).hexdigest()
         attachment_digests = [f.sha256 for f in attachments]
+        for source in (self.campaign.email_subject, self.campaign.email_text, self.campaign.email_html):
+            text_template(source)  # a template that does not parse stops the build before any letter
         message_sources = [p.read_text(encoding="utf-8") for p in (self.campaign.email_text, self.campaign.email_html)]
         previous = self._previous_drafts()
         frozen = {key for key, d in ledger.deliveries(self.campaign.name).items() if d.state in EVIDENCE}
@@ -197,7 +200,12 @@ class CampaignBuilder:
                     write_manifest(self.root, manifest())
                     recorded_at = time.monotonic()
                 key = item.recipient.key
-                draft = self._finish_draft(ledger, item, result.pages, shared)
+                try:
+                    draft = self._finish_draft(ledger, item, result.pages, shared)
+                except UserError as error:  # one bad row costs its own draft, never the campaign's
+                    report.failed.append(DraftProblem(key, item.recipient.name, _message_problem(item.recipient, error)))
+                    shutil.rmtree(item.staging, ignore_errors=True)
+                    continue
                 if draft is None:  # sent while this build ran: evidence, kept as it was
                     if key in previous:
                         drafts[key] = previous[key]
@@ -377,6 +385,12 @@ class CampaignBuilder:
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
         return str(target.relative_to(self.root)), len(paper)
+
+
+def _message_problem(recipient: Recipient, error: UserError) -> str:
+    if isinstance(error, LetterError):  # it names the recipient and the row already
+        return error.message
+    return f"Không tạo được thư điện tử ({recipient.source_file} dòng {recipient.source_row}): {error.message}"
 
 
 def _replace_files(item: _Pending) -> None:

@@ -23,6 +23,7 @@ import pytest
 import outreach.outbox.build as build_module
 from outreach.cli import main
 from outreach.config import load_config
+from outreach.delivery.engine import campaign_status, send_campaign
 from outreach.delivery.ledger import Attempt, Ledger, Outcome
 from outreach.outbox.build import issue_document_number
 from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
@@ -101,14 +102,20 @@ def office_processes(marker: Path) -> list[str]:
     return [line for line in found.splitlines() if "pgrep" not in line]
 
 
-def add_employer(root: Path, code: str, email: str) -> None:
-    """One more row in the sample's employers list, a copy of its first with another code and e-mail."""
+def add_employer(root: Path, code: str, email: str, above: int | None = None) -> None:
+    """One more row in the sample's employers list (at the end, or above row ``above``), a copy of
+    its first with another code and e-mail."""
     path = root / "recipients/employers.xlsx"
     book = openpyxl.load_workbook(path)
     sheet = book.active
     row = [cell.value for cell in sheet[5]]
     row[1], row[2], row[6] = code, f"Công ty TNHH Thử nghiệm {code}", email
-    sheet.append(row)
+    if above is None:
+        sheet.append(row)
+    else:
+        sheet.insert_rows(above)
+        for column, value in enumerate(row, start=1):
+            sheet.cell(above, column, value)
     book.save(path)
 
 
@@ -222,3 +229,45 @@ def test_killed_builds_leave_a_manifest_that_matches_the_disk_and_no_office_runn
     manifest = read_manifest(office, CAMPAIGN)
     assert disagreements(office, manifest) == [] and len(manifest.drafts) == len(CODES)
     assert outreach(office, "approve", CAMPAIGN, "--by", "Trần Văn Duyệt", "--all") == 0
+
+
+def status_and_send(root: Path) -> tuple[int, int]:
+    """How many drafts `status` calls approved, and how many `send --dry-run` would send."""
+    config, manifest = load_config(root), read_manifest(root, CAMPAIGN)
+    with Ledger.open(root) as ledger:
+        approved = campaign_status(ledger, manifest).total.get("approved", 0)
+        would_send = send_campaign(config, manifest, ledger, dry_run=True).would_send
+    return approved, len(would_send)
+
+
+def test_the_sending_pace_and_the_rows_place_change_no_letter(office, tmp_path):
+    numbered(office)
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    assert outreach(office, "approve", CAMPAIGN, "--by", "Trần Văn Duyệt", "--all") == 0
+    before = read_manifest(office, CAMPAIGN)
+    config = office / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    assert text.count("messages_per_minute = 30") == 2 and text.count("daily_quota = ") == 2
+    config.write_text(text.replace("messages_per_minute = 30", "messages_per_minute = 12")
+                      .replace("daily_quota = ", "daily_quota = 1"), encoding="utf-8")
+    add_employer(office, "ZZ00001", "ketoan@zz.example.vn", above=5)  # a new unit, first in the list
+    moved = tmp_path / "moved"
+    office.rename(moved)  # and the working folder moved
+
+    report = build_module.build_campaign(load_config(moved), CAMPAIGN, only=CODES, progress=False)
+
+    assert report.built == [] and len(report.unchanged) == len(CODES)
+    after = read_manifest(moved, CAMPAIGN)
+    assert [d.message_sha256 for d in after.drafts] == [d.message_sha256 for d in before.drafts]
+    assert {d.source_row for d in after.drafts if d.audience == "employers"} == {6, 7, 8}
+    assert status_and_send(moved) == (len(CODES), len(CODES))
+
+
+def test_status_does_not_call_a_rebuilt_draft_approved(office):
+    numbered(office)
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    assert outreach(office, "approve", CAMPAIGN, "--by", "Trần Văn Duyệt", "--all") == 0
+    assert status_and_send(office) == (len(CODES), len(CODES))
+    touch_email_text(office, "Thêm một dòng.")
+    assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
+    assert status_and_send(office) == (0, 0)

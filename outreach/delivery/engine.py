@@ -704,8 +704,13 @@ class StatusCounts:
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> str:
-    """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle)."""
-    if delivery is None or delivery.state == "revoked":
+    """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle).
+
+    An approval of bytes a rebuild has since replaced counts as none: `send` would refuse the
+    message, so the status must not call it approved and waiting."""
+    replaced = (delivery is not None and delivery.state in ("approved", "retrying")
+                and delivery.message_sha256 != draft.message_sha256)
+    if delivery is None or delivery.state == "revoked" or replaced:
         return "drafted" if draft.to else "paper"
     return delivery.state
 

@@ -34,7 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from lxml import etree
 
-from ..config import Agency, Campaign, Config, Department, Signer
+from ..config import Agency, Campaign, Config, Department, Sender, Signer
 from ..errors import UserError
 from ..recipients.model import Recipient
 
@@ -125,6 +125,36 @@ class LetterContext:
     def as_template_vars(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
+    def fingerprint(self) -> str:
+        """Everything a template can read of this letter, as text: the same text, the same letter.
+        What is hidden from templates (NOT_IN_LETTERS) is left out, so changing it rebuilds nothing."""
+        return fingerprint(self)
+
+
+# What no template can read, though its object is in the context: how and when letters are sent,
+# and where a row sits in its list. Changing these (the sending pace, a row inserted above, the
+# working folder moved) changes no letter, so it must keep every draft and its approval.
+NOT_IN_LETTERS: Mapping[type, frozenset[str]] = {
+    Sender: frozenset({"smtp", "schedule"}),
+    Campaign: frozenset({"template", "audiences", "guidance", "static_attachments", "email_text", "email_html",
+                         "not_before", "expires"}),
+    Recipient: frozenset({"source_file", "source_row"}),
+}
+
+
+def _hidden(kind: type) -> frozenset[str]:
+    return next((names for owner, names in NOT_IN_LETTERS.items() if issubclass(kind, owner)), frozenset())
+
+
+def fingerprint(value: Any) -> str:
+    """``repr`` of a value without what templates cannot read (frozen dataclasses have a complete,
+    deterministic repr): the part of it that can reach a letter or a message."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return repr(value)
+    hidden = _hidden(type(value))
+    shown = ", ".join(f"{f.name}={fingerprint(getattr(value, f.name))}" for f in fields(value) if f.name not in hidden)
+    return f"{type(value).__name__}({shown})"
+
 
 def build_context(config: Config, campaign: Campaign, recipient: Recipient | None, number: int | None,
                   issued_on: dt.date | None) -> LetterContext:
@@ -175,6 +205,9 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return super().is_safe_attribute(obj, attr, value) and attr not in _hidden(type(obj))
+
     def is_safe_callable(self, obj: Any) -> bool:
         # Only methods of plain values (name.upper()): a Path in the context must not become a file reader.
         owner = getattr(obj, "__self__", None)
@@ -584,7 +617,7 @@ _CONTEXT_TYPES = _context_types()
 
 def _attributes(kind: type) -> set[str]:
     properties = {name for klass in kind.__mro__ for name, value in vars(klass).items() if isinstance(value, property)}
-    return {field.name for field in fields(kind)} | properties
+    return ({field.name for field in fields(kind)} | properties) - _hidden(kind)
 
 
 def _mapping_fields(kind: type) -> set[str]:

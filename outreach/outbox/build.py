@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from io import BytesIO
 from pathlib import Path
@@ -36,8 +36,8 @@ from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert.pool import ConversionJob, ConversionResult, PdfConverter
 from ..convert.fidelity import check_pdf, page_count
-from ..letters.render import (LetterContext, LetterError, LetterTemplate, build_context, render_text_template,
-                              text_template)
+from ..letters.render import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint,
+                              render_text_template, text_template)
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
@@ -99,8 +99,7 @@ def load_campaign_recipients(config: Config, campaign: Campaign) -> list[Recipie
 
 def _inputs_digest(template_digest: str, context: LetterContext, extra: Sequence[str]) -> str:
     digest = hashlib.sha256(template_digest.encode())
-    # Frozen dataclasses have a complete, deterministic repr: every value that can reach the letter.
-    digest.update(repr(context).encode())
+    digest.update(context.fingerprint().encode())
     for item in extra:
         digest.update(item.encode())
     return digest.hexdigest()
@@ -161,11 +160,14 @@ class CampaignBuilder:
                 continue
             context = self._context(recipient)
             folder = self.workspace.draft_folder(self.campaign.name, recipient.kind, recipient.code)
+            # The sender's name and addresses are in the message; its mail server and pace are not.
+            sender = fingerprint(self.config.senders()[routed.sender])
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
-                                                               self.campaign.email_subject, routed.sender, *routed.cc])
+                                                               self.campaign.email_subject, sender, *routed.cc])
             old = previous.get(recipient.key)
             if old and (recipient.key in frozen or _up_to_date(self.root, old, inputs)):
-                drafts[recipient.key] = old
+                # Where the row is now (a row inserted above, the folder moved) changes no letter.
+                drafts[recipient.key] = replace(old, source_file=recipient.source_file, source_row=recipient.source_row)
                 report.unchanged.append(recipient.key)
                 shutil.rmtree(folder / STAGING_NAME, ignore_errors=True)  # left by a build that was stopped
                 continue

@@ -241,6 +241,25 @@ def test_unapproved_and_changed_messages_are_not_sent(outbox_factory) -> None:
     assert hashlib.sha256(kept).hexdigest() == approved  # the approved bytes outlive the change
 
 
+def test_a_message_rebuilt_during_the_rate_limit_wait_is_not_sent(outbox_factory) -> None:
+    box = outbox_factory(employers(2), messages_per_minute=6)
+    box.approve()
+    eml = box.manifest.drafts[1].eml_path(box.root)
+    original = eml.read_bytes()
+
+    def build_replaces_it(seconds: float) -> None:  # TA00002 is read and checked, then waits its turn
+        eml.write_bytes(original.replace(b"Subject:", b"Subject: (moi)", 1))
+        box.clock.sleep(seconds)
+
+    report = box.send(sleep=build_replaces_it)
+
+    assert report.sent == ["employers/TA00001"]
+    (problem,) = report.skipped
+    assert problem.key == "employers/TA00002" and "vừa được tạo lại" in problem.message
+    assert box.state("employers/TA00002") == "approved"
+    assert box.received_by_key() == Counter({"employers/TA00001": 1})
+
+
 def test_recipients_changed_in_manifest_are_refused(outbox_factory) -> None:
     box = outbox_factory(employers(2))
     box.approve()

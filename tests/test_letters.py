@@ -379,6 +379,17 @@ def test_extra_columns_are_checked_against_the_provided_names(config, campaign, 
         LetterTemplate(path).render(build_context(config, campaign, employer(), 5, dt.date(2023, 1, 5)))
 
 
+@pytest.mark.parametrize("expression", ["department.schedule.messages_per_minute", "campaign.expires",
+                                        "recipient.source_row"])
+def test_what_changes_no_letter_is_out_of_the_templates_reach(config, campaign, tmp_path, expression):
+    """The letter's digest leaves these out, so a template must not be able to print them."""
+    path = skeleton(tmp_path, f"Giá trị: {{{{ {expression} }}}}")
+    [issue] = check_template(path, TEMPLATE_VARIABLES)
+    assert issue.kind == "undefined" and "không có thuộc tính" in issue.message
+    with pytest.raises(LetterError):
+        LetterTemplate(path).render(build_context(config, campaign, employer(), 5, dt.date(2023, 1, 5)))
+
+
 def test_syntax_error_is_located_in_the_document(tmp_path):
     path = skeleton(tmp_path, "Đoạn đầu.", "Đơn vị: {{ recipient.name | }}", "Đoạn cuối.")
     [issue] = check_template(path, TEMPLATE_VARIABLES)

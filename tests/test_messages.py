@@ -39,6 +39,8 @@ from outreach.outbox.messages import (
     set_text_header,
 )
 from outreach.delivery import SmtpSink
+from outreach.recipients.validate import email_address
+from outreach.text.mailaddress import InvalidAddress
 
 SENDER_NAME = "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"
@@ -137,6 +139,45 @@ def test_invalid_addresses_refused() -> None:
         _message(to=["khong-phai-dia-chi"])
     with pytest.raises(AddressError, match="ít nhất một người nhận"):
         _message(to=[])
+
+
+def _validate_accepts(text: str) -> str | None:
+    try:
+        return email_address(text)
+    except InvalidAddress:
+        return None
+
+
+def _build_accepts(text: str) -> bool:
+    try:
+        check_address("to", text)
+    except AddressError:
+        return False
+    return True
+
+
+# No white space: validate splits a cell on it before checking each address.
+_LOCAL_CHARS = st.sampled_from(list("abcXYZ09.-_+'!~\"@") + ["ễ", "ü", "đ"])
+_DOMAINS = st.sampled_from(["congty.vn", "bücher.example", "khánhhòa.vn", "localhost", "x", "a..b.vn", "-a.vn",
+                            "[127.0.0.1]", "d" * 63 + ".vn", ".".join(["d" * 60] * 4) + ".vn", "mail.example.com"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(local=st.text(_LOCAL_CHARS, min_size=0, max_size=70), domain=_DOMAINS)
+def test_validate_accepts_exactly_the_addresses_build_can_send(local: str, domain: str) -> None:
+    text = f"{local}@{domain}"
+    normalised = _validate_accepts(text)
+    assert (normalised is not None) == _build_accepts(text), text
+    if normalised is not None:
+        assert _build_accepts(normalised)  # what the list keeps is what the message carries
+
+
+def test_a_non_ascii_local_part_is_refused_in_vietnamese() -> None:
+    with pytest.raises(InvalidAddress, match=r"phần trước «@» \(«nguyễn»\)") as caught:
+        email_address("nguyễn@bücher.example")
+    assert caught.value.detail == ""
+    assert email_address("Nguyen@Bücher.example") == "nguyen@bücher.example"
+    assert check_address("to", "nguyen@bücher.example") == "nguyen@xn--bcher-kva.example"
 
 
 def test_ascii_fallback_names() -> None:

@@ -19,7 +19,7 @@ from outreach.convert import pdf_text
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
 from outreach.delivery import SmtpSink
-from factories import copy_sample_office
+from outreach.workspace import init_workspace
 
 # A name with "&", one with quotes and <…>, a commune, a collection agent, and one employer with no e-mail.
 CODES = ["YK34396", "NQ29530", "22327", "DL56001"]
@@ -27,7 +27,9 @@ CODES = ["YK34396", "NQ29530", "22327", "DL56001"]
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    return copy_sample_office(tmp_path_factory.mktemp("office"))
+    root = tmp_path_factory.mktemp("office")
+    init_workspace(root)
+    return root
 
 
 def outreach(root: Path, *args: str) -> int:

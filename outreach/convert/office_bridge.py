@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -35,10 +37,12 @@ from com.sun.star.io import IOException
 from com.sun.star.lang import IllegalArgumentException
 
 CONNECT_TIMEOUT_S = 120
+PARENT_CHECK_S = 0.5
 
 
 def main() -> None:
     soffice, profile_url = sys.argv[1:3]
+    parent = os.getppid()
     pipe = f"outreach-{os.getpid()}-{uuid.uuid4().hex}"
     office = subprocess.Popen(
         [soffice, f"-env:UserInstallation={profile_url}", "--headless", "--invisible",
@@ -46,16 +50,36 @@ def main() -> None:
          f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    desktop = _connect(pipe, office)
-    _reply({"ready": True})
-    for line in sys.stdin:
-        request = json.loads(line)
-        _reply({"errors": _convert_all(desktop, request)})
+    threading.Thread(target=_die_with_parent, args=(parent,), daemon=True).start()
+    try:
+        desktop = _connect(pipe, office)
+        _reply({"ready": True})
+        for line in sys.stdin:
+            request = json.loads(line)
+            _reply({"errors": _convert_all(desktop, request)})
+    finally:
+        # A reply outreach no longer reads ends here too (BrokenPipeError), before the watcher
+        # thread may have woken: LibreOffice must not outlive this process.
+        if os.getppid() != parent:
+            _kill_group()
     try:
         desktop.terminate()
         office.wait(timeout=30)
     except Exception:  # LibreOffice gone or stuck on the way out: the caller kills the group
         pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """If outreach is killed, take LibreOffice down with this process, at once, even in the
+    middle of a conversion."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    _kill_group()
+
+
+def _kill_group() -> None:
+    # LibreOffice runs in this process's group: the group outreach kills on a timeout.
+    os.killpg(0, signal.SIGKILL)
 
 
 def _connect(pipe: str, office: subprocess.Popen):

@@ -34,6 +34,7 @@ from .ledger import (
     CampaignPaused,
     Delivery,
     Ledger,
+    MessageReplaced,
     Outcome,
     State,
     iso,
@@ -237,6 +238,11 @@ class _Run:
                 except CampaignPaused as paused:
                     self.report.paused = paused.message
                     return False
+                except MessageReplaced as replaced:
+                    self._skip(draft, Skip.CHANGED, replaced.message)
+                    quota_left += 1  # nothing went out
+                    self.budget = None if self.budget is None else self.budget + 1
+                    continue
                 if result.unreachable:
                     self._skip_all(items[index + 1:], Skip.UNREACHABLE,
                                    f"Không kết nối được {result.where} ({result.reply}); "
@@ -275,7 +281,8 @@ class _Run:
 
     def _send_one(self, session: Session, prepared: _Prepared) -> Result:
         draft = prepared.draft
-        claimed = self.ledger.claim(self.campaign, draft.key, prepared.attempt, self.clock())
+        claimed = self.ledger.claim(self.campaign, draft.key, prepared.attempt, self.clock(),
+                                    replaced=lambda: _replaced_since_read(self.root, prepared))
         result = session.deliver(prepared.handover)
         outcome = _outcome(result, claimed.attempts, self.retry, self.clock())
         self.ledger.finish(self.campaign, draft.key, outcome, self.clock())
@@ -326,6 +333,24 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, e
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
     return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data),
                      Attempt(EMAIL, envelope.message_id, draft.to, draft.cc, files))
+
+
+def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
+    """Why the message read (and checked) before the rate-limit wait must not go after all: a
+    `build` has replaced it since. Asked inside the claim, where no build can be replacing it."""
+    if _read_eml(root, prepared.draft) == prepared.data:
+        return ""
+    return ("message.eml vừa được tạo lại (outreach build) sau khi được duyệt; thư không được gửi. "
+            "Cách sửa: xem lại bản thảo mới rồi duyệt lại.")
+
+
+def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
+    """Why the message read (and checked) before the rate-limit wait must not go after all: a
+    `build` has replaced it since. Asked inside the claim, where no build can be replacing it."""
+    if _read_eml(root, prepared.draft) == prepared.handover.data:
+        return ""
+    return ("message.eml vừa được tạo lại (outreach build) sau khi được duyệt; thư không được gửi. "
+            "Cách sửa: xem lại bản thảo mới rồi duyệt lại.")
 
 
 def _ascii_addresses(addresses: Sequence[str]) -> set[str]:

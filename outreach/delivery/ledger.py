@@ -32,7 +32,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -239,6 +239,10 @@ class CampaignPaused(UserError):
 
 class SendInProgress(UserError):
     """Another process is sending this campaign."""
+
+
+class MessageReplaced(UserError):
+    """Not claimed: since it was read, `build` replaced the message (the reason is Vietnamese)."""
 
 
 @dataclass(frozen=True)
@@ -463,8 +467,11 @@ class Ledger:
 
     # ------------------------------------------------------------------ sending
 
-    def claim(self, campaign: str, key: str, attempt: Attempt, now: dt.datetime) -> Delivery:
-        """approved/retrying -> sending, committed before anything is sent. Refused if paused."""
+    def claim(self, campaign: str, key: str, attempt: Attempt, now: dt.datetime,
+              replaced: Callable[[], str] | None = None) -> Delivery:
+        """approved/retrying -> sending, committed before anything is sent. Refused if paused, and
+        (MessageReplaced) if ``replaced`` gives a reason: it runs inside the claim's transaction,
+        where `build` cannot be replacing the draft's files (see :meth:`holding_claims`)."""
         at = iso(now)
         with self._write() as db:
             pause = self._pause_row(db, campaign)
@@ -475,6 +482,9 @@ class Ledger:
             current = row[0] if row else None
             if current not in CLAIMABLE:
                 raise _illegal(campaign, key, current, State.SENDING)
+            reason = replaced() if replaced is not None else ""
+            if reason:
+                raise MessageReplaced(reason)
             fields = {
                 "attempts": row[1] + 1,
                 "message_id": attempt.message_id,
@@ -563,6 +573,14 @@ class Ledger:
             _event(db, at, campaign, "", None, event, by, reason)
 
     # ------------------------------------------------------------------ locking
+
+    @contextlib.contextmanager
+    def holding_claims(self, campaign: str) -> Iterator[Callable[[str], State | None]]:
+        """While inside, no process can claim a message (a claim needs the same write lock); gives
+        the state of a draft of ``campaign``. `build` replaces a draft's files in here, once it has
+        read that the draft is not being sent, and a claim checks the bytes it read are still there."""
+        with self._write(durable=False) as db:
+            yield lambda key: self._state(db, campaign, key)
 
     @contextlib.contextmanager
     def send_lock(self, campaign: str) -> Iterator[None]:

@@ -12,7 +12,7 @@ from ..config import AUDIENCE_LABELS
 from ..outbox.manifest import Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
-from .ledger import LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
 
 
 
@@ -26,8 +26,13 @@ class StatusCounts:
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
-    """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle)."""
-    if delivery is None or delivery.state == State.REVOKED:
+    """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle).
+
+    An approval of bytes a rebuild has since replaced counts as none: `send` would refuse the
+    message, so the status must not call it approved and waiting."""
+    replaced = (delivery is not None and delivery.state in CLAIMABLE
+                and delivery.message_sha256 != draft.message_sha256)
+    if delivery is None or delivery.state == State.REVOKED or replaced:
         return Unsent.DRAFTED if draft.to else Unsent.PAPER
     return delivery.state
 

@@ -13,9 +13,11 @@ from .render import (
     build_context,
     check_empty_values,
     check_template,
+    fingerprint,
     render_text_template,
     sample_contexts,
     sample_recipient,
+    text_template,
     vn_date,
 )
 from .skeleton import write_appendix, write_skeleton
@@ -32,9 +34,11 @@ __all__ = [
     "build_context",
     "check_empty_values",
     "check_template",
+    "fingerprint",
     "render_text_template",
     "sample_contexts",
     "sample_recipient",
+    "text_template",
     "vn_date",
     "write_appendix",
     "write_skeleton",

@@ -40,7 +40,7 @@ from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
 from ..recipients import Recipient
 from . import sandbox
-from .sandbox import LETTER_LIMITS, MESSAGE_LIMITS, Budget, Sandbox, TemplateFailure, UnsupportedTag, environment
+from .sandbox import LETTER_LIMITS, hidden_from_templates, MESSAGE_LIMITS, Budget, Sandbox, TemplateFailure, UnsupportedTag, environment
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 
@@ -138,6 +138,23 @@ class LetterContext:
     def as_template_vars(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
+    def fingerprint(self) -> str:
+        """Everything a template can read of this letter, as text: the same text, the same letter.
+        What is hidden from templates (sandbox.NOT_IN_LETTERS) is left out, so changing it rebuilds nothing."""
+        return fingerprint(self)
+
+
+
+
+def fingerprint(value: Any) -> str:
+    """``repr`` of a value without what templates cannot read (frozen dataclasses have a complete,
+    deterministic repr): the part of it that can reach a letter or a message."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return repr(value)
+    hidden = hidden_from_templates(type(value))
+    shown = ", ".join(f"{f.name}={fingerprint(getattr(value, f.name))}" for f in fields(value) if f.name not in hidden)
+    return f"{type(value).__name__}({shown})"
+
 
 def build_context(config: Config, campaign: Campaign, recipient: Recipient | None, number: int | None,
                   issued_on: dt.date | None) -> LetterContext:
@@ -207,6 +224,14 @@ def _compile_text(source: str, html: bool, name: str) -> Template:
 
 def render_text_template(path_or_source: Path | str, context: LetterContext | Mapping[str, Any]) -> str:
     """An e-mail subject or body; a file whose name ends in ``.html.j2`` is HTML and its values are escaped."""
+    template, name, source = text_template(path_or_source)
+    return _render(template, _variables(context), Budget(MESSAGE_LIMITS), name, source,
+                   functools.partial(_line_of, source))
+
+
+def text_template(path_or_source: Path | str) -> tuple[Template, str, str]:
+    """The compiled e-mail subject or body, its name for messages and its source; raises LetterError if it
+    cannot be read or does not parse, whoever the letter is for."""
     if isinstance(path_or_source, Path):
         try:
             source = path_or_source.read_text(encoding="utf-8")
@@ -216,8 +241,7 @@ def render_text_template(path_or_source: Path | str, context: LetterContext | Ma
         name, html = str(path_or_source), path_or_source.name.endswith(".html.j2")
     else:
         source, name, html = path_or_source, "tiêu đề thư", False
-    return _render(_compile_text(source, html, name), _variables(context), Budget(MESSAGE_LIMITS), name, source,
-                   functools.partial(_line_of, source))
+    return _compile_text(source, html, name), name, source
 
 
 def _line_of(source: str, lineno: int | None) -> str:
@@ -676,7 +700,7 @@ _CONTEXT_TYPES = _context_types()
 
 def _attributes(kind: type) -> set[str]:
     properties = {name for klass in kind.__mro__ for name, value in vars(klass).items() if isinstance(value, property)}
-    return {field.name for field in fields(kind)} | properties
+    return ({field.name for field in fields(kind)} | properties) - hidden_from_templates(kind)
 
 
 def _mapping_fields(kind: type) -> set[str]:

@@ -41,6 +41,9 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Namespace, missing
 
+from ..config import Campaign, Sender
+from ..recipients import Recipient
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -382,6 +385,21 @@ _PLAIN_VALUES = (str, int, float, dt.date, tuple, list, collections.abc.Mapping,
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# What no template can read, though its object is in the context: how and when letters are sent,
+# and where a row sits in its list. Changing these (the sending pace, a row inserted above, the
+# working folder moved) changes no letter, so it must keep every draft and its approval.
+NOT_IN_LETTERS: Mapping[type, frozenset[str]] = {
+    Sender: frozenset({"smtp", "schedule"}),
+    Campaign: frozenset({"template", "audiences", "guidance", "static_attachments", "email_text", "email_html",
+                         "not_before", "expires"}),
+    Recipient: frozenset({"source_file", "source_row"}),
+}
+
+
+def hidden_from_templates(kind: type) -> frozenset[str]:
+    return next((names for owner, names in NOT_IN_LETTERS.items() if issubclass(kind, owner)), frozenset())
+
+
 class Sandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _BoundedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "%", "+"})
@@ -391,6 +409,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.filters = {name: _bounded_filter(name, function) for name, function in self.filters.items()}
         del self.globals["lipsum"]  # placeholder text has no place in a letter, and costs what it is asked
         self.globals["namespace"] = _BoundedNamespace
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return super().is_safe_attribute(obj, attr, value) and attr not in hidden_from_templates(type(obj))
 
     def is_safe_callable(self, obj: Any) -> bool:
         # Only methods of plain values (name.upper()): a Path in the context must not become a file reader.

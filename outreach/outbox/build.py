@@ -4,18 +4,27 @@ Drafts are rebuilt only when their inputs change (template bytes, the recipient'
 that reaches the letter, the document number), so an approval survives a re-run that changes
 nothing for that recipient. Recipients without a usable e-mail address are gathered into one
 print-ready PDF, so nobody is left out.
+
+A build can be stopped at any point (an error, Ctrl-C, a kill) and run again. A rebuilt draft's
+files are written to ``<draft>/.new/`` first and replace the draft's own only once all of them are
+ready; the manifest never names a draft's old files once they may be replaced, and names the new
+ones every few seconds (and at once on an error). A draft is kept as "unchanged" only when its
+files on disk still have the sha256 its record says, so whatever stopped a build, the next one
+repairs every draft and keeps none it did not finish.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from io import BytesIO
 from pathlib import Path
@@ -26,7 +35,8 @@ import pikepdf
 from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
-from ..letters import LetterContext, LetterError, LetterTemplate, build_context, render_text_template
+from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, render_text_template,
+                       text_template)
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
@@ -37,6 +47,9 @@ from ..recipients import RoutingError, route
 from ..text import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
+STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they replace the draft's
+DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
+CHECKPOINT_S = 5.0  # the manifest is rewritten at most this often while drafts are replaced
 
 
 @dataclass
@@ -65,6 +78,10 @@ class _Pending:
     sender: str
     cc: tuple[str, ...]
 
+    @property
+    def staging(self) -> Path:
+        return self.folder / STAGING_NAME
+
 
 def _safe_filename(text: str) -> str:
     return re.sub(r"[\\/:*?\"<>|\r\n\t]+", "-", text).strip(" .-")
@@ -80,15 +97,16 @@ def load_campaign_recipients(config: Config, campaign: Campaign) -> list[Recipie
 
 def _inputs_digest(template_digest: str, context: LetterContext, extra: Sequence[str]) -> str:
     digest = hashlib.sha256(template_digest.encode())
-    # Frozen dataclasses have a complete, deterministic repr: every value that can reach the letter.
-    digest.update(repr(context).encode())
+    digest.update(context.fingerprint().encode())
     for item in extra:
         digest.update(item.encode())
     return digest.hexdigest()
 
 
-def _files_intact(folder: Path, names: Sequence[str]) -> bool:
-    return all((folder / name).is_file() for name in names)
+def _up_to_date(root: Path, draft: Draft, inputs: str) -> bool:
+    """Built from these inputs, and its files are still the ones its record names."""
+    recorded = draft.path(root, INPUTS_NAME)
+    return recorded.is_file() and recorded.read_text() == inputs and draft.matches_disk(root)
 
 
 class CampaignBuilder:
@@ -107,6 +125,10 @@ class CampaignBuilder:
         return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
 
     def build(self, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
+        with Ledger.open(self.root) as ledger:
+            return self._build(ledger, only, limit)
+
+    def _build(self, ledger: Ledger, only: Sequence[str], limit: int | None) -> BuildReport:
         lists = load_campaign_recipients(self.config, self.campaign)
         document_number = self._context(None).so_ky_hieu
         report = BuildReport(campaign=self.campaign.name, document_number=document_number)
@@ -121,9 +143,11 @@ class CampaignBuilder:
         template = LetterTemplate(self.campaign.template)
         template_digest = hashlib.sha256(self.campaign.template.read_bytes()).hexdigest()
         attachment_digests = [f.sha256 for f in attachments]
+        for source in (self.campaign.email_subject, self.campaign.email_text, self.campaign.email_html):
+            text_template(source)  # a template that does not parse stops the build before any letter
         message_sources = [p.read_text(encoding="utf-8") for p in (self.campaign.email_text, self.campaign.email_html)]
         previous = self._previous_drafts()
-        frozen = self._frozen_keys()
+        frozen = {key for key, d in ledger.deliveries(self.campaign.name).items() if d.state in EVIDENCE}
         pending: list[_Pending] = []
         drafts: dict[str, Draft] = {}
         for recipient in recipients:
@@ -133,59 +157,74 @@ class CampaignBuilder:
                 report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
             context = self._context(recipient)
-            folder = self.out / recipient.kind / recipient.code
+            folder = self.workspace.draft_folder(self.campaign.name, recipient.kind, recipient.code)
+            # The sender's name and addresses are in the message; its mail server and pace are not.
+            sender = fingerprint(self.config.senders()[routed.sender])
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
-                                                               self.campaign.email_subject, routed.sender, *routed.cc,
+                                                               self.campaign.email_subject, sender, *routed.cc,
                                                                str(self.config.signing.required)])
             old = previous.get(recipient.key)
-            if old and recipient.key in frozen:
-                drafts[recipient.key] = old
+            if old and (recipient.key in frozen or _up_to_date(self.root, old, inputs)):
+                # Where the row is now (a row inserted above, the folder moved) changes no letter.
+                drafts[recipient.key] = replace(old, source_file=recipient.source_file, source_row=recipient.source_row)
                 report.unchanged.append(recipient.key)
-                continue
-            if old and (folder / INPUTS_NAME).is_file() and (folder / INPUTS_NAME).read_text() == inputs \
-                    and _files_intact(folder, [f.name for f in old.files]):
-                drafts[recipient.key] = old
-                report.unchanged.append(recipient.key)
+                shutil.rmtree(folder / STAGING_NAME, ignore_errors=True)  # left by a build that was stopped
                 continue
             if old and _signed(folder / "letter.pdf"):
                 report.warnings.append(f"{recipient.key} ({recipient.name}): bản đã ký số được tạo lại nên không "
                                        f"còn chữ ký; cần ký lại ('outreach sign {self.campaign.name} --as leader', "
                                        "rồi '--as agency').")
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / INPUTS_NAME).unlink(missing_ok=True)
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
         shared = self._shared_attachments(attachments)
-        for item, result in self._convert(pending, template):
-            problem = self._gate(item, result)
-            if problem:
-                report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
-                continue
-            try:
-                drafts[item.recipient.key] = self._finish_draft(item, result.pages, shared)
-            except LetterError as error:  # this recipient's e-mail cannot be written; the others still can
-                report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, error.message))
-                continue
-            report.built.append(item.recipient.key)
-        ordered = tuple(drafts[r.key] for r in recipients if r.key in drafts)
-        report.drafts = len(ordered)
-        report.warnings.extend(_page_count_outliers(ordered))
-        report.print_bundle, report.print_count = self._print_bundle(ordered, {r.key: r for r in recipients})
-        write_manifest(self.root, Manifest(
-            campaign=self.campaign.name,
-            document_number=document_number,
-            built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            drafts=ordered,
-            rejected=tuple(report.rejected_rows) + tuple({"key": f.key, "name": f.name, "reason": f.message} for f in report.failed),
-            attachments=tuple(attachments),
-        ))
-        return report
 
-    def _frozen_keys(self) -> set[str]:
-        """Drafts already sent, being sent or maybe sent: their files are evidence and never rebuilt."""
-        if not self.workspace.ledger.is_file():
-            return set()
-        deliveries = Ledger.open(self.root).deliveries(self.campaign.name)
-        return {key for key, d in deliveries.items() if d.state in EVIDENCE}
+        def manifest() -> Manifest:
+            return Manifest(
+                campaign=self.campaign.name,
+                document_number=document_number,
+                built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                # Until a draft is rebuilt, its old record describes other inputs (an unnumbered
+                # letter, say): only drafts kept or rebuilt by this build are listed.
+                drafts=tuple(drafts[r.key] for r in recipients if r.key in drafts),
+                rejected=tuple(report.rejected_rows) + tuple({"key": f.key, "name": f.name, "reason": f.message}
+                                                              for f in report.failed),
+                attachments=tuple(attachments),
+            )
+
+        checkpoints = _Checkpoints(self.root, manifest)
+        try:
+            for item, result in self._convert(pending, template):
+                problem = self._gate(item, result)
+                if problem:
+                    report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
+                    shutil.rmtree(item.staging, ignore_errors=True)
+                    continue
+                checkpoints.before_replacing()
+                key = item.recipient.key
+                try:
+                    draft = self._finish_draft(ledger, item, result.pages, shared)
+                except UserError as error:  # one bad row costs its own draft, never the campaign's
+                    report.failed.append(DraftProblem(key, item.recipient.name, _message_problem(item.recipient, error)))
+                    shutil.rmtree(item.staging, ignore_errors=True)
+                    continue
+                if draft is None:  # sent while this build ran: evidence, kept as it was
+                    if key in previous:
+                        drafts[key] = previous[key]
+                    report.unchanged.append(key)
+                    report.warnings.append(f"{key} ({item.recipient.name}): thư được gửi trong lúc tạo bản thảo nên "
+                                           "được giữ nguyên như đã gửi; thay đổi không áp dụng cho thư này.")
+                    continue
+                drafts[key] = draft
+                report.built.append(key)
+                checkpoints.replaced()
+        except BaseException:
+            checkpoints.after_error()
+            raise
+        final = manifest()
+        write_manifest(self.root, final)
+        report.drafts = len(final.drafts)
+        report.warnings.extend(_page_count_outliers(final.drafts))
+        report.print_bundle, report.print_count = self._print_bundle(final.drafts, {r.key: r for r in recipients})
+        return report
 
     def _previous_drafts(self) -> dict[str, Draft]:
         if not self.workspace.manifest(self.campaign.name).is_file():
@@ -194,7 +233,10 @@ class CampaignBuilder:
 
     def _convert(self, pending: list[_Pending], template: LetterTemplate) -> Iterator[tuple[_Pending, ConversionResult]]:
         """Each letter rendered and converted, as soon as its chunk is done (in no fixed order)."""
-        jobs = [ConversionJob(key=p.recipient.key, docx=p.folder / "letter.docx", pdf=p.folder / "letter.pdf",
+        for item in pending:
+            shutil.rmtree(item.staging, ignore_errors=True)
+            item.staging.mkdir(parents=True)
+        jobs = [ConversionJob(key=p.recipient.key, docx=p.staging / "letter.docx", pdf=p.staging / "letter.pdf",
                               write_docx=partial(template.render_to, p.context))
                 for p in pending]
         bar = _progress_bar(len(jobs), "Tạo thư") if self.progress and jobs else None
@@ -260,12 +302,13 @@ class CampaignBuilder:
         lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
-    def _finish_draft(self, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft:
-        """Record the checked letter (``pages`` long) and write its message."""
-        recipient, folder = item.recipient, item.folder
-        letter_pdf = folder / "letter.pdf"
+    def _finish_draft(self, ledger: Ledger, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
+        """Write the message of the checked letter (``pages`` long), then let the draft's new files
+        replace its old ones; None if it has been sent meanwhile (its files are then evidence)."""
+        recipient, staging = item.recipient, item.staging
+        letter_pdf = staging / "letter.pdf"
         files = [
-            DraftFile("letter.docx", sha256_file(folder / "letter.docx")),
+            DraftFile("letter.docx", sha256_file(staging / "letter.docx")),
             DraftFile("letter.pdf", sha256_file(letter_pdf), pages),
         ]
         message_sha = ""
@@ -287,14 +330,16 @@ class CampaignBuilder:
                 html=render_text_template(self.campaign.email_html, variables),
                 attachments=[Attachment(letter_name, letter_pdf.read_bytes()), *shared],
             )
-            staged = folder / "message.eml.tmp"
-            staged.write_bytes(message_bytes(message))
-            staged.replace(folder / "message.eml")  # never a half-written message, even after a crash
-            message_sha = sha256_file(folder / "message.eml")
+            (staging / "message.eml").write_bytes(message_bytes(message))
+            message_sha = sha256_file(staging / "message.eml")
             files.append(DraftFile("message.eml", message_sha))
-        else:
-            (folder / "message.eml").unlink(missing_ok=True)
-        (folder / INPUTS_NAME).write_text(item.inputs)
+        # Asked again now, not at the start of the build: a send may have run meanwhile. Claims
+        # wait while the files are replaced, and a claim checks the bytes it read are still there.
+        with ledger.holding_claims(self.campaign.name) as state_of:
+            if state_of(recipient.key) in EVIDENCE:
+                shutil.rmtree(staging)
+                return None
+            _replace_files(item)
         return Draft(
             campaign=self.campaign.name,
             audience=recipient.kind,
@@ -304,7 +349,7 @@ class CampaignBuilder:
             cc=item.cc,
             sender=item.sender,
             district=recipient.district,
-            folder=str(folder.relative_to(self.root)),
+            folder=str(item.folder.relative_to(self.root)),
             files=tuple(files),
             message_sha256=message_sha,
             source_file=recipient.source_file,
@@ -337,6 +382,58 @@ class CampaignBuilder:
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
         return str(target.relative_to(self.root)), len(paper)
+
+
+class _Checkpoints:
+    """The manifest written while drafts are replaced. Before the first replacement it stops naming
+    the old files; then it names the new ones every CHECKPOINT_S, or twenty times what one write
+    took if longer (for 10,000 drafts a write takes seconds: at most 5 % of the build), and at once
+    after an error. Killed at any moment, it never names bytes the disk does not hold; drafts
+    replaced since the last write are missing from it until the next build."""
+
+    def __init__(self, root: Path, manifest: Callable[[], Manifest]) -> None:
+        self.root, self.manifest = root, manifest
+        self.next_at: float | None = None
+        self.unwritten = False
+
+    def before_replacing(self) -> None:
+        if self.next_at is None:
+            self._write()
+
+    def replaced(self) -> None:
+        self.unwritten = True
+        if time.monotonic() >= self.next_at:
+            self._write()
+
+    def after_error(self) -> None:
+        if self.unwritten:
+            self._write()
+
+    def _write(self) -> None:
+        started = time.monotonic()
+        write_manifest(self.root, self.manifest())
+        self.next_at = time.monotonic() + max(CHECKPOINT_S, 20 * (time.monotonic() - started))
+        self.unwritten = False
+
+
+def _message_problem(recipient: Recipient, error: UserError) -> str:
+    if isinstance(error, LetterError):  # it names the recipient and the row already
+        return error.message
+    return f"Không tạo được thư điện tử ({recipient.source_file} dòng {recipient.source_row}): {error.message}"
+
+
+def _replace_files(item: _Pending) -> None:
+    """The staged files take the place of the draft's. Its inputs digest goes first and comes back
+    last: a draft stopped half-way through is rebuilt by the next build, whatever it holds."""
+    folder = item.folder
+    (folder / INPUTS_NAME).unlink(missing_ok=True)
+    for name in DRAFT_FILES:
+        if (item.staging / name).exists():
+            os.replace(item.staging / name, folder / name)
+        else:
+            (folder / name).unlink(missing_ok=True)  # a message.eml the recipient no longer gets
+    (folder / INPUTS_NAME).write_text(item.inputs)
+    item.staging.rmdir()
 
 
 def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:

@@ -100,6 +100,18 @@ class Draft:
     def skipped(self, reason: Skip, message: str) -> DraftProblem:
         return DraftProblem(self.key, self.name, message, reason)
 
+    def matches_disk(self, root: Path) -> bool:
+        """Whether every recorded file has on disk exactly the bytes recorded, and there is no
+        message.eml where none is recorded: a build stopped between replacing a draft's files and
+        writing the manifest leaves a record that does not, and must not keep it."""
+        recorded = {f.name: f.sha256 for f in self.files}
+        if recorded.get("message.eml", "") != self.message_sha256:
+            return False
+        if not self.message_sha256 and self.eml_path(root).exists():
+            return False
+        return all(self.path(root, name).is_file() and sha256_file(self.path(root, name)) == sha
+                   for name, sha in recorded.items())
+
 
 @dataclass(frozen=True)
 class Manifest:

@@ -56,10 +56,8 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from urllib.parse import quote
 
-from email_validator import EmailNotValidError, validate_email
-
 from ..errors import UserError
-from ..text import fold_diacritics
+from ..text import InvalidAddress, fold_diacritics, mail_address
 
 # 76, not Python's 78: keeps encoded-words within RFC 2047's 75 characters and quoted-printable lines
 # within RFC 2045's 76. Headers this module writes by hand (attachment names) are kept as written:
@@ -245,20 +243,15 @@ def header_text(field: str, value: str) -> str:
 
 
 def check_address(field: str, value: str) -> str:
-    """The address in ASCII form (IDN domains in punycode), syntax checked without DNS."""
+    """The address in ASCII form (IDN domains in punycode), by the rule the lists are validated with."""
     check_header_text(field, value)
     try:
-        return _ascii_email(value.strip())
-    except EmailNotValidError as exc:
+        return mail_address(value.strip()).ascii
+    except InvalidAddress as reason:
         raise AddressError(
-            f"{FIELD_LABELS[field]}: '{value}' không phải địa chỉ e-mail hợp lệ ({exc}). "
+            f"{FIELD_LABELS[field]}: '{value}' {reason}{f' ({reason.detail})' if reason.detail else ''}. "
             "Cách sửa: sửa địa chỉ trong danh sách người nhận hoặc config.toml."
         ) from None
-
-
-@functools.lru_cache(maxsize=4096)  # sender, Reply-To and Cc repeat in every message of a build
-def _ascii_email(address: str) -> str:
-    return validate_email(address, check_deliverability=False, allow_smtputf8=False).ascii_email
 
 
 def set_text_header(msg: EmailMessage, name: str, text: str) -> None:

@@ -4,6 +4,7 @@ administrative units, and cells written to Excel files safely."""
 
 from .adminunits import AdminUnits, Commune, load_admin_units
 from .excel import append_row
+from .mailaddress import InvalidAddress, MailAddress, mail_address
 from .vntext import (
     CONTROL_CHARACTERS,
     detect_legacy,
@@ -21,10 +22,13 @@ __all__ = [
     "AdminUnits",
     "CONTROL_CHARACTERS",
     "Commune",
+    "InvalidAddress",
+    "MailAddress",
     "append_row",
     "detect_legacy",
     "fold_diacritics",
     "load_admin_units",
+    "mail_address",
     "match_key",
     "show_controls",
     "tcvn3_to_unicode",

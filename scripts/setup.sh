@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver)
+SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver zbar-tools)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -37,6 +37,7 @@ from lxml import etree
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
 from ..recipients.model import Recipient
+from .pictures import placing
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 
@@ -450,28 +451,36 @@ class LetterTemplate:
 
     def render(self, context: LetterContext | Mapping[str, Any]) -> bytes:
         variables = _variables(context)
-        helper = self._source.helper
         rendered = {}
-        for part in self._source.parts:
-            xml = _render(self._templates[part.member], variables, str(self.path))
-            # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
-            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-            if any(char in xml for char in "\n\t\a\f"):  # only values bring these: skip the costly pass
-                xml = helper.resolve_listing(xml)
-            if part.head:
-                tree = helper.fix_tables(xml)
-                helper.docx_ids_index = 1000
-                helper.fix_docpr_ids(tree)
-                xml = part.head + etree.tostring(tree, encoding="unicode") + part.tail
-            else:
-                xml = _DECLARATION + xml
-            rendered[part.member] = xml.encode("utf-8")
-        buffer = io.BytesIO(self._unchanged)
+        with placing() as pictures:
+            for part in self._source.parts:
+                pictures.part = part.member
+                rendered[part.member] = self._render_part(part, variables)
+        added = pictures.members(self._source.data)
+        # Only a letter with pictures pays for its own copy of the template's other parts.
+        unchanged = self._zip_without({*rendered, *added}) if added else self._unchanged
+        buffer = io.BytesIO(unchanged)
         with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as target:
-            for member, data in rendered.items():
+            for member, data in {**rendered, **added}.items():
                 target.writestr(zipfile.ZipInfo(member, date_time=_ZIP_TIME), data, zipfile.ZIP_DEFLATED)
         return buffer.getvalue()
+
+    def _render_part(self, part: _Part, variables: Mapping[str, Any]) -> bytes:
+        helper = self._source.helper
+        xml = _render(self._templates[part.member], variables, str(self.path))
+        # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if any(char in xml for char in "\n\t\a\f"):  # only values bring these: skip the costly pass
+            xml = helper.resolve_listing(xml)
+        if part.head:
+            tree = helper.fix_tables(xml)
+            helper.docx_ids_index = 1000
+            helper.fix_docpr_ids(tree)
+            xml = part.head + etree.tostring(tree, encoding="unicode") + part.tail
+        else:
+            xml = _DECLARATION + xml
+        return xml.encode("utf-8")
 
     def _zip_without(self, members: set[str]) -> bytes:
         """The template's zip minus the rendered parts, compressed once; each letter only appends its parts."""

@@ -36,7 +36,9 @@ from lxml import etree
 
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
+from ..payment.notice import PaymentNotice, payment_notice
 from ..recipients.model import Recipient
+from ..recipients.routing import payment_account
 from .pictures import placing
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
@@ -73,6 +75,22 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
     "ky_hieu_phong": "Chữ viết tắt đơn vị soạn thảo (dòng «Lưu: VT, QLT.»)",
     "ngay_thang": "Ngày ban hành, vd. ngày 05 tháng 01 năm 2023 (bản nháp: để trống ngày, tháng)",
     "dia_danh_ngay": "Địa danh và ngày, vd. Khánh Hòa, ngày 05 tháng 01 năm 2023",
+    "recipient.masked_code": "Mã đã che, để dùng ngoài thư (e-mail): người tham gia chỉ hiện 4 số cuối, vd. ********6789",
+    "payment.paid_until": "Người tham gia BHXH tự nguyện: tháng cuối cùng đã đóng, vd. 12/2026",
+    "payment.period_start": "Tháng đầu của kỳ đóng tới, vd. 01/2027",
+    "payment.period_end": "Tháng cuối của kỳ đóng tới, vd. 12/2027",
+    "payment.mode": "Phương thức đóng, vd. 12 tháng một lần",
+    "payment.income": "Mức thu nhập làm căn cứ đóng (đồng/tháng), vd. 1.500.000",
+    "payment.gross": "Số tiền của kỳ trước khi trừ Nhà nước hỗ trợ",
+    "payment.support": "Số tiền Nhà nước hỗ trợ trong kỳ (trống khi không có; không bao giờ ghi lý do)",
+    "payment.amount": "Số tiền phải nộp cho kỳ, vd. 3.168.000",
+    "payment.deadline": "Hạn nộp tiền của kỳ, vd. 31/07/2027",
+    "payment.memo": "Nội dung chuyển khoản đầy đủ: «Đóng BHXH tự nguyện của <họ tên>, <mã số BHXH>, <số điện thoại>»",
+    "payment.qr_memo": "Nội dung ngắn trong mã VietQR, vd. BHXHTN 5601234567",
+    "payment.qr": "Hình mã VietQR (đặt thẻ một mình trong một đoạn)",
+    "payment.account.holder": "Tên tài khoản nhận tiền",
+    "payment.account.number": "Số tài khoản nhận tiền",
+    "payment.account.bank": "Ngân hàng, chi nhánh của tài khoản",
 }
 
 
@@ -122,6 +140,7 @@ class LetterContext:
     ky_hieu_phong: str
     ngay_thang: str
     dia_danh_ngay: str
+    payment: PaymentNotice | None = None  # voluntary-insurance participants only
 
     def as_template_vars(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
@@ -137,6 +156,9 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     ngay_thang = blank_date(dt.date.today().year) if issued_on is None else vn_date(issued_on)
     department = (config.department_for(recipient.kind) if recipient is not None
                   else config.departments[campaign.drafting_unit])
+    payment = None
+    if recipient is not None and recipient.participation is not None and config.voluntary is not None:
+        payment = payment_notice(config.voluntary, recipient, payment_account(config, recipient), campaign.expires)
     return LetterContext(
         recipient=recipient,
         agency=config.agency,
@@ -150,6 +172,7 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
         ky_hieu_phong=campaign.drafting_unit,
         ngay_thang=ngay_thang,
         dia_danh_ngay=f"{config.agency.place}, {ngay_thang}",
+        payment=payment,
     )
 
 

@@ -33,6 +33,7 @@ from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
 from ..delivery.ledger import Ledger
 from ..letters.register import Register
+from ..payment.notice import PaymentError
 from ..recipients.routing import RoutingError, route
 from ..text.vntext import fold_diacritics
 
@@ -129,10 +130,10 @@ class CampaignBuilder:
         for recipient in recipients:
             try:
                 routed = route(self.config, recipient)
-            except RoutingError as error:
+                context = self._context(recipient)
+            except (RoutingError, PaymentError) as error:  # PaymentError: a participant's amount or deadline
                 report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
-            context = self._context(recipient)
             folder = self.out / recipient.kind / recipient.code
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
                                                                self.campaign.email_subject, routed.sender, *routed.cc])
@@ -345,7 +346,7 @@ def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:
         for cell, recipient in zip(cells, pair):
             cell.paragraphs[0].add_run(f"Kính gửi: {recipient.salutation}").bold = True
             cell.add_paragraph(recipient.address or "(chưa có địa chỉ)")
-            cell.add_paragraph(f"{recipient.code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
+            cell.add_paragraph(f"{recipient.masked_code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
     document.save(str(path))
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from outreach.cli import main
 from outreach.config import load_config
-from outreach.convert import pdf_text
+from outreach.convert import pdf_page_texts, pdf_text
 from outreach.outbox.build import build_campaign
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
@@ -148,3 +148,36 @@ def test_a_letter_that_could_arrive_after_its_deadline_is_not_made(tmp_path):
     assert failed.key == "participants/056075012345"
     assert "Hạn nộp tiền kỳ 01/2027–01/2027 là 31/01/2027" in failed.message
     assert "không muộn hơn 31/01/2027" in failed.message
+
+
+def bundles_of(pdf: Path) -> dict[str, list[str]]:
+    """The print file's bundles, by who hands them over: the letters that follow each list sheet."""
+    bundles: dict[str, list[str]] = {}
+    current = None
+    for page in pdf_page_texts(pdf):
+        text = " ".join(page.split())
+        sheet = re.search(r"Nơi giao thư: (.+?) — \d+ thư", text)
+        if sheet:
+            current = sheet.group(1)
+            bundles[current] = []
+        addressee = re.search(r"Kính gửi: Ông/Bà (.+?) (?:Bảo hiểm|Ông/Bà)", text)
+        if addressee and current is not None:
+            bundles[current].append(addressee.group(1))
+    return bundles
+
+
+def test_participants_without_email_are_bundled_by_who_hands_the_letters_over(built):
+    root, manifest = built
+    paper = sorted(d.name for d in manifest.drafts if not d.to)
+    assert paper == ["Bùi Thị Thu Hà", "Hoàng Thị Sáu", "Võ Thị Mai", "Đặng Quốc Bảo"]
+    print_folder = root / "outbox" / CAMPAIGN / "print"
+    bundles = bundles_of(print_folder / f"ban-in-{CAMPAIGN}.pdf")
+    assert bundles == {
+        "Bưu điện huyện Cam Lâm": ["Hoàng Thị Sáu", "Đặng Quốc Bảo"],  # their collection organisation
+        "Đại lý thu BHXH, BHYT phường Phước Hải": ["Võ Thị Mai"],
+        "Xã Vĩnh Lương": ["Bùi Thị Thu Hà"],  # no collection organisation: her commune
+    }
+    sheets = " ".join(" ".join(pdf_text(p).split()) for p in sorted(print_folder.glob("danh-sach-*.pdf")))
+    assert "Hoàng Thị Sáu" in sheets and "********4433" in sheets and "056170004433" not in sheets  # it travels outside
+    labels = " ".join(pdf_text(print_folder / "nhan-dia-chi.pdf").split())
+    assert "Kính gửi: Ông/Bà Bùi Thị Thu Hà" in labels and "056185002211" not in labels

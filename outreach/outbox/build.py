@@ -27,6 +27,7 @@ from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
 from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
+from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
@@ -312,18 +313,23 @@ class CampaignBuilder:
             return "", 0
         folder.mkdir(parents=True)
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
+        # Participants' letters come in bundles per collection organisation or commune, each headed by its list sheet.
+        bundles = paper_bundles(paper, recipients)
+        files = print_order(bundles, list_sheet_pdfs(folder, bundles, recipients, self.converter,
+                                                     self.config.agency.issuing_body, self.campaign.title,
+                                                     self._context(None).so_ky_hieu), self.root)
         with ExitStack() as letters, pikepdf.new() as bundle:
-            for draft in paper:
+            for path in files:
                 # Copied pages are read from their letter when the bundle is saved, so every
                 # letter stays open until then: in memory, not as one open file each.
-                pdf = draft.path(self.root, "letter.pdf").read_bytes()
+                pdf = path.read_bytes()
                 bundle.pages.extend(letters.enter_context(pikepdf.open(BytesIO(pdf))).pages)
                 if len(bundle.pages) % 2:
                     last = bundle.pages[-1].mediabox
                     bundle.add_blank_page(page_size=(float(last[2]), float(last[3])))
             bundle.save(target)
         labels = folder / "nhan-dia-chi.docx"
-        _write_address_labels(labels, [recipients[d.key] for d in paper])
+        _write_address_labels(labels, [recipients[d.key] for group in bundles for d in group.drafts])
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")

@@ -12,14 +12,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ..config import BankAccount, Voluntary
+from ..config import DEFAULT_SCHEDULE, BankAccount, Voluntary
 from ..letters.pictures import Picture
 from ..recipients.model import Recipient
 from .contribution import Contribution, ContributionError, Month, format_dong, next_period
 from .qr_image import qr_png
 from .vietqr import transfer_payload
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_TZ = ZoneInfo(DEFAULT_SCHEDULE["timezone"])  # the zone a campaign's expires is read in; deadlines are local days
 QR_WIDTH_MM = 28  # 0.6 mm a module at the payload's size: scans well from paper, and the letter stays one page
 MODE_TEXT = {1: "hằng tháng", 3: "3 tháng một lần", 6: "6 tháng một lần", 12: "12 tháng một lần"}
 

@@ -85,18 +85,26 @@ def _validate(args: argparse.Namespace) -> int:
     from .recipients import guess_kind, load_list
     from .recipients import ValidationSummary, format_terminal, write_xlsx
 
+    from .recipients.routing import check_coverage
+
     targets: list[tuple[Path, str]]
     if args.files:
         if not args.kind:
             targets = [(Path(f), guess_kind(Path(f))) for f in args.files]
         else:
             targets = [(Path(f), args.kind) for f in args.files]
-        summary = ValidationSummary(tuple(load_list(path, kind) for path, kind in targets))
+        # A participant's income and dates are checked against the law in force, which config.toml holds.
+        config = _config(args) if any(kind == "participants" for _, kind in targets) else None
+        summary = ValidationSummary(tuple(check_coverage(config, load_list(path, kind)) if kind == "participants"
+                                          else load_list(path, kind) for path, kind in targets))
     else:
         from .recipients import check_coverage
 
         config = _config(args)
         kinds = [args.kind] if args.kind else list(config.audiences)
+        if any(kind not in config.audiences for kind in kinds):
+            raise UserError(f"config.toml không có nhóm nhận '{args.kind}'. Cách sửa: thêm [audiences.{args.kind}] "
+                            "với files = [\"recipients/….xlsx\"], hoặc ghi tên tệp cần kiểm tra.")
         summary = ValidationSummary(tuple(check_coverage(config, load_list(path, kind))
                                           for kind in kinds for path in config.audiences[kind].files))
     if args.report:
@@ -496,8 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Đọc, chuẩn hóa và kiểm tra danh sách (.xlsx, .csv). Mã thoát: 0 tất cả hợp lệ; "
                                    "1 có dòng bị loại; 2 có tệp không dùng được.")
     p.add_argument("files", nargs="*", metavar="TỆP", help="tệp cần kiểm tra (mặc định: mọi danh sách trong config.toml)")
-    p.add_argument("--kind", choices=["employers", "collection_agents", "communes"],
-                   help="loại danh sách: employers (đơn vị SDLĐ), collection_agents (tổ chức DV thu), communes (UBND xã)")
+    p.add_argument("--kind", choices=["employers", "collection_agents", "communes", "participants"],
+                   help="loại danh sách: employers (đơn vị SDLĐ), collection_agents (tổ chức DV thu), communes (UBND xã), "
+                        "participants (người tham gia BHXH tự nguyện)")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     p.add_argument("--report", metavar="TỆP.xlsx", help="ghi báo cáo Excel bằng tiếng Việt")
     p = sub.add_parser("template", help="tạo mẫu công văn mới hoặc kiểm tra một mẫu",

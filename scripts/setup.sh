@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # softhsm2: the PKCS#11 token of the demo and the tests; libnss3-tools: certutil, for the NSS database
-# pdfsig (poppler-utils) checks signatures against in the tests.
+# pdfsig (poppler-utils) checks signatures against in the tests; zbar-tools: zbarimg, which reads the VietQR
+# code back from a rendered letter in the tests.
 SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver
-                 softhsm2 libnss3-tools)
+                 softhsm2 libnss3-tools zbar-tools)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

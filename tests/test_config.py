@@ -114,3 +114,41 @@ def test_find_root_walks_up_and_init_creates_working_folder(tmp_path):
         init_workspace(tmp_path / "office")
     with pytest.raises(UserError, match="config.toml"):
         find_root(None, tmp_path)
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda v: v["account"].update(bank_bin="97041"), "voluntary.account.bank_bin"),
+    (lambda v: v["account"].update(number="1234-5678"), "voluntary.account.number"),
+    (lambda v: v["rules"][1].pop("poverty_line"), "voluntary.rules[1].poverty_line: thiếu giá trị bắt buộc"),
+    (lambda v: v["rules"][1].update(default_group="khác"), "nhóm 'khác' không có trong support_percent"),
+    (lambda v: v["rules"][1]["deadline_months"].update({"6": 7}), "voluntary.rules[1].deadline_months.6"),
+    (lambda v: v["rules"][1]["support_percent"].update(khac=120), "số phần trăm từ 0 đến 100"),
+    (lambda v: v["rules"][0].update({"from": v["rules"][1]["from"]}), "cùng ngày bắt đầu áp dụng"),
+    (lambda v: v.update(qr_memo_prefix="BHXH TN"), "voluntary.qr_memo_prefix"),
+])
+def test_voluntary_parameter_mistakes_name_their_key(change, fragment):
+    data = shipped()
+    change(data["voluntary"])
+    with pytest.raises(UserError) as caught:
+        parse_config(data, REPO)
+    assert fragment in caught.value.message and "Cách sửa" in caught.value.message
+
+
+def test_district_office_account_falls_back_to_none_and_rules_are_ordered():
+    config = parse_config(shipped(), REPO)
+    assert config.district_offices["NTR"].account.bank_bin == "970418"
+    assert config.district_offices["VNH"].account is None
+    assert config.voluntary.account.holder == "Bảo hiểm xã hội tỉnh Khánh Hòa"
+    assert "dan_toc_thieu_so" in config.voluntary.support_groups
+
+
+def test_participants_need_voluntary_parameters_and_their_campaign_an_expiry():
+    data = shipped()
+    data["audiences"]["participants"] = {"files": ["recipients/participants.xlsx"]}
+    without = {key: value for key, value in data.items() if key != "voluntary"}
+    with pytest.raises(UserError, match=r"config.toml: voluntary: có nhóm nhận participants"):
+        parse_config(without, REPO)
+    data["campaigns"]["nhac"] = {"subject": "đóng BHXH tự nguyện", "drafting_unit": "TTPT", "template": "t.docx",
+                                 "audiences": ["participants"]}
+    with pytest.raises(UserError, match=r"campaigns.nhac.expires: chiến dịch gửi người tham gia"):
+        parse_config(data, REPO)

@@ -179,7 +179,11 @@ LONGER = "dai-hon"
 def write_signing(root: Path, section: dict) -> None:
     """config.toml as shipped plus a campaign whose letter is a page longer, and this [signing]."""
     shipped = (REPO / "config.toml").read_text(encoding="utf-8")
-    campaign = shipped[shipped.index("[campaigns.vssid-2022]"):].replace("[campaigns.vssid-2022]", f"[campaigns.{LONGER}]")
+    start = shipped.index("[campaigns.vssid-2022]")
+    tables = [i for i in range(start + 1, len(shipped)) if shipped.startswith("\n[", i)
+              and not shipped.startswith("\n[campaigns.vssid-2022", i)]
+    campaign = shipped[start:tables[0] + 1 if tables else None]  # the campaign's own tables only
+    campaign = campaign.replace("[campaigns.vssid-2022]", f"[campaigns.{LONGER}]")
     campaign = campaign.replace("templates/cong-van-vssid.docx", "templates/cong-van-dai.docx")
     lines = ["", "[signing]"] + [f"{k} = {_toml(v)}" for k, v in section.items() if not isinstance(v, dict)]
     for role in ("leader", "agency"):

@@ -1,8 +1,10 @@
 """Generate the shipped DOCX templates in templates/ with outreach.letters.skeleton.
 
 The letter is the reference công văn of BHXH tỉnh Khánh Hòa (2022), addressed to one recipient
-per copy; the two appendices are the VssID guidance it attaches. Staff may then edit the
-generated files in Word; run this script again only to start over from the reference text.
+per copy; the two appendices are the VssID guidance it attaches. The renewal letter to each
+voluntary-insurance participant (campaign ``nhac-dao-han``) carries section 6 of that letter made
+personal: the amount, the account, the memo in the reference letter's form, and a VietQR code.
+Staff may then edit the generated files in Word; run this script again only to start over.
 
     .venv/bin/python tools/make_templates.py [TARGET_DIR]
 """
@@ -229,14 +231,36 @@ APPENDIX_2 = (
 )
 
 
+RENEWAL_BODY = (
+    "{{ ten_co_quan }} trân trọng thông báo: Ông/Bà đã đóng bảo hiểm xã hội (BHXH) tự nguyện đến hết tháng "
+    "{{ payment.paid_until }}. Để tiếp tục tham gia (đáo hạn), Ông/Bà đóng kỳ từ tháng {{ payment.period_start }} "
+    "đến tháng {{ payment.period_end }} (phương thức đóng {{ payment.mode }}, mức thu nhập làm căn cứ đóng "
+    "{{ payment.income }} đồng/tháng):",
+    "- Số tiền phải đóng: **{{ payment.amount }} đồng**{% if payment.support %} (đã trừ {{ payment.support }} đồng "
+    "Nhà nước hỗ trợ){% endif %};",
+    "- Hạn nộp: chậm nhất ngày **{{ payment.deadline }}**.",
+    "Ông/Bà có thể nộp tiền tại {% if recipient.participation.collector %}{{ recipient.participation.collector }}"
+    "{% else %}tổ chức dịch vụ thu nơi cư trú{% endif %}, tại cơ quan BHXH, hoặc chuyển khoản (Internet Banking, "
+    "Mobile Banking, Cổng DVC quốc gia) vào tài khoản {{ payment.account.holder }}, số tài khoản "
+    "**{{ payment.account.number }}** tại {{ payment.account.bank }}.",
+    "Khi chuyển tiền cần ghi rõ nội dung: “{{ payment.memo }}”.",
+    "Hoặc quét mã VietQR dưới đây bằng ứng dụng ngân hàng (số tiền và nội dung «{{ payment.qr_memo }}» được "
+    "điền sẵn; xin kiểm tra tên tài khoản nhận trước khi chuyển):",
+    "|{{ payment.qr }}",
+    "Nếu đã nộp tiền cho kỳ này, xin Ông/Bà bỏ qua thông báo này. Cần hỗ trợ, xin liên hệ {{ department.name }}, "
+    "{{ ten_co_quan }}./.",
+)
+
+
 def main(target: Path) -> None:
+    write_skeleton(target / "thu-nhac-dao-han.docx", RENEWAL_BODY)
     write_skeleton(target / "cong-van-vssid.docx", LETTER_BODY, noi_nhan=NOI_NHAN)
     write_appendix(target / "phu-luc-1-vssid.docx", "Phụ lục 1",
                    "HƯỚNG DẪN ĐĂNG KÝ TÀI KHOẢN GIAO DỊCH ĐIỆN TỬ\nTRÊN ỨNG DỤNG VssID", APPENDIX_1)
     write_appendix(target / "phu-luc-2-vssid.docx", "Phụ lục 2",
                    "HƯỚNG DẪN ĐĂNG KÝ TÀI KHOẢN GIAO DỊCH ĐIỆN TỬ CHO CON,\nNGƯỜI DƯỚI 18 TUỔI TRÊN ỨNG DỤNG VssID",
                    APPENDIX_2)
-    for name in ("cong-van-vssid.docx", "phu-luc-1-vssid.docx", "phu-luc-2-vssid.docx"):
+    for name in ("cong-van-vssid.docx", "phu-luc-1-vssid.docx", "phu-luc-2-vssid.docx", "thu-nhac-dao-han.docx"):
         print(target / name)
 
 

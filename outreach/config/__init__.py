@@ -12,22 +12,28 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import UserError
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
+from ..payment import ContributionRules
 from ..workspace import Workspace
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
 
-AUDIENCES = ("employers", "collection_agents", "communes")
+AUDIENCES = ("employers", "collection_agents", "communes", "participants")
+# A participants list holds personal data and exists only where an office keeps one: never assumed.
+DEFAULT_AUDIENCES = ("employers", "collection_agents", "communes")
 AUDIENCE_LABELS = {
     "employers": "Đơn vị sử dụng lao động",
     "collection_agents": "Tổ chức dịch vụ thu BHXH, BHYT",
     "communes": "UBND xã, phường, thị trấn",
+    "participants": "Người tham gia BHXH tự nguyện",
 }
 SECURITY_MODES = ("none", "starttls", "ssl")
 SMTP_URL_ENV = "OUTREACH_SMTP_URL"
@@ -108,10 +114,35 @@ class Department(Sender):
 
 
 @dataclass(frozen=True)
+class BankAccount:
+    """An office's account that voluntary-insurance contributions are paid into."""
+
+    holder: str  # account name, as the bank shows it
+    number: str
+    bank: str  # bank and branch, as the letter prints them
+    bank_bin: str  # the bank's 6-digit NAPAS BIN, for the VietQR code
+
+
+@dataclass(frozen=True)
 class DistrictOffice(Sender):
     district: str = ""
     sends_to_own_employers: bool = False
     cc_on_employer_letters: bool = False
+    sends_to_own_participants: bool = False
+    account: BankAccount | None = None  # None: its participants pay into the province's account
+
+
+@dataclass(frozen=True)
+class Voluntary:
+    """Voluntary social insurance (BHXH tự nguyện): dated parameters and the province's account."""
+
+    rules: tuple[ContributionRules, ...]  # oldest first
+    account: BankAccount
+    qr_memo_prefix: str  # the QR code's purpose is "<prefix> <ID>"
+
+    @property
+    def support_groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(group for rules in self.rules for group in rules.support_percent))
 
 
 @dataclass(frozen=True)
@@ -167,6 +198,7 @@ class Config:
     audiences: dict[str, Audience]
     campaigns: dict[str, Campaign]
     signing: SigningConfig = SigningConfig()
+    voluntary: Voluntary | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -375,11 +407,100 @@ def apply_smtp_url(profiles: dict[str, SmtpProfile], url: str) -> dict[str, Smtp
     }
 
 
+_ACCOUNT_NUMBER = re.compile(r"^[0-9A-Za-z]{1,19}$")
+_QR_MEMO_PREFIX = re.compile(r"^[A-Za-z0-9]{1,10}$")  # "<prefix> <12-digit ID>" stays within VietQR's 25 characters
+
+
+def _parse_account(table: _Section) -> BankAccount:
+    number = table.text("number").replace(" ", "")
+    if not _ACCOUNT_NUMBER.match(number):
+        raise _error(table.key("number"), f"số tài khoản '{number}' không hợp lệ", "ghi 1–19 chữ số (hoặc chữ cái) như trên sổ tài khoản")
+    bank_bin = table.text("bank_bin")
+    if not re.fullmatch(r"\d{6}", bank_bin):
+        raise _error(table.key("bank_bin"), f"mã BIN '{bank_bin}' không hợp lệ",
+                     'ghi mã BIN 6 chữ số của ngân hàng theo NAPAS, vd. bank_bin = "970418" (BIDV)')
+    return BankAccount(holder=table.text("holder"), number=number, bank=table.text("bank"), bank_bin=bank_bin)
+
+
+def _percent(table: _Section, name: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise _error(table.key(name), f"phải là số phần trăm từ 0 đến 100, đang là {value!r}", f"viết {name} = 20")
+    return Decimal(str(value))
+
+
+def _count(table: _Section, name: str, example: int) -> int:
+    """A required whole number: a missing one is an error, never a default, since the law sets it."""
+    if name not in table.data:
+        raise _error(table.key(name), "thiếu giá trị bắt buộc", f"viết {name} = {example}")
+    return table.integer(name, example)
+
+
+def _parse_rules(table: _Section) -> ContributionRules:
+    effective_from = table.data.get("from")
+    if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
+        raise _error(table.key("from"), f"phải là ngày bắt đầu áp dụng, đang là {effective_from!r}", "viết from = 2025-07-01")
+    groups = table.section("support_percent")
+    support = {name: _percent(groups, name, value) for name, value in groups.data.items()}
+    default_group = table.text("default_group")
+    if default_group not in support:
+        raise _error(table.key("default_group"), f"nhóm '{default_group}' không có trong support_percent",
+                     f"dùng một trong: {', '.join(support) or '(thêm nhóm vào support_percent)'}")
+    deadlines = table.section("deadline_months")
+    deadline_months = {}
+    for mode, months in deadlines.data.items():
+        if not mode.isdigit() or int(mode) < 1 or isinstance(months, bool) or not isinstance(months, int) \
+                or not 1 <= months <= int(mode):
+            raise _error(deadlines.key(mode), f"'{mode} = {months!r}' không hợp lệ",
+                         "ghi <số tháng mỗi lần đóng> = <số tháng đầu kỳ được nộp tiền>, vd. 12 = 7")
+        deadline_months[int(mode)] = months
+    if not deadline_months:
+        raise _error(deadlines.path, "chưa có phương thức đóng nào", "viết deadline_months = { 1 = 1, 3 = 3, 6 = 4, 12 = 7 }")
+    floor = _count(table, "poverty_line", 1_500_000)
+    ceiling = _count(table, "income_ceiling", 46_800_000)
+    if ceiling < floor:
+        raise _error(table.key("income_ceiling"), "thấp hơn poverty_line", "kiểm tra lại hai mức thu nhập")
+    return ContributionRules(
+        effective_from=effective_from,
+        rate_percent=_percent(table, "rate_percent", table.data.get("rate_percent")),
+        poverty_line=floor,
+        income_ceiling=ceiling,
+        support_percent=MappingProxyType(support),
+        default_group=default_group,
+        support_months_cap=_count(table, "support_months_cap", 120),
+        deadline_months=MappingProxyType(deadline_months),
+    )
+
+
+def _parse_voluntary(top: _Section) -> Voluntary | None:
+    if "voluntary" not in top.data:
+        return None
+    table = top.section("voluntary")
+    raw_rules = table.data.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise _error(table.key("rules"), "chưa có bộ tham số nào",
+                     "thêm [[voluntary.rules]] với from, rate_percent, poverty_line, income_ceiling, support_percent, …")
+    rules = sorted((_parse_rules(_Section(item, f"{table.key('rules')}[{index}]")) for index, item in enumerate(raw_rules)),
+                   key=lambda r: r.effective_from)
+    dates = [r.effective_from for r in rules]
+    if len(set(dates)) != len(dates):
+        raise _error(table.key("rules"), "hai bộ tham số cùng ngày bắt đầu áp dụng", "mỗi bộ một ngày from khác nhau")
+    prefix = table.text("qr_memo_prefix", "BHXHTN")
+    if not _QR_MEMO_PREFIX.match(prefix):
+        raise _error(table.key("qr_memo_prefix"), f"'{prefix}' không dùng được trong mã VietQR",
+                     'ghi 1–10 chữ cái không dấu hoặc chữ số, không dấu cách, vd. qr_memo_prefix = "BHXHTN"')
+    return Voluntary(rules=tuple(rules), account=_parse_account(table.section("account")), qr_memo_prefix=prefix)
+
+
 def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str, Audience], departments: dict[str, Department]) -> Campaign:
     campaign_audiences = table.text_list("audiences", tuple(audiences))
     for audience in campaign_audiences:
         if audience not in audiences:
             raise _error(table.key("audiences"), f"không có nhóm nhận '{audience}'", f"dùng: {', '.join(audiences)}")
+    if "participants" in campaign_audiences and "expires" not in table.data:
+        # The engine never sends past a campaign's expiry; the build keeps it before every payment deadline.
+        raise _error(table.key("expires"), "chiến dịch gửi người tham gia BHXH tự nguyện phải có hạn gửi, để không thư "
+                     "nhắc nào đến sau hạn nộp tiền", "viết expires = 2027-01-15T17:00:00 (không muộn hơn hạn nộp sớm nhất "
+                     "của những người trong danh sách)")
     drafting_unit = table.text("drafting_unit")
     if drafting_unit not in departments:
         raise _error(table.key("drafting_unit"), f"không có phòng '{drafting_unit}'", f"dùng: {', '.join(departments)}")
@@ -422,7 +543,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
             label=table.text("label", AUDIENCE_LABELS[name]),
             files=tuple(root / p for p in table.text_list("files", (f"recipients/{name}.xlsx",))),
         )
-    for name in AUDIENCES:
+    for name in DEFAULT_AUDIENCES:
         audiences.setdefault(name, Audience(name, AUDIENCE_LABELS[name], (root / f"recipients/{name}.xlsx",)))
 
     departments: dict[str, Department] = {}
@@ -446,9 +567,15 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
             district=table.text("district", ""),
             sends_to_own_employers=table.boolean("sends_to_own_employers", False),
             cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
+            sends_to_own_participants=table.boolean("sends_to_own_participants", False),
+            account=_parse_account(table.section("account")) if "account" in table.data else None,
         )
         for code, table in top.sections("district_offices").items()
     }
+    voluntary = _parse_voluntary(top)
+    if "participants" in audiences and voluntary is None:
+        raise _error("voluntary", "có nhóm nhận participants nhưng thiếu tham số BHXH tự nguyện",
+                     "thêm [voluntary] với account và [[voluntary.rules]] (xem config.toml mẫu)")
     campaigns = {
         name: _parse_campaign(name, table, root, audiences, departments)
         for name, table in top.sections("campaigns").items()
@@ -468,6 +595,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
         audiences=audiences,
         campaigns=campaigns,
         signing=parse_signing(top, root),
+        voluntary=voluntary,
     )
 
 

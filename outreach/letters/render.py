@@ -38,9 +38,12 @@ from lxml import etree
 
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
-from ..recipients import Recipient
+from ..recipients import Recipient, payment_account
 from . import sandbox
-from .sandbox import LETTER_LIMITS, hidden_from_templates, MESSAGE_LIMITS, Budget, Sandbox, TemplateFailure, UnsupportedTag, environment
+from .notice import PaymentNotice, payment_notice
+from .pictures import placing
+from .sandbox import (LETTER_LIMITS, MESSAGE_LIMITS, Budget, Sandbox, TemplateFailure, UnsupportedTag, environment,
+                      hidden_from_templates)
 
 BLANK = " " * 6  # where the number and the date are written by hand on an unsigned draft
 
@@ -76,6 +79,22 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
     "ky_hieu_phong": "Chữ viết tắt đơn vị soạn thảo (dòng «Lưu: VT, QLT.»)",
     "ngay_thang": "Ngày ban hành, vd. ngày 05 tháng 01 năm 2023 (bản nháp: để trống ngày, tháng)",
     "dia_danh_ngay": "Địa danh và ngày, vd. Khánh Hòa, ngày 05 tháng 01 năm 2023",
+    "recipient.masked_code": "Mã đã che, để dùng ngoài thư (e-mail): người tham gia chỉ hiện 4 số cuối, vd. ********6789",
+    "payment.paid_until": "Người tham gia BHXH tự nguyện: tháng cuối cùng đã đóng, vd. 12/2026",
+    "payment.period_start": "Tháng đầu của kỳ đóng tới, vd. 01/2027",
+    "payment.period_end": "Tháng cuối của kỳ đóng tới, vd. 12/2027",
+    "payment.mode": "Phương thức đóng, vd. 12 tháng một lần",
+    "payment.income": "Mức thu nhập làm căn cứ đóng (đồng/tháng), vd. 1.500.000",
+    "payment.gross": "Số tiền của kỳ trước khi trừ Nhà nước hỗ trợ",
+    "payment.support": "Số tiền Nhà nước hỗ trợ trong kỳ (trống khi không có; không bao giờ ghi lý do)",
+    "payment.amount": "Số tiền phải nộp cho kỳ, vd. 3.168.000",
+    "payment.deadline": "Hạn nộp tiền của kỳ, vd. 31/07/2027",
+    "payment.memo": "Nội dung chuyển khoản đầy đủ: «Đóng BHXH tự nguyện của <họ tên>, <mã số BHXH>, <số điện thoại>»",
+    "payment.qr_memo": "Nội dung ngắn trong mã VietQR, vd. BHXHTN 5601234567",
+    "payment.qr": "Hình mã VietQR (đặt thẻ một mình trong một đoạn)",
+    "payment.account.holder": "Tên tài khoản nhận tiền",
+    "payment.account.number": "Số tài khoản nhận tiền",
+    "payment.account.bank": "Ngân hàng, chi nhánh của tài khoản",
 }
 
 
@@ -134,6 +153,7 @@ class LetterContext:
     ky_hieu_phong: str
     ngay_thang: str
     dia_danh_ngay: str
+    payment: PaymentNotice | None = None  # voluntary-insurance participants only
 
     def as_template_vars(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
@@ -166,6 +186,9 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     ngay_thang = blank_date(dt.date.today().year) if issued_on is None else vn_date(issued_on)
     department = (config.department_for(recipient.kind) if recipient is not None
                   else config.departments[campaign.drafting_unit])
+    payment = None
+    if recipient is not None and recipient.participation is not None and config.voluntary is not None:
+        payment = payment_notice(config.voluntary, recipient, payment_account(config, recipient), campaign.expires)
     return LetterContext(
         recipient=recipient,
         agency=config.agency,
@@ -179,6 +202,7 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
         ky_hieu_phong=campaign.drafting_unit,
         ngay_thang=ngay_thang,
         dia_danh_ngay=f"{config.agency.place}, {ngay_thang}",
+        payment=payment,
     )
 
 
@@ -468,30 +492,38 @@ class LetterTemplate:
         return data
 
     def _render(self, variables: Mapping[str, Any]) -> bytes:
-        helper = self._source.helper
         budget = Budget(LETTER_LIMITS)  # one for all the parts: the limits are the letter's
         rendered = {}
-        for part in self._source.parts:
-            xml = _render(self._templates[part.member], variables, budget, str(self.path), part.source,
-                          functools.partial(part.locate, helper))
-            # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
-            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-            if any(char in xml for char in "\n\t\a\f"):  # only values bring these: skip the costly pass
-                xml = helper.resolve_listing(xml)
-            if part.head:
-                tree = helper.fix_tables(xml)
-                helper.docx_ids_index = 1000
-                helper.fix_docpr_ids(tree)
-                xml = part.head + etree.tostring(tree, encoding="unicode") + part.tail
-            else:
-                xml = _DECLARATION + xml
-            rendered[part.member] = xml.encode("utf-8")
-        buffer = io.BytesIO(self._unchanged)
+        with placing() as pictures:
+            for part in self._source.parts:
+                pictures.part = part.member
+                rendered[part.member] = self._render_part(part, variables, budget)
+        added = pictures.members(self._source.data)
+        # Only a letter with pictures pays for its own copy of the template's other parts.
+        unchanged = self._zip_without({*rendered, *added}) if added else self._unchanged
+        buffer = io.BytesIO(unchanged)
         with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as target:
-            for member, data in rendered.items():
+            for member, data in {**rendered, **added}.items():
                 target.writestr(zipfile.ZipInfo(member, date_time=_ZIP_TIME), data, zipfile.ZIP_DEFLATED)
         return buffer.getvalue()
+
+    def _render_part(self, part: _Part, variables: Mapping[str, Any], budget: Budget) -> bytes:
+        helper = self._source.helper
+        xml = _render(self._templates[part.member], variables, budget, str(self.path), part.source,
+                      functools.partial(part.locate, helper))
+        # The same clean-up DocxTemplate.render_xml_part and render() apply after Jinja.
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if any(char in xml for char in "\n\t\a\f"):  # only values bring these: skip the costly pass
+            xml = helper.resolve_listing(xml)
+        if part.head:
+            tree = helper.fix_tables(xml)
+            helper.docx_ids_index = 1000
+            helper.fix_docpr_ids(tree)
+            xml = part.head + etree.tostring(tree, encoding="unicode") + part.tail
+        else:
+            xml = _DECLARATION + xml
+        return xml.encode("utf-8")
 
     def _zip_without(self, members: set[str]) -> bytes:
         """The template's zip minus the rendered parts, compressed once; each letter only appends its parts."""

@@ -6,7 +6,8 @@ right. Header, footer, number and date are docxtpl placeholders filled per lette
 
 Body paragraphs are plain text with light markup: ``**bold**``, ``*italic*`` and ``<https://…>``
 (a clickable link, printed as its address). A line holding a docxtpl paragraph tag
-(``{%p if … %}``) becomes a paragraph of its own, which docxtpl removes when it renders.
+(``{%p if … %}``) becomes a paragraph of its own, which docxtpl removes when it renders. A line
+starting with ``|`` is centred, without the first-line indent (e.g. a picture's tag, ``|{{ payment.qr }}``).
 """
 
 from __future__ import annotations
@@ -301,9 +302,17 @@ def _rule(paragraph: Paragraph, length_mm: float, column_mm: float, after: int =
 
 # --- paragraphs and runs -------------------------------------------------------------------
 
+CENTRED = "|"
+
+
 def _body(document: DocxDocument, lines: Sequence[str]) -> None:
     for line in lines:
-        _add_text(document.add_paragraph(style=BODY_STYLE), line, BODY_SIZE)
+        paragraph = document.add_paragraph(style=BODY_STYLE)
+        if line.startswith(CENTRED):
+            line = line[len(CENTRED):]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.paragraph_format.first_line_indent = Cm(0)
+        _add_text(paragraph, line, BODY_SIZE)
 
 
 def _paragraph(paragraph: Paragraph, *, align=None, before: int = 0, after: int = 0) -> Paragraph:

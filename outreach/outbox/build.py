@@ -37,13 +37,14 @@ from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
 from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, render_text_template,
                        text_template)
+from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
 from ..delivery import EVIDENCE, Ledger
 from ..letters import Register
-from ..recipients import RoutingError, route
+from ..recipients import PaymentError, RoutingError, route
 from ..text import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
@@ -153,10 +154,10 @@ class CampaignBuilder:
         for recipient in recipients:
             try:
                 routed = route(self.config, recipient)
-            except RoutingError as error:
+                context = self._context(recipient)
+            except (RoutingError, PaymentError) as error:  # PaymentError: a participant's amount or deadline
                 report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
-            context = self._context(recipient)
             folder = self.workspace.draft_folder(self.campaign.name, recipient.kind, recipient.code)
             # The sender's name and addresses are in the message; its mail server and pace are not.
             sender = fingerprint(self.config.senders()[routed.sender])
@@ -366,18 +367,23 @@ class CampaignBuilder:
             return "", 0
         folder.mkdir(parents=True)
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
+        # Participants' letters come in bundles per collection organisation or commune, each headed by its list sheet.
+        bundles = paper_bundles(paper, recipients)
+        files = print_order(bundles, list_sheet_pdfs(folder, bundles, recipients, self.converter,
+                                                     self.config.agency.issuing_body, self.campaign.title,
+                                                     self._context(None).so_ky_hieu), self.root)
         with ExitStack() as letters, pikepdf.new() as bundle:
-            for draft in paper:
+            for path in files:
                 # Copied pages are read from their letter when the bundle is saved, so every
                 # letter stays open until then: in memory, not as one open file each.
-                pdf = draft.path(self.root, "letter.pdf").read_bytes()
+                pdf = path.read_bytes()
                 bundle.pages.extend(letters.enter_context(pikepdf.open(BytesIO(pdf))).pages)
                 if len(bundle.pages) % 2:
                     last = bundle.pages[-1].mediabox
                     bundle.add_blank_page(page_size=(float(last[2]), float(last[3])))
             bundle.save(target)
         labels = folder / "nhan-dia-chi.docx"
-        _write_address_labels(labels, [recipients[d.key] for d in paper])
+        _write_address_labels(labels, [recipients[d.key] for group in bundles for d in group.drafts])
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
@@ -452,7 +458,7 @@ def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:
         for cell, recipient in zip(cells, pair):
             cell.paragraphs[0].add_run(f"Kính gửi: {recipient.salutation}").bold = True
             cell.add_paragraph(recipient.address or "(chưa có địa chỉ)")
-            cell.add_paragraph(f"{recipient.code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
+            cell.add_paragraph(f"{recipient.masked_code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
     document.save(str(path))
 
 

@@ -24,6 +24,14 @@ FIELD_LABELS = {
     "managing_office": "Cơ quan quản lý",
     "contact": "Người liên hệ",
     "row_number": "STT",
+    "insurance_code": "Mã số BHXH",
+    "personal_id": "Số định danh cá nhân",
+    "payment_mode": "Phương thức đóng",
+    "income": "Mức thu nhập làm căn cứ đóng",
+    "paid_until": "Đóng đến tháng",
+    "collector": "Tổ chức dịch vụ thu",
+    "support_group": "Nhóm hỗ trợ",
+    "months_supported": "Số tháng đã được hỗ trợ",
 }
 
 _ALIASES = {
@@ -32,7 +40,7 @@ _ALIASES = {
              "ma dvhc", "ma xa phuong", "ma xa phuong thi tran", "ma so don vi"],
     "name": ["ten", "ten don vi", "ten dv", "ten to chuc", "ten to chuc dich vu thu", "ten dai ly", "ten xa",
              "ten xa phuong thi tran", "ten xa phuong", "xa phuong thi tran", "don vi hanh chinh", "ten don vi hanh chinh",
-             "ten doanh nghiep", "ten co quan"],
+             "ten doanh nghiep", "ten co quan", "ho va ten", "ho ten", "ten nguoi tham gia", "ho va ten nguoi tham gia"],
     "address": ["dia chi", "dia chi don vi", "dia chi tru so", "tru so"],
     "emails": ["email", "e mail", "thu dien tu", "dia chi email", "dia chi thu dien tu", "hop thu"],
     "tax_code": ["ma so thue", "mst", "ma thue"],
@@ -44,11 +52,26 @@ _ALIASES = {
                         "don vi quan ly"],
     "contact": ["nguoi lien he", "nguoi dai dien", "can bo phu trach"],
 }
+# Columns only a participants list has; in the other lists such a header stays an extra column, as before.
+_PARTICIPANT_ALIASES = {
+    "insurance_code": ["ma so bhxh", "ma bhxh", "so so bhxh", "ma so bao hiem xa hoi"],
+    "personal_id": ["so dinh danh ca nhan", "so dinh danh", "so ddcn", "ma dinh danh", "so cccd", "cccd",
+                    "so can cuoc", "so can cuoc cong dan", "so ddcn cccd"],
+    "payment_mode": ["phuong thuc dong", "phuong thuc", "phuong thuc dong tien"],
+    "income": ["muc thu nhap lam can cu dong", "muc thu nhap", "thu nhap", "muc thu nhap thang", "muc tien",
+               "thu nhap lam can cu dong"],
+    "paid_until": ["dong den thang", "den thang", "dong den", "han dong", "thoi han dong den"],
+    "collector": ["to chuc dich vu thu", "dai ly thu", "don vi thu", "to chuc dvt", "noi thu"],
+    "support_group": ["nhom ho tro", "doi tuong ho tro", "nhom doi tuong ho tro"],
+    "months_supported": ["so thang da duoc ho tro", "so thang da ho tro", "so thang duoc ho tro"],
+}
 
 REQUIRED = {
     "employers": ("code", "name", "address"),
     "collection_agents": ("code", "name", "address"),
     "communes": ("name",),
+    # and a personal ID or a mã số BHXH column, checked by the participants reader
+    "participants": ("name", "payment_mode", "income", "paid_until"),
 }
 
 
@@ -58,6 +81,12 @@ def header_key(text: str) -> str:
 
 
 _LOOKUP = {alias: field for field, aliases in _ALIASES.items() for alias in aliases}
+_PARTICIPANT_LOOKUP = {**_LOOKUP, **{alias: field for field, aliases in _PARTICIPANT_ALIASES.items() for alias in aliases}}
+
+
+def _lookup(kind: str | None) -> dict[str, str]:
+    """Headers known for a kind of list; every header when the kind is still to be guessed."""
+    return _PARTICIPANT_LOOKUP if kind in (None, "participants") else _LOOKUP
 
 
 @dataclass(frozen=True)
@@ -87,12 +116,12 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _match_row(row: list[Any]) -> dict[str, list[int]]:
+def _match_row(row: list[Any], lookup: dict[str, str]) -> dict[str, list[int]]:
     fields: dict[str, list[int]] = {}
     for index, cell in enumerate(row):
         if cell is None:
             continue
-        field_name = _LOOKUP.get(header_key(cell))
+        field_name = lookup.get(header_key(cell))
         if field_name:
             fields.setdefault(field_name, []).append(index)
     return fields
@@ -109,14 +138,15 @@ def _unique_names(columns: dict[int, str]) -> dict[int, str]:
     return names
 
 
-def find_header(rows: list[list[Any]], scan: int = 30) -> ColumnMap | None:
+def find_header(rows: list[list[Any]], scan: int = 30, kind: str | None = None) -> ColumnMap | None:
     """The row, among the first ``scan``, that names the most known columns (at least a name and one more).
 
     A field named by several columns reads its first one; e-mail columns are all read (a unit's
     addresses may be spread over them), and the other repeats are kept as extra columns."""
     best: tuple[int, dict[str, list[int]]] | None = None
+    lookup = _lookup(kind)
     for index, row in enumerate(rows[:scan]):
-        fields = _match_row(row)
+        fields = _match_row(row, lookup)
         if "name" in fields and len(fields) >= 2 and (best is None or len(fields) > len(best[1])):
             best = (index, fields)
     if best is None:

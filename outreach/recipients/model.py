@@ -7,12 +7,29 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Mapping
 
+from ..payment import Month
+
 Severity = Literal["error", "warning", "converted"]
 
 
 @dataclass(frozen=True)
+class Participation:
+    """A voluntary-insurance participant's row: what the renewal letter is computed from."""
+
+    mode_months: int  # months paid at once (phương thức đóng)
+    income: int  # đồng a month (mức thu nhập làm căn cứ đóng)
+    paid_until: Month  # the last month already paid (đóng đến tháng)
+    support_groups: tuple[str, ...] = ()  # sensitive (ethnicity, poverty): used for the amount, never printed
+    months_supported_before: int = 0  # months of State support already received
+    collector: str = ""  # the collection-service organisation that serves the person
+    commune: str = ""  # the commune's official name, when the list names one
+    insurance_code: str = ""  # mã số BHXH, 10 digits
+    personal_id: str = ""  # số định danh cá nhân, 12 digits
+
+
+@dataclass(frozen=True)
 class Recipient:
-    kind: str  # employers | collection_agents | communes (also the audience name)
+    kind: str  # employers | collection_agents | communes | participants (also the audience name)
     code: str
     name: str
     emails: tuple[str, ...] = ()
@@ -26,6 +43,7 @@ class Recipient:
     source_file: str = ""
     source_row: int = 0  # the row number Excel shows
     extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    participation: Participation | None = None  # participants only
 
     @property
     def key(self) -> str:
@@ -36,7 +54,17 @@ class Recipient:
         """The addressee as written after ``Kính gửi:``."""
         if self.kind == "communes":
             return f"Ủy ban nhân dân {self.name}"
+        if self.kind == "participants":
+            return f"Ông/Bà {self.name}"
         return f"{self.name} (mã đơn vị {self.code})"
+
+    @property
+    def masked_code(self) -> str:
+        """The code as it may appear outside the letter (e-mail bodies, envelope labels). A person's ID
+        keeps its last four digits only: a personal ID's first six encode province, sex and birth year."""
+        if self.kind != "participants":
+            return self.code
+        return "*" * (len(self.code) - 4) + self.code[-4:]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -18,11 +18,12 @@ from typing import Any, Callable, Sequence
 
 import phonenumbers
 
-from ..text import AdminUnits, InvalidAddress, MailAddress, load_admin_units, mail_address
+from ..text import AdminUnits, Commune, InvalidAddress, MailAddress, load_admin_units, mail_address
 from ..errors import UserError
 from ..text import CONTROL_CHARACTERS, detect_legacy, show_controls, tcvn3_to_unicode, to_nfc, vni_to_unicode
 from .columns import FIELD_LABELS, REQUIRED, ColumnMap, column_letter, find_header, header_key
 from .model import Problem, Recipient, RecipientList
+from .participants import read_participation
 from .sheet import LEGACY_FONT, Sheet, read_sheet
 
 KINDS = tuple(REQUIRED)
@@ -30,12 +31,14 @@ KIND_LABELS = {
     "employers": "đơn vị sử dụng lao động",
     "collection_agents": "tổ chức dịch vụ thu",
     "communes": "UBND xã, phường, thị trấn",
+    "participants": "người tham gia BHXH tự nguyện",
 }
 UNIT_CODE = re.compile(r"^[A-Z0-9]{7}$")
 AGENT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,19}$")
 TAX_CODE = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
 TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
-TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact")
+TEXT_FIELDS = ("name", "address", "district", "commune", "managing_office", "contact", "collector", "payment_mode",
+               "support_group")
 ADDRESS_COMMUNE = re.compile(r"\b((?:Phường|Xã|Thị trấn)\s[^,;()\n]+)")
 EXCEL_CELL_LIMIT = 32_767  # characters a cell of Excel holds
 LINE_BREAK = re.compile(r"\r\n?|[\n\u2028\u2029]")
@@ -248,16 +251,28 @@ class _ListReader:
         if not name:
             check.add("error", "name_missing", "name", "Thiếu tên người nhận.", "", "điền tên đầy đủ vào cột tên.")
         district = self.district(check, index)
-        code, commune_code, name = self.identity(check, index, name, district)
+        participation = None
+        if self.kind == "participants":
+            code, participation = read_participation(self, check, index)
+            commune_code = ""
+        else:
+            code, commune_code, name = self.identity(check, index, name, district)
         address = self.text(check, index, "address")
         if "address" in REQUIRED[self.kind] and not address:
             check.add("error", "address_missing", "address", "Thiếu địa chỉ.", "", "điền địa chỉ trụ sở.")
-        self.commune_in_row(check, index, district, address)
+        commune = self.commune_in_row(check, index, district, address)
+        emails = self.emails(check, index)
+        if participation is not None:
+            if commune is not None:
+                commune_code, participation = commune.code, replace(participation, commune=commune.name)
+            if not emails and not address:
+                check.add("error", "address_missing", "address", "Không có e-mail và không có địa chỉ: không gửi được thư.",
+                          "", "điền địa chỉ nơi ở để gửi thư giấy, hoặc e-mail của người tham gia.")
         recipient = Recipient(
             kind=self.kind,
             code=code,
             name=name,
-            emails=self.emails(check, index),
+            emails=emails,
             address=address,
             district=district,
             commune_code=commune_code,
@@ -268,6 +283,7 @@ class _ListReader:
             source_file=self.file,
             source_row=index + 1,
             extra=MappingProxyType(self.extra(check, index)),
+            participation=participation,
         )
         return None if check.rejected else recipient
 
@@ -349,10 +365,12 @@ class _ListReader:
                       "không cần làm gì.")
         return official
 
-    def commune_in_row(self, check: _RowCheck, index: int, district: str, address: str) -> None:
-        """A commune column must name a known commune; one named inside an address is only checked."""
+    def commune_in_row(self, check: _RowCheck, index: int, district: str, address: str) -> Commune | None:
+        """A commune column must name a known commune (returned when the name means one only); one named
+        inside an address is only checked."""
         text = self.text(check, index, "commune")
-        if text and self.kind != "communes" and not self.units.find_commune(text, district or None):
+        found = self.units.find_commune(text, district or None) if text and self.kind != "communes" else ()
+        if text and self.kind != "communes" and not found:
             check.add("error", "commune_unknown", "commune",
                       f"Không có xã/phường/thị trấn '{text}' trong danh mục đơn vị hành chính tỉnh Khánh Hòa.", text,
                       "sửa tên theo danh mục (ví dụ 'Phường Vĩnh Hòa').")
@@ -361,6 +379,7 @@ class _ListReader:
                 check.add("warning", "address_commune_unknown", "address",
                           f"Địa chỉ ghi '{named.strip()}', không có trong danh mục đơn vị hành chính tỉnh Khánh Hòa 2022.",
                           address, "kiểm tra lại tên xã/phường/thị trấn trong địa chỉ.")
+        return found[0] if len(found) == 1 else None
 
     def emails(self, check: _RowCheck, index: int) -> tuple[str, ...]:
         found = [(col, text) for col in self.columns.columns_of("emails")
@@ -435,7 +454,16 @@ def _count(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], columns: ColumnMap, file: str) -> tuple[list[Recipient], list[int]]:
+def _code_column(columns: ColumnMap, kind: str) -> str:
+    """The header of the column a recipient's code comes from (a person's ID, for participants)."""
+    if kind == "participants":
+        return columns.header_of("personal_id" if "personal_id" in columns.fields else "insurance_code")
+    return columns.header_of("code")
+
+
+def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], columns: ColumnMap, file: str,
+                      kind: str) -> tuple[list[Recipient], list[int]]:
+    noun = "người" if kind == "participants" else "đơn vị"
     by_code: dict[str, list[Recipient]] = defaultdict(list)
     for recipient in recipients:
         by_code[recipient.code].append(recipient)
@@ -446,17 +474,17 @@ def _cross_row_checks(recipients: list[Recipient], problems: list[Problem], colu
         first = [r.source_row for r in group[: LISTED_ROWS + 1]]
         for recipient in group:  # every row is rejected, so each gets its error; the listing stays bounded
             others = [f"dòng {row}" for row in first if row != recipient.source_row]
-            problems.append(make_problem(file, recipient.source_row, columns.header_of("code"), "error", "code_duplicate",
+            problems.append(make_problem(file, recipient.source_row, _code_column(columns, kind), "error", "code_duplicate",
                                          f"Mã {code} bị trùng với {_row_listing(others, len(group) - 1)}.", code,
-                                         "mỗi đơn vị chỉ có một dòng; xóa dòng thừa hoặc sửa mã."))
+                                         f"mỗi {noun} chỉ có một dòng; xóa dòng thừa hoặc sửa mã."))
             rejected.append(recipient.source_row)
     kept = [r for r in recipients if r.code not in duplicated]
     _shared_value_warnings(kept, problems, file, columns.header_of("emails"), "email_shared",
-                           lambda r: r.emails, "Địa chỉ e-mail {value} dùng chung cho {count} đơn vị ({rows}); mỗi đơn "
-                           "vị vẫn nhận một thư riêng.")
+                           lambda r: r.emails, f"Địa chỉ e-mail {{value}} dùng chung cho {{count}} {noun} ({{rows}}); mỗi "
+                           f"{noun} vẫn nhận một thư riêng.")
     _shared_value_warnings(kept, problems, file, columns.header_of("address"), "address_shared",
                            lambda r: (" ".join(r.address.casefold().split()),) if r.address else (),
-                           "Cùng một địa chỉ trên {count} đơn vị ({rows}).")
+                           f"Cùng một địa chỉ trên {{count}} {noun} ({{rows}}).")
     return kept, rejected
 
 
@@ -503,15 +531,18 @@ def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> Recipie
     if kind not in KINDS:
         raise UserError(f"Loại danh sách '{kind}' không hợp lệ. Cách sửa: dùng một trong {', '.join(KINDS)}.")
     sheet = read_sheet(path)
-    columns = find_header(sheet.rows)
+    columns = find_header(sheet.rows, kind=kind)
     if columns is None:
         raise UserError(
             f"{path}: không tìm thấy dòng tiêu đề cột (ví dụ 'Mã đơn vị', 'Tên đơn vị', 'Email') trong 30 dòng đầu. "
             "Cách sửa: dùng tệp mẫu trong recipients/mau/ hoặc đặt tên cột như hướng dẫn."
         )
     missing = [f for f in REQUIRED[kind] if f not in columns.fields]
+    if kind == "participants" and not {"personal_id", "insurance_code"} & set(columns.fields):
+        missing.insert(1, "personal_id")
     if missing:
-        names = ", ".join(f"'{FIELD_LABELS[f]}'" for f in missing)
+        labels = {**FIELD_LABELS, "personal_id": "Số định danh cá nhân' hoặc 'Mã số BHXH"}
+        names = ", ".join(f"'{labels[f]}'" for f in missing)
         raise UserError(
             f"{path}: thiếu cột bắt buộc {names} cho danh sách {KIND_LABELS[kind]} (dòng tiêu đề là dòng "
             f"{columns.header_row + 1}). Cách sửa: thêm cột đó, xem tệp mẫu trong recipients/mau/."
@@ -524,7 +555,7 @@ def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> Recipie
             "Tệp CSV mã hóa Windows-1258: đã đọc và chuyển toàn bộ sang Unicode dựng sẵn (NFC).", "cp1258",
             "không cần làm gì; lần sau lưu bằng 'CSV UTF-8'."))
     recipients, rejected, data_rows = reader.read_rows()
-    kept, duplicate_rows = _cross_row_checks(recipients, reader.problems, columns, str(path))
+    kept, duplicate_rows = _cross_row_checks(recipients, reader.problems, columns, str(path), kind)
     problems = sorted(reader.problems, key=lambda p: (p.row, p.column))
     return RecipientList(
         file=path,
@@ -542,6 +573,9 @@ def guess_kind(path: Path) -> str:
     columns = find_header(sheet.rows)
     words = " ".join(header_key(v) for row in sheet.rows[: (columns.header_row + 1) if columns else 30]
                      for v in row if isinstance(v, str))
+    # Before the collection agents: a participants list often names the agent that collects from each person.
+    if columns and {"insurance_code", "personal_id", "payment_mode", "paid_until"} & set(columns.fields):
+        return "participants"
     if "dich vu thu" in words or "dai ly" in words or "ma to chuc" in words:
         return "collection_agents"
     if re.search(r"\b(ma xa|ten xa|xa phuong)\b", words) and "ma so thue" not in words:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .errors import UserError
+from .errors import UserError, redact
 from .workspace import Workspace
 
 # argparse's own words (usage, errors) in Vietnamese too: staff read them.
@@ -361,7 +361,8 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .schedule.tick import run_scheduler
 
-    return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval)
+    return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval,
+                         log=lambda line: print(redact(line), flush=True))  # the service journal
 
 
 @command("schedule")
@@ -537,8 +538,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UserError as error:
         if args.debug:
-            traceback.print_exc()
-        print(f"Lỗi: {error.message}", file=sys.stderr)
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        print(f"Lỗi: {redact(error.message)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)

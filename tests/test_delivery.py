@@ -633,7 +633,8 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
     server = SmtpSink(tmp_path / "auth-mail", port=0, authenticator=accounts, auth_require_tls=False).start()
     try:
         data = config_data(server.port)
-        data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
+        data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD",
+                                    allow_plaintext_auth=True)  # this test server has no TLS
         box.config = parse_config(data, box.root)
         box.approve()
         monkeypatch.setattr("outreach.delivery.smtp._keyring_password", lambda username: None)
@@ -651,3 +652,35 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
         server.stop()
     assert accounts.logins == [("qlt", "mat-khau-dung")]  # one login for the whole batch
     assert len(list((tmp_path / "auth-mail" / "new").iterdir())) == 2
+
+
+def test_a_password_goes_out_unencrypted_only_where_the_profile_allows_it(outbox_factory, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    box = outbox_factory(employers(1))
+    accounts = _Accounts()
+    # A server that would take AUTH over plain text: the client alone must refuse to send it.
+    server = SmtpSink(tmp_path / "auth-mail", port=0, authenticator=accounts, auth_require_tls=False).start()
+    monkeypatch.setenv("OUTREACH_TEST_SMTP_PASSWORD", "mat-khau-dung")
+    try:
+        box.approve()
+        data = config_data(server.port)
+        data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
+        box.config = parse_config(data, box.root)
+        with pytest.raises(UserError, match='không mã hóa .security = "none".*allow_plaintext_auth = true'):
+            box.send()
+
+        data["smtp"]["sink"]["security"] = "starttls"  # staging points the profile at a plain server
+        box.config = parse_config(data, box.root, smtp_url=f"smtp://127.0.0.1:{server.port}")
+        with pytest.raises(UserError, match=f"OUTREACH_SMTP_URL=smtp://127.0.0.1:{server.port}"):
+            box.send()
+        assert accounts.logins == [] and box.state("employers/TA00001") == "approved"
+
+        # The login inside OUTREACH_SMTP_URL is the one used (the profile has none), never shown.
+        data["smtp"]["sink"] = {"host": "mail.example.vn", "port": 587, "security": "starttls",
+                                "allow_plaintext_auth": True}
+        box.config = parse_config(data, box.root, smtp_url=f"smtp://qlt:mat-khau-dung@127.0.0.1:{server.port}")
+        assert "mat-khau-dung" not in repr(box.config)
+        assert box.send().sent == ["employers/TA00001"]
+    finally:
+        server.stop()
+    assert accounts.logins == [("qlt", "mat-khau-dung")]

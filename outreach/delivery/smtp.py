@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ..config import Sender, SmtpProfile
+from ..config import SMTP_URL_ENV, Sender, SmtpProfile
 from ..errors import UserError
 from .messenger import EMAIL, Handover, Result
 
@@ -99,6 +99,7 @@ def smtp_password(profile: SmtpProfile) -> str | None:
     """The profile's password: its environment variable, else the system keyring; None without a username."""
     if not profile.username:
         return None
+    _refuse_plaintext_login(profile)
     password = profile.password() or _keyring_password(profile.username)
     if password and not password.isascii():
         raise UserError(
@@ -111,6 +112,19 @@ def smtp_password(profile: SmtpProfile) -> str | None:
         f"Hồ sơ SMTP '{profile.name}' cần mật khẩu cho {profile.username} nhưng chưa có. Cách sửa: đặt mật khẩu "
         f"vào biến môi trường {profile.password_env or '(đặt password_env trong config.toml)'}, hoặc lưu vào kho "
         f"mật khẩu của hệ thống: python -c \"import yagmail; yagmail.register('{profile.username}', 'MẬT_KHẨU')\"."
+    )
+
+
+def _refuse_plaintext_login(profile: SmtpProfile) -> None:
+    """A password goes out unencrypted only where config.toml says so (a trusted internal relay)."""
+    if profile.security != "none" or profile.allow_plaintext_auth:
+        return
+    by = f" theo biến môi trường {SMTP_URL_ENV}={profile.overridden_by}" if profile.overridden_by else ""
+    raise UserError(
+        f"Hồ sơ SMTP '{profile.name}' sẽ gửi mật khẩu của {profile.username} qua kết nối không mã hóa (security = "
+        f"\"none\"{by}): ai nghe được đường truyền cũng đọc được mật khẩu, nên thư không được gửi. Cách sửa: dùng "
+        f"security = \"starttls\" hoặc \"ssl\" (trong {SMTP_URL_ENV}: smtp+starttls:// hoặc smtps://); chỉ khi máy "
+        f"chủ thư nằm trong mạng nội bộ tin cậy mới ghi allow_plaintext_auth = true trong [smtp.{profile.name}]."
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import SMTP, AuthResult
 from openpyxl import load_workbook
 
 from outreach.config import Config, parse_config
@@ -41,6 +41,7 @@ from outreach.delivery import (
     send_test_copy,
     write_delivery_report,
 )
+from outreach.delivery.sink import SERVER_NAME, _Controller as SinkController
 from outreach.errors import UserError
 from outreach.outbox.manifest import Manifest, Skip, read_manifest, sha256_file
 from outreach.outbox.messages import decoded_header, parse_message
@@ -55,7 +56,8 @@ class FaultHandler(MaildirHandler):
 
     ``rcpt`` / ``data``: address -> list of replies ("451 …", "550 …", or "DROP" to cut the line).
     A DATA fault is keyed by the first recipient; "DROP" at DATA stores the message, then cuts the
-    line before replying (the sender cannot know it arrived).
+    line before replying (the sender cannot know it arrived); "CUT" at DATA (see FaultSMTP) cuts
+    the line in the middle of the message data, before the final dot: nothing is stored.
     """
 
     def __init__(self, maildir: Path) -> None:
@@ -89,6 +91,25 @@ class FaultHandler(MaildirHandler):
 def _next(faults: dict[str, list[str]], address: str) -> str:
     queue = faults.get(address)
     return queue.pop(0) if queue else ""
+
+
+class FaultSMTP(SMTP):
+    """aiosmtpd's server, able to cut the line while the message data comes in (a "CUT" at DATA)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        queue = self.event_handler.data.get(self.envelope.rcpt_tos[0] if self.envelope.rcpt_tos else "")
+        if not queue or queue[0] != "CUT":
+            return await super().smtp_DATA(arg)
+        queue.pop(0)
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        await self._reader.readuntil(b"\r\n")  # the first line of the message, then no more
+        self.transport.close()
+        raise ConnectionResetError("cut before the final dot")  # ends aiosmtpd's loop over what is buffered
+
+
+class FaultServer(SinkController):
+    def factory(self) -> FaultSMTP:
+        return FaultSMTP(self.handler, **self.SMTP_kwargs)
 
 
 @dataclass
@@ -144,12 +165,13 @@ class Outbox:
 
 @pytest.fixture
 def outbox_factory(tmp_path: Path):
-    sinks: list[SmtpSink] = []
+    sinks: list[FaultServer] = []
     ledgers: list[Ledger] = []
 
     def factory(recipients: list[Recipient], **schedule: int) -> Outbox:
         handler = FaultHandler(tmp_path / "maildir")
-        sink = SmtpSink(None, port=0, handler=handler).start()
+        sink = FaultServer(handler, hostname="127.0.0.1", port=0, server_hostname=SERVER_NAME)
+        sink.start()
         sinks.append(sink)
         data = config_data(sink.port, **schedule)
         root = tmp_path / "work"
@@ -403,6 +425,23 @@ def test_drop_after_final_dot_is_uncertain_and_never_resent(outbox_factory) -> N
     last = box.ledger.events(CAMPAIGN, "employers/TA00002")[-1]
     assert (last.from_state, last.to_state, last.actor, last.detail) == (
         "uncertain", "sent", "Trần Văn Kiểm", "Đã thấy thư trong hộp thư thử nghiệm")
+
+
+def test_drop_before_final_dot_is_retried_for_nothing_was_delivered(outbox_factory) -> None:
+    box = outbox_factory(employers(3))
+    box.handler.data["dv2@example.vn"] = ["CUT"]
+    box.approve()
+
+    report = box.send()
+
+    assert report.sent == ["employers/TA00001", "employers/TA00003"] and report.uncertain == []
+    (retrying,) = report.retrying
+    assert retrying.key == "employers/TA00002" and "trước dấu chấm kết thúc" in retrying.message
+    assert "sau khi đã gửi xong nội dung thư" not in retrying.message
+    assert box.received_by_key() == Counter({"employers/TA00001": 1, "employers/TA00003": 1})
+    box.clock.advance(minutes=5)
+    assert box.send().sent == ["employers/TA00002"]
+    assert box.received_by_key() == Counter({d.key: 1 for d in box.manifest.drafts})
 
 
 def test_resolve_resend_sends_again_on_a_persons_decision(outbox_factory) -> None:

@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 from openpyxl import load_workbook
 
+from outreach.cli import main
 from outreach.config import Config, parse_config
 from outreach.delivery import (
     Attempt,
@@ -442,6 +443,27 @@ def test_drop_before_final_dot_is_retried_for_nothing_was_delivered(outbox_facto
     box.clock.advance(minutes=5)
     assert box.send().sent == ["employers/TA00002"]
     assert box.received_by_key() == Counter({d.key: 1 for d in box.manifest.drafts})
+
+
+def test_send_exits_3_while_a_message_is_uncertain_and_every_later_run_says_so(outbox_factory, capsys,
+                                                                               monkeypatch) -> None:
+    box = outbox_factory(employers(2))
+    box.handler.data["dv2@example.vn"] = ["DROP"]
+    box.approve()
+    monkeypatch.delenv("OUTREACH_SMTP_URL", raising=False)
+    root = ["--root", str(box.root)]
+
+    assert main([*root, "send", CAMPAIGN]) == 3
+    assert "CẦN NGƯỜI QUYẾT ĐỊNH: 1 thư chưa chắc chắn đã đến nơi (employers/TA00002)" in capsys.readouterr().out
+    for later in (["send", CAMPAIGN], ["status", CAMPAIGN]):  # nothing new to send: it is still said
+        assert main([*root, *later]) == (3 if later[0] == "send" else 0)
+        out = capsys.readouterr().out
+        assert "1 thư chưa chắc chắn" in out and f"outreach resolve {CAMPAIGN} MÃ sent" in out
+
+    assert main([*root, "resolve", CAMPAIGN, "TA00002", "sent", "--by", "Trần Văn Kiểm",
+                 "--note", "Thấy thư trong hộp thư thử nghiệm"]) == 0
+    assert main([*root, "send", CAMPAIGN]) == 0
+    assert "chưa chắc chắn" not in capsys.readouterr().out
 
 
 def test_resolve_resend_sends_again_on_a_persons_decision(outbox_factory) -> None:

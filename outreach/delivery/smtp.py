@@ -32,10 +32,11 @@ KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
 AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
 BEFORE_DOT = "DATA, trước dấu chấm kết thúc (máy chủ chưa nhận trọn thư)"
-# A server that cuts the line mid-message has read the content by then; waiting longer than this
-# (per message) would slow every send, and a cut seen later counts as after the dot: never resent.
+# How long, once the server acknowledged the content, a cut still counts as before the final dot.
+# Every message waits this long; a server hanging up on what it read does so within a few ms, and a
+# cut seen later is taken as after the dot (uncertain, never resent), so a miss is only cautious.
 DOT_GRACE_S = 0.05
-ACK_POLL_S = 0.002
+ACK_POLL_S = 0.002  # how often to look while the content is still unacknowledged
 
 
 class SmtpMessenger:

@@ -380,11 +380,11 @@ def apply_smtp_url(profiles: dict[str, SmtpProfile], url: str) -> dict[str, Smtp
         raise UserError(
             f"Biến môi trường {SMTP_URL_ENV}={shown} không hợp lệ. "
             "Cách sửa: viết dạng smtp://127.0.0.1:8025, smtp+starttls://host:587 hoặc smtps://host:465 "
-            "(có đăng nhập: smtp+starttls://tên:mật-khẩu@host:587)."
+            "(muốn đăng nhập: thêm «tên:mật-khẩu@» ngay trước tên máy chủ)."
         )
     if parts.password and not parts.username:
         raise UserError(f"Biến môi trường {SMTP_URL_ENV}={shown} có mật khẩu nhưng thiếu tên đăng nhập. "
-                        "Cách sửa: viết dạng smtp+starttls://tên:mật-khẩu@host:587.")
+                        "Cách sửa: thêm tên đăng nhập trước dấu hai chấm, dạng «tên:mật-khẩu@» ngay trước tên máy chủ.")
     login = {"username": unquote(parts.username), "url_password": unquote(parts.password or "")} if parts.username else {}
     default_port = {"none": 25, "ssl": 465, "starttls": 587}[security]
     return {

@@ -120,6 +120,7 @@ def test_an_invalid_smtp_url_is_refused_without_echoing_its_password(url, tmp_pa
         assert main([*debug, "--root", str(tmp_path / "office"), "schedule", "show"]) == 2
         stderr = capsys.readouterr().err
         assert "OUTREACH_SMTP_URL" in stderr and "Cách sửa" in stderr
+        assert "starttls://***@" not in stderr  # the fix's own example is not mangled by the redaction
         assert "cret" not in stderr
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .errors import UserError
+from .errors import UserError, redact
 from .workspace import Workspace
 
 # argparse's own words (usage, errors) in Vietnamese too: staff read them.
@@ -370,6 +370,23 @@ def print_send_report(report) -> None:
         print(f"TẠM DỪNG: {report.paused}")
 
 
+NEEDS_A_PERSON = 3  # `send`: a message may or may not have arrived; only a person can say (`resolve`)
+
+
+def print_uncertain(ledger, campaign: str) -> int:
+    """The campaign's uncertain messages, whichever run left them, and how a person settles them."""
+    from .delivery import State
+
+    keys = [key for key, d in ledger.deliveries(campaign).items() if d.state == State.UNCERTAIN]
+    if keys:
+        shown = ", ".join(keys[:10]) + (f" và {len(keys) - 10} thư khác" if len(keys) > 10 else "")
+        print(f"CẦN NGƯỜI QUYẾT ĐỊNH: {len(keys)} thư chưa chắc chắn đã đến nơi ({shown}); chúng không được gửi "
+              "lại tự động. Kiểm tra hộp thư người nhận hoặc nhật ký máy chủ thư, rồi với từng thư chạy "
+              f"'outreach resolve {campaign} MÃ sent --by \"Họ tên\" --note \"căn cứ\"' nếu thư đã đến nơi, "
+              "hoặc 'resend' thay cho 'sent' để gửi lại.")
+    return len(keys)
+
+
 @command("send")
 def _send(args: argparse.Namespace) -> int:
     from .delivery import send_campaign
@@ -379,6 +396,8 @@ def _send(args: argparse.Namespace) -> int:
     report = send_campaign(config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
                            department=args.department)
     print_send_report(report)
+    if print_uncertain(ledger, args.campaign):
+        return NEEDS_A_PERSON
     return 1 if report.failed or report.paused else 0
 
 
@@ -424,6 +443,7 @@ def _status(args: argparse.Namespace) -> int:
         print(title + ":")
         for name, counts in sorted(groups.items()):
             print(f"  {name}: " + count_line(counts))
+    print_uncertain(ledger, args.campaign)
     return 0
 
 
@@ -451,7 +471,8 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .schedule import run_scheduler
 
-    return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval)
+    return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval,
+                         log=lambda line: print(redact(line), flush=True))  # the service journal
 
 
 @command("schedule")
@@ -566,7 +587,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--note", help="lý do")
 
     p = sub.add_parser("send", help="gửi các thư đã duyệt (mỗi người nhận đúng một lần)",
-                       description="Gửi thư đã duyệt qua SMTP, ghi sổ theo dõi; thư bị sửa sau khi duyệt sẽ không gửi.")
+                       description="Gửi thư đã duyệt qua SMTP, ghi sổ theo dõi; thư bị sửa sau khi duyệt sẽ không gửi. "
+                                   "Mã thoát: 0 xong; 1 có thư thất bại hoặc chiến dịch tạm dừng; 2 lỗi cần sửa "
+                                   f"(cấu hình, mật khẩu…); {NEEDS_A_PERSON} có thư chưa chắc chắn, cần người quyết "
+                                   "định bằng 'outreach resolve'.")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--dry-run", action="store_true", help="chỉ cho biết sẽ gửi gì, không gửi")
     p.add_argument("--limit", type=int, metavar="N", help="gửi tối đa N thư lần này")
@@ -646,8 +670,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UserError as error:
         if args.debug:
-            traceback.print_exc()
-        print(f"Lỗi: {error.message}", file=sys.stderr)
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        print(f"Lỗi: {redact(error.message)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)

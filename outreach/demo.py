@@ -17,6 +17,7 @@ from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
 from .delivery import Ledger, SmtpSink, approve, approved_states, campaign_status, count_line, send_campaign, write_delivery_report
+from .errors import redact
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
 from .recipients import load_list
@@ -88,7 +89,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     with _destination(root, smtp_url) as (url, maildir):
         os.environ[SMTP_URL_ENV] = url
         send_config = _unthrottled(load_config(root)) if maildir else load_config(root)
-        print(f"6. Gửi qua {url}")
+        print(f"6. Gửi qua {redact(url)}")
         sent = send_campaign(send_config, manifest, ledger)
         print(f"   Đã gửi {len(sent.sent)} thư; thất bại {len(sent.failed)}; chưa chắc chắn {len(sent.uncertain)}.")
 

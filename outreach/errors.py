@@ -1,4 +1,5 @@
-"""The one exception type that means "the user made a mistake", and the map of all the others.
+"""The one exception type that means "the user made a mistake", the map of all the others, and
+what of a message may be shown (``redact``).
 
 Our exception hierarchy (httpx's habit: one root per family, the tree written down here)::
 
@@ -23,6 +24,13 @@ send reports, ``Problem`` in validation, ``ConversionResult.error``. Code decide
 and on exception types, never on the wording of a message.
 """
 
+from __future__ import annotations
+
+import re
+
+# From "//" to the last "@" of the same word: the user and password of smtp://user:pa@ss@host, all of them.
+_URL_CREDENTIALS = re.compile(r"(?<=//)\S*@")
+
 
 class UserError(Exception):
     """A mistake the user can fix: bad input, a missing file, a wrong setting.
@@ -35,3 +43,9 @@ class UserError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of any URL in it replaced by ``***`` (``smtp://***@host:25``):
+    for whatever an error, a page or a log line may quote. Every place that prints one uses this."""
+    return _URL_CREDENTIALS.sub("***@", text)

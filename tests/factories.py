@@ -109,7 +109,25 @@ def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[
     manifest = Manifest(CAMPAIGN, "05/BHXH-QLT", START.isoformat(), tuple(drafts))
     write_manifest(root, manifest)
     (root / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    (root / "config.toml").write_text(toml_text(config), encoding="utf-8")  # for the `outreach` command
     return manifest, pdfs
+
+
+def toml_text(data: dict, table: str = "") -> str:
+    """A config dict (strings, numbers, booleans, lists of them, nested tables) written as TOML."""
+    def value(item: object) -> str:
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, list):
+            return "[" + ", ".join(value(v) for v in item) + "]"
+        return json.dumps(item, ensure_ascii=False)  # a JSON string or number is a TOML one
+
+    lines = [f"[{table}]"] if table else []
+    lines += [f"{key} = {value(item)}" for key, item in data.items() if not isinstance(item, dict)]
+    for key, item in data.items():
+        if isinstance(item, dict):
+            lines.append(toml_text(item, f"{table}.{key}" if table else key))
+    return "\n".join(lines) + "\n"
 
 
 def employers(count: int) -> list[Recipient]:

@@ -9,7 +9,8 @@ import pytest
 
 from outreach.config import DEFAULT_SCHEDULE, load_config, parse_config
 from outreach.localtime import WEEKDAYS
-from outreach.errors import UserError
+from outreach.cli import main
+from outreach.errors import UserError, redact
 from outreach.workspace import find_root, init_workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,6 +91,42 @@ def test_smtp_url_overrides_every_profile():
     assert all((p.host, p.port, p.security) == ("mail.example.test", 2525, "starttls") for p in config.smtp.values())
     with pytest.raises(UserError, match="OUTREACH_SMTP_URL"):
         parse_config(shipped(), REPO, smtp_url="http://nope")
+
+
+def test_login_inside_smtp_url_is_used_and_never_shown():
+    config = parse_config(shipped(), REPO, smtp_url="smtp+starttls://qlt%40coquan:p%40ss%3Aw0rd@mail.example.test")
+    profile = config.smtp["noi-bo"]
+    assert (profile.username, profile.password(), profile.port) == ("qlt@coquan", "p@ss:w0rd", 587)
+    assert "p@ss" not in repr(profile) and profile.overridden_by == "smtp+starttls://***@mail.example.test"
+    with pytest.raises(UserError, match="thiếu tên đăng nhập") as caught:
+        parse_config(shipped(), REPO, smtp_url="smtp://:s3cret@mail.example.test")
+    assert "s3cret" not in caught.value.message
+
+
+@pytest.mark.parametrize("url", [
+    "smtp//qlt:s3cret@mail.example.test",  # a slash missing
+    "ftp://qlt:s3cret@mail.example.test",
+    "smtp://qlt:s3/cret@mail.example.test",  # an unescaped slash ends the host part
+    "smtp://qlt:s3cret@mail.example.test:99999",
+    "smtp://qlt:s3cret@",
+    "smtp://qlt:s3 cret@mail.example.test",
+    "qlt:s3cret@mail.example.test",
+    "qlt:s3cret@smtp://mail.example.test",
+])
+def test_an_invalid_smtp_url_is_refused_without_echoing_its_password(url, tmp_path, monkeypatch, capsys):
+    init_workspace(tmp_path / "office")
+    monkeypatch.setenv("OUTREACH_SMTP_URL", url)
+    for debug in ([], ["--debug"]):
+        assert main([*debug, "--root", str(tmp_path / "office"), "schedule", "show"]) == 2
+        stderr = capsys.readouterr().err
+        assert "OUTREACH_SMTP_URL" in stderr and "Cách sửa" in stderr
+        assert "starttls://***@" not in stderr  # the fix's own example is not mangled by the redaction
+        assert "cret" not in stderr
+
+
+def test_redact_hides_every_login_in_a_text():
+    assert redact("smtp://u:p@ss@host:25 và smtps://v:w@h2, không: a@b.vn") == (
+        "smtp://***@host:25 và smtps://***@h2, không: a@b.vn")
 
 
 def test_password_comes_from_named_environment_variable(monkeypatch):

@@ -17,9 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import SMTP, AuthResult
 from openpyxl import load_workbook
 
+from outreach.cli import main
 from outreach.config import Config, parse_config
 from outreach.delivery import (
     Attempt,
@@ -41,6 +42,7 @@ from outreach.delivery import (
     send_test_copy,
     write_delivery_report,
 )
+from outreach.delivery.sink import SERVER_NAME, _Controller as SinkController
 from outreach.errors import UserError
 from outreach.outbox.manifest import Manifest, Skip, read_manifest, sha256_file
 from outreach.outbox.messages import decoded_header, parse_message
@@ -55,7 +57,8 @@ class FaultHandler(MaildirHandler):
 
     ``rcpt`` / ``data``: address -> list of replies ("451 …", "550 …", or "DROP" to cut the line).
     A DATA fault is keyed by the first recipient; "DROP" at DATA stores the message, then cuts the
-    line before replying (the sender cannot know it arrived).
+    line before replying (the sender cannot know it arrived); "CUT" at DATA (see FaultSMTP) cuts
+    the line in the middle of the message data, before the final dot: nothing is stored.
     """
 
     def __init__(self, maildir: Path) -> None:
@@ -89,6 +92,25 @@ class FaultHandler(MaildirHandler):
 def _next(faults: dict[str, list[str]], address: str) -> str:
     queue = faults.get(address)
     return queue.pop(0) if queue else ""
+
+
+class FaultSMTP(SMTP):
+    """aiosmtpd's server, able to cut the line while the message data comes in (a "CUT" at DATA)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        queue = self.event_handler.data.get(self.envelope.rcpt_tos[0] if self.envelope.rcpt_tos else "")
+        if not queue or queue[0] != "CUT":
+            return await super().smtp_DATA(arg)
+        queue.pop(0)
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        await self._reader.readuntil(b"\r\n")  # the first line of the message, then no more
+        self.transport.close()
+        raise ConnectionResetError("cut before the final dot")  # ends aiosmtpd's loop over what is buffered
+
+
+class FaultServer(SinkController):
+    def factory(self) -> FaultSMTP:
+        return FaultSMTP(self.handler, **self.SMTP_kwargs)
 
 
 @dataclass
@@ -144,12 +166,13 @@ class Outbox:
 
 @pytest.fixture
 def outbox_factory(tmp_path: Path):
-    sinks: list[SmtpSink] = []
+    sinks: list[FaultServer] = []
     ledgers: list[Ledger] = []
 
     def factory(recipients: list[Recipient], **schedule: int) -> Outbox:
         handler = FaultHandler(tmp_path / "maildir")
-        sink = SmtpSink(None, port=0, handler=handler).start()
+        sink = FaultServer(handler, hostname="127.0.0.1", port=0, server_hostname=SERVER_NAME)
+        sink.start()
         sinks.append(sink)
         data = config_data(sink.port, **schedule)
         root = tmp_path / "work"
@@ -424,6 +447,44 @@ def test_drop_after_final_dot_is_uncertain_and_never_resent(outbox_factory) -> N
         "uncertain", "sent", "Trần Văn Kiểm", "Đã thấy thư trong hộp thư thử nghiệm")
 
 
+def test_drop_before_final_dot_is_retried_for_nothing_was_delivered(outbox_factory) -> None:
+    box = outbox_factory(employers(3))
+    box.handler.data["dv2@example.vn"] = ["CUT"]
+    box.approve()
+
+    report = box.send()
+
+    assert report.sent == ["employers/TA00001", "employers/TA00003"] and report.uncertain == []
+    (retrying,) = report.retrying
+    assert retrying.key == "employers/TA00002" and "trước dấu chấm kết thúc" in retrying.message
+    assert "sau khi đã gửi xong nội dung thư" not in retrying.message
+    assert box.received_by_key() == Counter({"employers/TA00001": 1, "employers/TA00003": 1})
+    box.clock.advance(minutes=5)
+    assert box.send().sent == ["employers/TA00002"]
+    assert box.received_by_key() == Counter({d.key: 1 for d in box.manifest.drafts})
+
+
+def test_send_exits_3_while_a_message_is_uncertain_and_every_later_run_says_so(outbox_factory, capsys,
+                                                                               monkeypatch) -> None:
+    box = outbox_factory(employers(2))
+    box.handler.data["dv2@example.vn"] = ["DROP"]
+    box.approve()
+    monkeypatch.delenv("OUTREACH_SMTP_URL", raising=False)
+    root = ["--root", str(box.root)]
+
+    assert main([*root, "send", CAMPAIGN]) == 3
+    assert "CẦN NGƯỜI QUYẾT ĐỊNH: 1 thư chưa chắc chắn đã đến nơi (employers/TA00002)" in capsys.readouterr().out
+    for later in (["send", CAMPAIGN], ["status", CAMPAIGN]):  # nothing new to send: it is still said
+        assert main([*root, *later]) == (3 if later[0] == "send" else 0)
+        out = capsys.readouterr().out
+        assert "1 thư chưa chắc chắn" in out and f"outreach resolve {CAMPAIGN} MÃ sent" in out
+
+    assert main([*root, "resolve", CAMPAIGN, "TA00002", "sent", "--by", "Trần Văn Kiểm",
+                 "--note", "Thấy thư trong hộp thư thử nghiệm"]) == 0
+    assert main([*root, "send", CAMPAIGN]) == 0
+    assert "chưa chắc chắn" not in capsys.readouterr().out
+
+
 def test_resolve_resend_sends_again_on_a_persons_decision(outbox_factory) -> None:
     box = outbox_factory(employers(1))
     box.handler.data["dv1@example.vn"] = ["DROP"]
@@ -652,7 +713,8 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
     server = SmtpSink(tmp_path / "auth-mail", port=0, authenticator=accounts, auth_require_tls=False).start()
     try:
         data = config_data(server.port)
-        data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
+        data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD",
+                                    allow_plaintext_auth=True)  # this test server has no TLS
         box.config = parse_config(data, box.root)
         box.approve()
         monkeypatch.setattr("outreach.delivery.smtp._keyring_password", lambda username: None)
@@ -670,3 +732,35 @@ def test_login_with_password_from_environment(outbox_factory, tmp_path: Path, mo
         server.stop()
     assert accounts.logins == [("qlt", "mat-khau-dung")]  # one login for the whole batch
     assert len(list((tmp_path / "auth-mail" / "new").iterdir())) == 2
+
+
+def test_a_password_goes_out_unencrypted_only_where_the_profile_allows_it(outbox_factory, tmp_path: Path,
+                                                                          monkeypatch) -> None:
+    box = outbox_factory(employers(1))
+    accounts = _Accounts()
+    # A server that would take AUTH over plain text: the client alone must refuse to send it.
+    server = SmtpSink(tmp_path / "auth-mail", port=0, authenticator=accounts, auth_require_tls=False).start()
+    monkeypatch.setenv("OUTREACH_TEST_SMTP_PASSWORD", "mat-khau-dung")
+    try:
+        box.approve()
+        data = config_data(server.port)
+        data["smtp"]["sink"].update(username="qlt", password_env="OUTREACH_TEST_SMTP_PASSWORD")
+        box.config = parse_config(data, box.root)
+        with pytest.raises(UserError, match='không mã hóa .security = "none".*allow_plaintext_auth = true'):
+            box.send()
+
+        data["smtp"]["sink"]["security"] = "starttls"  # staging points the profile at a plain server
+        box.config = parse_config(data, box.root, smtp_url=f"smtp://127.0.0.1:{server.port}")
+        with pytest.raises(UserError, match=f"OUTREACH_SMTP_URL=smtp://127.0.0.1:{server.port}"):
+            box.send()
+        assert accounts.logins == [] and box.state("employers/TA00001") == "approved"
+
+        # The login inside OUTREACH_SMTP_URL is the one used (the profile has none), never shown.
+        data["smtp"]["sink"] = {"host": "mail.example.vn", "port": 587, "security": "starttls",
+                                "allow_plaintext_auth": True}
+        box.config = parse_config(data, box.root, smtp_url=f"smtp://qlt:mat-khau-dung@127.0.0.1:{server.port}")
+        assert "mat-khau-dung" not in repr(box.config)
+        assert box.send().sent == ["employers/TA00001"]
+    finally:
+        server.stop()
+    assert accounts.logins == [("qlt", "mat-khau-dung")]

@@ -222,3 +222,21 @@ def test_failures_in_a_row_pause_the_campaign(box_factory) -> None:
 def test_retry_policy_doubles_the_wait_up_to_its_cap() -> None:
     policy = RetryPolicy(retry_base=dt.timedelta(minutes=5), cap=dt.timedelta(hours=1))
     assert [policy.delay(n) for n in (1, 2, 3, 4, 5)] == [dt.timedelta(minutes=m) for m in (5, 10, 20, 40, 60)]
+
+
+def test_a_clock_behind_the_last_send_waits_one_interval_not_until_then(box_factory, caplog) -> None:
+    box = box_factory(employers(3))
+    box.config = parse_config(config_data(1, messages_per_minute=6), box.root)  # 10 s apart
+    messenger = FakeMessenger(accepted)
+    box.clock.advance(days=400)  # the clock was wrong when the first message went out
+    assert box.send(messenger, limit=1).sent == ["employers/TA00001"]
+
+    box.clock.now = START  # stepped back (NTP), or `run --once --at` a past moment
+    box.clock.slept.clear()
+    with caplog.at_level("WARNING", logger="outreach.delivery"):
+        report = box.send(messenger)
+
+    assert report.sent == ["employers/TA00002", "employers/TA00003"]
+    assert box.clock.slept == [10.0, 10.0]  # never more than one interval, not 400 days
+    (warning,) = [r for r in caplog.records if r.name == "outreach.delivery"]
+    assert "đồng hồ" in warning.getMessage() and "QLT" in warning.getMessage()

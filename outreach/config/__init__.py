@@ -16,10 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import UserError
+from ..errors import UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
 from ..workspace import Workspace
@@ -63,11 +63,15 @@ class SmtpProfile:
     username: str = ""
     password_env: str = ""
     timeout_s: float = 30.0
+    allow_plaintext_auth: bool = False  # log in over an unencrypted connection: only if config.toml says so
+    overridden_by: str = ""  # the OUTREACH_SMTP_URL (redacted) that replaced host, port and security
+    url_password: str = field(default="", repr=False)  # from OUTREACH_SMTP_URL; never shown
 
     def password(self) -> str:
-        """The password from the environment variable the profile names (never from the file)."""
-        if not self.password_env:
-            return ""
+        """The password from OUTREACH_SMTP_URL, else from the environment variable the profile names
+        (never from the file)."""
+        if self.url_password or not self.password_env:
+            return self.url_password
         return os.environ.get(self.password_env, "")
 
 
@@ -388,21 +392,39 @@ def _parse_smtp(name: str, table: _Section) -> SmtpProfile:
         username=table.text("username", ""),
         password_env=password_env,
         timeout_s=float(table.integer("timeout_s", 30, minimum=1)),
+        allow_plaintext_auth=table.boolean("allow_plaintext_auth", False),
     )
 
 
 def apply_smtp_url(profiles: dict[str, SmtpProfile], url: str) -> dict[str, SmtpProfile]:
-    """``OUTREACH_SMTP_URL`` (smtp://host:port, smtps://…, smtp+starttls://…) overrides every profile."""
+    """``OUTREACH_SMTP_URL`` (smtp://host:port, smtps://…, smtp+starttls://…, optionally with
+    ``user:password@``) overrides every profile; its user and password, if any, are the login."""
+    if any(c.isspace() for c in url):  # a word break would end what redact() can hide
+        raise UserError(f"Biến môi trường {SMTP_URL_ENV} có khoảng trắng nên không phải một địa chỉ hợp lệ. "
+                        "Cách sửa: viết liền, dạng smtp+starttls://host:587; ký tự đặc biệt trong mật khẩu "
+                        "viết dạng %XX (khoảng trắng là %20).")
+    # redact() hides what lies between "//" and "@": a value with "@" but not after "//" is not shown at all
+    shown = f"'{redact(url)}'" if "@" not in url.partition("//")[0] else "(giá trị không in ra vì có thể chứa mật khẩu)"
     parts = urlsplit(url)
     security = {"smtp": "none", "smtps": "ssl", "smtp+starttls": "starttls"}.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        port, security = None, None
     if security is None or not parts.hostname:
         raise UserError(
-            f"Biến môi trường {SMTP_URL_ENV}='{url}' không hợp lệ. "
-            "Cách sửa: viết dạng smtp://127.0.0.1:8025, smtp+starttls://host:587 hoặc smtps://host:465."
+            f"Biến môi trường {SMTP_URL_ENV}={shown} không hợp lệ. "
+            "Cách sửa: viết dạng smtp://127.0.0.1:8025, smtp+starttls://host:587 hoặc smtps://host:465 "
+            "(muốn đăng nhập: thêm «tên:mật-khẩu@» ngay trước tên máy chủ)."
         )
+    if parts.password and not parts.username:
+        raise UserError(f"Biến môi trường {SMTP_URL_ENV}={shown} có mật khẩu nhưng thiếu tên đăng nhập. "
+                        "Cách sửa: thêm tên đăng nhập trước dấu hai chấm, dạng «tên:mật-khẩu@» ngay trước tên máy chủ.")
+    login = {"username": unquote(parts.username), "url_password": unquote(parts.password or "")} if parts.username else {}
     default_port = {"none": 25, "ssl": 465, "starttls": 587}[security]
     return {
-        name: replace(profile, host=parts.hostname, port=parts.port or default_port, security=security)
+        name: replace(profile, host=parts.hostname, port=port or default_port, security=security,
+                      overridden_by=redact(url), **login)
         for name, profile in profiles.items()
     }
 

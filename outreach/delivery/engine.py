@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing, nullcontext
@@ -46,6 +47,7 @@ from .smtp import SmtpMessenger
 
 Sleep = Callable[[float], None]
 StopCheck = Callable[[], "Halt | None"]  # a reason to stop before the next message
+_log = logging.getLogger("outreach.delivery")
 
 
 @dataclass(frozen=True)
@@ -134,15 +136,24 @@ def send_campaign(
 
 @dataclass
 class _Throttle:
-    """At most ``messages_per_minute``: messages of one sender start at least 60/n seconds apart."""
+    """At most ``messages_per_minute``: messages of one sender start at least 60/n seconds apart.
 
+    Never more than one interval of waiting: a last start later than now means the clock went back
+    (or ``run --at`` a moment in the past), and waiting for that start could take hours or years;
+    it counts as a start just now."""
+
+    sender: str
     interval: dt.timedelta
     next_at: dt.datetime | None
 
     def wait(self, clock: Clock, sleep: Sleep) -> None:
         now = clock()
         if self.next_at is not None and now < self.next_at:
-            sleep((self.next_at - now).total_seconds())
+            if self.next_at - now > self.interval:
+                _log.warning("Đồng hồ đang chỉ %s, sớm hơn lần gửi gần nhất của %s (%s): coi lần gửi đó như vừa "
+                             "xong, chỉ chờ %g giây. Kiểm tra đồng hồ của máy.", local_time(now), self.sender,
+                             local_time(self.next_at - self.interval), self.interval.total_seconds())
+            sleep(min(self.next_at - now, self.interval).total_seconds())
             now = clock()
         self.next_at = now + self.interval
 
@@ -208,7 +219,7 @@ class _Run:
         quota_left = sender.schedule.daily_quota - self.ledger.sent_today(sender, self.clock())
         last = self.ledger.last_started_at(sender.code)
         interval = dt.timedelta(minutes=1) / sender.schedule.messages_per_minute
-        throttle = _Throttle(interval, last + interval if last else None)
+        throttle = _Throttle(sender.code, interval, last + interval if last else None)
         opened = nullcontext() if self.report.dry_run else closing(self.messengers[EMAIL].open(sender))
         with opened as session:
             for index, (draft, delivery) in enumerate(items):

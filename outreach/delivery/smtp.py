@@ -2,18 +2,26 @@
 
 A failure before the end of the message data is temporary or permanent by the server's code; a
 failure after the final dot, before the reply, is ``unknown``: the server may have the message.
-Not reaching the server at all is ``unreachable``.
+Not reaching the server at all is ``unreachable``. The content and the final dot go out apart:
+a server that cuts the line (or answers) before the dot was sent cannot deliver anything, so
+that is temporary, and the message is tried again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import re
+import select
 import smtplib
+import socket
 import ssl
+import struct
+import termios
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ..config import Sender, SmtpProfile
+from ..config import SMTP_URL_ENV, Sender, SmtpProfile
 from ..errors import UserError
 from .messenger import EMAIL, Handover, Result
 
@@ -23,6 +31,12 @@ if TYPE_CHECKING:
 KEYRING_SERVICE = "yagmail"  # where yagmail.register() keeps passwords
 FINAL_REPLY_TIMEOUT_S = 600.0  # RFC 5321 4.5.3.2.6: wait up to 10 minutes for the reply to the final dot
 AFTER_DOT = "chờ máy chủ trả lời sau khi đã gửi xong nội dung thư"
+BEFORE_DOT = "DATA, trước dấu chấm kết thúc (máy chủ chưa nhận trọn thư)"
+# How long, once the server acknowledged the content, a cut still counts as before the final dot.
+# Every message waits this long; a server hanging up on what it read does so within a few ms, and a
+# cut seen later is taken as after the dot (uncertain, never resent), so a miss is only cautious.
+DOT_GRACE_S = 0.05
+ACK_POLL_S = 0.002  # how often to look while the content is still unacknowledged
 
 
 class SmtpMessenger:
@@ -99,6 +113,7 @@ def smtp_password(profile: SmtpProfile) -> str | None:
     """The profile's password: its environment variable, else the system keyring; None without a username."""
     if not profile.username:
         return None
+    _refuse_plaintext_login(profile)
     password = profile.password() or _keyring_password(profile.username)
     if password and not password.isascii():
         raise UserError(
@@ -111,6 +126,19 @@ def smtp_password(profile: SmtpProfile) -> str | None:
         f"Hồ sơ SMTP '{profile.name}' cần mật khẩu cho {profile.username} nhưng chưa có. Cách sửa: đặt mật khẩu "
         f"vào biến môi trường {profile.password_env or '(đặt password_env trong config.toml)'}, hoặc lưu vào kho "
         f"mật khẩu của hệ thống: python -c \"import yagmail; yagmail.register('{profile.username}', 'MẬT_KHẨU')\"."
+    )
+
+
+def _refuse_plaintext_login(profile: SmtpProfile) -> None:
+    """A password goes out unencrypted only where config.toml says so (a trusted internal relay)."""
+    if profile.security != "none" or profile.allow_plaintext_auth:
+        return
+    by = f" theo biến môi trường {SMTP_URL_ENV}={profile.overridden_by}" if profile.overridden_by else ""
+    raise UserError(
+        f"Hồ sơ SMTP '{profile.name}' sẽ gửi mật khẩu của {profile.username} qua kết nối không mã hóa (security = "
+        f"\"none\"{by}): ai nghe được đường truyền cũng đọc được mật khẩu, nên thư không được gửi. Cách sửa: dùng "
+        f"security = \"starttls\" hoặc \"ssl\" (trong {SMTP_URL_ENV}: smtp+starttls:// hoặc smtps://); chỉ khi máy "
+        f"chủ thư nằm trong mạng nội bộ tin cậy mới ghi allow_plaintext_auth = true trong [smtp.{profile.name}]."
     )
 
 
@@ -143,7 +171,12 @@ def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[st
         code, reply = smtp.getreply()
         if code != 354:
             return _refused(smtp, stage, code, reply)
-        smtp.send(_dot_stuffed(data) + b".\r\n")
+        stage = BEFORE_DOT
+        smtp.send(_dot_stuffed(data))
+        if _spoke_before_dot(smtp):  # closed, reset or an early reply: the dot is never sent
+            code, reply = smtp.getreply()  # raises for a closed line
+            return Result(_kind(code), code, _text(reply), stage), True
+        smtp.send(b".\r\n")
     except (OSError, smtplib.SMTPException) as error:
         return Result("temporary", None, _error_text(error), stage), True
     try:
@@ -156,6 +189,30 @@ def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[st
     if code == 250:
         return Result("accepted", code, _text(reply), "DATA"), False
     return Result(_kind(code), code, _text(reply), AFTER_DOT), code == 421
+
+
+def _spoke_before_dot(smtp: smtplib.SMTP) -> bool:
+    """Whether the server closed the line or answered while it had the content but not the final dot.
+
+    SMTP says nothing until the dot, so the socket is watched: until the server's side has
+    acknowledged the whole content (bounded by the timeout), then ``DOT_GRACE_S`` longer for a
+    server that reads it and hangs up. Seen later, a cut is after the dot: ``unknown``.
+    """
+    sock = smtp.sock
+    assert sock is not None
+    deadline = time.monotonic() + smtp.timeout
+    while _unacknowledged(sock) and time.monotonic() < deadline:
+        if select.select([sock], [], [], ACK_POLL_S)[0]:
+            return True
+    return bool(select.select([sock], [], [], DOT_GRACE_S)[0])
+
+
+def _unacknowledged(sock: socket.socket) -> int:
+    """Bytes sent that the peer has not acknowledged yet (Linux SIOCOUTQ); 0 where that cannot be read."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
 
 
 def _refused(smtp: smtplib.SMTP, stage: str, code: int, reply: bytes) -> tuple[Result, bool]:

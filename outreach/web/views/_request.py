@@ -3,7 +3,6 @@ person, and the flash-and-redirect wrapper of every action."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from flask import (
@@ -21,7 +20,7 @@ from flask import (
 
 from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
-from ...errors import UserError
+from ...errors import UserError, redact
 from ...outbox.manifest import Manifest
 from ..jobs import BuildJobs
 from ..preview import PageCache
@@ -33,14 +32,6 @@ from ..store import (
 )
 
 bp = Blueprint("views", __name__)
-
-_URL_CREDENTIALS = re.compile(r"(//)[^/@\s]+@")
-
-
-def redact(text: str) -> str:
-    """Never show credentials that an error message may quote (``smtp://user:pass@host``)."""
-    return _URL_CREDENTIALS.sub(r"\1***@", text)
-
 
 # ---------------------------------------------------------------------------- request helpers
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import SMTP_URL_ENV, Config, load_config
+from .accounts import Actor
 from .delivery import Ledger, SmtpSink, approve, campaign_status, count_line, send_campaign, write_delivery_report
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number
@@ -56,7 +57,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
                   f"{len(result.rejected_rows)} bị loại, {len(result.converted)} ô đã chuyển đổi")
 
     print("2. Cấp số công văn (sổ văn bản đi)")
-    entry = issue_document_number(config, campaign, dt.date.today())
+    entry = issue_document_number(config, campaign, dt.date.today(), Actor(DEMO_APPROVER, source="demo"))
     print(f"   Số {entry.number:02d}/{entry.ky_hieu} ngày {entry.issued_on:%d/%m/%Y}")
 
     print("3. Tạo công văn DOCX/PDF và thư e-mail (outbox/)")

@@ -14,8 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from .config import SMTP_URL_ENV, Config, load_config
 from .accounts import Actor
+from .config import SMTP_URL_ENV, Config, load_config
 from .delivery import Ledger, SmtpSink, approve, campaign_status, count_line, send_campaign, write_delivery_report
 from .outbox.manifest import read_manifest
 from .outbox.build import build_campaign, issue_document_number

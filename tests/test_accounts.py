@@ -114,6 +114,9 @@ def test_sessions_live_on_the_server(tmp_path: Path) -> None:
     assert accounts.session_account(token, 600, start + dt.timedelta(minutes=18)).login == "a"  # kept alive
     assert accounts.session_account(token, 600, start + dt.timedelta(minutes=29)) is None  # idle 11 minutes
     assert accounts.session_account(token, 600, start + dt.timedelta(minutes=1)) is None  # and gone for good
+    polled = accounts.start_session("a", "192.0.2.1", start)
+    assert accounts.session_account(polled, 600, start + dt.timedelta(minutes=9), touch=False) is not None
+    assert accounts.session_account(polled, 600, start + dt.timedelta(minutes=11)) is None  # polling is not activity
     mine, other = accounts.start_session("a", "x"), accounts.start_session("a", "y")
     accounts.set_password("a", "mật-khẩu-mới-hơn", SETUP, keep_session=mine)
     assert accounts.session_account(mine, 600) is not None and accounts.session_account(other, 600) is None

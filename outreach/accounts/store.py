@@ -292,8 +292,10 @@ class Accounts:
                        (_digest(token), login, at, at, address))
         return token
 
-    def session_account(self, token: str, idle_s: float, now: dt.datetime | None = None) -> Account | None:
-        """The enabled account of a live session; a session idle longer than ``idle_s`` is ended."""
+    def session_account(self, token: str, idle_s: float, now: dt.datetime | None = None, *,
+                        touch: bool = True) -> Account | None:
+        """The enabled account of a live session; a session idle longer than ``idle_s`` is ended.
+        ``touch``: this request counts as activity (a page polling by itself does not)."""
         if not token or not self.path.exists():
             return None
         now = now or _now()
@@ -307,7 +309,7 @@ class Accounts:
         if idle > idle_s or row["disabled_at"] is not None:
             self.end_session(token)
             return None
-        if idle > SESSION_TOUCH_S:
+        if touch and idle > SESSION_TOUCH_S:
             with self._db() as db:
                 db.execute("UPDATE sessions SET seen_at = ? WHERE token_sha256 = ?", (_iso(now), digest))
         return _account(row)

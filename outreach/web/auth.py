@@ -30,6 +30,9 @@ from ..workspace import Workspace
 from .security import SAFE_METHODS, check_csrf, csrf_token, safe_next
 
 PUBLIC_ENDPOINTS = frozenset({"login", "static"})  # and any page meant for recipients
+# Asked for by an open page on its own (the sending page polls): not a person's activity, so a page
+# left open does not keep its session alive for ever.
+UNATTENDED_ENDPOINTS = frozenset({"views.progress_json"})
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 300.0
 SESSION_IDLE_S = 30 * 60
@@ -102,7 +105,8 @@ def init_app(app: Flask) -> None:
         g.accounts_on = current_app.config["OUTREACH_ACCOUNTS_REQUIRED"] or store.exist()
         g.account = None
         if g.accounts_on:
-            g.account = store.session_account(session.get("sid", ""), current_app.config["OUTREACH_SESSION_IDLE_S"])
+            g.account = store.session_account(session.get("sid", ""), current_app.config["OUTREACH_SESSION_IDLE_S"],
+                                              touch=request.endpoint not in UNATTENDED_ENDPOINTS)
             if g.account is None and "sid" in session:
                 session.clear()  # ended on the server (logout, password change, disabled, idle)
 

@@ -3,7 +3,9 @@ roles; everyone changes their own password. Every change is recorded under the a
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from collections.abc import Callable
+
+from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from ...accounts import Account, Accounts, Role
 from ...errors import UserError
@@ -38,7 +40,7 @@ def accounts():
     return render_template("accounts.html", accounts=account_store().all(), roles=list(Role))
 
 
-def _admin_change(action) -> object:
+def _admin_change(action: Callable[[], str]) -> Response:
     flash_outcome(action)
     return redirect(url_for("views.accounts"))
 

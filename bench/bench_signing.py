@@ -42,7 +42,9 @@ def make_office(n: int, out: Path) -> Path:
         source = ROOT / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / item)
     config = load_config(root)
-    issue_document_number(config, "vssid-2022", dt.date(2023, 1, 5))
+    from outreach.accounts import Actor
+
+    issue_document_number(config, "vssid-2022", dt.date(2023, 1, 5), Actor("Lê Văn Thư"))
     build_campaign(config, "vssid-2022", only=["YK34396"], progress=False)
     manifest = read_manifest(root, "vssid-2022")
     (model,) = manifest.drafts

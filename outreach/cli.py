@@ -64,6 +64,33 @@ def _print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        import os
+
+        return str(os.getuid())
+
+
+def _actor(args: argparse.Namespace, role: str):
+    """Who a command records. Once staff accounts exist, ``--by`` is an account's login, checked
+    against the account store (enabled, with the role); before that, the name written. The command
+    runs on the server itself, so the operating-system user is recorded beside it."""
+    from .accounts import Accounts, Actor, Role
+
+    source = f"cli {_os_user()}"
+    accounts = Accounts(Workspace(_root(args)).accounts)
+    if accounts.exist():
+        if not args.by:
+            raise UserError(f"Cần --by TÊN_ĐĂNG_NHẬP: tài khoản (vai trò {role}) của người thực hiện, "
+                            "được ghi vào hồ sơ. Xem các tài khoản bằng 'outreach user list'.")
+        return accounts.acting(args.by, Role(role), source)
+    return Actor(args.by or "", "", source)
+
+
 # --- working folder -----------------------------------------------------------------------
 
 @command("init")
@@ -219,7 +246,8 @@ def _register(args: argparse.Namespace) -> int:
         print("Sổ văn bản đi chưa có số nào.")
     for e in entries:
         state = f" (đã hủy: {e.cancel_reason})" if e.cancelled else ""
-        print(f"{e.number:02d}/{e.ky_hieu}\t{e.issued_on:%d/%m/%Y}\t{e.campaign}\tV/v {e.subject}{state}")
+        by = f"\tcấp bởi {e.issued_by}" + (f" ({e.issued_login})" if e.issued_login else "") if e.issued_by else ""
+        print(f"{e.number:02d}/{e.ky_hieu}\t{e.issued_on:%d/%m/%Y}\t{e.campaign}\tV/v {e.subject}{state}{by}")
     return 0
 
 
@@ -230,12 +258,12 @@ def _issue(args: argparse.Namespace) -> int:
     from .outbox.build import build_campaign, issue_document_number
 
     config = _config(args)
-    entry = issue_document_number(config, args.campaign, args.date or dt.date.today())
+    entry = issue_document_number(config, args.campaign, args.date or dt.date.today(), _actor(args, "sender"))
     print(f"Công văn của chiến dịch {args.campaign}: số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}.")
     print("Tạo lại bản thảo với số này…")
     report = build_campaign(config, args.campaign)
     _print_build(report)
-    print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by \"Họ tên\" --all').")
+    print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by NGƯỜI_DUYỆT --all').")
     return 1 if report.failed else 0
 
 
@@ -342,8 +370,9 @@ def _approve(args: argparse.Namespace) -> int:
     from .delivery import approve
 
     root, manifest, ledger = _manifest_and_ledger(args)
-    approved = approve(root, ledger, manifest, args.by, _keys(args))
-    print(f"{args.by} đã duyệt {len(approved)} thư của chiến dịch {args.campaign} (công văn số {manifest.document_number}).")
+    by = _actor(args, "approver")
+    approved = approve(root, ledger, manifest, by, _keys(args))
+    print(f"{by.name} đã duyệt {len(approved)} thư của chiến dịch {args.campaign} (công văn số {manifest.document_number}).")
     return 0
 
 
@@ -352,8 +381,9 @@ def _revoke(args: argparse.Namespace) -> int:
     from .delivery import revoke
 
     _, manifest, ledger = _manifest_and_ledger(args)
-    revoked = revoke(ledger, manifest, args.by, _keys(args), args.note or "")
-    print(f"{args.by} đã hủy duyệt {len(revoked)} thư.")
+    by = _actor(args, "approver")
+    revoked = revoke(ledger, manifest, by, _keys(args), args.note or "")
+    print(f"{by.name} đã hủy duyệt {len(revoked)} thư.")
     return 0
 
 
@@ -407,8 +437,9 @@ def _resolve(args: argparse.Namespace) -> int:
 
     _, manifest, ledger = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient)
-    delivery = resolve(ledger, args.campaign, draft.key, args.decision, args.by, args.note)
-    print(f"{draft.key}: {LABELS[delivery.state].long} (quyết định của {args.by}: {args.note}).")
+    by = _actor(args, "sender")
+    delivery = resolve(ledger, args.campaign, draft.key, args.decision, by, args.note)
+    print(f"{draft.key}: {LABELS[delivery.state].long} (quyết định của {by.name}: {args.note}).")
     return 0
 
 
@@ -417,7 +448,7 @@ def _resume(args: argparse.Namespace) -> int:
     from .delivery import resume
 
     _, _, ledger = _manifest_and_ledger(args)
-    resume(ledger, args.campaign, args.by)
+    resume(ledger, args.campaign, _actor(args, "sender"))
     print(f"Chiến dịch {args.campaign} được gửi tiếp.")
     return 0
 
@@ -491,11 +522,69 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- staff accounts ------------------------------------------------------------------------
+
+def _new_password() -> str:
+    """From OUTREACH_USER_PASSWORD when set (scripts, tests), else typed twice without echo."""
+    import getpass
+    import os
+    import warnings
+
+    from .accounts import PASSWORD_ENV
+
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    try:
+        with warnings.catch_warnings():  # no terminal (a pipe): getpass says so itself, in one line
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            first = getpass.getpass("Mật khẩu mới: ")
+            second = getpass.getpass("Nhập lại mật khẩu: ")
+    except EOFError:
+        raise UserError(f"Không đọc được mật khẩu. Cách sửa: chạy lệnh trong cửa sổ dòng lệnh để nhập, hoặc đặt "
+                        f"mật khẩu vào biến môi trường {PASSWORD_ENV}.") from None
+    if first != second:
+        raise UserError("Hai lần nhập mật khẩu không khớp. Cách sửa: chạy lại lệnh và nhập cẩn thận.")
+    return first
+
+
+@command("user")
+def _user(args: argparse.Namespace) -> int:
+    from .accounts import Accounts, Actor
+
+    accounts = Accounts(Workspace(_root(args)).accounts)
+    me = Actor(_os_user(), "", f"cli {_os_user()}")
+    if args.action == "list":
+        listed = accounts.all()
+        if not listed:
+            print("Chưa có tài khoản nào: trang web không cần đăng nhập và chỉ mở trên máy này. "
+                  "Tạo tài khoản quản trị: outreach user add TÊN --name \"Họ và tên\" --role admin")
+        for account in listed:
+            state = "đã khóa" if account.disabled else "đang hoạt động"
+            print(f"{account.login}\t{account.name}\t{' '.join(sorted(account.roles))}\t{state}")
+        return 0
+    if args.action == "add":
+        account = accounts.add(args.login, args.name, args.role, _new_password(), me)
+        print(f"Đã tạo tài khoản {account.login} ({account.name}), vai trò: {account.role_labels}.")
+    elif args.action == "passwd":
+        accounts.set_password(args.login, _new_password(), me)
+        print(f"Đã đổi mật khẩu của {args.login}; các phiên đăng nhập đang mở của tài khoản này đã kết thúc.")
+    elif args.action == "roles":
+        accounts.set_roles(args.login, args.role, me)
+        print(f"Vai trò của {args.login} bây giờ là: {accounts.get(args.login).role_labels}.")
+    elif args.action == "disable":
+        accounts.disable(args.login, me)
+        print(f"Đã khóa tài khoản {args.login}; các phiên đăng nhập của tài khoản này đã kết thúc.")
+    else:
+        accounts.enable(args.login, me)
+        print(f"Đã mở khóa tài khoản {args.login}.")
+    return 0
+
+
 @command("serve")
 def _serve(args: argparse.Namespace) -> int:
     from .web import serve
 
-    serve(_root(args), host=args.host, port=args.port)
+    serve(_root(args), host=args.host, port=args.port, cert=args.cert, key=args.key)
     return 0
 
 
@@ -506,7 +595,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(_root(args), smtp_url=args.smtp_url)
 
 
+BY_HELP = "khi đã có tài khoản cán bộ: tên đăng nhập của người đó, nếu chưa: họ tên"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .accounts import Role
+
     parser = argparse.ArgumentParser(
         prog="outreach",
         description="Gửi công văn: danh sách người nhận → công văn DOCX/PDF → duyệt → gửi e-mail, có sổ theo dõi.",
@@ -551,6 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("issue", help="cấp số công văn từ sổ văn bản đi và tạo lại bản thảo với số đó")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="ngày ban hành (mặc định: hôm nay)")
+    p.add_argument("--by", metavar="NGƯỜI", help=f"người cấp số; {BY_HELP} (vai trò sender)")
 
     p = sub.add_parser("sign", help="ký số công văn (lãnh đạo, rồi văn thư ký số của cơ quan)",
                        description="Ký số mọi bản thảo đã cấp số chưa có chữ ký của vai này: letter.pdf và PDF trong "
@@ -580,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
                             ("revoke", "hủy duyệt thư chưa gửi")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("campaign", metavar="CHIẾN_DỊCH")
-        p.add_argument("--by", required=True, metavar="HỌ_TÊN", help="người duyệt / hủy duyệt")
+        p.add_argument("--by", required=True, metavar="NGƯỜI", help=f"người duyệt / hủy duyệt; {BY_HELP} (vai trò approver)")
         p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ các mã này")
         p.add_argument("--all", action="store_true", help="mọi thư có e-mail")
         if name == "revoke":
@@ -600,12 +695,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("recipient", metavar="MÃ")
     p.add_argument("decision", choices=["sent", "resend"], help="sent: đã đến nơi; resend: gửi lại")
-    p.add_argument("--by", required=True, metavar="HỌ_TÊN")
+    p.add_argument("--by", required=True, metavar="NGƯỜI", help=f"người quyết định; {BY_HELP} (vai trò sender)")
     p.add_argument("--note", required=True, help="căn cứ quyết định, ví dụ 'đơn vị xác nhận qua điện thoại'")
 
     p = sub.add_parser("resume", help="cho chiến dịch đang tạm dừng gửi tiếp")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
-    p.add_argument("--by", required=True, metavar="HỌ_TÊN")
+    p.add_argument("--by", required=True, metavar="NGƯỜI", help=f"người cho gửi tiếp; {BY_HELP} (vai trò sender)")
 
     p = sub.add_parser("status", help="số thư theo trạng thái, theo nhóm và theo huyện")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
@@ -633,12 +728,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=14, help="số ngày (mặc định 14)")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("user", help="tài khoản cán bộ: thêm, xem, khóa, mở khóa, đổi mật khẩu, đổi vai trò",
+                       description="Khi đã có tài khoản, trang web cần đăng nhập và mỗi thao tác được ghi dưới tên "
+                                   "tài khoản. Vai trò: drafter (soạn thảo), approver (duyệt), sender (gửi / văn thư), "
+                                   "admin (quản trị tài khoản). Mật khẩu lấy từ biến OUTREACH_USER_PASSWORD nếu có, "
+                                   "nếu không thì hỏi hai lần.")
+    actions = p.add_subparsers(dest="action", metavar="VIỆC", required=True)
+    roles = [role.value for role in Role]
+    a = actions.add_parser("add", help="tạo tài khoản")
+    a.add_argument("login", metavar="TÊN_ĐĂNG_NHẬP")
+    a.add_argument("--name", required=True, metavar="HỌ_TÊN", help="họ và tên đầy đủ (ghi vào hồ sơ)")
+    a.add_argument("--role", action="append", required=True, choices=roles, help="vai trò (lặp lại để cấp nhiều)")
+    actions.add_parser("list", help="xem các tài khoản")
+    for action, text in (("disable", "khóa tài khoản (kết thúc mọi phiên đăng nhập)"), ("enable", "mở khóa tài khoản"),
+                         ("passwd", "đặt mật khẩu mới (kết thúc mọi phiên đăng nhập)")):
+        actions.add_parser(action, help=text).add_argument("login", metavar="TÊN_ĐĂNG_NHẬP")
+    a = actions.add_parser("roles", help="đặt lại vai trò của tài khoản")
+    a.add_argument("login", metavar="TÊN_ĐĂNG_NHẬP")
+    a.add_argument("--role", action="append", required=True, choices=roles, help="vai trò (lặp lại để cấp nhiều)")
+
     p = sub.add_parser("serve", help="mở trang web để xem trước, duyệt và theo dõi việc gửi",
                        description="Trang web cho cán bộ: xem từng công văn và thư như người nhận sẽ nhận, duyệt, "
                                    "gửi bản thử, theo dõi việc gửi. Mặc định chỉ mở trên máy này (127.0.0.1).")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1",
-                   help="địa chỉ lắng nghe; khác 127.0.0.1 thì phải đặt mật khẩu trong biến OUTREACH_WEB_PASSWORD")
+                   help="địa chỉ lắng nghe; khác 127.0.0.1 thì phải có tài khoản quản trị ('outreach user add … --role admin')")
+    p.add_argument("--cert", type=Path, metavar="TỆP.pem", help="chứng chỉ TLS: phục vụ bằng https, cookie chỉ gửi qua https")
+    p.add_argument("--key", type=Path, metavar="TỆP.pem", help="khóa riêng của chứng chỉ (nếu không nằm trong --cert)")
 
     p = sub.add_parser("demo", help="chạy thử toàn bộ quy trình trên dữ liệu mẫu, gửi vào máy chủ thư cục bộ")
     p.add_argument("--smtp-url", help="gửi tới máy chủ này thay vì máy chủ thử nghiệm cục bộ (vd. smtp://host:25)")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
+from .accounts import Actor
 from .config import SMTP_URL_ENV, Config, load_config
 from .delivery import Ledger, SmtpSink, approve, approved_states, campaign_status, count_line, send_campaign, write_delivery_report
 from .errors import redact
@@ -61,7 +62,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
                   f"{len(result.rejected_rows)} bị loại, {len(result.converted)} ô đã chuyển đổi")
 
     print("2. Cấp số công văn (sổ văn bản đi)")
-    entry = issue_document_number(config, campaign, dt.date.today())
+    entry = issue_document_number(config, campaign, dt.date.today(), Actor(DEMO_APPROVER, source="demo"))
     print(f"   Số {entry.number:02d}/{entry.ky_hieu} ngày {entry.issued_on:%d/%m/%Y}")
 
     signing = demo_signing(Workspace(root).outbox / DEMO_PKI, config.signer.name, config.agency.issuing_body)

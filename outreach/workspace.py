@@ -48,6 +48,11 @@ class Workspace:
         return self.outbox / "register.sqlite"
 
     @property
+    def accounts(self) -> Path:
+        """Staff accounts, roles and open web sessions (outreach.accounts)."""
+        return self.outbox / "accounts.sqlite"
+
+    @property
     def smtp_sink(self) -> Path:
         return self.outbox / "smtp-sink"
 

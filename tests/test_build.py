@@ -21,6 +21,7 @@ import openpyxl
 import pytest
 
 import outreach.outbox.build as build_module
+from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import load_config
 from outreach.delivery import Attempt, Ledger, Outcome, campaign_status, send_campaign
@@ -44,7 +45,7 @@ def outreach(root: Path, *args: str) -> int:
 
 
 def numbered(root: Path) -> None:
-    issue_document_number(load_config(root), CAMPAIGN, dt.date(2023, 1, 5))
+    issue_document_number(load_config(root), CAMPAIGN, dt.date(2023, 1, 5), Actor("Lê Văn Thư"))
 
 
 def touch_email_text(root: Path, line: str) -> None:

@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 from openpyxl import load_workbook
 
+from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import Config, parse_config
 from outreach.delivery import (
@@ -665,7 +666,7 @@ def test_ledger_enforces_transitions_and_keeps_events_append_only(outbox_factory
     with pytest.raises(IllegalTransition, match="không thể chuyển từ trạng thái 'đã duyệt, chờ gửi' sang 'đã gửi'"):
         box.ledger.finish(CAMPAIGN, "employers/TA00001", Outcome("sent", 250, "ok"), START)
     with pytest.raises(IllegalTransition):
-        box.ledger.resolve(CAMPAIGN, "employers/TA00001", "sent", "A", "b", START)
+        box.ledger.resolve(CAMPAIGN, "employers/TA00001", "sent", Actor("A"), "b", START)
     with sqlite3.connect(box.ledger.path) as db:
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute("DELETE FROM events")

@@ -66,6 +66,8 @@ def test_a_ledger_from_before_versions_is_migrated_keeping_every_row_and_event(t
     with Ledger(tmp_path / "fresh.sqlite"):
         pass
     assert columns(path) == columns(tmp_path / "fresh.sqlite")  # migrated = created new, column for column
+    events_columns = "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('events')"
+    assert raw(path, events_columns) == raw(tmp_path / "fresh.sqlite", events_columns)  # login, source added
     with closing(sqlite3.connect(path)) as db:  # the events are still append-only
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute("UPDATE events SET actor = 'x'")

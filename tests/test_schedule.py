@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import schedule as schedule_lib
 
+from outreach.accounts import Actor
 from outreach.delivery import Attempt, Ledger, Outcome, send_campaign
 from outreach.outbox.manifest import Skip, Stop
 from outreach.schedule import scheduler as tick_module
@@ -212,7 +213,7 @@ def test_paused_campaign_is_reported_and_others_go_on(kit) -> None:
     kit.approve("a")
     kit.approve("b")
     with Ledger.open(kit.root) as ledger:
-        ledger.pause("a", "Kiểm tra lại số liệu.", "Trưởng phòng", at(1, 9, 7))
+        ledger.pause("a", "Kiểm tra lại số liệu.", Actor("Trưởng phòng"), at(1, 9, 7))
 
     report = run_tick(kit, at(1, 9, 9, 0))
 

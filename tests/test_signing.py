@@ -29,6 +29,7 @@ from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import parse_config
 from outreach.errors import UserError
@@ -168,7 +169,7 @@ def office(tmp_path_factory, test_pki, monkeypatch_module):
     monkeypatch_module.delenv("OUTREACH_SMTP_URL", raising=False)
     config = load_config(root)
     for campaign, codes in (("vssid-2022", CODES), (LONGER, ["22327"])):
-        issue_document_number(config, campaign, dt.date(2023, 1, 5))
+        issue_document_number(config, campaign, dt.date(2023, 1, 5), Actor("Lê Văn Thư"))
         assert not build_campaign(config, campaign, only=codes, progress=False).failed
     return root
 

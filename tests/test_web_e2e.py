@@ -257,3 +257,72 @@ def test_sending_progress_updates_by_itself(browser, server: str, root: Path) ->
     record = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, '#deliveries tr[data-key="employers/VT00652"]')))
     assert "2.0.0 Ok: queued as E2E" in record.text
     assert script_errors(browser) == []
+
+
+# ---------------------------------------------------------------------------- staff accounts
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """Another working folder, with accounts, on the server `outreach serve` runs. Reached as
+    localhost: its cookies are not the ones of the server above (cookies ignore the port)."""
+    from outreach.accounts import Accounts, Actor
+    from outreach.web.server import BoundedServer
+    from outreach.workspace import Workspace
+
+    root = build_workspace(tmp_path_factory.mktemp("e2e-staff") / "ws")
+    accounts = Accounts(Workspace(root).accounts)
+    setup = Actor("người cài đặt", "", "cli root")
+    accounts.add("duyet", "Nguyễn Thị Duyệt", ["approver"], "mật-khẩu-của-duyệt", setup)
+    accounts.add("soan", "Phạm Văn Soạn", ["drafter"], "mật-khẩu-của-soạn", setup)
+    httpd = BoundedServer("127.0.0.1", 0, create_app(root))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{httpd.port}", root
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
+def log_in(driver: webdriver.Chrome, server: str, login: str, password: str) -> None:
+    driver.get(f"{server}/campaigns/{CAMPAIGN}")
+    wait(driver, lambda d: "/login" in d.current_url)  # no page without a session
+    driver.find_element(By.ID, "username").send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+    wait(driver, EC.presence_of_element_located((By.ID, "signed-in")))
+
+
+def test_staff_log_in_and_the_ledger_names_the_approving_account(browser, staff_server) -> None:
+    server, root = staff_server
+    log_in(browser, server, "soan", "mật-khẩu-của-soạn")
+    key = "employers/UHR562T"
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    browser.find_element(By.ID, "approve-selected").click()  # a drafter: refused, nothing approved
+    wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "cần vai trò «Duyệt»"))
+    assert "Không có gì thay đổi" in browser.find_element(By.TAG_NAME, "main").text
+    with Ledger.open(root) as ledger:
+        assert ledger.deliveries(CAMPAIGN) == {}
+    browser.get(f"{server}/campaigns/{CAMPAIGN}")
+    wait(browser, EC.presence_of_element_located((By.ID, "signed-in")))
+    browser.find_element(By.CSS_SELECTOR, ".logout button").click()
+    wait(browser, lambda d: "/login" in d.current_url)
+
+    log_in(browser, server, "duyet", "mật-khẩu-của-duyệt")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    assert browser.find_element(By.ID, "signed-in").text == "Nguyễn Thị Duyệt"
+    assert browser.find_elements(By.CSS_SELECTOR, "input[name=by]") == []  # nobody types a name
+    browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    flash = flash_after(browser, browser.find_element(By.ID, "approve-selected").click)
+    assert flash.text == "Đã duyệt 1 thư (người duyệt: Nguyễn Thị Duyệt)."
+    assert row_state(browser, key) == "approved"
+    shot(browser, "07-approved-by-account")
+    with Ledger.open(root) as ledger:
+        delivery = ledger.delivery(CAMPAIGN, key)
+        (event,) = ledger.events(CAMPAIGN, key)
+    assert delivery.approved_by == "Nguyễn Thị Duyệt"
+    assert (event.actor, event.login, event.source) == ("Nguyễn Thị Duyệt", "duyet", "web 127.0.0.1")
+    assert [e for e in script_errors(browser) if "status of 403" not in e] == []  # the drafter's refusal
+    browser.delete_all_cookies()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
+from ..accounts import Actor
 from ..errors import UserError
 from ..outbox.manifest import Draft, Manifest
 from ..workspace import Workspace
@@ -25,7 +26,7 @@ Clock = Callable[[], dt.datetime]
 
 
 
-def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Sequence[str] | None = None,
+def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, keys: Sequence[str] | None = None,
             *, clock: Clock = utc_now) -> list[Delivery]:
     """Approve drafts (all with e-mail when ``keys`` is None) for their current ``message.eml`` bytes.
 
@@ -65,7 +66,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: str, keys: Seque
     return ledger.approve(manifest.campaign, [request for _, request, _ in approved], person, clock())
 
 
-def revoke(ledger: Ledger, manifest: Manifest, by: str, keys: Sequence[str] | None = None, note: str = "",
+def revoke(ledger: Ledger, manifest: Manifest, by: Actor | str, keys: Sequence[str] | None = None, note: str = "",
            *, clock: Clock = utc_now) -> list[Delivery]:
     """Withdraw approvals not yet handed to the server (approved, retrying, failed)."""
     person = _person(by, "người hủy duyệt")
@@ -84,7 +85,7 @@ def revoke(ledger: Ledger, manifest: Manifest, by: str, keys: Sequence[str] | No
     return ledger.revoke(manifest.campaign, targets, person, note.strip(), clock())
 
 
-def resolve(ledger: Ledger, campaign: str, key: str, decision: Literal["sent", "resend"], by: str, note: str,
+def resolve(ledger: Ledger, campaign: str, key: str, decision: Literal["sent", "resend"], by: Actor | str, note: str,
             *, clock: Clock = utc_now) -> Delivery:
     """A person settles an ``uncertain`` message: it did arrive (``sent``) or must go again (``resend``)."""
     person = _person(by, "người quyết định")
@@ -95,7 +96,7 @@ def resolve(ledger: Ledger, campaign: str, key: str, decision: Literal["sent", "
     return ledger.resolve(campaign, key, decision, person, note.strip(), clock())
 
 
-def resume(ledger: Ledger, campaign: str, by: str, *, clock: Clock = utc_now) -> None:
+def resume(ledger: Ledger, campaign: str, by: Actor | str, *, clock: Clock = utc_now) -> None:
     ledger.resume(campaign, _person(by, "người cho gửi tiếp"), clock())
 
 
@@ -141,11 +142,13 @@ def _read_eml(root: Path, draft: Draft) -> bytes | None:
         return None
 
 
-def _person(name: str, role: str) -> str:
-    name = " ".join(name.split())
+def _person(by: Actor | str, role: str) -> Actor:
+    """The actor recorded: an account's, or a name typed in where no accounts exist (a plain string)."""
+    actor = by if isinstance(by, Actor) else Actor(by)
+    name = " ".join(actor.name.split())
     if not name:
         raise UserError(f"Cần ghi tên {role} (ví dụ --by 'Nguyễn Văn A') để lưu làm bằng chứng.")
-    return name
+    return Actor(name, actor.login, actor.source)
 
 
 def _who(draft: Draft) -> str:

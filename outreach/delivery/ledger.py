@@ -38,13 +38,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..accounts import Actor
 from ..errors import UserError
 from ..workspace import Workspace, send_lock_name
 
 if TYPE_CHECKING:
     from ..config import Sender
 
-SYSTEM_ACTOR = "outreach"
+SYSTEM_ACTOR = Actor("outreach")
 
 
 class State(StrEnum):
@@ -186,7 +187,9 @@ CREATE TABLE IF NOT EXISTS events (
     from_state TEXT,
     to_state TEXT NOT NULL,
     actor TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
+    detail TEXT NOT NULL DEFAULT '',
+    login TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_by_campaign ON events (campaign, key, id);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -203,13 +206,16 @@ CREATE TABLE IF NOT EXISTS campaigns (
 );
 """
 
-# PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns.
-SCHEMA_VERSION = 1
+# PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns. Version 2: the
+# account (login) and the origin of each event beside the actor's name.
+SCHEMA_VERSION = 2
 _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; columns end up as in _SCHEMA
     1: ("ALTER TABLE deliveries RENAME COLUMN smtp_code TO code",
         "ALTER TABLE deliveries RENAME COLUMN smtp_reply TO reply",
         "ALTER TABLE deliveries ADD COLUMN channel TEXT NOT NULL DEFAULT 'email'",
         """ALTER TABLE deliveries ADD COLUMN "where" TEXT NOT NULL DEFAULT ''"""),
+    2: ("ALTER TABLE events ADD COLUMN login TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT ''"),
 }
 
 _DELIVERY_SELECT = """
@@ -291,8 +297,10 @@ class Event:
     key: str  # "" for campaign-wide events (pause, resume)
     from_state: str | None
     to_state: str
-    actor: str
+    actor: str  # the person's full name (or "outreach" for the sending process)
     detail: str
+    login: str = ""  # the account, when staff accounts exist
+    source: str = ""  # "web 192.0.2.7", "cli nva"
 
 
 @dataclass(frozen=True)
@@ -424,7 +432,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ approvals
 
-    def approve(self, campaign: str, requests: Sequence[ApprovalRequest], by: str, now: dt.datetime) -> list[Delivery]:
+    def approve(self, campaign: str, requests: Sequence[ApprovalRequest], by: Actor, now: dt.datetime) -> list[Delivery]:
         """Approve exact bytes (all or none). A new approval of the same key replaces the old one."""
         at = iso(now)
         with self._write() as db:
@@ -434,11 +442,11 @@ class Ledger:
                 db.execute(
                     "UPDATE approvals SET revoked_by = ?, revoked_at = ?, revoke_note = ? "
                     "WHERE campaign = ? AND key = ? AND revoked_at IS NULL",
-                    (by, at, "thay bằng lần duyệt mới", campaign, request.key),
+                    (by.name, at, "thay bằng lần duyệt mới", campaign, request.key),
                 )
                 approval_id = db.execute(
                     "INSERT INTO approvals (campaign, key, message_sha256, approved_by, approved_at) VALUES (?, ?, ?, ?, ?)",
-                    (campaign, request.key, request.message_sha256, by, at),
+                    (campaign, request.key, request.message_sha256, by.name, at),
                 ).lastrowid
                 db.execute(
                     """INSERT INTO deliveries (campaign, key, sender, state, approval_id, updated_at)
@@ -451,7 +459,7 @@ class Ledger:
                 _event(db, at, campaign, request.key, current, State.APPROVED, by, f"sha256 {request.message_sha256}")
         return [self._must(campaign, r.key) for r in requests]
 
-    def revoke(self, campaign: str, keys: Sequence[str], by: str, note: str, now: dt.datetime) -> list[Delivery]:
+    def revoke(self, campaign: str, keys: Sequence[str], by: Actor, note: str, now: dt.datetime) -> list[Delivery]:
         at = iso(now)
         with self._write() as db:
             for key in keys:
@@ -460,7 +468,7 @@ class Ledger:
                 db.execute(
                     "UPDATE approvals SET revoked_by = ?, revoked_at = ?, revoke_note = ? "
                     "WHERE campaign = ? AND key = ? AND revoked_at IS NULL",
-                    (by, at, note, campaign, key),
+                    (by.name, at, note, campaign, key),
                 )
                 self._set(db, campaign, key, current, State.REVOKED, by, note, at, {"next_attempt_at": None})
         return [self._must(campaign, key) for key in keys]
@@ -536,7 +544,7 @@ class Ledger:
                           {"last_error": error})
         return [self._must(campaign, key) for key in keys]
 
-    def resolve(self, campaign: str, key: str, decision: Literal["sent", "resend"], by: str, note: str,
+    def resolve(self, campaign: str, key: str, decision: Literal["sent", "resend"], by: Actor, note: str,
                 now: dt.datetime) -> Delivery:
         """A person decides an uncertain message: it did arrive (sent), or send it again (retrying now)."""
         at = iso(now)
@@ -554,20 +562,20 @@ class Ledger:
 
     # ------------------------------------------------------------------ pause
 
-    def pause(self, campaign: str, reason: str, by: str, now: dt.datetime) -> None:
+    def pause(self, campaign: str, reason: str, by: Actor, now: dt.datetime) -> None:
         self._set_pause(campaign, True, reason, by, now)
 
-    def resume(self, campaign: str, by: str, now: dt.datetime) -> None:
+    def resume(self, campaign: str, by: Actor, now: dt.datetime) -> None:
         self._set_pause(campaign, False, "", by, now)
 
-    def _set_pause(self, campaign: str, paused: bool, reason: str, by: str, now: dt.datetime) -> None:
+    def _set_pause(self, campaign: str, paused: bool, reason: str, by: Actor, now: dt.datetime) -> None:
         at = iso(now)
         with self._write() as db:
             db.execute(
                 """INSERT INTO campaigns (campaign, paused, reason, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (campaign) DO UPDATE SET paused = excluded.paused, reason = excluded.reason,
                        changed_by = excluded.changed_by, changed_at = excluded.changed_at""",
-                (campaign, int(paused), reason, by, at),
+                (campaign, int(paused), reason, by.name, at),
             )
             event = CampaignEvent.PAUSED if paused else CampaignEvent.RESUMED
             _event(db, at, campaign, "", None, event, by, reason)
@@ -643,7 +651,7 @@ class Ledger:
         return PauseState(bool(row[0]), row[1], row[2], row[3]) if row else PauseState(False)
 
     @staticmethod
-    def _set(db: sqlite3.Connection, campaign: str, key: str, current: State | None, new: State, actor: str,
+    def _set(db: sqlite3.Connection, campaign: str, key: str, current: State | None, new: State, actor: Actor,
              detail: str, at: str, fields: Mapping[str, object]) -> None:
         _check(campaign, key, current, new)
         assignments = "".join(f', "{name}" = ?' for name in fields)  # quoted: "where" is a keyword
@@ -679,10 +687,11 @@ def paused_error(campaign: str, pause: PauseState) -> CampaignPaused:
 
 
 def _event(db: sqlite3.Connection, at: str, campaign: str, key: str, from_state: str | None, to_state: str,
-           actor: str, detail: str) -> None:
+           actor: Actor, detail: str) -> None:
     db.execute(
-        "INSERT INTO events (at, campaign, key, from_state, to_state, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (at, campaign, key, from_state, to_state, actor, detail),
+        "INSERT INTO events (at, campaign, key, from_state, to_state, actor, detail, login, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (at, campaign, key, from_state, to_state, actor.name, detail, actor.login, actor.source),
     )
 
 

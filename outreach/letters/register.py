@@ -3,19 +3,22 @@
 Decree 30: numbers restart at 1 on 1 January and a number with its ký hiệu is unique within the
 year. All ký hiệu of one issuer (``BHXH-QLT``, ``BHXH-TTPT``) share the issuer's sequence, so the
 sequence is kept per (year, issuer prefix). A number once taken is never given again, even when its
-entry is cancelled: the cancelled row stays in the register.
+entry is cancelled: the cancelled row stays in the register. Each entry records who issued it (name,
+account login, origin); a register from before that gets the columns, empty, when first opened.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
+from ..accounts import Actor
 from ..errors import UserError
+from ..sqlitedb import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -28,12 +31,16 @@ CREATE TABLE IF NOT EXISTS entries (
     subject       TEXT    NOT NULL,
     cancelled_at  TEXT,
     cancel_reason TEXT    NOT NULL DEFAULT '',
+    issued_by     TEXT    NOT NULL DEFAULT '',  -- the person's full name
+    issued_login  TEXT    NOT NULL DEFAULT '',  -- their account, when staff accounts exist
+    issued_source TEXT    NOT NULL DEFAULT '',  -- "web 192.0.2.7", "cli nva"
     PRIMARY KEY (year, issuer, number)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_live_number_per_campaign ON entries (campaign) WHERE cancelled_at IS NULL;
 """
 
-_COLUMNS = "number, year, ky_hieu, campaign, issued_on, subject, cancel_reason, cancelled_at"
+_COLUMNS = "number, year, ky_hieu, campaign, issued_on, subject, cancel_reason, cancelled_at, issued_by, issued_login"
+_ADDED = ("issued_by", "issued_login", "issued_source")  # columns a register from before them lacks
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,14 @@ class RegisterEntry:
     subject: str
     cancel_reason: str = ""
     cancelled: bool = False
+    issued_by: str = ""
+    issued_login: str = ""
 
 
 def _entry(row: tuple) -> RegisterEntry:
-    number, year, ky_hieu, campaign, issued_on, subject, reason, cancelled_at = row
+    number, year, ky_hieu, campaign, issued_on, subject, reason, cancelled_at, by, login = row
     return RegisterEntry(number, year, ky_hieu, campaign, dt.date.fromisoformat(issued_on), subject,
-                         reason, cancelled_at is not None)
+                         reason, cancelled_at is not None, by, login)
 
 
 class Register:
@@ -60,36 +69,32 @@ class Register:
         path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(path, timeout=30)) as db:
             db.executescript(_SCHEMA)
+        with transaction(self.path) as db:
+            present = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+            for column in _ADDED:
+                if column not in present:
+                    db.execute(f"ALTER TABLE entries ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
-    @contextmanager
-    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE: two processes issuing at once queue on the write lock, never share a number."""
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    def issue(self, campaign: str, ky_hieu: str, issued_on: dt.date, subject: str) -> RegisterEntry:
-        """The campaign's number: the existing one, else the next of the issuer's sequence for that year."""
-        with self._transaction() as db:
+    def issue(self, campaign: str, ky_hieu: str, issued_on: dt.date, subject: str, by: Actor) -> RegisterEntry:
+        """The campaign's number: the existing one, else the next of the issuer's sequence for that year,
+        recorded as issued by ``by``."""
+        with transaction(self.path) as db:
             existing = self._live(db, campaign)
             if existing is not None:
                 return existing
             issuer = ky_hieu.split("-", 1)[0]
             (last,) = db.execute("SELECT COALESCE(MAX(number), 0) FROM entries WHERE year = ? AND issuer = ?",
                                  (issued_on.year, issuer)).fetchone()
-            db.execute("INSERT INTO entries (year, issuer, number, ky_hieu, campaign, issued_on, subject) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (issued_on.year, issuer, last + 1, ky_hieu, campaign, issued_on.isoformat(), subject))
-            return RegisterEntry(last + 1, issued_on.year, ky_hieu, campaign, issued_on, subject)
+            db.execute("INSERT INTO entries (year, issuer, number, ky_hieu, campaign, issued_on, subject, issued_by, "
+                       "issued_login, issued_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (issued_on.year, issuer, last + 1, ky_hieu, campaign, issued_on.isoformat(), subject,
+                        by.name, by.login, by.source))
+            return RegisterEntry(last + 1, issued_on.year, ky_hieu, campaign, issued_on, subject,
+                                 issued_by=by.name, issued_login=by.login)
 
     def cancel(self, campaign: str, reason: str) -> RegisterEntry:
         """Withdraw the campaign's number; the number stays taken, and a new issue gets a new number."""
-        with self._transaction() as db:
+        with transaction(self.path) as db:
             entry = self._live(db, campaign)
             if entry is None:
                 raise UserError(f"Chiến dịch '{campaign}' chưa được cấp số văn bản (hoặc số đã bị hủy), "
@@ -97,16 +102,15 @@ class Register:
             db.execute("UPDATE entries SET cancelled_at = ?, cancel_reason = ? WHERE campaign = ? "
                        "AND cancelled_at IS NULL",
                        (dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), reason, campaign))
-            return RegisterEntry(entry.number, entry.year, entry.ky_hieu, entry.campaign, entry.issued_on,
-                                 entry.subject, reason, True)
+            return dataclasses.replace(entry, cancel_reason=reason, cancelled=True)
 
     def entry_for(self, campaign: str) -> RegisterEntry | None:
-        with self._transaction(write=False) as db:
+        with transaction(self.path, write=False) as db:
             return self._live(db, campaign)
 
     def entries(self, year: int | None = None) -> list[RegisterEntry]:
         """The register in number order, cancelled entries included (they keep their numbers)."""
-        with self._transaction(write=False) as db:
+        with transaction(self.path, write=False) as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM entries WHERE ? IS NULL OR year = ? "
                               "ORDER BY year, issuer, number", (year, year)).fetchall()
         return [_entry(row) for row in rows]

@@ -32,6 +32,7 @@ from pathlib import Path
 from docx import Document
 import pikepdf
 
+from ..accounts import Actor
 from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
@@ -475,11 +476,11 @@ def _progress_bar(total: int, label: str):
     return tqdm(total=total, desc=label, unit="thư", file=sys.stderr)
 
 
-def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date):
-    """The campaign's number from the register (sổ văn bản đi): the one it has, else the next."""
+def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date, by: Actor):
+    """The campaign's number from the register (sổ văn bản đi): the one it has, else the next (issued by ``by``)."""
     campaign = config.campaign(campaign_name)
     return Register(config.workspace.register).issue(
-        campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject)
+        campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject, by)
 
 
 def build_campaign(config: Config, name: str, only: Sequence[str] = (), limit: int | None = None,

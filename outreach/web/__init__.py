@@ -4,10 +4,12 @@ A small Flask application over the same modules the command line uses: the manif
 built, the ledger says what was approved and sent, and every change goes through ``delivery``
 (approve, revoke, resolve, test copy), so the web page can do nothing the CLI would refuse.
 
-Safety (see :mod:`outreach.web.security`): every state-changing request is a POST carrying the
-session's CSRF token; without a password only loopback host names are answered (no DNS
-rebinding); a password (``OUTREACH_WEB_PASSWORD``) is required to listen beyond 127.0.0.1;
-templates autoescape everything, and the e-mail's HTML body is shown in a sandboxed frame.
+Safety (see :mod:`outreach.web.security` and :mod:`outreach.web.auth`): every state-changing
+request is a POST carrying the session's CSRF token; once staff accounts exist every page needs a
+login and every action its role; without accounts only loopback host names are answered (no DNS
+rebinding), and listening beyond 127.0.0.1 needs an administrator account; templates autoescape
+everything, and the e-mail's HTML body is shown in a sandboxed frame. :mod:`outreach.web.server`
+bounds threads and idle connections and speaks TLS when given a certificate.
 """
 
 from __future__ import annotations
@@ -19,29 +21,33 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..accounts import Accounts, Role
 from ..errors import UserError
+from ..workspace import Workspace
 
-PASSWORD_ENV = "OUTREACH_WEB_PASSWORD"
+RETIRED_PASSWORD_ENV = "OUTREACH_WEB_PASSWORD"  # the single shared password, replaced by accounts
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
 
-def create_app(root: Path, *, password: str | None = None, testing: bool = False) -> Flask:
-    """The application for one working folder. ``password``: require a login (any host name)."""
-    from . import security
-    from . import views
+def create_app(root: Path, *, testing: bool = False, secure: bool = False, accounts_required: bool = False) -> Flask:
+    """The application for one working folder. ``secure``: served over HTTPS (Secure cookies);
+    ``accounts_required``: refuse every page while no account exists (served beyond loopback)."""
+    from . import auth, security, views
     from .jobs import BuildJobs, default_build
     from .store import Store
 
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=secrets.token_bytes(32),  # sessions last as long as the server process
+        SECRET_KEY=secrets.token_bytes(32),  # cookies last as long as the server process
         TESTING=testing,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         OUTREACH_ROOT=Path(root).resolve(),
-        OUTREACH_PASSWORD=password or None,
+        OUTREACH_ACCOUNTS_REQUIRED=accounts_required,
+        OUTREACH_SESSION_IDLE_S=auth.SESSION_IDLE_S,
         OUTREACH_BUILD=default_build,  # (config, campaign name) -> BuildReport; tests may replace it
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
@@ -50,6 +56,7 @@ def create_app(root: Path, *, password: str | None = None, testing: bool = False
     app.extensions["outreach_store"] = Store(app.config["OUTREACH_ROOT"])
     app.extensions["outreach_jobs"] = BuildJobs(app)
     security.init_app(app)
+    auth.init_app(app)
     views.init_app(app)
     return app
 
@@ -63,40 +70,41 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def app_for_host(root: Path, host: str) -> Flask:
-    """The application ``serve`` runs: a password is required to listen beyond loopback."""
-    password = os.environ.get(PASSWORD_ENV) or None
-    if not is_loopback(host) and not password:
+def app_for_host(root: Path, host: str, *, secure: bool = False) -> Flask:
+    """The application ``serve`` runs: beyond loopback only once an administrator account exists."""
+    if os.environ.get(RETIRED_PASSWORD_ENV):
         raise UserError(
-            f"Trang web chỉ được mở cho máy khác (--host {host}) khi có mật khẩu. Cách sửa: đặt mật khẩu vào "
-            f"biến môi trường {PASSWORD_ENV} rồi chạy lại, hoặc bỏ --host để chỉ dùng trên máy này (127.0.0.1)."
+            f"Mật khẩu chung {RETIRED_PASSWORD_ENV} không còn được dùng: mỗi cán bộ có tài khoản riêng. Cách sửa: "
+            "tạo tài khoản quản trị bằng 'outreach user add TÊN --name \"Họ và tên\" --role admin', tạo tài khoản "
+            f"cho từng người (vai trò drafter, approver, sender), rồi bỏ biến {RETIRED_PASSWORD_ENV} và chạy lại."
         )
-    app = create_app(root, password=password)
-    if not is_loopback(host):
-        app.config["OUTREACH_ALLOWED_HOSTS"] = None  # reached by any name; the password protects it
+    remote = not is_loopback(host)
+    if remote and not any(a.can(Role.ADMIN) and not a.disabled for a in Accounts(Workspace(Path(root)).accounts).all()):
+        raise UserError(
+            f"Trang web chỉ được mở cho máy khác (--host {host}) khi đã có tài khoản quản trị. Cách sửa: chạy "
+            "'outreach user add TÊN --name \"Họ và tên\" --role admin', rồi chạy lại; hoặc bỏ --host để chỉ dùng "
+            "trên máy này (127.0.0.1)."
+        )
+    app = create_app(root, secure=secure, accounts_required=remote)
+    if remote:
+        app.config["OUTREACH_ALLOWED_HOSTS"] = None  # reached by any name; the accounts protect it
     elif host not in ("localhost", "127.0.0.1"):
         app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | {host}
     return app
 
 
-def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve until Ctrl-C (a threaded Werkzeug server: a few staff at a time)."""
-    from werkzeug.serving import make_server
+def serve(root: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          cert: Path | None = None, key: Path | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; over HTTPS with ``cert`` (and ``key``, unless the certificate
+    file holds it too)."""
+    from .server import run
 
-    app = app_for_host(root, host)
-    try:
-        server = make_server(host, port, app, threaded=True)
-    except OSError as error:
-        raise UserError(f"Không mở được cổng {port} trên {host} ({error.strerror or error}). "
-                        "Cách sửa: chọn cổng khác bằng --port, ví dụ --port 8080.") from None
-    shown = f"[{host}]" if ":" in host else host
-    print(f"Trang web outreach đang chạy tại http://{shown}:{server.port}/ "
-          f"(thư mục làm việc {app.config['OUTREACH_ROOT']}). Nhấn Ctrl-C để dừng.", flush=True)
-    if app.config["OUTREACH_PASSWORD"]:
-        print(f"Cần đăng nhập bằng mật khẩu trong biến môi trường {PASSWORD_ENV}.", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("Đã dừng trang web.")
-    finally:
-        server.server_close()
+    context = None
+    if cert is not None:
+        from .server import tls_context
+
+        context = tls_context(cert, key)
+    elif key is not None:
+        raise UserError("--key cần đi cùng --cert (tệp chứng chỉ). Cách sửa: thêm --cert TỆP.pem.")
+    app = app_for_host(root, host, secure=context is not None)
+    run(app, host, port, context)

@@ -1,8 +1,9 @@
 """What every view shares: the blueprint, the request's store, config, ledger and campaign, the acting
-person, and the flash-and-redirect wrapper of every action."""
+person (the logged-in account), and the flash-and-redirect wrapper of every action."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import (
@@ -18,11 +19,13 @@ from flask import (
     url_for,
 )
 
+from ...accounts import Actor
 from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError, redact
 from ...outbox.manifest import Manifest
 from ..jobs import BuildJobs
+from ..auth import accounts_on, current_account
 from ..preview import PageCache
 from ..security import safe_next
 from ..store import (
@@ -94,13 +97,21 @@ def row_or_404(rows: list[Row], code: str) -> Row:
     return row
 
 
-def acting_person(field: str = "by") -> str:
-    """The acting person's name (kept in the session to fill the next form)."""
+def acting_person(field: str = "by") -> Actor:
+    """Who an action is recorded under: the logged-in account, whatever name the form carries. Only
+    where no account exists at all, the name typed into the form (kept in the session to fill the
+    next form: one person at their own computer)."""
+    source = f"web {request.remote_addr or '?'}"
+    account = current_account()
+    if account is not None:
+        return account.actor(source)
+    if accounts_on():
+        abort(401)  # the login check refuses first; never record a typed name beside accounts
     name = " ".join(request.form.get(field, "").split())[:120]
     if not name:
         raise UserError("Cần ghi họ tên người thực hiện (ví dụ: Nguyễn Văn A) để lưu làm bằng chứng.")
     session["by"] = name
-    return name
+    return Actor(name, "", source)
 
 
 def back_url(name: str) -> str:
@@ -113,7 +124,7 @@ def recipient_url(name: str, row: Row, ambiguous: set[str], **args: str) -> str:
     return url_for("views.recipient", name=name, code=row.draft.code, **args)
 
 
-def act(name: str, action) -> Response:
+def flash_outcome(action: Callable[[], str]) -> None:
     """Run one change; its outcome (or the Vietnamese reason it was refused) is flashed."""
     try:
         message = action()
@@ -121,4 +132,9 @@ def act(name: str, action) -> Response:
             flash(message, "ok")
     except UserError as error:
         flash(redact(error.message), "error")
+
+
+def act(name: str, action: Callable[[], str]) -> Response:
+    """A change on campaign ``name``, then back to the page it was asked from."""
+    flash_outcome(action)
     return redirect(back_url(name))

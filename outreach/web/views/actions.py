@@ -10,8 +10,10 @@ from flask import (
     session,
 )
 
+from ...accounts import Role
 from ...delivery import LABELS, REVOCABLE, State, Unsent, approve, resolve, resume, revoke, send_test_copy, utc_now
 from ...errors import UserError
+from ..auth import requires
 from ..store import (
     Filters,
     Row,
@@ -60,6 +62,7 @@ def _skipped(rows: list[Row]) -> str:
 
 
 @bp.post("/campaigns/<name>/approve")
+@requires(Role.APPROVER)
 def approve_action(name: str):
     def run() -> str:
         person = acting_person()
@@ -80,6 +83,7 @@ def approve_action(name: str):
 
 
 @bp.post("/campaigns/<name>/revoke")
+@requires(Role.APPROVER)
 def revoke_action(name: str):
     def run() -> str:
         person = acting_person()
@@ -97,6 +101,7 @@ def revoke_action(name: str):
 
 
 @bp.post("/campaigns/<name>/test-copy")
+@requires(Role.DRAFTER)
 def test_copy(name: str):
     def run() -> str:
         address = request.form.get("to", "").strip()
@@ -115,6 +120,7 @@ def test_copy(name: str):
 
 
 @bp.post("/campaigns/<name>/resolve")
+@requires(Role.SENDER)
 def resolve_action(name: str):
     def run() -> str:
         person = acting_person()
@@ -130,6 +136,7 @@ def resolve_action(name: str):
 
 
 @bp.post("/campaigns/<name>/pause")
+@requires(Role.SENDER)
 def pause_action(name: str):
     def run() -> str:
         person = acting_person()
@@ -144,6 +151,7 @@ def pause_action(name: str):
 
 
 @bp.post("/campaigns/<name>/resume")
+@requires(Role.SENDER)
 def resume_action(name: str):
     def run() -> str:
         person = acting_person()

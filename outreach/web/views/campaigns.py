@@ -14,10 +14,12 @@ from flask import (
     url_for,
 )
 
+from ...accounts import Role
 from ...delivery import Phase
 from ...errors import UserError
 from ...localtime import OFFICE_TZ
 from ...workspace import Workspace
+from ..auth import requires
 from ..pages import CampaignPage
 from ..progress import send_running
 from ..store import (
@@ -27,6 +29,7 @@ from ..store import (
 )
 from ._request import (
     act,
+    acting_person,
     app_store,
     bp,
     build_jobs,
@@ -62,6 +65,7 @@ def campaigns():
 
 
 @bp.post("/campaigns/<name>/build")
+@requires(Role.DRAFTER)
 def build(name: str):
     campaign_or_404(name)
 
@@ -73,6 +77,7 @@ def build(name: str):
 
 
 @bp.post("/campaigns/<name>/issue")
+@requires(Role.SENDER)
 def issue(name: str):
     """Take the campaign's number from the register (sổ văn bản đi), then rebuild with it."""
     campaign_or_404(name)
@@ -87,7 +92,7 @@ def issue(name: str):
             raise UserError(f"Ngày ký '{raw}' không hợp lệ. Chọn ngày trong ô «Ngày ký».") from None
         if build_jobs().running(name):
             raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy cấp số.")
-        entry = issue_document_number(request_config(), name, day)
+        entry = issue_document_number(request_config(), name, day, acting_person())
         build_jobs().start(name)
         return (f"Công văn được cấp số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}. "
                 "Đang tạo lại bản thảo với số này; xem lại các thư rồi duyệt.")

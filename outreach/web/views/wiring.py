@@ -12,6 +12,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from ...accounts import ROLE_LABELS, Role
 from ...delivery import (
     APPROVABLE,
     DRAFT_STATES,
@@ -77,7 +78,8 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,
         event_label=event_label,
-        login_required=lambda: bool(current_app.config["OUTREACH_PASSWORD"]),
+        Role=Role,
+        role_labels=ROLE_LABELS,
     )
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["docnumber"] = _document_number

@@ -14,19 +14,17 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from io import BytesIO
 from pathlib import Path
 
 from docx import Document
-import pikepdf
 
 from ..config import Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
 from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
+from .bundle import write_bundle
 from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
@@ -311,16 +309,7 @@ class CampaignBuilder:
             return "", 0
         folder.mkdir(parents=True)
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
-        with ExitStack() as letters, pikepdf.new() as bundle:
-            for draft in paper:
-                # Copied pages are read from their letter when the bundle is saved, so every
-                # letter stays open until then: in memory, not as one open file each.
-                pdf = draft.path(self.root, "letter.pdf").read_bytes()
-                bundle.pages.extend(letters.enter_context(pikepdf.open(BytesIO(pdf))).pages)
-                if len(bundle.pages) % 2:
-                    last = bundle.pages[-1].mediabox
-                    bundle.add_blank_page(page_size=(float(last[2]), float(last[3])))
-            bundle.save(target)
+        write_bundle((draft.path(self.root, "letter.pdf").read_bytes() for draft in paper), target)
         labels = folder / "nhan-dia-chi.docx"
         _write_address_labels(labels, [recipients[d.key] for d in paper])
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])

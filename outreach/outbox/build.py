@@ -2,8 +2,9 @@
 
 Drafts are rebuilt only when their inputs change (template bytes, the recipient's data, the config
 that reaches the letter, the document number), so an approval survives a re-run that changes
-nothing for that recipient. Recipients without a usable e-mail address are gathered into one
-print-ready PDF, so nobody is left out.
+nothing for that recipient. Recipients without a usable e-mail address go on paper: their letters
+are gathered into one PDF with address labels, a preview (approved or not); what is printed for
+posting is the paper channel's bundle of approved letters (``delivery.paper``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count
 from ..letters.render import LetterContext, LetterTemplate, build_context, render_text_template
 from .bundle import write_bundle
-from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
+from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
@@ -300,9 +301,9 @@ class CampaignBuilder:
         )
 
     def _print_bundle(self, drafts: Sequence[Draft], recipients: dict[str, Recipient]) -> tuple[str, int]:
-        """Every letter that cannot go by e-mail in one PDF, each starting on a fresh sheet when printed
-        double-sided, plus a sheet of address labels for the envelopes."""
-        paper = [d for d in drafts if not d.to]
+        """Every letter that goes on paper in one PDF, each starting on a fresh sheet when printed
+        double-sided, plus a sheet of address labels for the envelopes: a preview, approved or not."""
+        paper = [d for d in drafts if d.channel == Channel.PAPER]
         folder = self.workspace.print_folder(self.campaign.name)
         shutil.rmtree(folder, ignore_errors=True)
         if not paper:

@@ -45,6 +45,7 @@ from .calendar import (
 from ..config import Campaign, Config, Sender
 from ..delivery import (
     CLAIMABLE,
+    EMAIL,
     FAILURE_STATES,
     LABELS,
     PHASE_LABELS,
@@ -94,6 +95,7 @@ class SenderTick:
     campaigns: list[CampaignTick]
     problems: dict[str, int] = field(default_factory=dict)  # retrying/failed/uncertain/blocked this tick
     quota_reached: bool = False  # the daily quota is used up after this tick
+    printed: int = 0  # letters on paper put into a print bundle this tick
 
 
 @dataclass
@@ -261,6 +263,7 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
         attempted = len(sent.sent) + len(sent.retrying) + len(sent.failed) + len(sent.uncertain)
         budget -= attempted
         result.sent += len(sent.sent)
+        result.printed += len(sent.printed)
         problems.update({State.RETRYING: len(sent.retrying), State.FAILED: len(sent.failed),
                          State.UNCERTAIN: len(sent.uncertain) + len(sent.interrupted)})
         problems[BLOCKED] += sum(1 for p in sent.skipped if p.reason not in SENT_LATER)
@@ -292,6 +295,8 @@ def _tick_line(report: TickReport, any_active: bool) -> str:
                 text += f"; còn {s.pending} thư chờ gửi"
         else:
             text = f"{s.sender}: đã gửi {s.sent}, còn {s.pending} thư chờ gửi"
+            if s.printed:
+                text += f", {s.printed} thư giấy đã xếp vào bản in"
             labels = {**{state: LABELS[state].short.lower() for state in State if state in FAILURE_STATES},
                       BLOCKED: "không gửi được (xem 'outreach status')"}
             text += "".join(f", {s.problems[k]} {label}" for k, label in labels.items() if s.problems.get(k))
@@ -455,7 +460,9 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
     ledger = Ledger.open(config.root) if config.workspace.ledger.exists() else None
     try:
         states = {c.name: ledger.state_counts(c.name) if ledger else {} for c, _ in active}
-        counts = {c.name: _counts(states[c.name], m) for c, m in active}
+        # The forecast is of e-mail: letters on paper are printed at the first tick, whatever the quota.
+        mailed = {c.name: ledger.state_counts(c.name, EMAIL) if ledger else {} for c, _ in active}
+        counts = {c.name: _counts(mailed[c.name], m) for c, m in active}
         phases = {c.name: campaign_phase(m, states[c.name], c, moment) for c, m in active}
         involved = [code for code in senders if any(code in counts[c.name] for c, _ in active)]
         if not involved:
@@ -577,7 +584,7 @@ def _pending(ledger: Ledger, campaign: str) -> Counter[str]:
 
 def _counts(states: dict[tuple[str, str], int], manifest: Manifest) -> dict[str, dict[str, int]]:
     """Per sender with e-mail drafts: approved (waiting), unapproved (not in the forecast), sent."""
-    emailed = Counter(d.sender for d in manifest.drafts if d.to)
+    emailed = Counter(d.sender for d in manifest.drafts if d.channel == EMAIL)
     counts = {sender: {"approved": 0, "unapproved": total, "sent": 0} for sender, total in emailed.items()}
     for (sender, state), count in states.items():
         if sender not in counts or state == State.REVOKED:

@@ -3,6 +3,7 @@ person, and the flash-and-redirect wrapper of every action."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from flask import (
 from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError
+from ...localtime import OFFICE_TZ
 from ...outbox.manifest import Manifest
 from ..jobs import BuildJobs
 from ..preview import PageCache
@@ -110,6 +112,15 @@ def acting_person(field: str = "by") -> str:
         raise UserError("Cần ghi họ tên người thực hiện (ví dụ: Nguyễn Văn A) để lưu làm bằng chứng.")
     session["by"] = name
     return name
+
+
+def form_day(field: str, label: str) -> dt.date:
+    """A day picked in a form's date field (``YYYY-MM-DD``); today, office time, when left empty."""
+    raw = request.form.get(field, "").strip()
+    try:
+        return dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
+    except ValueError:
+        raise UserError(f"{label} '{raw}' không hợp lệ. Chọn ngày trong ô «{label}».") from None
 
 
 def back_url(name: str) -> str:

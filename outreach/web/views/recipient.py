@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import (
@@ -14,7 +15,9 @@ from flask import (
     url_for,
 )
 
+from ...delivery import bundle_of
 from ...errors import UserError
+from ...localtime import OFFICE_TZ
 from ..preview import attachment, letter_pdf, message_view, read_message
 from ..security import BODY_SECURITY_POLICY
 from ..store import (
@@ -67,6 +70,7 @@ def recipient(name: str, code: str):
         page_count = pages.page_count(sha)
     except UserError as error:
         letter_error = error.message
+    bundle = bundle_of(row.delivery.where) if row.delivery else ""
     kind = {"kind": row.draft.audience} if row.draft.code in ambiguous else {}
     list_page = (position // PER_PAGE + 1) if position is not None else 1
     return render_template(
@@ -90,6 +94,8 @@ def recipient(name: str, code: str):
         sender=request_config().senders().get(row.draft.sender),
         test_to=session.get("test_to", ""),
         numbered=manifest.numbered,
+        bundle_url=url_for("views.paper_bundle", name=name, filename=bundle.rpartition("/")[2]) if bundle else None,
+        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
     )
 
 

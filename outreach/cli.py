@@ -216,7 +216,8 @@ def _print_build(report) -> None:
     print(f"Chiến dịch {report.campaign} — công văn số {report.document_number.strip() or '(chưa cấp số)'}")
     print(f"  {report.drafts} bản thảo: {len(report.built)} tạo mới, {len(report.unchanged)} không đổi.")
     if report.print_count:
-        print(f"  {report.print_count} người nhận không có e-mail → bản in: {report.print_bundle}")
+        print(f"  {report.print_count} người nhận không có e-mail → bản xem trước để in: {report.print_bundle} "
+              "(chưa dùng để gửi: thư giấy đã duyệt được xếp vào bản in chính thức khi chạy 'outreach send')")
     for row in report.rejected_rows:
         print(f"  Không tạo (dòng bị loại): {row['file']} dòng {row['row']}: {row['reason']}")
     for failed in report.failed:
@@ -339,7 +340,8 @@ def _preview(args: argparse.Namespace) -> int:
     print(f"Người nhận: {draft.name} ({draft.key}) — {draft.source_file} dòng {draft.source_row}")
     print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
     if not draft.to:
-        print("Không có e-mail: thư này nằm trong bản in (outbox/<chiến dịch>/print/).")
+        print(f"Không có e-mail: thư này gửi bản giấy. Sau khi duyệt, 'outreach send {manifest.campaign}' xếp thư vào "
+              f"bản in (outbox/{manifest.campaign}/paper/); in, gửi bưu điện rồi ghi nhận bằng 'outreach posted'.")
         return 0
     message = parse_message(draft.eml_path(root).read_bytes())
     for header in ("From", "Reply-To", "To", "Cc", "Subject", "Message-ID"):
@@ -361,7 +363,7 @@ def _keys(args: argparse.Namespace):
     if args.all and args.only:
         raise UserError("Chọn --all hoặc --only, không dùng cả hai.")
     if not args.all and not args.only:
-        raise UserError("Cần chỉ rõ thư nào: --only MÃ [MÃ …] hoặc --all (mọi thư có e-mail).")
+        raise UserError("Cần chỉ rõ thư nào: --only MÃ [MÃ …] hoặc --all (mọi thư).")
     return None if args.all else args.only
 
 
@@ -387,9 +389,24 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_send_report(report) -> None:
+@command("posted")
+def _posted(args: argparse.Namespace) -> int:
+    from .delivery import post
+    from .localtime import day_of
+
+    _, manifest, ledger = _manifest_and_ledger(args)
+    posted = post(ledger, manifest, _actor(args, "sender"), _keys(args), args.date)
+    print(f"Đã ghi nhận {posted[0].posted_by} gửi bưu điện {len(posted)} thư của chiến dịch {args.campaign} "
+          f"ngày {day_of(posted[0].posted_on)}.")
+    return 0
+
+
+def print_send_report(report, bundles=()) -> None:
     verb = "Sẽ gửi" if report.dry_run else "Đã gửi"
     print(f"{verb} {len(report.would_send if report.dry_run else report.sent)} thư.")
+    if report.printed:
+        print(f"Đã xếp {len(report.printed)} thư giấy vào bản in: {', '.join(bundles)}. In ra, gửi bưu điện, rồi "
+              f"ghi nhận: outreach posted {report.campaign} --by \"Họ tên\" --all [--date NGÀY].")
     for label, items in (("Chờ gửi lại", report.retrying), ("Thất bại", report.failed),
                          ("Chưa chắc chắn (cần người quyết định)", report.uncertain), ("Bỏ qua", report.skipped)):
         for item in items:
@@ -425,10 +442,17 @@ def _send(args: argparse.Namespace) -> int:
     root, manifest, ledger = _manifest_and_ledger(args)
     report = send_campaign(config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
                            department=args.department)
-    print_send_report(report)
+    print_send_report(report, printed_bundles(ledger, report))
     if print_uncertain(ledger, args.campaign):
         return NEEDS_A_PERSON
     return 1 if report.failed or report.paused else 0
+
+
+def printed_bundles(ledger, report) -> list[str]:
+    """The bundles a send run printed into, as staff find them (``paper/lo-in-01-QLT.pdf``)."""
+    from .delivery import bundle_of
+
+    return sorted({bundle_of(ledger.delivery(report.campaign, key).where) for key in report.printed} - {""})
 
 
 @command("resolve")
@@ -457,7 +481,8 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery import PHASE_LABELS, campaign_phase, campaign_status, count_line, utc_now
+    from .delivery import LABELS, PHASE_LABELS, campaign_phase, campaign_status, count_line, utc_now
+    from .localtime import day_of
 
     _, manifest, ledger = _manifest_and_ledger(args)
     status = campaign_status(ledger, manifest)
@@ -474,6 +499,13 @@ def _status(args: argparse.Namespace) -> int:
         print(title + ":")
         for name, counts in sorted(groups.items()):
             print(f"  {name}: " + count_line(counts))
+    if status.paper:
+        print(f"Thư giấy ({len(status.paper)}):")
+        for letter in status.paper:
+            parts = [f"  {letter.key} ({letter.name}): {LABELS[letter.state].long}", letter.where]
+            if letter.posted_on:
+                parts.append(f"{letter.posted_by}, ngày {day_of(letter.posted_on)}")
+            print(" — ".join(part for part in parts if part))
     print_uncertain(ledger, args.campaign)
     return 0
 
@@ -671,15 +703,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipient", metavar="MÃ", help="mã người nhận (mặc định: người đầu tiên có e-mail)")
     p.add_argument("--test-to", metavar="ĐỊA_CHỈ", help="gửi bản thử tới địa chỉ này")
 
-    for name, help_text in (("approve", "duyệt thư để được gửi (gắn với đúng nội dung đã xem)"),
-                            ("revoke", "hủy duyệt thư chưa gửi")):
+    for name, help_text, every in (
+            ("approve", "duyệt thư để được gửi (gắn với đúng nội dung đã xem), e-mail và bản giấy", "mọi thư"),
+            ("revoke", "hủy duyệt thư chưa gửi", "mọi thư đang được duyệt, chưa gửi"),
+            ("posted", "ghi nhận thư giấy đã in được mang gửi bưu điện (ai gửi, ngày nào)",
+             "mọi thư giấy đã in, chưa ghi nhận gửi bưu điện")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("campaign", metavar="CHIẾN_DỊCH")
-        p.add_argument("--by", required=True, metavar="NGƯỜI", help=f"người duyệt / hủy duyệt; {BY_HELP} (vai trò approver)")
+        p.add_argument("--by", required=True, metavar="NGƯỜI",
+                       help=(f"người gửi bưu điện; {BY_HELP} (vai trò sender)" if name == "posted"
+                             else f"người duyệt / hủy duyệt; {BY_HELP} (vai trò approver)"))
         p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ các mã này")
-        p.add_argument("--all", action="store_true", help="mọi thư có e-mail")
+        p.add_argument("--all", action="store_true", help=every)
         if name == "revoke":
             p.add_argument("--note", help="lý do")
+        if name == "posted":
+            p.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                           help="ngày mang thư ra bưu điện (mặc định: hôm nay)")
 
     p = sub.add_parser("send", help="gửi các thư đã duyệt (mỗi người nhận đúng một lần)",
                        description="Gửi thư đã duyệt qua SMTP, ghi sổ theo dõi; thư bị sửa sau khi duyệt sẽ không gửi. "

@@ -70,7 +70,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     print("3. Tạo công văn DOCX/PDF và thư e-mail (outbox/)")
     report = build_campaign(config, campaign)
     print(f"   {report.drafts} bản thảo ({len(report.built)} mới, {len(report.unchanged)} không đổi), "
-          f"{len(report.failed)} lỗi; {report.print_count} thư in giấy: {report.print_bundle or '-'}")
+          f"{len(report.failed)} lỗi; {report.print_count} thư gửi bản giấy (bản xem trước: {report.print_bundle or '-'})")
     for failed in report.failed:
         print(f"   LỖI {failed.key}: {failed.message}")
 
@@ -83,7 +83,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
 
     manifest = read_manifest(root, campaign)
     ledger = Ledger.open(root)
-    print(f"5. Duyệt mọi thư có e-mail — người duyệt: {DEMO_APPROVER}")
+    print(f"5. Duyệt mọi thư (e-mail và bản giấy) — người duyệt: {DEMO_APPROVER}")
     approved = approve(root, ledger, manifest, DEMO_APPROVER, None)
     print(f"   {len(approved)} thư được duyệt lần này (thư đã duyệt hoặc đã gửi trước đó giữ nguyên).")
 
@@ -92,7 +92,8 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
         send_config = _unthrottled(load_config(root)) if maildir else load_config(root)
         print(f"6. Gửi qua {redact(url)}")
         sent = send_campaign(send_config, manifest, ledger)
-        print(f"   Đã gửi {len(sent.sent)} thư; thất bại {len(sent.failed)}; chưa chắc chắn {len(sent.uncertain)}.")
+        print(f"   Đã gửi {len(sent.sent)} thư; thất bại {len(sent.failed)}; chưa chắc chắn {len(sent.uncertain)}; "
+              f"{len(sent.printed)} thư giấy được xếp vào bản in.")
 
     report_path = Workspace(root).delivery_report(campaign)
     write_delivery_report(ledger, manifest, report_path)
@@ -104,6 +105,8 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
           f"--trust {signing.trust_roots[0]}")
     if maildir:
         print(f"   - thư máy chủ thử nghiệm đã nhận (Maildir): {maildir}/new/")
+    print(f"   - bản in thư giấy đã duyệt (in ra, gửi bưu điện, rồi 'outreach posted'): "
+          f"{Workspace(root).paper_bundles(campaign)}/")
     print(f"   - hồ sơ gửi thư: {report_path}")
     print(f"   - giao diện web: {Path(sys.argv[0]).resolve()} --root {root} serve  (rồi mở http://127.0.0.1:8000)")
     print("Chạy lại lệnh này sẽ không gửi trùng: mỗi người nhận chỉ nhận một lần.")

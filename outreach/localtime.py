@@ -31,6 +31,11 @@ def local_time(value: str | dt.datetime | None, tz: dt.tzinfo = OFFICE_TZ) -> st
     return moment.astimezone(tz).strftime("%H:%M ngày %d/%m/%Y")
 
 
+def day_of(value: str | None) -> str:
+    """``10/01/2023`` from a day as the ledger stores it (``2023-01-10``); "" for none."""
+    return f"{dt.date.fromisoformat(value):%d/%m/%Y}" if value else ""
+
+
 def format_day(day: dt.date) -> str:
     """``T2 09/01/2023``: a day of a schedule table or a log line."""
     return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"

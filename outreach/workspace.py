@@ -70,6 +70,7 @@ class Workspace:
         return self.campaign(campaign) / "attachments"
 
     def print_folder(self, campaign: str) -> Path:
+        """The build's preview of what goes on paper (every letter without e-mail, approved or not)."""
         return self.campaign(campaign) / "print"
 
     def delivery_report(self, campaign: str) -> Path:
@@ -78,9 +79,13 @@ class Workspace:
     def draft_folder(self, campaign: str, audience: str, code: str) -> Path:
         return self.campaign(campaign) / audience / code
 
-    def approved_copy(self, campaign: str, audience: str, code: str, message_sha256: str) -> Path:
-        """Where the exact approved bytes of one message are kept, never overwritten."""
-        return self.campaign(campaign) / "approved" / audience / f"{code}-{message_sha256[:16]}.eml"
+    def approved_copy(self, campaign: str, audience: str, code: str, sha256: str, suffix: str = ".eml") -> Path:
+        """Where the exact approved bytes of one payload are kept (``.eml``, ``.pdf`` on paper), never overwritten."""
+        return self.campaign(campaign) / "approved" / audience / f"{code}-{sha256[:16]}{suffix}"
+
+    def paper_bundles(self, campaign: str) -> Path:
+        """The paper channel's print bundles: approved letters only, each bundle written once and kept."""
+        return self.campaign(campaign) / "paper"
 
     def send_lock(self, campaign: str) -> Path:
         """Held by the one `send` of a campaign; the web page reads it to show a send is running."""

@@ -13,9 +13,9 @@ from pathlib import Path
 import pikepdf
 
 from outreach.config import Sender
-from outreach.delivery import Handover, Result
+from outreach.delivery import Handover, Result, SmtpMessenger
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
-from outreach.outbox.messages import Attachment, build_message, message_bytes
+from outreach.outbox.messages import Attachment, Envelope, build_message, message_bytes
 
 OFFICE = {
     "agency": {"parent_body": "BẢO HIỂM XÃ HỘI VIỆT NAM", "issuing_body": "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
@@ -32,11 +32,12 @@ SENDERS = {
 }
 
 
-def tiny_pdf(title: str) -> bytes:
-    """A one-page A4 PDF whose bytes differ per title."""
+def tiny_pdf(title: str, pages: int = 1, width: int = 595) -> bytes:
+    """A blank PDF (one A4 page by default) whose bytes differ per title; ``width`` tells its pages apart."""
     buffer = io.BytesIO()
     with pikepdf.new() as document:
-        document.add_blank_page(page_size=(595, 842))
+        for _ in range(pages):
+            document.add_blank_page(page_size=(width, 842))
         document.docinfo["/Title"] = title
         document.save(buffer, deterministic_id=True)
     return buffer.getvalue()
@@ -51,6 +52,8 @@ class Recipient:
     cc: tuple[str, ...] = ()
     sender: str = "QLT"
     district: str = "Thành phố Nha Trang"
+    pages: int = 1  # of its letter, each page ``width`` points wide
+    width: int = 595
 
 
 @dataclass
@@ -89,9 +92,9 @@ def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[
     for r in recipients:
         folder = root / "outbox" / CAMPAIGN / r.audience / r.code
         folder.mkdir(parents=True)
-        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name)
+        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name, r.pages, r.width)
         (folder / "letter.pdf").write_bytes(pdf)
-        files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), 1)]
+        files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), r.pages)]
         message_sha = ""
         if r.to:
             address, sender_name = SENDERS[r.sender]
@@ -137,16 +140,22 @@ def employers(count: int) -> list[Recipient]:
 
 class FakeMessenger:
     """A channel that is only a function, as httpx's ``MockTransport``: each handover -> its Result.
-    Records what it was given, so a test can say what reached the channel, and how often."""
+    Records what it was given, so a test can say what reached the channel, and how often. It fakes
+    the wire, not the addressing: by default that of e-mail (SmtpMessenger's, which sends nothing)."""
 
-    name = "email"
-
-    def __init__(self, handler: Callable[[Handover], Result]) -> None:
+    def __init__(self, handler: Callable[[Handover], Result], name: str = "email", paced: bool = True,
+                 address: Callable[[Draft, bytes], Envelope | str] = SmtpMessenger({}).envelope) -> None:
         self.handler = handler
+        self.name = name
+        self.paced = paced
+        self.address = address
         self.handed: list[Handover] = []
         self.checked: list[str] = []  # sender codes
         self.opened: list[str] = []
         self.closed = 0
+
+    def envelope(self, draft: Draft, data: bytes) -> Envelope | str:
+        return self.address(draft, data)
 
     def check(self, sender: Sender) -> None:
         self.checked.append(sender.code)

@@ -35,7 +35,9 @@ from outreach.delivery import (
     SmtpSink,
     approve,
     approved_copy_path,
+    PaperLetter,
     campaign_status,
+    post,
     resolve,
     resume,
     revoke,
@@ -302,13 +304,18 @@ def test_approval_checks_bytes_and_refuses_what_cannot_be_approved(outbox_factor
     paper = Recipient("employers", "TA09999", "Hộ kinh doanh không có e-mail", ())
     box = outbox_factory([*employers(2), paper])
 
-    approved = box.approve()  # all: the paper letter is left out, not an error
-    assert [d.key for d in approved] == ["employers/TA00001", "employers/TA00002"]
+    approved = box.approve()  # all, the letter on paper too: nothing goes out unapproved
+    assert [d.key for d in approved] == ["employers/TA00001", "employers/TA00002", "employers/TA09999"]
+    letter = box.manifest.drafts[2].path(box.root, "letter.pdf")
+    assert (approved[2].channel, approved[2].message_sha256) == ("paper", sha256_file(letter))  # bound to the PDF
+    assert {d.channel for d in approved[:2]} == {"email"}
     assert box.approve() == []  # idempotent
-    with pytest.raises(UserError, match="không có địa chỉ e-mail"):
-        box.approve(["employers/TA09999"])
     with pytest.raises(UserError, match="Cần ghi tên người duyệt"):
         box.approve(by="  ")
+    revoke(box.ledger, box.manifest, "Trưởng phòng", ["employers/TA09999"], "in lại", clock=box.clock)
+    letter.write_bytes(letter.read_bytes() + b"\n")
+    with pytest.raises(UserError, match="letter.pdf đã thay đổi sau khi tạo bản thảo"):
+        box.approve(["employers/TA09999"])
 
     eml = box.manifest.drafts[0].eml_path(box.root)
     eml.write_bytes(eml.read_bytes() + b"\r\n")
@@ -625,9 +632,16 @@ def test_status_counts_and_excel_report(outbox_factory, tmp_path: Path) -> None:
     box.send()
 
     status = campaign_status(box.ledger, box.manifest)
-    assert status.total == {"sent": 1, "failed": 1, "drafted": 1, "paper": 1}
+    assert status.total == {"sent": 1, "failed": 1, "drafted": 2}
     assert status.by_audience == {"employers": status.total}
-    assert status.by_district["Huyện Cam Lâm"] == {"paper": 1}
+    assert status.by_district["Huyện Cam Lâm"] == {"drafted": 1}
+    assert status.paper == (PaperLetter("employers/TA09999", "Hộ kinh doanh Bà Ba", "drafted", "", "", None),)
+    box.approve(["employers/TA09999"])
+    assert box.send().printed == ["employers/TA09999"]
+    post(box.ledger, box.manifest, "Lê Văn Bưu", on=dt.date(2023, 1, 9), clock=box.clock)
+    (paper_letter,) = campaign_status(box.ledger, box.manifest).paper
+    assert paper_letter == PaperLetter("employers/TA09999", "Hộ kinh doanh Bà Ba", "posted",
+                                       "paper/lo-in-01-QLT.pdf, trang 1", "Lê Văn Bưu", "2023-01-09")
 
     path = write_delivery_report(box.ledger, box.manifest, tmp_path / "bao-cao.xlsx")
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
@@ -643,8 +657,13 @@ def test_status_counts_and_excel_report(outbox_factory, tmp_path: Path) -> None:
     assert sent["Message-ID"] == box.ledger.delivery(CAMPAIGN, "employers/TA00001").message_id
     assert "message.eml: " in sent["SHA-256 các tệp"] and "letter.pdf: " in sent["SHA-256 các tệp"]
     assert by_code["TA00002"]["Trạng thái"] == "thất bại" and "User unknown" in by_code["TA00002"]["Phản hồi máy chủ"]
-    assert by_code["TA00003"]["Trạng thái"] == "chưa duyệt"
-    assert by_code["TA09999"]["Trạng thái"] == "gửi bản giấy"
+    assert by_code["TA00003"]["Trạng thái"] == "chưa duyệt" and by_code["TA00003"]["Kênh gửi"] == "E-mail"
+    on_paper = by_code["TA09999"]
+    assert (on_paper["Trạng thái"], on_paper["Kênh gửi"], on_paper["Bản in (tệp, trang)"], on_paper["Người gửi bưu điện"],
+            on_paper["Ngày gửi bưu điện"]) == ("đã gửi bưu điện", "Bản giấy", "paper/lo-in-01-QLT.pdf, trang 1",
+                                               "Lê Văn Bưu", dt.datetime(2023, 1, 9))
+    assert on_paper["Thời gian gửi"] is None and on_paper["Phản hồi máy chủ"] is None  # no server on paper
+    assert on_paper["Người duyệt"] == "Nguyễn Thị Duyệt" and "letter.pdf: " in on_paper["SHA-256 các tệp"]
 
 
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_delivery_report(outbox_factory, tmp_path: Path) -> None:

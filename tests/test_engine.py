@@ -18,7 +18,9 @@ from factories import (
     CAMPAIGN, SENDERS, START, Clock, FakeMessenger, Recipient, accepted, config_data, employers, make_outbox,
 )
 from outreach.config import Config, parse_config
-from outreach.delivery import Handover, Ledger, Result, RetryPolicy, SendReport, approve, send_campaign
+from outreach.delivery import (
+    Handover, Ledger, PaperMessenger, Result, RetryPolicy, SendReport, approve, send_campaign,
+)
 from outreach.errors import UserError
 from outreach.outbox.manifest import Manifest
 
@@ -31,8 +33,8 @@ class Box:
     ledger: Ledger
     clock: Clock
 
-    def send(self, messenger: FakeMessenger, **options) -> SendReport:
-        return send_campaign(self.config, self.manifest, self.ledger, messengers={messenger.name: messenger},
+    def send(self, *messengers: FakeMessenger, **options) -> SendReport:
+        return send_campaign(self.config, self.manifest, self.ledger, messengers={m.name: m for m in messengers},
                              clock=self.clock, sleep=self.clock.sleep, **options)
 
     def state(self, key: str) -> str:
@@ -217,6 +219,43 @@ def test_failures_in_a_row_pause_the_campaign(box_factory) -> None:
 
     assert len(report.failed) == 2 and report.paused.startswith("Tự động tạm dừng sau 2 lần")
     assert len(messenger.handed) == 2 and box.ledger.pause_state(CAMPAIGN).paused
+
+
+PAPER_LETTER = Recipient("employers", "PG00001", "Hộ kinh doanh Bà Ba", ())
+
+
+def printed(handover: Handover) -> Result:
+    return Result("accepted", None, "xếp vào bản in", "paper/lo-in-01-QLT.pdf, trang 1")
+
+
+def test_each_draft_goes_to_the_messenger_of_its_channel(box_factory) -> None:
+    box = box_factory([*employers(1), PAPER_LETTER])
+    mail = FakeMessenger(accepted)
+    paper = FakeMessenger(printed, name="paper", paced=False, address=PaperMessenger(box.root / "p").envelope)
+
+    report = box.send(mail, paper)
+
+    assert report.sent == ["employers/TA00001"] and report.printed == ["employers/PG00001"]
+    assert mail.handed_keys() == ["employers/TA00001"] and paper.handed_keys() == ["employers/PG00001"]
+    draft = box.manifest.draft("PG00001")
+    assert paper.handed[0] == Handover("employers/PG00001", SENDERS["QLT"][0], ("Hộ kinh doanh Bà Ba",),
+                                       draft.path(box.root, "letter.pdf").read_bytes())  # the approved PDF
+    assert paper.checked == paper.opened == ["QLT"] and paper.closed == 1
+    delivery = box.ledger.delivery(CAMPAIGN, "employers/PG00001")
+    assert (delivery.state, delivery.channel, delivery.where, delivery.message_id) == (
+        "printed", "paper", "paper/lo-in-01-QLT.pdf, trang 1", "")
+    assert box.state("employers/TA00001") == "sent"
+
+
+def test_a_channel_with_no_messenger_in_the_run_is_left_as_it_is(box_factory) -> None:
+    box = box_factory([*employers(1), PAPER_LETTER])
+    mail = FakeMessenger(accepted)
+
+    report = box.send(mail)
+
+    assert report.sent == ["employers/TA00001"] and mail.handed_keys() == ["employers/TA00001"]
+    assert [(p.key, p.reason) for p in report.skipped] == [("employers/PG00001", "no_channel")]
+    assert box.state("employers/PG00001") == "approved"
 
 
 def test_retry_policy_doubles_the_wait_up_to_its_cap() -> None:

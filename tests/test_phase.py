@@ -40,8 +40,13 @@ def campaign():
     ({("QLT", "sent"): 1, ("QLT", "approved"): 1}, Phase.SENDING),
     ({("QLT", "sent"): 2}, Phase.SENDING),  # C is not approved yet
     ({("QLT", "failed"): 1}, Phase.SENDING),
-    ({("QLT", "sent"): 2, ("TTPT", "sent"): 1}, Phase.FINISHED),  # the paper letter is not the ledger's
-    ({("QLT", "sent"): 1, ("QLT", "failed"): 1, ("TTPT", "uncertain"): 1}, Phase.FINISHED),  # nothing left to send
+    ({("QLT", "sent"): 2, ("TTPT", "sent"): 1}, Phase.SENDING),  # the letter on paper is not approved yet
+    ({("QLT", "sent"): 2, ("TTPT", "sent"): 1, ("QLT", "approved"): 1}, Phase.SENDING),  # nor printed
+    ({("QLT", "sent"): 2, ("TTPT", "sent"): 1, ("QLT", "printed"): 1}, Phase.SENDING),  # nor posted
+    ({("QLT", "sent"): 2, ("TTPT", "sent"): 1, ("QLT", "posted"): 1}, Phase.FINISHED),
+    ({("QLT", "sent"): 1, ("QLT", "failed"): 1, ("TTPT", "uncertain"): 1, ("QLT", "posted"): 1},
+     Phase.FINISHED),  # nothing left to send
+    ({("QLT", "posted"): 1, ("QLT", "failed"): 2, ("TTPT", "failed"): 1}, Phase.FINISHED),  # delivered: on paper
     ({("QLT", "sent"): 2, ("TTPT", "retrying"): 1}, Phase.SENDING),
     ({("QLT", "sent"): 2, ("TTPT", "sending"): 1}, Phase.SENDING),
 ])
@@ -59,7 +64,8 @@ def test_expiry_ends_every_unfinished_campaign_and_spares_a_finished_one(campaig
     assert campaign_phase(MANIFEST, {("QLT", "approved"): 2}, campaign, later - dt.timedelta(seconds=1)) is Phase.APPROVED
     assert campaign_phase(MANIFEST, {("QLT", "approved"): 2}, campaign, later) is Phase.EXPIRED
     assert campaign_phase(replace(MANIFEST, document_number=""), {}, campaign, later) is Phase.EXPIRED
-    assert campaign_phase(MANIFEST, {("QLT", "sent"): 2, ("TTPT", "sent"): 1}, campaign, later) is Phase.FINISHED
+    done = {("QLT", "sent"): 2, ("TTPT", "sent"): 1, ("QLT", "posted"): 1}
+    assert campaign_phase(MANIFEST, done, campaign, later) is Phase.FINISHED
     assert campaign_phase(MANIFEST, {("QLT", "approved"): 2}, None, later) is Phase.APPROVED  # no longer configured
 
 

@@ -6,6 +6,8 @@ unnumbered or unapproved; what was approved is exactly what arrives; nobody gets
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import mailbox
 import subprocess
 import sys
@@ -14,7 +16,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from outreach.accounts import Actor
 from outreach.cli import main
+from outreach.config import load_config
+from outreach.localtime import OFFICE_TZ
+from outreach.outbox.build import issue_document_number
 from outreach.convert import pdf_text
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
@@ -25,11 +31,15 @@ from outreach.workspace import init_workspace
 CODES = ["YK34396", "NQ29530", "22327", "DL56001"]
 
 
-@pytest.fixture(scope="module")
-def office(tmp_path_factory):
-    root = tmp_path_factory.mktemp("office")
+def sample_office(tmp_path_factory, name: str) -> Path:
+    root = tmp_path_factory.mktemp(name)
     init_workspace(root)
     return root
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    return sample_office(tmp_path_factory, "office")
 
 
 def outreach(root: Path, *args: str) -> int:
@@ -150,8 +160,9 @@ def test_delivery_report_has_a_row_per_recipient(built, tmp_path):
 
 
 def test_every_command_explains_itself():
-    for command in ("validate", "template", "build", "register", "issue", "sign", "verify", "preview", "approve", "revoke", "send",
-                    "resolve", "resume", "status", "report", "smtp-sink", "demo", "init", "run", "schedule", "serve"):
+    for command in ("validate", "template", "build", "register", "issue", "sign", "verify", "preview", "approve", "revoke",
+                    "posted", "send", "resolve", "resume", "status", "report", "smtp-sink", "demo", "init", "run", "schedule",
+                    "serve"):
         result = subprocess.run([sys.executable, "-m", "outreach.cli", command, "--help"],
                                 capture_output=True, text=True)
         assert result.returncode == 0 and len(result.stdout) > 80, command
@@ -169,3 +180,76 @@ def test_user_mistakes_are_one_line_not_a_traceback(office, capsys):
     assert outreach(office, "build", "khong-co") == 2
     err = capsys.readouterr().err
     assert "Không có chiến dịch 'khong-co'" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------- letters on paper
+
+# Every sample recipient without e-mail, by sender: three employers (one managed by BHXH huyện Vạn
+# Ninh, which is copied on e-mail only) and a collection agent.
+ON_PAPER = {"WSD098B": "QLT", "GH71459": "QLT", "KPP170Z": "QLT", "DL56013": "TTPT"}
+BUNDLES = {"QLT": "paper/lo-in-01-QLT.pdf", "TTPT": "paper/lo-in-02-TTPT.pdf"}
+
+
+@pytest.fixture(scope="module")
+def paper_office(tmp_path_factory):
+    root = sample_office(tmp_path_factory, "paper")
+    issue_document_number(load_config(root), "vssid-2022", dt.date(2023, 1, 5), Actor("Lê Văn Thư"))  # what `issue` does, minus
+    assert outreach(root, "build", "vssid-2022", "--only", "YK34396", *ON_PAPER) == 0  # its build of every letter
+    return root
+
+
+def test_letters_on_paper_are_approved_printed_and_posted_by_name(paper_office, monkeypatch, capsys, tmp_path):
+    root = paper_office
+    manifest = read_manifest(root, "vssid-2022")
+    assert {d.code: d.channel for d in manifest.drafts} == {"YK34396": "email", **{c: "paper" for c in ON_PAPER}}
+    approved = ["YK34396", "WSD098B", "KPP170Z", "DL56013"]  # GH71459 is left unapproved
+    assert outreach(root, "approve", "vssid-2022", "--by", "Trần Văn Duyệt", "--only", *approved) == 0
+    with SmtpSink(root / "sink", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", f"smtp://127.0.0.1:{sink.port}")
+        capsys.readouterr()
+        assert outreach(root, "send", "vssid-2022") == 0
+        out = capsys.readouterr().out
+        assert outreach(root, "send", "vssid-2022") == 0  # again: nothing printed twice
+        assert "thư giấy" not in capsys.readouterr().out
+    assert len(mailbox.Maildir(root / "sink")) == 1  # the e-mail; nothing on paper went by mail
+    assert f"Đã xếp 3 thư giấy vào bản in: {', '.join(BUNDLES.values())}." in out
+    assert sorted(p.name for p in (root / "outbox/vssid-2022/paper").iterdir()) == [
+        Path(b).name for b in BUNDLES.values()]
+    texts = {b: " ".join(pdf_text(root / "outbox/vssid-2022" / b).split()) for b in BUNDLES.values()}
+    for code in ("WSD098B", "KPP170Z", "DL56013"):
+        assert manifest.draft(code).name in texts[BUNDLES[ON_PAPER[code]]]
+    assert all("Số: 01/BHXH-QLT" in text for text in texts.values())
+    assert not any(manifest.draft("GH71459").name in text for text in texts.values())  # unapproved: not printed
+
+    assert outreach(root, "status", "vssid-2022") == 0
+    out = capsys.readouterr().out
+    assert "Thư giấy (4):" in out and "employers/GH71459 (Trường Mầm non tư thục Hoa Mai Khánh Thượng): chưa duyệt" in out
+    assert "employers/WSD098B (Hợp tác xã Nông nghiệp Sơn Trung): đã in, chờ gửi bưu điện — paper/lo-in-01-QLT.pdf, trang 1" in out
+    assert "— Đang trong đợt gửi" in out  # printed is not posted: the campaign is not finished
+
+    today = dt.datetime.now(OFFICE_TZ).date()
+    assert outreach(root, "posted", "vssid-2022", "--by", "Lê Văn Bưu", "--only", "GH71459") == 2
+    assert "chưa được duyệt; thư chưa duyệt không được gửi đi, kể cả bản giấy" in capsys.readouterr().err
+    assert outreach(root, "posted", "vssid-2022", "--by", "Lê Văn Bưu", "--all",
+                    "--date", (today + dt.timedelta(days=1)).isoformat()) == 2
+    assert "chưa tới" in capsys.readouterr().err
+    assert outreach(root, "posted", "vssid-2022", "--by", "Lê Văn Bưu", "--all", "--date", today.isoformat()) == 0
+    assert f"Đã ghi nhận Lê Văn Bưu gửi bưu điện 3 thư của chiến dịch vssid-2022 ngày {today:%d/%m/%Y}." in (
+        capsys.readouterr().out)
+    assert outreach(root, "posted", "vssid-2022", "--by", "Lê Văn Bưu", "--only", "WSD098B") == 2
+    assert "không ghi nhận lần nữa" in capsys.readouterr().err
+
+    assert outreach(root, "status", "vssid-2022", "--json") == 0
+    status = json.loads(capsys.readouterr().out)
+    posted = {letter["key"]: letter for letter in status["paper"]}
+    assert posted["employers/KPP170Z"]["state"] == "posted" and posted["employers/KPP170Z"]["posted_by"] == "Lê Văn Bưu"
+    assert posted["employers/KPP170Z"]["where"].startswith("paper/lo-in-01-QLT.pdf, trang ")
+    assert status["phase"] == "sending"  # GH71459 still waits for its approval
+
+    assert outreach(root, "report", "vssid-2022", "--xlsx", str(tmp_path / "r.xlsx")) == 0
+    rows = list(openpyxl.load_workbook(tmp_path / "r.xlsx").active.iter_rows(values_only=True))
+    by_code = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert (by_code["DL56013"]["Kênh gửi"], by_code["DL56013"]["Người gửi bưu điện"]) == ("Bản giấy", "Lê Văn Bưu")
+    assert by_code["DL56013"]["Bản in (tệp, trang)"].startswith("paper/lo-in-02-TTPT.pdf, trang 1")
+    assert by_code["DL56013"]["Ngày gửi bưu điện"] == dt.datetime.combine(today, dt.time())
+    assert by_code["GH71459"]["Trạng thái"] == "chưa duyệt" and by_code["GH71459"]["Bản in (tệp, trang)"] is None

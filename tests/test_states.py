@@ -13,10 +13,12 @@ from outreach.delivery import ledger as ledger_module
 from outreach.delivery.ledger import (
     APPROVABLE,
     CLAIMABLE,
+    DELIVERED,
     DRAFT_STATES,
     EVIDENCE,
     FAILURE_STATES,
     LABELS,
+    POSTABLE,
     REVOCABLE,
     TRANSITIONS,
     WAITING,
@@ -29,8 +31,9 @@ from outreach.delivery.ledger import (
 )
 
 PACKAGE = Path(outreach.__file__).parent
-# The strings ledgers already written hold: a changed value would orphan their rows.
-STORED = ("approved", "sending", "sent", "retrying", "failed", "uncertain", "revoked")
+# The strings ledgers already written hold: a changed value would orphan their rows. A new one
+# (printed, posted: schema 2) widens the CHECK, which takes a migration (test_ledger.py).
+STORED = ("approved", "sending", "sent", "retrying", "failed", "uncertain", "printed", "posted", "revoked")
 
 
 def test_stored_values_are_those_of_existing_ledgers() -> None:
@@ -43,17 +46,25 @@ def test_the_sql_check_is_generated_from_the_enum(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
         (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'deliveries'").fetchone()
     (listed,) = re.findall(r"CHECK \(state IN \(([^)]*)\)\)", sql)
-    assert listed == ", ".join(f"'{value}'" for value in STORED)  # byte for byte what older versions wrote
+    assert listed == ", ".join(f"'{value}'" for value in STORED)
 
 
 def test_derived_sets_equal_the_sets_each_consumer_typed_before() -> None:
     assert REVOCABLE == {"approved", "retrying", "failed"}
     assert CLAIMABLE == {"approved", "retrying"}
-    assert EVIDENCE == {"sending", "sent", "uncertain"}
+    assert EVIDENCE == {"sending", "sent", "uncertain", "printed", "posted"}
     assert FAILURE_STATES == {"retrying", "failed", "uncertain"}
     assert APPROVABLE == {"approved", "retrying", "failed", "revoked"}
     assert WAITING == {"approved", "retrying", "sending"}
-    assert DRAFT_STATES == ("drafted", "approved", "sending", "sent", "retrying", "failed", "uncertain", "paper")
+    assert POSTABLE == {"printed"} and DELIVERED == {"sent", "posted"}
+    assert DRAFT_STATES == ("drafted", "approved", "sending", "sent", "retrying", "failed", "uncertain", "printed",
+                            "posted")
+
+
+def test_only_a_printed_letter_can_be_posted_and_nothing_twice() -> None:
+    assert {state for state, nexts in TRANSITIONS.items() if State.POSTED in nexts} == {State.PRINTED}
+    assert {state for state, nexts in TRANSITIONS.items() if State.PRINTED in nexts} == {State.SENDING, State.UNCERTAIN}
+    assert TRANSITIONS[State.POSTED] == frozenset() and TRANSITIONS[State.SENT] == frozenset()
 
 
 def test_every_state_and_event_has_both_labels_in_vietnamese() -> None:

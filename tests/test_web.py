@@ -22,7 +22,8 @@ from openpyxl import load_workbook
 
 from outreach.config import load_config
 from outreach.errors import UserError
-from outreach.delivery import Attempt, Ledger, Outcome, SmtpSink, approve, utc_now
+from outreach.delivery import Attempt, Ledger, Outcome, PaperMessenger, SmtpSink, approve, send_campaign, utc_now
+from outreach.localtime import OFFICE_TZ
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
 from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
@@ -140,7 +141,7 @@ def test_campaigns_page_lists_counts_and_build_button(staff: Staff, root: Path) 
     page = staff.page("/")
     assert "Công văn đôn đốc tham gia BHXH tự nguyện" in page
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', page))
-    assert counts == {"drafted": "5", "approved": "1", "sent": "0", "failed": "0", "uncertain": "0", "paper": "1"}
+    assert counts == {"drafted": "6", "approved": "1", "sent": "0", "failed": "0", "uncertain": "0", "printed": "0"}
     assert '<span class="badge badge-phase-approved" data-phase="approved">Đã duyệt, chờ gửi</span>' in page
     assert "Tạo lại bản thảo" in page and "Số văn bản: 01/BHXH-QLT" in page
     assert f'action="/campaigns/{CAMPAIGN}/build"' in page
@@ -232,7 +233,6 @@ def test_filters_and_search(staff: Staff) -> None:
     assert set(keys(staff.page(f"{base}?district=Thành phố Cam Ranh"))) == {"employers/VT00652"}
     assert set(keys(staff.page(f"{base}?department=TTPT"))) == {"collection_agents/DL56001", "communes/22327",
                                                                  "communes/22330"}
-    assert keys(staff.page(f"{base}?state=paper")) == ["employers/WSD098B"]
     assert keys(staff.page(f"{base}?problem=no_email")) == ["employers/WSD098B"]
     assert "employers/WSD098B" in keys(staff.page(f"{base}?problem=any"))
     # search: name without diacritics, code, e-mail address (also a Cc address)
@@ -244,7 +244,7 @@ def test_filters_and_search(staff: Staff) -> None:
     assert keys(staff.page(f"{base}?q=ketoan@kimngan")) == ["employers/VT00652"]
     assert keys(staff.page(f"{base}?audience=employers&q=không ai tên này")) == []
     page = staff.page(f"{base}?audience=employers&state=drafted")
-    assert set(keys(page)) == {"employers/UHR562T", "employers/VT00652", f"employers/{XSS_CODE}"}
+    assert set(keys(page)) == {"employers/UHR562T", "employers/VT00652", f"employers/{XSS_CODE}", "employers/WSD098B"}
     assert "lọc từ 7 thư" in page
     # unknown filter values are ignored rather than failing
     assert len(keys(staff.page(f"{base}?state=nonsense&problem=x&page=abc&per=-4"))) == len(ONLY)
@@ -297,7 +297,8 @@ def test_paper_recipient_shows_the_letter_and_no_email(staff: Staff) -> None:
     url = f"/campaigns/{CAMPAIGN}/recipients/WSD098B"
     page = staff.page(url)
     assert "Gửi bản giấy" in page and "nhận bản giấy" in page
-    assert 'id="approve-one"' not in page and 'id="send-test"' not in page
+    assert 'id="approve-one"' in page and "thư giấy chỉ được in để gửi sau khi duyệt" in page  # approved like any
+    assert 'id="send-test"' not in page and 'id="posted-one"' not in page  # nothing to mail, nothing printed yet
     assert re.search(r'<img src="[^"]+/pages/1\.png', page)
     assert staff.get(f"{url}/letter.pdf").data.startswith(b"%PDF")
     assert staff.get(f"{url}/message.eml").status_code == 404
@@ -346,8 +347,8 @@ def test_approve_and_revoke_a_selection_and_the_filtered_list(staff: Staff, root
     campaign = f"/campaigns/{CAMPAIGN}"
     page = staff.post(f"{campaign}/approve", {"scope": "selected", "key": ["employers/UHR562T", "employers/WSD098B"],
                                               "by": "Lê Thị Duyệt"}).get_data(as_text=True)
-    assert "Đã duyệt 1 thư (người duyệt: Lê Thị Duyệt). Bỏ qua 1 thư gửi bản giấy." in flashes(page)
-    assert states(page)["employers/UHR562T"] == "approved"
+    assert "Đã duyệt 2 thư (người duyệt: Lê Thị Duyệt)." in flashes(page)  # the letter on paper too
+    assert states(page)["employers/UHR562T"] == states(page)["employers/WSD098B"] == "approved"
     # the whole filtered list, recomputed on the server and checked against what the page showed
     refused = staff.post(f"{campaign}/approve", {"scope": "filtered", "audience": "communes", "expected": "5",
                                                  "by": "Lê Thị Duyệt"}).get_data(as_text=True)
@@ -401,7 +402,7 @@ def test_every_change_needs_the_csrf_token(staff: Staff, root: Path) -> None:
     assert wrong.status_code == 400
     other = Staff(staff.app)  # another session's token is not this session's
     assert staff.post(f"/campaigns/{CAMPAIGN}/approve", {**data, "csrf_token": other.token()}).status_code == 400
-    for action in ("build", "revoke", "test-copy", "resolve", "pause", "resume"):
+    for action in ("build", "revoke", "test-copy", "resolve", "posted", "pause", "resume"):
         assert staff.post(f"/campaigns/{CAMPAIGN}/{action}", data, token=False).status_code == 400, action
     assert ledger_state(root, "employers/UHR562T") is None
     with Ledger.open(root) as ledger:
@@ -479,6 +480,49 @@ def test_pause_and_resume(staff: Staff, root: Path) -> None:
         assert not ledger.pause_state(CAMPAIGN).paused
 
 
+def test_a_printed_letter_is_marked_posted_once_by_the_button(staff: Staff, root: Path) -> None:
+    manifest = read_manifest(root, CAMPAIGN)
+    config = load_config(root)
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, manifest, "Nguyễn Thị Duyệt", ["employers/WSD098B"])
+        report = send_campaign(config, manifest, ledger,
+                               messengers={"paper": PaperMessenger(config.workspace.paper_bundles(CAMPAIGN))})
+    assert report.printed == ["employers/WSD098B"]
+    campaign, url = f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/recipients/WSD098B"
+    page = staff.page(campaign)
+    assert states(page)["employers/WSD098B"] == "printed" and "paper/lo-in-01-QLT.pdf, trang 1" in page
+    bundle = staff.get(f"{campaign}/paper/lo-in-01-QLT.pdf")
+    assert bundle.status_code == 200 and bundle.data.startswith(b"%PDF")
+    assert staff.get(f"{campaign}/paper/..%2Fmanifest.json").status_code == 404  # only the bundles listed
+    page = staff.page(url)
+    assert 'id="posted-one"' in page and 'id="bundle-link"' in page
+
+    today = dt.datetime.now(OFFICE_TZ).date()
+    future = staff.post(f"{campaign}/posted", {"scope": "one", "key": "employers/WSD098B", "by": "Lê Văn Bưu",
+                                               "date": (today + dt.timedelta(days=1)).isoformat(), "next": url})
+    assert any("chưa tới" in m for m in flashes(future.get_data(as_text=True)))
+    assert ledger_state(root, "employers/WSD098B") == "printed"
+    page = staff.post(f"{campaign}/posted", {"scope": "one", "key": "employers/WSD098B", "by": " Lê  Văn Bưu ",
+                                             "date": today.isoformat(), "next": url}).get_data(as_text=True)
+    assert f"Đã ghi nhận 1 thư giấy được gửi bưu điện ngày {today:%d/%m/%Y} (người gửi: Lê Văn Bưu)." in flashes(page)
+    assert f"Đã được <strong>Lê Văn Bưu</strong> gửi bưu điện ngày {today:%d/%m/%Y}" in page
+    assert 'id="posted-one"' not in page
+    with Ledger.open(root) as ledger:
+        delivery = ledger.delivery(CAMPAIGN, "employers/WSD098B")
+    assert (delivery.state, delivery.posted_by, delivery.posted_on) == ("posted", "Lê Văn Bưu", today.isoformat())
+
+    again = staff.post(f"{campaign}/posted", {"scope": "one", "key": "employers/WSD098B", "by": "Lê Văn Bưu"})
+    assert any("không ghi nhận lần nữa" in m for m in flashes(again.get_data(as_text=True)))  # never twice
+    unapproved = staff.post(f"{campaign}/posted", {"scope": "one", "key": "employers/UHR562T", "by": "Lê Văn Bưu"})
+    assert any("chưa được duyệt" in m for m in flashes(unapproved.get_data(as_text=True)))
+    filtered = staff.post(f"{campaign}/posted", {"scope": "filtered", "problem": "no_email", "expected": "1",
+                                                 "by": "Lê Văn Bưu"})
+    assert any("Không có thư giấy nào đã in, chờ gửi bưu điện trong lựa chọn. Bỏ qua 1 thư đã gửi bưu điện." in m
+               for m in flashes(filtered.get_data(as_text=True)))
+    assert [e.to_state for e in Ledger.open(root).events(CAMPAIGN, "employers/WSD098B")] == [
+        "approved", "sending", "printed", "posted"]
+
+
 # ---------------------------------------------------------------------------- sending
 
 
@@ -490,7 +534,7 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
         ledger.finish(CAMPAIGN, "employers/UHR562T", Outcome("sent", 250, "2.0.0 Ok: queued as X1"), utc_now())
     data = staff.get(f"/campaigns/{CAMPAIGN}/progress.json").get_json()
     assert (data["sent"], data["approved"], data["percent"], data["running"]) == (1, 2, 50, False)
-    assert data["counts"]["drafted"] == 4 and data["counts"]["paper"] == 1
+    assert data["counts"]["drafted"] == 5 and data["counts"]["printed"] == data["counts"]["posted"] == 0
     assert data["events"][0]["change"] == "Đang gửi → Đã gửi"
     page = staff.page(f"/campaigns/{CAMPAIGN}/sending")
     assert "2.0.0 Ok: queued as X1" in page and "Nguyễn Thị Duyệt" in page

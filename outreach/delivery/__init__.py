@@ -3,10 +3,12 @@
 * ``ledger``: the single source of truth (SQLite): approvals, delivery states, append-only events;
   the ``State`` enum, the sets derived from its transitions and the one table of Vietnamese labels.
 * ``phase``: the campaign's phase (built, numbered, approved, sending, finished, expired).
-* ``approval``: approve (bound to the sha256 of message.eml), revoke, resolve, resume.
-* ``engine``: ``send_campaign``, which hands approved bytes to a channel and records the answer.
+* ``approval``: approve (bound to the sha256 of the payload: message.eml, or letter.pdf on paper),
+  revoke, resolve, resume, post (a person took printed letters to the post office).
+* ``engine``: ``send_campaign``, which hands approved bytes to each draft's channel and records the answer.
 * ``messenger``: the seam between the engine and a channel (``Messenger``, ``Handover``, ``Result``).
 * ``smtp``: the e-mail channel over SMTP (``SmtpMessenger``).
+* ``paper``: the paper channel: approved letters into print bundles (``PaperMessenger``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
 
@@ -17,15 +19,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .approval import Clock, approve, approved_states, approved_copy_path, resolve, resume, revoke
+from .approval import Clock, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
     APPROVABLE,
     CLAIMABLE,
+    DELIVERED,
     DRAFT_STATES,
     EVIDENCE,
     FAILURE_STATES,
     LABELS,
+    POSTABLE,
     REVOCABLE,
     WAITING,
     Attempt,
@@ -45,8 +49,9 @@ from .ledger import (
     utc_now,
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
-from .messenger import EMAIL, Handover, Messenger, Result, Session
-from .report import StatusCounts, campaign_status, draft_state, write_delivery_report
+from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
+from .paper import PaperMessenger, bundle_of, bundles
+from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -59,6 +64,7 @@ __all__ = [
     "CLAIMABLE",
     "CampaignPaused",
     "Clock",
+    "DELIVERED",
     "DRAFT_STATES",
     "Delivery",
     "DraftState",
@@ -73,7 +79,11 @@ __all__ = [
     "MaildirHandler",
     "Messenger",
     "Outcome",
+    "PAPER",
     "PHASE_LABELS",
+    "POSTABLE",
+    "PaperLetter",
+    "PaperMessenger",
     "PauseState",
     "Phase",
     "REVOCABLE",
@@ -93,11 +103,14 @@ __all__ = [
     "approve",
     "approved_copy_path",
     "approved_states",
+    "bundle_of",
+    "bundles",
     "campaign_phase",
     "campaign_status",
     "count_line",
     "draft_state",
     "event_label",
+    "post",
     "resolve",
     "resume",
     "revoke",

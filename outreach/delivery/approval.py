@@ -1,10 +1,12 @@
-"""Approval: staff bind a draft to the exact bytes of its ``message.eml``, or withdraw that.
+"""Approval and the other decisions people record: staff bind a draft to the exact bytes of its
+payload (``message.eml``; ``letter.pdf`` for a letter on paper), or withdraw that.
 
-* ``approve`` binds an approval to the sha256 of the draft's ``message.eml`` as it is on disk now,
-  and keeps a copy of those bytes (``outbox/<campaign>/approved/…``): the evidence of what was
-  sent survives a later rebuild of the draft.
-* ``revoke`` withdraws approvals not yet handed to the server; ``resolve`` is a person's decision
-  on an ``uncertain`` message; ``resume`` lifts a campaign's pause.
+* ``approve`` binds an approval to the sha256 of the draft's payload as it is on disk now, and
+  keeps a copy of those bytes (``outbox/<campaign>/approved/…``): the evidence of what was sent
+  survives a later rebuild of the draft. Nothing goes out unapproved, on paper either.
+* ``revoke`` withdraws approvals not yet handed to the channel; ``resolve`` is a person's decision
+  on an ``uncertain`` message; ``resume`` lifts a campaign's pause; ``post`` records who took
+  printed letters to the post office, and on which day.
 """
 
 from __future__ import annotations
@@ -17,10 +19,24 @@ from typing import Literal
 
 from ..accounts import Actor
 from ..errors import UserError
+from ..localtime import OFFICE_TZ, day_of
 from ..outbox.manifest import Draft, Manifest
 from ..workspace import Workspace
 from ..sign import signing_gate
-from .ledger import EVIDENCE, LABELS, REVOCABLE, ApprovalRequest, Delivery, Ledger, State, Unsent, utc_now
+from .ledger import (
+    CLAIMABLE,
+    EVIDENCE,
+    LABELS,
+    POSTABLE,
+    REVOCABLE,
+    ApprovalRequest,
+    Delivery,
+    Ledger,
+    State,
+    Unsent,
+    utc_now,
+)
+from .messenger import PAPER
 
 Clock = Callable[[], dt.datetime]
 
@@ -28,10 +44,10 @@ Clock = Callable[[], dt.datetime]
 
 def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, keys: Sequence[str] | None = None,
             *, clock: Clock = utc_now) -> list[Delivery]:
-    """Approve drafts (all with e-mail when ``keys`` is None) for their current ``message.eml`` bytes.
+    """Approve drafts (all, e-mail and paper, when ``keys`` is None) for their payload's current bytes.
 
-    All or nothing: any draft changed since build, without e-mail or already sent (when named)
-    refuses the whole approval with one Vietnamese message listing every problem.
+    All or nothing: any draft changed since build, or already sent (when named), refuses the whole
+    approval with one Vietnamese message listing every problem.
     """
     person = _person(by, "người duyệt")
     if not manifest.numbered:
@@ -49,15 +65,15 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, key
             if keys is not None:
                 problems.append(refusal)
             continue
-        data = _read_eml(root, draft)
+        data = _read_payload(root, draft)
         actual = hashlib.sha256(data).hexdigest() if data is not None else "(không có tệp)"
-        if actual != draft.message_sha256:
-            problems.append(f"{_who(draft)}: message.eml đã thay đổi sau khi tạo bản thảo "
-                            f"({_short(draft.message_sha256)} → {_short(actual)}).")
+        if actual != draft.payload_sha256:
+            problems.append(f"{_who(draft)}: {draft.payload} đã thay đổi sau khi tạo bản thảo "
+                            f"({_short(draft.payload_sha256)} → {_short(actual)}).")
         elif unsigned := gate.refusal(draft):
             problems.append(unsigned)
         elif not (delivery and delivery.state == State.APPROVED and delivery.message_sha256 == actual):
-            approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual), data))
+            approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual, draft.channel), data))
     if problems:
         raise UserError("Không duyệt thư nào vì:\n" + _bullets(problems) +
                         f"\nCách sửa: chạy lại 'outreach build {manifest.campaign}', xem lại rồi duyệt lại.")
@@ -100,9 +116,62 @@ def resume(ledger: Ledger, campaign: str, by: Actor | str, *, clock: Clock = utc
     ledger.resume(campaign, _person(by, "người cho gửi tiếp"), clock())
 
 
+def post(ledger: Ledger, manifest: Manifest, by: str, keys: Sequence[str] | None = None,
+         on: dt.date | None = None, *, clock: Clock = utc_now) -> list[Delivery]:
+    """Record that ``by`` posted printed letters on ``on`` (default: today, office time): every
+    printed letter not yet posted when ``keys`` is None.
+
+    All or nothing: a named letter that is not printed (not approved, revoked, e-mailed, not in a
+    bundle yet, already posted), or a day before its printing or after today, refuses the whole
+    record with one Vietnamese message listing every problem.
+    """
+    person = _person(by, "người gửi bưu điện")
+    now = clock()
+    today = now.astimezone(OFFICE_TZ).date()
+    day = on or today
+    if day > today:
+        raise UserError(f"Ngày gửi bưu điện {day:%d/%m/%Y} chưa tới (hôm nay là {today:%d/%m/%Y}). "
+                        "Cách sửa: ghi ngày thư đã thực sự được mang ra bưu điện.")
+    current = ledger.deliveries(manifest.campaign)
+    targets: list[str] = []
+    problems: list[str] = []
+    for draft in _select(manifest, keys):
+        delivery = current.get(draft.key)
+        if delivery is None or delivery.state not in POSTABLE:
+            if keys is not None:
+                problems.append(_posting_refusal(manifest.campaign, draft, delivery))
+            continue
+        printed = dt.datetime.fromisoformat(delivery.sent_at or delivery.updated_at).astimezone(OFFICE_TZ).date()
+        if day < printed:
+            problems.append(f"{_who(draft)}: được in ngày {printed:%d/%m/%Y}, không thể đã gửi bưu điện "
+                            f"ngày {day:%d/%m/%Y}.")
+        else:
+            targets.append(draft.key)
+    if problems:
+        raise UserError("Không ghi nhận thư nào đã gửi bưu điện vì:\n" + _bullets(problems))
+    if not targets:
+        raise UserError(f"Chiến dịch {manifest.campaign} không có thư giấy nào đã in đang chờ gửi bưu điện. "
+                        f"Thư giấy đã duyệt được xếp vào bản in khi chạy 'outreach send {manifest.campaign}'.")
+    return ledger.post(manifest.campaign, targets, person, day, now)
+
+
+def _posting_refusal(campaign: str, draft: Draft, delivery: Delivery | None) -> str:
+    if delivery is None or delivery.state == State.REVOKED:
+        return f"{_who(draft)}: chưa được duyệt; thư chưa duyệt không được gửi đi, kể cả bản giấy."
+    if delivery.state == State.POSTED:
+        return (f"{_who(draft)}: đã được {delivery.posted_by} gửi bưu điện ngày {day_of(delivery.posted_on)}, "
+                "không ghi nhận lần nữa.")
+    if delivery.channel != PAPER:
+        return f"{_who(draft)}: gửi bằng e-mail ('{LABELS[delivery.state].long}'), không phải thư giấy."
+    if delivery.state in CLAIMABLE:
+        return (f"{_who(draft)}: đã duyệt nhưng chưa được xếp vào bản in. Cách sửa: chạy 'outreach send "
+                f"{campaign}' để tạo bản in, in ra và gửi đi rồi mới ghi nhận.")
+    return f"{_who(draft)}: đang ở trạng thái '{LABELS[delivery.state].long}', chưa in nên chưa gửi bưu điện được."
+
+
 def _approval_refusal(draft: Draft, delivery: Delivery | None) -> str:
-    if not draft.to:
-        return f"{_who(draft)}: không có địa chỉ e-mail, thư này in và gửi bản giấy."
+    if not draft.payload:
+        return f"{_who(draft)}: không gửi được qua kênh '{draft.channel}', không có gì để duyệt."
     if delivery is not None and delivery.state == State.SENT:
         return f"{_who(draft)}: đã gửi lúc {delivery.sent_at}, không duyệt để gửi lại."
     if delivery is not None and delivery.state in EVIDENCE:
@@ -113,7 +182,8 @@ def _approval_refusal(draft: Draft, delivery: Delivery | None) -> str:
 def approved_copy_path(root: Path, draft: Draft, message_sha256: str) -> Path:
     """The approved bytes, kept at approval: what is sent is byte-identical (same sha256), and the
     copy survives a later rebuild of the draft, as evidence of what the recipient received."""
-    return Workspace(root).approved_copy(draft.campaign, draft.audience, draft.code, message_sha256)
+    return Workspace(root).approved_copy(draft.campaign, draft.audience, draft.code, message_sha256,
+                                         Path(draft.payload).suffix)
 
 
 def _keep_approved_copy(root: Path, draft: Draft, message_sha256: str, data: bytes) -> None:
@@ -135,9 +205,11 @@ def _select(manifest: Manifest, keys: Sequence[str] | None) -> list[Draft]:
     return [manifest.draft(key) for key in dict.fromkeys(keys)]
 
 
-def _read_eml(root: Path, draft: Draft) -> bytes | None:
+def _read_payload(root: Path, draft: Draft) -> bytes | None:
+    if not draft.payload:
+        return None
     try:
-        return draft.eml_path(root).read_bytes()
+        return draft.path(root, draft.payload).read_bytes()
     except FileNotFoundError:
         return None
 

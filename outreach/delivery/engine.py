@@ -1,10 +1,13 @@
 """Sending: what staff approved is exactly what is sent, to each recipient once.
 
-* ``send_campaign`` hands the approved bytes, unchanged, to the sender's channel (a
-  :class:`~.messenger.Messenger`; e-mail by default), one session per sender: the row is committed
-  ``sending`` before the handover, and ``sent`` (with the channel's answer) after. A row found
-  ``sending`` at start belonged to a process that died mid-send: it becomes ``uncertain`` and waits
-  for a person (``resolve``), never an automatic resend.
+* ``send_campaign`` hands the approved bytes, unchanged, to the draft's channel
+  (``messengers[draft.channel]``: e-mail, or paper for a recipient without one), one session per
+  sender and channel: the row is committed ``sending`` before the handover, and ``sent`` (printed
+  on paper, with the channel's answer) after. A row found ``sending`` at start belonged to a
+  process that died mid-send: it becomes ``uncertain`` and waits for a person (``resolve``), never
+  an automatic resend. The sender's quota, rate and ``limit`` bind paced channels only (a mail
+  server's limits); unpaced ones (paper) go first, so the mail's quota or a window closing during
+  the run never holds them back.
 * The channel's answer decides the state: ``temporary`` -> ``retrying`` with backoff (``failed``
   after the last attempt), ``permanent`` -> ``failed``, ``unknown`` (handed over, no answer) ->
   ``uncertain``: the recipient may have the message. ``unreachable`` leaves that sender's other
@@ -26,9 +29,9 @@ from ..config import Config, Sender
 from ..errors import UserError
 from ..localtime import local_time
 from ..outbox.manifest import Draft, DraftProblem, Halt, Manifest, Skip, Stop
-from ..outbox.messages import check_address, envelope_of
-from .approval import Clock, _keep_approved_copy, _read_eml, _short
+from .approval import Clock, _keep_approved_copy, _read_payload, _short
 from .ledger import (
+    ACCEPTED,
     CLAIMABLE,
     SYSTEM_ACTOR,
     Attempt,
@@ -42,7 +45,8 @@ from .ledger import (
     paused_error,
     utc_now,
 )
-from .messenger import EMAIL, Handover, Messenger, Result, Session
+from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
+from .paper import PaperMessenger
 from .smtp import SmtpMessenger
 
 Sleep = Callable[[float], None]
@@ -70,6 +74,7 @@ class SendReport:
     campaign: str
     dry_run: bool
     sent: list[str] = field(default_factory=list)
+    printed: list[str] = field(default_factory=list)  # paper letters put in a print bundle
     would_send: list[str] = field(default_factory=list)
     retrying: list[DraftProblem] = field(default_factory=list)
     failed: list[DraftProblem] = field(default_factory=list)
@@ -108,7 +113,8 @@ def send_campaign(
     """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
 
     ``messengers`` maps a channel to its messenger; by default e-mail through config.toml's SMTP
-    profiles. Right before each message is handed over (after the rate-limit wait) the run checks
+    profiles, and paper into the campaign's print bundles; a draft whose channel has none is
+    skipped. Right before each message is handed over (after the rate-limit wait) the run checks
     the campaign's ``not_before``/``expires`` from config.toml and ``should_stop``: a letter is sent
     on time or not at all, and a stop request lets the message in flight finish, never cuts it.
     Whatever is left is reported in ``skipped`` with the reason, also in ``stopped``.
@@ -122,7 +128,8 @@ def send_campaign(
         raise paused_error(campaign, pause)
     report = SendReport(campaign, dry_run)
     if messengers is None:
-        messengers = {EMAIL: SmtpMessenger(config.smtp)}
+        messengers = {EMAIL: SmtpMessenger(config.smtp),
+                      PAPER: PaperMessenger(config.workspace.paper_bundles(campaign))}
     run = _Run(config.root, config, manifest, ledger, report, department, limit, retry, messengers, clock, sleep,
                should_stop)
     if dry_run:
@@ -182,25 +189,29 @@ class _Run:
         self.failures = self.ledger.consecutive_failures(self.campaign)
         senders = self.config.senders()
         batches = self._due()
-        for code in [c for c in batches if c not in senders]:
-            self._skip_all(batches.pop(code), Skip.NO_SENDER,
-                           f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
+        for code, channel in list(batches):
+            if code not in senders:
+                self._skip_all(batches.pop((code, channel)), Skip.NO_SENDER,
+                               f"Không có phòng/đơn vị gửi '{code}' trong config.toml.")
+            elif channel not in self.messengers:
+                self._skip_all(batches.pop((code, channel)), Skip.NO_CHANNEL,
+                               f"Không gửi được qua kênh '{channel}' trong lần gửi này.")
         if not self.report.dry_run:  # every credential before the first message: none missing half-way
-            for code in batches:
-                self.messengers[EMAIL].check(senders[code])
-        codes = list(batches)
-        for index, code in enumerate(codes):
-            if not self._send_batch(senders[code], batches[code]):
+            for code, channel in batches:
+                self.messengers[channel].check(senders[code])
+        order = sorted(batches, key=lambda batch: self.messengers[batch[1]].paced)  # stable: senders in order
+        for index, (code, channel) in enumerate(order):
+            if not self._send_batch(senders[code], self.messengers[channel], batches[code, channel]):
                 if self.report.stop is not None:
-                    for later in codes[index + 1:]:
+                    for later in order[index + 1:]:
                         self._skip_all(batches[later], Skip.STOPPED, self.report.stopped)
                 return
 
-    def _due(self) -> dict[str, list[tuple[Draft, Delivery]]]:
-        """Approved or due-for-retry drafts, in manifest order, grouped by sender."""
+    def _due(self) -> dict[tuple[str, str], list[tuple[Draft, Delivery]]]:
+        """Approved or due-for-retry drafts, in manifest order, grouped by sender and channel."""
         deliveries = self.ledger.deliveries(self.campaign)
         now = iso(self.clock())
-        batches: dict[str, list[tuple[Draft, Delivery]]] = {}
+        batches: dict[tuple[str, str], list[tuple[Draft, Delivery]]] = {}
         for draft in self.manifest.drafts:
             delivery = deliveries.get(draft.key)
             if delivery is None or delivery.state not in CLAIMABLE:
@@ -211,39 +222,42 @@ class _Run:
                 self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {local_time(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.retry.max_attempts}).")
                 continue
-            batches.setdefault(draft.sender, []).append((draft, delivery))
+            batches.setdefault((draft.sender, draft.channel), []).append((draft, delivery))
         return batches
 
-    def _send_batch(self, sender: Sender, items: list[tuple[Draft, Delivery]]) -> bool:
-        """One sender's messages in one session. False: stop the whole run (limit, pause)."""
+    def _send_batch(self, sender: Sender, messenger: Messenger, items: list[tuple[Draft, Delivery]]) -> bool:
+        """One sender's messages on one channel in one session. False: stop the whole run (limit, pause)."""
+        paced = messenger.paced
         quota_left = sender.schedule.daily_quota - self.ledger.sent_today(sender, self.clock())
-        last = self.ledger.last_started_at(sender.code)
+        last = self.ledger.last_started_at(sender.code, messenger.name)
         interval = dt.timedelta(minutes=1) / sender.schedule.messages_per_minute
         throttle = _Throttle(sender.code, interval, last + interval if last else None)
-        opened = nullcontext() if self.report.dry_run else closing(self.messengers[EMAIL].open(sender))
+        opened = nullcontext() if self.report.dry_run else closing(messenger.open(sender))
         with opened as session:
             for index, (draft, delivery) in enumerate(items):
-                if self.budget == 0:
+                if paced and self.budget == 0:
                     return False
-                if quota_left <= 0:
+                if paced and quota_left <= 0:
                     self._skip_all(items[index:], Skip.QUOTA,
                                    f"Đã đủ hạn mức {sender.schedule.daily_quota} thư/ngày của "
                                    f"{sender.name}; thư sẽ được gửi vào ngày làm việc tiếp theo.")
                     return True
                 if self._halted(items[index:]):
                     return False
-                prepared = self._ready(sender, draft, delivery)
+                prepared = self._ready(sender, messenger, draft, delivery)
                 if isinstance(prepared, DraftProblem):
                     self.report.skipped.append(prepared)
                     continue
-                quota_left -= 1
-                self.budget = None if self.budget is None else self.budget - 1
+                if paced:
+                    quota_left -= 1
+                    self.budget = None if self.budget is None else self.budget - 1
                 if session is None:  # dry run
                     self.report.would_send.append(draft.key)
                     continue
-                throttle.wait(self.clock, self.sleep)
-                if self._halted(items[index:]):  # time has passed while waiting: check again
-                    return False
+                if paced:
+                    throttle.wait(self.clock, self.sleep)
+                    if self._halted(items[index:]):  # time has passed while waiting: check again
+                        return False
                 try:
                     result = self._send_one(session, prepared)
                 except CampaignPaused as paused:
@@ -283,9 +297,10 @@ class _Run:
                                                f"{local_time(campaign.not_before)}; thư chưa được gửi.")
         return self.should_stop() if self.should_stop is not None else None
 
-    def _ready(self, sender: Sender, draft: Draft, delivery: Delivery) -> _Prepared | DraftProblem:
+    def _ready(self, sender: Sender, messenger: Messenger, draft: Draft,
+               delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
-        prepared = _prepare(self.root, self.manifest, draft, delivery, sender.sender)
+        prepared = _prepare(self.root, self.manifest, draft, delivery, sender.sender, messenger)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
             _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)
         return prepared
@@ -296,13 +311,13 @@ class _Run:
                                     replaced=lambda: _replaced_since_read(self.root, prepared))
         result = session.deliver(prepared.handover)
         outcome = _outcome(result, claimed.attempts, self.retry, self.clock())
-        self.ledger.finish(self.campaign, draft.key, outcome, self.clock())
-        self._record(draft, outcome)
+        stored = self.ledger.finish(self.campaign, draft.key, outcome, self.clock())
+        self._record(draft, outcome, stored)
         return result
 
-    def _record(self, draft: Draft, outcome: Outcome) -> None:
-        if outcome.state == State.SENT:
-            self.report.sent.append(draft.key)
+    def _record(self, draft: Draft, outcome: Outcome, stored: State) -> None:
+        if stored in ACCEPTED.values():
+            getattr(self.report, stored).append(draft.key)  # sent, printed
             self.failures = 0
             return
         getattr(self.report, outcome.state).append(DraftProblem(draft.key, draft.name, outcome.error))
@@ -321,60 +336,33 @@ class _Run:
             self._skip(draft, reason, message)
 
 
-def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str) -> _Prepared | DraftProblem:
+def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str,
+             messenger: Messenger) -> _Prepared | DraftProblem:
     """The approved bytes and their envelope, or why they must not be sent."""
-    data = _read_eml(root, draft)
+    data = _read_payload(root, draft)
     if data is None:
-        return draft.skipped(Skip.MISSING, f"Không tìm thấy {draft.folder}/message.eml; thư không được gửi. "
+        return draft.skipped(Skip.MISSING, f"Không tìm thấy {draft.folder}/{draft.payload}; thư không được gửi. "
                                            "Cách sửa: chạy lại build rồi duyệt lại.")
     sha = hashlib.sha256(data).hexdigest()
     if sha != delivery.message_sha256:
-        return draft.skipped(Skip.CHANGED, f"message.eml đã thay đổi sau khi được duyệt "
+        return draft.skipped(Skip.CHANGED, f"{draft.payload} đã thay đổi sau khi được duyệt "
                                            f"({_short(delivery.message_sha256)} → {_short(sha)}); "
                                            "thư không được gửi. Cách sửa: xem lại bản thảo rồi duyệt lại.")
-    envelope = envelope_of(data)
-    unique: dict[str, str] = {}
-    for address in envelope.recipients:  # an address both in To and Cc gets the message once
-        unique.setdefault(address.lower(), address)
-    recipients = tuple(unique.values())
-    if set(unique) != _ascii_addresses(draft.to + draft.cc):
-        return draft.skipped(Skip.RECIPIENTS, f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác "
-                                              f"người nhận ghi trong thư đã duyệt ({', '.join(recipients)}); thư "
-                                              "không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
-    files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {"message.eml": sha}
-    return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data),
-                     Attempt(EMAIL, envelope.message_id, draft.to, draft.cc, files))
+    envelope = messenger.envelope(draft, data)
+    if isinstance(envelope, str):
+        return draft.skipped(Skip.RECIPIENTS, envelope)
+    files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {draft.payload: sha}
+    return _Prepared(draft, Handover(draft.key, envelope_from, envelope.recipients, data),
+                     Attempt(messenger.name, envelope.message_id, draft.to, draft.cc, files))
 
 
 def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
-    """Why the message read (and checked) before the rate-limit wait must not go after all: a
+    """Why the payload read (and checked) before the rate-limit wait must not go after all: a
     `build` has replaced it since. Asked inside the claim, where no build can be replacing it."""
-    if _read_eml(root, prepared.draft) == prepared.data:
+    if _read_payload(root, prepared.draft) == prepared.handover.data:
         return ""
-    return ("message.eml vừa được tạo lại (outreach build) sau khi được duyệt; thư không được gửi. "
+    return (f"{prepared.draft.payload} vừa được tạo lại (outreach build) sau khi được duyệt; thư không được gửi. "
             "Cách sửa: xem lại bản thảo mới rồi duyệt lại.")
-
-
-def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
-    """Why the message read (and checked) before the rate-limit wait must not go after all: a
-    `build` has replaced it since. Asked inside the claim, where no build can be replacing it."""
-    if _read_eml(root, prepared.draft) == prepared.handover.data:
-        return ""
-    return ("message.eml vừa được tạo lại (outreach build) sau khi được duyệt; thư không được gửi. "
-            "Cách sửa: xem lại bản thảo mới rồi duyệt lại.")
-
-
-def _ascii_addresses(addresses: Sequence[str]) -> set[str]:
-    """Lower-case, IDN domains in punycode (as build_message writes them); invalid ones kept as is."""
-    if all(a.isascii() for a in addresses):
-        return {a.lower() for a in addresses}
-    result = set()
-    for address in addresses:
-        try:
-            result.add(check_address("to", address).lower())
-        except UserError:
-            result.add(address.lower())
-    return result
 
 
 def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime) -> Outcome:

@@ -1,16 +1,22 @@
 """The ledger (``outbox/ledger.sqlite``): the single source of truth for approvals and deliveries.
 
-State of one draft's e-mail (``campaign``, ``key`` = ``audience/code``), operation by operation::
+State of one draft's delivery (``campaign``, ``key`` = ``audience/code``) on its channel (e-mail,
+or paper for a recipient without one), operation by operation::
 
-    approve   (none) | approved | retrying | failed | revoked -> approved   (binds the sha256)
+    approve   (none) | approved | retrying | failed | revoked -> approved   (binds the payload's sha256)
     revoke    approved | retrying | failed                     -> revoked
     claim     approved | retrying                              -> sending    (before the first byte)
     finish    sending -> sent       the server accepted the data (250 to the final dot)
+                      -> printed    paper: the letter is in a print bundle (``where``: file, pages)
                       -> retrying   4xx, or the line failed before the final dot (backoff)
                       -> failed     5xx, or still temporary after the last attempt
                       -> uncertain  the line failed after the final dot, before the reply
     recover   sending -> uncertain  found at start: the sending process died mid-send
-    resolve   uncertain -> sent | retrying                      (a person, with a note)
+    resolve   uncertain -> sent | printed | retrying            (a person, with a note)
+    post      printed -> posted     paper: a named person posted it, on a date
+
+A channel's acceptance (``Outcome`` "sent") is stored as that channel's state (:data:`ACCEPTED`):
+e-mail is delivered once a server has it, a letter only once someone has posted it.
 
 Every change is one ``BEGIN IMMEDIATE`` transaction that checks the current state, updates the row
 and appends to ``events`` (append-only: triggers refuse UPDATE and DELETE). WAL mode; approvals,
@@ -21,7 +27,8 @@ lose the last ones, which then reappear as ``sending`` -> ``uncertain``, never a
 next FULL commit makes them durable too). Times are UTC ISO-8601.
 
 The schema's version is SQLite's ``user_version``; opening a ledger written by an older version
-migrates it in one transaction, by ``ALTER TABLE`` only, so every row and event is kept.
+migrates it in one transaction, so every row and event is kept. ``deliveries`` is rebuilt when its
+state CHECK changes (SQLite cannot alter a CHECK); ``events`` is never touched.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..accounts import Actor
 from ..errors import UserError
+from ..outbox.manifest import Channel
 from ..workspace import Workspace, send_lock_name
 
 if TYPE_CHECKING:
@@ -58,14 +66,15 @@ class State(StrEnum):
     RETRYING = "retrying"
     FAILED = "failed"
     UNCERTAIN = "uncertain"
+    PRINTED = "printed"  # paper: in a print bundle (``where`` says which, which pages), not posted yet
+    POSTED = "posted"  # paper: posted by a named person on a date
     REVOKED = "revoked"
 
 
 class Unsent(StrEnum):
     """What a draft shows when the ledger holds no live approval for it (never stored)."""
 
-    DRAFTED = "drafted"  # has e-mail; not approved, or its approval was revoked
-    PAPER = "paper"  # no usable e-mail: printed in the campaign's bundle
+    DRAFTED = "drafted"  # not approved, or its approval was revoked
 
 
 class CampaignEvent(StrEnum):
@@ -83,10 +92,19 @@ TRANSITIONS: Mapping[State | None, frozenset[State]] = {
     State.RETRYING: frozenset({State.APPROVED, State.SENDING, State.REVOKED}),
     State.FAILED: frozenset({State.APPROVED, State.REVOKED}),
     State.REVOKED: frozenset({State.APPROVED}),
-    State.SENDING: frozenset({State.SENT, State.RETRYING, State.FAILED, State.UNCERTAIN}),
-    State.UNCERTAIN: frozenset({State.SENT, State.RETRYING}),
+    State.SENDING: frozenset({State.SENT, State.PRINTED, State.RETRYING, State.FAILED, State.UNCERTAIN}),
+    State.UNCERTAIN: frozenset({State.SENT, State.PRINTED, State.RETRYING}),
     State.SENT: frozenset(),
+    State.PRINTED: frozenset({State.POSTED}),
+    State.POSTED: frozenset(),
 }
+# What a channel's acceptance leaves (any other channel: sent). Only a PRINTED row can be posted, and
+# only the paper channel reaches PRINTED: nothing e-mailed is ever marked posted.
+ACCEPTED: Mapping[str, State] = {Channel.EMAIL: State.SENT, Channel.PAPER: State.PRINTED}
+
+
+def accepted_state(channel: str) -> State:
+    return ACCEPTED.get(channel, State.SENT)
 
 
 def _leading_to(target: State) -> frozenset[State]:
@@ -95,11 +113,13 @@ def _leading_to(target: State) -> frozenset[State]:
 
 # Derived from the table, so a new transition changes every consumer at once. Iterate ``State``
 # (definition order) when the order shows, never these sets (their order changes between runs).
-REVOCABLE = _leading_to(State.REVOKED)  # approved, not yet handed to a server
+REVOCABLE = _leading_to(State.REVOKED)  # approved, not yet handed to a channel
 CLAIMABLE = _leading_to(State.SENDING)  # the engine sends these (when due)
 APPROVABLE = _leading_to(State.APPROVED)
-EVIDENCE = frozenset(State) - APPROVABLE  # handed to a server: bytes kept, never rebuilt or re-approved
-FAILURE_STATES = TRANSITIONS[State.SENDING] - {State.SENT}  # what a send that did not succeed leaves
+EVIDENCE = frozenset(State) - APPROVABLE  # handed to a channel: bytes kept, never rebuilt or re-approved
+FAILURE_STATES = TRANSITIONS[State.SENDING] - set(ACCEPTED.values())  # what a send that did not succeed leaves
+POSTABLE = _leading_to(State.POSTED)  # printed: a person posts these
+DELIVERED = frozenset(state for state in State if not TRANSITIONS[state])  # the end of the road: sent, posted
 # Not derivable: the table does not say which states move on without a person. Approved messages the
 # engine will still settle by itself (waiting, or on the wire right now); uncertain needs someone.
 WAITING = CLAIMABLE | {State.SENDING}
@@ -120,13 +140,14 @@ LABELS: Mapping[str, Label] = {
     State.RETRYING: Label("Chờ gửi lại", "đang chờ gửi lại"),
     State.FAILED: Label("Thất bại", "thất bại"),
     State.UNCERTAIN: Label("Chưa chắc chắn", "chưa chắc chắn"),
-    Unsent.PAPER: Label("Gửi bản giấy", "gửi bản giấy"),
+    State.PRINTED: Label("Đã in", "đã in, chờ gửi bưu điện"),
+    State.POSTED: Label("Đã gửi bưu điện", "đã gửi bưu điện"),
     State.REVOKED: Label("Đã hủy duyệt", "đã hủy duyệt"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
 }
 # What a draft can show, in the order pages and summaries list them (a revoked one shows drafted).
-DRAFT_STATES: tuple[DraftState, ...] = (Unsent.DRAFTED, *(s for s in State if s is not State.REVOKED), Unsent.PAPER)
+DRAFT_STATES: tuple[DraftState, ...] = (Unsent.DRAFTED, *(s for s in State if s is not State.REVOKED))
 
 
 def count_line(counts: Mapping[str, int], separator: str = " ") -> str:
@@ -141,21 +162,10 @@ def event_label(state: str | None) -> str:
 
 
 _STORED_STATES = ", ".join(f"'{state}'" for state in State)  # the CHECK a ledger file enforces
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS approvals (
-    id INTEGER PRIMARY KEY,
-    campaign TEXT NOT NULL,
-    key TEXT NOT NULL,
-    message_sha256 TEXT NOT NULL,
-    approved_by TEXT NOT NULL,
-    approved_at TEXT NOT NULL,
-    revoked_by TEXT,
-    revoked_at TEXT,
-    revoke_note TEXT NOT NULL DEFAULT ''
-);
-CREATE UNIQUE INDEX IF NOT EXISTS approvals_active ON approvals (campaign, key) WHERE revoked_at IS NULL;
 
-CREATE TABLE IF NOT EXISTS deliveries (
+
+def _deliveries_table(name: str) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
     campaign TEXT NOT NULL,
     key TEXT NOT NULL,
     sender TEXT NOT NULL,
@@ -175,9 +185,29 @@ CREATE TABLE IF NOT EXISTS deliveries (
     updated_at TEXT NOT NULL,
     channel TEXT NOT NULL DEFAULT 'email',
     "where" TEXT NOT NULL DEFAULT '',
+    posted_by TEXT NOT NULL DEFAULT '',
+    posted_on TEXT,
     PRIMARY KEY (campaign, key)
+);"""
+
+
+_DELIVERIES_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_by_sender ON deliveries (sender, state, sent_at)"
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS approvals (
+    id INTEGER PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    key TEXT NOT NULL,
+    message_sha256 TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    revoked_by TEXT,
+    revoked_at TEXT,
+    revoke_note TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS deliveries_by_sender ON deliveries (sender, state, sent_at);
+CREATE UNIQUE INDEX IF NOT EXISTS approvals_active ON approvals (campaign, key) WHERE revoked_at IS NULL;
+
+{_deliveries_table("deliveries")}
+{_DELIVERIES_INDEX};
 
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -206,9 +236,12 @@ CREATE TABLE IF NOT EXISTS campaigns (
 );
 """
 
-# PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns. Version 2: the
-# account (login) and the origin of each event beside the actor's name.
-SCHEMA_VERSION = 2
+# PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns. Version 1 has
+# channel-neutral columns; version 2 the account (login) and the origin of each event beside the
+# actor's name; version 3 the paper states (printed, posted) and who posted when.
+SCHEMA_VERSION = 3
+_V1_COLUMNS = ('campaign, key, sender, state, approval_id, attempts, next_attempt_at, message_id, to_addrs, '
+               'cc_addrs, code, reply, started_at, sent_at, file_hashes, last_error, updated_at, channel, "where"')
 _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; columns end up as in _SCHEMA
     1: ("ALTER TABLE deliveries RENAME COLUMN smtp_code TO code",
         "ALTER TABLE deliveries RENAME COLUMN smtp_reply TO reply",
@@ -216,6 +249,12 @@ _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; colum
         """ALTER TABLE deliveries ADD COLUMN "where" TEXT NOT NULL DEFAULT ''"""),
     2: ("ALTER TABLE events ADD COLUMN login TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT ''"),
+    # A new CHECK: create the table anew, copy every row, drop the old, rename (SQLite's own recipe).
+    3: (_deliveries_table("deliveries_v2"),
+        f"INSERT INTO deliveries_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM deliveries",
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_v2 RENAME TO deliveries",
+        _DELIVERIES_INDEX),
 }
 
 _DELIVERY_SELECT = """
@@ -257,7 +296,7 @@ class Delivery:
     key: str
     sender: str
     state: State
-    message_sha256: str  # the approved bytes
+    message_sha256: str  # the approved bytes: the payload (message.eml, or letter.pdf on paper)
     approved_by: str
     approved_at: str
     attempts: int
@@ -268,12 +307,14 @@ class Delivery:
     code: int | None  # the channel's last answer (an SMTP reply code)
     reply: str
     started_at: str | None
-    sent_at: str | None
+    sent_at: str | None  # when the channel accepted it (on paper: when it went into its print bundle)
     file_hashes: Mapping[str, str]
     last_error: str
     updated_at: str
-    channel: str  # "email"
-    where: str  # the step the last answer came at, e.g. "RCPT TO:<a@b.vn>"
+    channel: str  # "email" | "paper"
+    where: str  # the step the last answer came at, e.g. "RCPT TO:<a@b.vn>"; on paper: bundle and pages
+    posted_by: str  # paper: who posted it
+    posted_on: str | None  # paper: the day it was posted, YYYY-MM-DD
 
 
 @dataclass(frozen=True)
@@ -315,7 +356,8 @@ class PauseState:
 class ApprovalRequest:
     key: str
     sender: str
-    message_sha256: str
+    message_sha256: str  # of the payload
+    channel: str = Channel.EMAIL
 
 
 @dataclass(frozen=True)
@@ -401,15 +443,18 @@ class Ledger:
         ).fetchone()
         return int(row[0])
 
-    def state_counts(self, campaign: str) -> dict[tuple[str, str], int]:
-        """(sender, state) -> how many messages: summaries that need no row loaded (scheduler, calendar)."""
+    def state_counts(self, campaign: str, channel: str | None = None) -> dict[tuple[str, str], int]:
+        """(sender, state) -> how many messages (of one channel, if named): summaries that need no row
+        loaded (scheduler, calendar)."""
         rows = self._db.execute(
-            "SELECT sender, state, count(*) FROM deliveries WHERE campaign = ? GROUP BY sender, state", (campaign,))
+            "SELECT sender, state, count(*) FROM deliveries WHERE campaign = ? AND channel = coalesce(?, channel) "
+            "GROUP BY sender, state", (campaign, channel))
         return {(row[0], row[1]): int(row[2]) for row in rows}
 
-    def last_started_at(self, sender: str) -> dt.datetime | None:
-        """When this sender last handed a message to its server, in any campaign (for the rate limit)."""
-        row = self._db.execute("SELECT max(started_at) FROM deliveries WHERE sender = ?", (sender,)).fetchone()
+    def last_started_at(self, sender: str, channel: str) -> dt.datetime | None:
+        """When this sender last handed a message to this channel, in any campaign (for the rate limit)."""
+        row = self._db.execute("SELECT max(started_at) FROM deliveries WHERE sender = ? AND channel = ?",
+                               (sender, channel)).fetchone()
         return dt.datetime.fromisoformat(row[0]) if row[0] else None
 
     def consecutive_failures(self, campaign: str) -> int:
@@ -449,12 +494,12 @@ class Ledger:
                     (campaign, request.key, request.message_sha256, by.name, at),
                 ).lastrowid
                 db.execute(
-                    """INSERT INTO deliveries (campaign, key, sender, state, approval_id, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?)
+                    """INSERT INTO deliveries (campaign, key, sender, state, approval_id, updated_at, channel)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (campaign, key) DO UPDATE SET sender = excluded.sender, state = excluded.state,
                            approval_id = excluded.approval_id, attempts = 0, next_attempt_at = NULL,
-                           last_error = '', updated_at = excluded.updated_at""",
-                    (campaign, request.key, request.sender, State.APPROVED, approval_id, at),
+                           last_error = '', updated_at = excluded.updated_at, channel = excluded.channel""",
+                    (campaign, request.key, request.sender, State.APPROVED, approval_id, at, request.channel),
                 )
                 _event(db, at, campaign, request.key, current, State.APPROVED, by, f"sha256 {request.message_sha256}")
         return [self._must(campaign, r.key) for r in requests]
@@ -509,24 +554,27 @@ class Ledger:
             self._set(db, campaign, key, current, State.SENDING, SYSTEM_ACTOR, attempt.message_id, at, fields)
         return self._must(campaign, key)
 
-    def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime) -> None:
-        """sending -> sent | retrying | failed | uncertain, with the channel's answer."""
+    def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime) -> State:
+        """sending -> sent (printed on paper) | retrying | failed | uncertain, with the channel's answer.
+        Returns the state stored."""
         at = iso(now)
-        fields = {
+        fields: dict[str, object] = {
             "code": outcome.code,
             "reply": outcome.reply,
             "where": outcome.where,
             "last_error": outcome.error,
             "next_attempt_at": iso(outcome.next_attempt_at) if outcome.next_attempt_at else None,
         }
-        if outcome.state == State.SENT:
-            fields["sent_at"] = at
         detail = f"{outcome.code or ''} {outcome.reply} {outcome.error}".strip()
         with self._write(durable=False) as db:
-            current = self._state(db, campaign, key)
+            current, channel = self._state_and_channel(db, campaign, key)
             if current != State.SENDING:
                 raise _illegal(campaign, key, current, outcome.state)
-            self._set(db, campaign, key, current, outcome.state, SYSTEM_ACTOR, detail, at, fields)
+            new = accepted_state(channel) if outcome.state == State.SENT else _STATE_OF[outcome.state]
+            if new in ACCEPTED.values():
+                fields["sent_at"] = at
+            self._set(db, campaign, key, current, new, SYSTEM_ACTOR, detail, at, fields)
+        return new
 
     def mark_interrupted(self, campaign: str, now: dt.datetime) -> list[Delivery]:
         """Rows left ``sending`` by a process that died: the server may have the message -> uncertain.
@@ -546,19 +594,31 @@ class Ledger:
 
     def resolve(self, campaign: str, key: str, decision: Literal["sent", "resend"], by: Actor, note: str,
                 now: dt.datetime) -> Delivery:
-        """A person decides an uncertain message: it did arrive (sent), or send it again (retrying now)."""
+        """A person decides an uncertain message: it did arrive (sent; printed on paper), or send it
+        again (retrying now)."""
         at = iso(now)
         with self._write() as db:
-            current = self._state(db, campaign, key)
+            current, channel = self._state_and_channel(db, campaign, key)
+            arrived = accepted_state(channel)
             if current != State.UNCERTAIN:
-                raise _illegal(campaign, key, current, State.SENT if decision == "sent" else State.RETRYING)
+                raise _illegal(campaign, key, current, arrived if decision == "sent" else State.RETRYING)
             if decision == "sent":
                 started = db.execute("SELECT started_at FROM deliveries WHERE campaign = ? AND key = ?",
                                      (campaign, key)).fetchone()[0]
-                self._set(db, campaign, key, current, State.SENT, by, note, at, {"sent_at": started})
+                self._set(db, campaign, key, current, arrived, by, note, at, {"sent_at": started})
             else:
                 self._set(db, campaign, key, current, State.RETRYING, by, note, at, {"next_attempt_at": at})
         return self._must(campaign, key)
+
+    def post(self, campaign: str, keys: Sequence[str], by: Actor, on: dt.date, now: dt.datetime) -> list[Delivery]:
+        """printed -> posted (all or none): ``by`` took these letters to the post on ``on``."""
+        at = iso(now)
+        with self._write() as db:
+            for key in keys:
+                current = self._state(db, campaign, key)
+                self._set(db, campaign, key, current, State.POSTED, by, f"gửi bưu điện ngày {on:%d/%m/%Y}", at,
+                          {"posted_by": by.name, "posted_on": on.isoformat()})
+        return [self._must(campaign, key) for key in keys]
 
     # ------------------------------------------------------------------ pause
 
@@ -645,6 +705,12 @@ class Ledger:
         return row[0] if row else None
 
     @staticmethod
+    def _state_and_channel(db: sqlite3.Connection, campaign: str, key: str) -> tuple[State | None, str]:
+        row = db.execute("SELECT state, channel FROM deliveries WHERE campaign = ? AND key = ?",
+                         (campaign, key)).fetchone()
+        return (row[0], row[1]) if row else (None, Channel.EMAIL)
+
+    @staticmethod
     def _pause_row(db: sqlite3.Connection, campaign: str) -> PauseState:
         row = db.execute("SELECT paused, reason, changed_by, changed_at FROM campaigns WHERE campaign = ?",
                          (campaign,)).fetchone()
@@ -721,4 +787,6 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         updated_at=row["updated_at"],
         channel=row["channel"],
         where=row["where"],
+        posted_by=row["posted_by"],
+        posted_on=row["posted_on"],
     )

@@ -2,7 +2,9 @@
 
 The engine hands a channel a :class:`Handover` (exactly the approved bytes and their envelope) and
 gets back a channel-neutral :class:`Result`. The engine keeps the ledger, the quota and the retry
-policy; a channel keeps its wire. E-mail over SMTP is one channel (``smtp.SmtpMessenger``).
+policy; a channel keeps its wire and knows its payload. E-mail over SMTP is one channel
+(``smtp.SmtpMessenger``), paper the other (``paper.PaperMessenger``): a draft names its channel and
+the engine hands it to ``messengers[draft.channel]``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..config import Sender
+from ..outbox.manifest import Channel, Draft
+from ..outbox.messages import Envelope
 
-EMAIL = "email"  # the channel of every approved draft today: approval binds to message.eml
+EMAIL = Channel.EMAIL  # approval binds to message.eml
+PAPER = Channel.PAPER  # approval binds to letter.pdf
 
 Kind = Literal[
     "accepted",   # the channel took the message: sent
@@ -58,6 +63,12 @@ class Session(Protocol):
 
 class Messenger(Protocol):
     name: str  # the channel, e.g. "email"
+    paced: bool  # the sender's daily quota, rate and --limit apply (a mail server's); paper has none
+
+    def envelope(self, draft: Draft, data: bytes) -> Envelope | str:
+        """Who the approved payload goes to, read from it; or why it must not go (Vietnamese), e.g.
+        an e-mail whose recipients differ from the manifest's. Never touches the channel."""
+        ...
 
     def check(self, sender: Sender) -> None:
         """Refuse up front, with a UserError, what would stop every message (a missing password)."""

@@ -9,10 +9,12 @@ from enum import StrEnum
 
 from ..config import Campaign
 from ..outbox.manifest import Manifest
-from .ledger import EVIDENCE, FAILURE_STATES, WAITING, State
+from .ledger import DELIVERED, EVIDENCE, FAILURE_STATES, POSTABLE, WAITING, State
 
-# Reached only through a send: a message in one of these was handed to a server at least once.
+# Reached only through a send: a message in one of these was handed to a channel at least once.
 HANDED_OVER = EVIDENCE | FAILURE_STATES
+# Still to happen before the campaign is done: the engine's part, or (printed) a person's trip to the post.
+OUTSTANDING = WAITING | POSTABLE
 
 
 class Phase(StrEnum):
@@ -21,7 +23,7 @@ class Phase(StrEnum):
     NUMBERED = "numbered"  # numbered, nothing approved yet
     APPROVED = "approved"  # approved messages wait; none handed to a server yet
     SENDING = "sending"  # messages handed to servers, not finished
-    FINISHED = "finished"  # something sent, nothing left to approve or to send
+    FINISHED = "finished"  # something delivered, nothing left to approve, send or post
     EXPIRED = "expired"  # past its expiry, not finished: what is left is never sent
 
 
@@ -46,9 +48,9 @@ def campaign_phase(manifest: Manifest | None, ledger_counts: Mapping[tuple[str, 
     for (_, state), count in ledger_counts.items():
         states[state] = states.get(state, 0) + count
     approved = sum(count for state, count in states.items() if state != State.REVOKED)
-    unapproved = max(sum(1 for draft in manifest.drafts if draft.to) - approved, 0)
-    left = unapproved + sum(states.get(state, 0) for state in WAITING)
-    if not left and states.get(State.SENT):
+    unapproved = max(len(manifest.drafts) - approved, 0)  # letters on paper too: each needs approval
+    left = unapproved + sum(states.get(state, 0) for state in OUTSTANDING)
+    if not left and any(states.get(state) for state in DELIVERED):
         return Phase.FINISHED
     if campaign is not None and campaign.has_expired(now):
         return Phase.EXPIRED

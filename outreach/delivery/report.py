@@ -1,4 +1,5 @@
-"""Where a campaign stands: counts by state, and the delivery report (one XLSX row per recipient)."""
+"""Where a campaign stands: counts by state, the letters on paper, and the delivery report (one
+XLSX row per recipient, e-mail and paper alike)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS
-from ..outbox.manifest import Draft, Manifest
+from ..outbox.manifest import CHANNEL_LABELS, Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
 from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .messenger import PAPER
 
+
+@dataclass(frozen=True)
+class PaperLetter:
+    """One letter on paper: where it is printed and who posted it when."""
+
+    key: str
+    name: str
+    state: DraftState
+    where: str  # bundle and pages ("paper/lo-in-01-QLT.pdf, trang 3–4"), "" until printed
+    posted_by: str
+    posted_on: str | None  # YYYY-MM-DD
 
 
 @dataclass(frozen=True)
@@ -23,18 +36,23 @@ class StatusCounts:
     by_audience: dict[str, dict[str, int]]
     by_district: dict[str, dict[str, int]]
     pause: PauseState
+    paper: tuple[PaperLetter, ...] = ()
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
-    """The delivery state, or ``drafted`` (not approved) / ``paper`` (no e-mail: print bundle).
+    """The delivery state, or ``drafted`` (not approved, or its approval revoked).
 
     An approval of bytes a rebuild has since replaced counts as none: `send` would refuse the
     message, so the status must not call it approved and waiting."""
     replaced = (delivery is not None and delivery.state in CLAIMABLE
-                and delivery.message_sha256 != draft.message_sha256)
+                and delivery.message_sha256 != draft.payload_sha256)
     if delivery is None or delivery.state == State.REVOKED or replaced:
-        return Unsent.DRAFTED if draft.to else Unsent.PAPER
+        return Unsent.DRAFTED
     return delivery.state
+
+
+def _active(delivery: Delivery | None) -> Delivery | None:
+    return delivery if delivery is not None and delivery.state != State.REVOKED else None
 
 
 def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
@@ -42,23 +60,31 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
     total: Counter[str] = Counter()
     by_audience: dict[str, Counter[str]] = {}
     by_district: dict[str, Counter[str]] = {}
+    paper: list[PaperLetter] = []
     for draft in manifest.drafts:
-        state = draft_state(draft, deliveries.get(draft.key))
+        delivery = deliveries.get(draft.key)
+        state = draft_state(draft, delivery)
         total[state] += 1
         by_audience.setdefault(draft.audience, Counter())[state] += 1
         by_district.setdefault(draft.district or "(không rõ huyện)", Counter())[state] += 1
+        active = _active(delivery)
+        if (active.channel if active else draft.channel) == PAPER:
+            paper.append(PaperLetter(draft.key, draft.name, state, active.where if active else "",
+                                     active.posted_by if active else "", active.posted_on if active else None))
     return StatusCounts(
         campaign=manifest.campaign,
         total=dict(total),
         by_audience={k: dict(v) for k, v in by_audience.items()},
         by_district={k: dict(v) for k, v in by_district.items()},
         pause=ledger.pause_state(manifest.campaign),
+        paper=tuple(paper),
     )
 
 
 REPORT_COLUMNS = (
     ("Mã", 14), ("Tên", 40), ("Nhóm", 28), ("Địa chỉ e-mail", 34), ("Đồng gửi (Cc)", 30), ("Trạng thái", 18),
-    ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50), ("Ghi chú", 50),
+    ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
+    ("Bản in (tệp, trang)", 36), ("Người gửi bưu điện", 20), ("Ngày gửi bưu điện", 14), ("Ghi chú", 50),
     ("SHA-256 các tệp", 80), ("Người duyệt", 20), ("Thời gian duyệt", 20),
 )
 
@@ -84,6 +110,8 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if isinstance(cell.value, dt.datetime):
                 cell.number_format = "dd/mm/yyyy hh:mm:ss"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "dd/mm/yyyy"
     sheet.freeze_panes = "C2"
     sheet.auto_filter.ref = sheet.dimensions
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,12 +123,15 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
 
 def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo) -> list[object]:
     state = draft_state(draft, delivery)
-    active = delivery if delivery is not None and delivery.state != State.REVOKED else None
-    claimed = active if active is not None and active.started_at else None  # handed to a server at least once
+    active = _active(delivery)
+    claimed = active if active is not None and active.started_at else None  # handed to a channel at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
+    channel = active.channel if active else draft.channel
+    paper = active if active is not None and channel == PAPER else None  # its answer is the bundle, not a server's
+    email = active if active is not None and paper is None else None
     reply = ""
-    if active and active.reply:
-        reply = f"{active.code or ''} {active.reply}".strip()
+    if email and email.reply:
+        reply = f"{email.code or ''} {email.reply}".strip()
     return [
         draft.code,
         draft.name,
@@ -108,10 +139,14 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         "; ".join(claimed.to if claimed else draft.to),
         "; ".join(claimed.cc if claimed else draft.cc),
         LABELS[state].long,
+        CHANNEL_LABELS.get(channel, channel),
         active.attempts if active else 0,
-        _excel_time(active.sent_at if active else None, tz),
-        active.message_id if active else "",
+        _excel_time(email.sent_at if email else None, tz),
+        email.message_id if email else "",
         reply,
+        paper.where if paper else "",
+        paper.posted_by if paper else "",
+        dt.date.fromisoformat(paper.posted_on) if paper and paper.posted_on else None,
         active.last_error if active else "",
         "\n".join(f"{name}: {sha}" for name, sha in sorted(hashes.items())),
         active.approved_by if active else "",

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from ..config import SMTP_URL_ENV, Sender, SmtpProfile
 from ..errors import UserError
+from ..outbox.manifest import Draft
+from ..outbox.messages import Envelope, check_address, envelope_of
 from .messenger import EMAIL, Handover, Result
 
 if TYPE_CHECKING:
@@ -43,10 +45,24 @@ class SmtpMessenger:
     """Each sender through its SMTP profile (config.toml ``[smtp.*]``), one connection per batch."""
 
     name = EMAIL
+    paced = True
 
     def __init__(self, profiles: Mapping[str, SmtpProfile]) -> None:
         self.profiles = profiles
         self._passwords: dict[str, str | None] = {}  # asked once: a keyring may prompt
+
+    def envelope(self, draft: Draft, data: bytes) -> Envelope | str:
+        """The approved message's Message-ID and its To and Cc, each address once; refused when they
+        are not the manifest's (the message was swapped, or the list changed since approval)."""
+        envelope = envelope_of(data)
+        unique: dict[str, str] = {}
+        for address in envelope.recipients:  # an address both in To and Cc gets the message once
+            unique.setdefault(address.lower(), address)
+        recipients = tuple(unique.values())
+        if set(unique) != _ascii_addresses(draft.to + draft.cc):
+            return (f"Người nhận trong manifest ({', '.join(draft.to + draft.cc)}) khác người nhận ghi trong thư "
+                    f"đã duyệt ({', '.join(recipients)}); thư không được gửi. Cách sửa: chạy lại build rồi duyệt lại.")
+        return Envelope(envelope.message_id, recipients)
 
     def check(self, sender: Sender) -> None:
         self._password(self.profiles[sender.smtp])
@@ -85,6 +101,19 @@ class _SmtpSession:
         if self._client is not None:
             self._client.close()  # QUIT; yagmail ignores a connection already gone
             self._client = None
+
+
+def _ascii_addresses(addresses: Sequence[str]) -> set[str]:
+    """Lower-case, IDN domains in punycode (as build_message writes them); invalid ones kept as is."""
+    if all(a.isascii() for a in addresses):
+        return {a.lower() for a in addresses}
+    result = set()
+    for address in addresses:
+        try:
+            result.add(check_address("to", address).lower())
+        except UserError:
+            result.add(address.lower())
+    return result
 
 
 def _connect(profile: SmtpProfile, password: str | None) -> "yagmail.SMTP":

@@ -2,8 +2,9 @@
 
 Drafts are rebuilt only when their inputs change (template bytes, the recipient's data, the config
 that reaches the letter, the document number), so an approval survives a re-run that changes
-nothing for that recipient. Recipients without a usable e-mail address are gathered into one
-print-ready PDF, so nobody is left out.
+nothing for that recipient. Recipients without a usable e-mail address go on paper: their letters
+are gathered into one PDF with address labels, a preview (approved or not); what is printed for
+posting is the paper channel's bundle of approved letters (``delivery.paper``).
 
 A build can be stopped at any point (an error, Ctrl-C, a kill) and run again. A rebuilt draft's
 files are written to ``<draft>/.new/`` first and replace the draft's own only once all of them are
@@ -23,14 +24,11 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
-from io import BytesIO
 from pathlib import Path
 
 from docx import Document
-import pikepdf
 
 from ..accounts import Actor
 from ..config import Campaign, Config
@@ -38,8 +36,9 @@ from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
 from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, render_text_template,
                        text_template)
+from .bundle import write_bundle
 from .bundles import list_sheet_pdfs, paper_bundles, print_order
-from .manifest import (Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
+from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
@@ -359,9 +358,9 @@ class CampaignBuilder:
         )
 
     def _print_bundle(self, drafts: Sequence[Draft], recipients: dict[str, Recipient]) -> tuple[str, int]:
-        """Every letter that cannot go by e-mail in one PDF, each starting on a fresh sheet when printed
-        double-sided, plus a sheet of address labels for the envelopes."""
-        paper = [d for d in drafts if not d.to]
+        """Every letter that goes on paper in one PDF, each starting on a fresh sheet when printed
+        double-sided, plus a sheet of address labels for the envelopes: a preview, approved or not."""
+        paper = [d for d in drafts if d.channel == Channel.PAPER]
         folder = self.workspace.print_folder(self.campaign.name)
         shutil.rmtree(folder, ignore_errors=True)
         if not paper:
@@ -373,16 +372,7 @@ class CampaignBuilder:
         files = print_order(bundles, list_sheet_pdfs(folder, bundles, recipients, self.converter,
                                                      self.config.agency.issuing_body, self.campaign.title,
                                                      self._context(None).so_ky_hieu), self.root)
-        with ExitStack() as letters, pikepdf.new() as bundle:
-            for path in files:
-                # Copied pages are read from their letter when the bundle is saved, so every
-                # letter stays open until then: in memory, not as one open file each.
-                pdf = path.read_bytes()
-                bundle.pages.extend(letters.enter_context(pikepdf.open(BytesIO(pdf))).pages)
-                if len(bundle.pages) % 2:
-                    last = bundle.pages[-1].mediabox
-                    bundle.add_blank_page(page_size=(float(last[2]), float(last[3])))
-            bundle.save(target)
+        write_bundle((path.read_bytes() for path in files), target)
         labels = folder / "nhan-dia-chi.docx"
         _write_address_labels(labels, [recipients[d.key] for group in bundles for d in group.drafts])
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])

@@ -24,13 +24,14 @@ class Skip(StrEnum):
     """Why a send run left a message as it was: what code decides on; the sentence is for people."""
 
     NO_SENDER = "no_sender"  # its sender is not in config.toml
+    NO_CHANNEL = "no_channel"  # no messenger for its channel in this run
     RETRY_LATER = "retry_later"  # its next attempt is not due yet
     QUOTA = "quota"  # the sender's daily quota is used up
     UNREACHABLE = "unreachable"  # the sender's mail server could not be reached
     STOPPED = "stopped"  # the run stopped before it (SendReport.stop says why)
-    MISSING = "missing"  # its message.eml is gone
-    CHANGED = "changed"  # its message.eml is not the approved bytes
-    RECIPIENTS = "recipients"  # the approved message's recipients differ from the manifest's
+    MISSING = "missing"  # its payload (message.eml, letter.pdf) is gone
+    CHANGED = "changed"  # its payload is not the approved bytes
+    RECIPIENTS = "recipients"  # its channel cannot address the approved payload (recipients differ from the manifest's)
 
 
 # A later run sends these without anyone's help; any other skip waits for a person.
@@ -44,6 +45,17 @@ class Stop(StrEnum):
     WINDOW_CLOSED = "window_closed"  # the sender's sending window closed
     EXPIRED = "expired"  # the campaign expired: what is left is never sent
     NOT_YET_OPEN = "not_yet_open"  # before the campaign's not_before
+
+
+class Channel(StrEnum):
+    """How a draft reaches its recipient; each has its own payload, the file approval binds to."""
+
+    EMAIL = "email"  # message.eml, handed to the sender's SMTP server
+    PAPER = "paper"  # letter.pdf, printed in a bundle and posted by a person
+
+
+PAYLOADS: dict[str, str] = {Channel.EMAIL: "message.eml", Channel.PAPER: "letter.pdf"}
+CHANNEL_LABELS: dict[str, str] = {Channel.EMAIL: "E-mail", Channel.PAPER: "Bản giấy"}
 
 
 @dataclass(frozen=True)
@@ -86,10 +98,26 @@ class Draft:
     message_sha256: str  # sha256 of message.eml ("" when there is no message)
     source_file: str = ""
     source_row: int = 0
+    # "" derives it: no usable e-mail goes on paper (and manifests written before channels read so).
+    channel: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.channel:
+            object.__setattr__(self, "channel", Channel.EMAIL if self.to else Channel.PAPER)
 
     @property
     def key(self) -> str:
         return f"{self.audience}/{self.code}"
+
+    @property
+    def payload(self) -> str:
+        """The file its channel is handed and approval binds to: message.eml, or letter.pdf on paper."""
+        return PAYLOADS.get(self.channel, "")
+
+    @property
+    def payload_sha256(self) -> str:
+        """The sha256 of the payload at build time ("" when there is none)."""
+        return next((f.sha256 for f in self.files if f.name == self.payload), "")
 
     def path(self, root: Path, name: str) -> Path:
         return root / self.folder / name

@@ -20,6 +20,7 @@ from .calendar import (
 )
 from ..config import Config
 from ..delivery import (
+    EMAIL,
     CLAIMABLE,
     PHASE_LABELS,
     Ledger,
@@ -92,7 +93,9 @@ def schedule_plan(config: Config, start: dt.date | dt.datetime, days: int = 14, 
     ledger = Ledger.open(config.root) if config.workspace.ledger.exists() else None
     try:
         states = {c.name: ledger.state_counts(c.name) if ledger else {} for c, _ in active}
-        counts = {c.name: _counts(states[c.name], m) for c, m in active}
+        # The forecast is of e-mail: letters on paper are printed at the first tick, whatever the quota.
+        mailed = {c.name: ledger.state_counts(c.name, EMAIL) if ledger else {} for c, _ in active}
+        counts = {c.name: _counts(mailed[c.name], m) for c, m in active}
         phases = {c.name: campaign_phase(m, states[c.name], c, moment) for c, m in active}
         involved = [code for code in senders if any(code in counts[c.name] for c, _ in active)]
         if not involved:
@@ -190,7 +193,7 @@ def _table(header: list[str], rows: list[list[str]], right_from: int) -> list[st
 
 def _counts(states: dict[tuple[str, str], int], manifest: Manifest) -> dict[str, dict[str, int]]:
     """Per sender with e-mail drafts: approved (waiting), unapproved (not in the forecast), sent."""
-    emailed = Counter(d.sender for d in manifest.drafts if d.to)
+    emailed = Counter(d.sender for d in manifest.drafts if d.channel == EMAIL)
     counts = {sender: {"approved": 0, "unapproved": total, "sent": 0} for sender, total in emailed.items()}
     for (sender, state), count in states.items():
         if sender not in counts or state == State.REVOKED:

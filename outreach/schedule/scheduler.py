@@ -87,6 +87,7 @@ class SenderTick:
     campaigns: list[CampaignTick]
     problems: dict[str, int] = field(default_factory=dict)  # retrying/failed/uncertain/blocked this tick
     quota_reached: bool = False  # the daily quota is used up after this tick
+    printed: int = 0  # letters on paper put into a print bundle this tick
 
 
 @dataclass
@@ -254,6 +255,7 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
         attempted = len(sent.sent) + len(sent.retrying) + len(sent.failed) + len(sent.uncertain)
         budget -= attempted
         result.sent += len(sent.sent)
+        result.printed += len(sent.printed)
         problems.update({State.RETRYING: len(sent.retrying), State.FAILED: len(sent.failed),
                          State.UNCERTAIN: len(sent.uncertain) + len(sent.interrupted)})
         problems[BLOCKED] += sum(1 for p in sent.skipped if p.reason not in SENT_LATER)
@@ -285,6 +287,8 @@ def _tick_line(report: TickReport, any_active: bool) -> str:
                 text += f"; còn {s.pending} thư chờ gửi"
         else:
             text = f"{s.sender}: đã gửi {s.sent}, còn {s.pending} thư chờ gửi"
+            if s.printed:
+                text += f", {s.printed} thư giấy đã xếp vào bản in"
             labels = {**{state: LABELS[state].short.lower() for state in State if state in FAILURE_STATES},
                       BLOCKED: "không gửi được (xem 'outreach status')"}
             text += "".join(f", {s.problems[k]} {label}" for k, label in labels.items() if s.problems.get(k))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..delivery import DRAFT_STATES, Event, PauseState, State, event_label
+from ..delivery import DELIVERED, DRAFT_STATES, Event, PauseState, State, event_label
 from ..localtime import local_time
 from .store import Row
 from ..workspace import Workspace
@@ -50,7 +50,7 @@ class Progress:
     counts: dict[str, int]
     total: int
     approved: int  # approved at least once and not revoked: the messages this run is about
-    sent: int
+    sent: int  # delivered: e-mailed, or posted on paper
     percent: int
     events: tuple[EventView, ...]
 
@@ -63,6 +63,7 @@ def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: boo
     counts = Counter(row.state for row in rows)
     approved = sum(counts[state] for state in State if state is not State.REVOKED)
     names = {row.key: row.draft.name for row in rows}
+    delivered = sum(counts[state] for state in DELIVERED)
     return Progress(
         campaign=campaign,
         running=running,
@@ -72,8 +73,8 @@ def progress(campaign: str, rows: Sequence[Row], pause: PauseState, running: boo
         counts={state: counts.get(state, 0) for state in DRAFT_STATES},
         total=len(rows),
         approved=approved,
-        sent=counts[State.SENT],
-        percent=round(100 * counts[State.SENT] / approved) if approved else 0,
+        sent=delivered,
+        percent=round(100 * delivered / approved) if approved else 0,
         events=tuple(_event(event, names) for event in events),
     )
 

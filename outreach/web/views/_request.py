@@ -3,6 +3,7 @@ person (the logged-in account), and the flash-and-redirect wrapper of every acti
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from ...accounts import Actor
 from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError, redact
+from ...localtime import OFFICE_TZ
 from ...outbox.manifest import Manifest
 from ..jobs import BuildJobs
 from ..auth import accounts_on, current_account
@@ -112,6 +114,15 @@ def acting_person(field: str = "by") -> Actor:
         raise UserError("Cần ghi họ tên người thực hiện (ví dụ: Nguyễn Văn A) để lưu làm bằng chứng.")
     session["by"] = name
     return Actor(name, "", source)
+
+
+def form_day(field: str, label: str) -> dt.date:
+    """A day picked in a form's date field (``YYYY-MM-DD``); today, office time, when left empty."""
+    raw = request.form.get(field, "").strip()
+    try:
+        return dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
+    except ValueError:
+        raise UserError(f"{label} '{raw}' không hợp lệ. Chọn ngày trong ô «{label}».") from None
 
 
 def back_url(name: str) -> str:

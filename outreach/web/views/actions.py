@@ -1,8 +1,9 @@
-"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, pause, resume."""
+"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, posted, pause, resume."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 
 from flask import (
     abort,
@@ -11,8 +12,22 @@ from flask import (
 )
 
 from ...accounts import Role
-from ...delivery import LABELS, REVOCABLE, State, Unsent, approve, resolve, resume, revoke, send_test_copy, utc_now
+from ...delivery import (
+    LABELS,
+    POSTABLE,
+    REVOCABLE,
+    State,
+    Unsent,
+    approve,
+    post,
+    resolve,
+    resume,
+    revoke,
+    send_test_copy,
+    utc_now,
+)
 from ...errors import UserError
+from ...outbox.manifest import Manifest
 from ..auth import requires
 from ..store import (
     Filters,
@@ -24,6 +39,7 @@ from ._request import (
     bp,
     build_jobs,
     campaign_or_404,
+    form_day,
     manifest_or_404,
     request_config,
     request_ledger,
@@ -52,6 +68,17 @@ def _targets(rows: list[Row]) -> tuple[str, list[Row]]:
                             f"{len(targets)} thư). Hãy xem lại danh sách rồi bấm lại.")
         return scope, targets
     abort(400, description="Thiếu phạm vi thao tác (một thư, các thư đã chọn hoặc cả danh sách đang lọc).")
+
+
+def _applicable(manifest: Manifest, states: Collection[str], nothing: str) -> tuple[list[Row], list[Row]]:
+    """The rows an action applies to (the one picked; of a selection or list, those in ``states``) and
+    those it leaves out; refused with ``nothing`` and what was left out when none is left."""
+    scope, targets = _targets(rows_of(manifest))
+    ready = targets if scope == "one" else [row for row in targets if row.state in states]
+    others = [row for row in targets if row not in ready]
+    if not ready:
+        raise UserError(nothing + _skipped(others))
+    return ready, others
 
 
 def _skipped(rows: list[Row]) -> str:
@@ -88,11 +115,7 @@ def revoke_action(name: str):
     def run() -> str:
         person = acting_person()
         manifest = manifest_or_404(name)
-        scope, targets = _targets(rows_of(manifest))
-        ready = targets if scope == "one" else [row for row in targets if row.state in REVOCABLE]
-        others = [row for row in targets if row not in ready]
-        if not ready:
-            raise UserError("Không có thư nào đang được duyệt để hủy trong lựa chọn." + _skipped(others))
+        ready, others = _applicable(manifest, REVOCABLE, "Không có thư nào đang được duyệt để hủy trong lựa chọn.")
         note = " ".join(request.form.get("note", "").split())[:500]
         revoke(request_ledger(), manifest, person, [row.key for row in ready], note)
         return f"Đã hủy duyệt {len(ready)} thư (người hủy: {person})." + _skipped(others)
@@ -131,6 +154,22 @@ def resolve_action(name: str):
         if decision == "sent":
             return f"Đã ghi nhận thư {draft.code} đã đến nơi (người quyết định: {person})."
         return f"Thư {draft.code} sẽ được gửi lại ở lượt gửi tiếp theo (người quyết định: {person})."
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/posted")
+@requires(Role.SENDER)
+def posted_action(name: str):
+    """Letters on paper that a person took to the post office, and the day (today unless picked)."""
+    def run() -> str:
+        person = acting_person()
+        manifest = manifest_or_404(name)
+        ready, others = _applicable(manifest, POSTABLE, "Không có thư giấy nào đã in, chờ gửi bưu điện trong lựa chọn.")
+        day = form_day("date", "Ngày gửi bưu điện")
+        posted = post(request_ledger(), manifest, person, [row.key for row in ready], day)
+        return (f"Đã ghi nhận {len(posted)} thư giấy được gửi bưu điện ngày {day:%d/%m/%Y} (người gửi: {person})."
+                + _skipped(others))
 
     return act(name, run)
 

@@ -1,4 +1,5 @@
-"""The campaign list and one campaign's page: build, issue the number, the print bundle."""
+"""The campaign list and one campaign's page: build, issue the number, the print bundles (the build's
+preview, and the paper channel's bundles of approved letters)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flask import (
 )
 
 from ...accounts import Role
-from ...delivery import Phase
+from ...delivery import PAPER, Phase, bundles
 from ...errors import UserError
 from ...localtime import OFFICE_TZ
 from ...workspace import Workspace
@@ -34,6 +35,7 @@ from ._request import (
     bp,
     build_jobs,
     campaign_or_404,
+    form_day,
     phase_of,
     recipient_url,
     request_config,
@@ -85,11 +87,7 @@ def issue(name: str):
     def run() -> str:
         from ...outbox.build import issue_document_number
 
-        raw = request.form.get("date", "").strip()
-        try:
-            day = dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
-        except ValueError:
-            raise UserError(f"Ngày ký '{raw}' không hợp lệ. Chọn ngày trong ô «Ngày ký».") from None
+        day = form_day("date", "Ngày ký")
         if build_jobs().running(name):
             raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy cấp số.")
         entry = issue_document_number(request_config(), name, day, acting_person())
@@ -134,6 +132,8 @@ def campaign(name: str):
         pause=request_ledger().pause_state(name),
         running=send_running(workspace_root(), name),
         print_bundle=_print_bundle(name),
+        paper_bundles=bundles(Workspace(workspace_root()).paper_bundles(name)),
+        paper_count=sum(1 for row in rows if row.draft.channel == PAPER),
         no_district=NO_DISTRICT,
         numbered=manifest.numbered,
         today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
@@ -151,4 +151,14 @@ def print_bundle(name: str):
     path = _print_bundle(name)
     if path is None:
         abort(404, description="Chiến dịch này không có thư nào phải in (mọi người nhận đều có e-mail).")
+    return send_file(path, mimetype="application/pdf", download_name=path.name)
+
+
+@bp.get("/campaigns/<name>/paper/<filename>")
+def paper_bundle(name: str, filename: str):
+    """One bundle of approved letters to print and post (only a name the bundles folder lists)."""
+    campaign_or_404(name)
+    path = next((p for p in bundles(Workspace(workspace_root()).paper_bundles(name)) if p.name == filename), None)
+    if path is None:
+        abort(404, description=f"Chiến dịch này không có bản in '{filename}'.")
     return send_file(path, mimetype="application/pdf", download_name=path.name)

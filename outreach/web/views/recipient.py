@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import (
@@ -14,7 +15,9 @@ from flask import (
     url_for,
 )
 
+from ...delivery import bundle_of
 from ...errors import UserError
+from ...localtime import OFFICE_TZ
 from ..preview import attachment, letter_pdf, message_view, read_message
 from ..security import BODY_SECURITY_POLICY
 from ...sign import letter_signatures
@@ -54,6 +57,7 @@ def recipient(name: str, code: str):
         page_count = pages.page_count(sha)
     except UserError as error:
         letter_error = error.message
+    bundle = bundle_of(row.delivery.where) if row.delivery else ""
     kind = {"kind": row.draft.audience} if row.draft.code in ambiguous else {}
     return render_template(
         "recipient.html",
@@ -77,6 +81,8 @@ def recipient(name: str, code: str):
         test_to=session.get("test_to", ""),
         numbered=manifest.numbered,
         signatures=letter_signatures(request_config(), row.draft),
+        bundle_url=url_for("views.paper_bundle", name=name, filename=bundle.rpartition("/")[2]) if bundle else None,
+        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
     )
 
 

@@ -15,10 +15,13 @@ from werkzeug.exceptions import HTTPException
 from ...accounts import ROLE_LABELS, Role
 from ...delivery import (
     APPROVABLE,
+    DELIVERED,
     DRAFT_STATES,
     EVIDENCE,
     LABELS,
+    PAPER,
     PHASE_LABELS,
+    POSTABLE,
     REVOCABLE,
     WAITING,
     State,
@@ -26,7 +29,8 @@ from ...delivery import (
     event_label,
 )
 from ...errors import UserError
-from ...localtime import local_time
+from ...localtime import day_of, local_time
+from ...outbox.manifest import CHANNEL_LABELS
 from ...recipients import SEVERITY_LABELS
 from ...workspace import Workspace
 from ..preview import PageCache
@@ -72,6 +76,10 @@ def init_app(app: Flask) -> None:
         approve_offered=APPROVE_OFFERED,
         evidence=EVIDENCE,
         waiting=WAITING,
+        postable=POSTABLE,
+        delivered=DELIVERED,
+        PAPER=PAPER,
+        channel_labels=CHANNEL_LABELS,
         count_in=_count_in,
         phase_labels=PHASE_LABELS,
         audience_label=audience_label,
@@ -83,6 +91,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["docnumber"] = _document_number
+    app.jinja_env.filters["day"] = day_of
 
     @app.teardown_appcontext
     def close_ledger(_: BaseException | None) -> None:

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.datagen import generate_employers, write_employers_xlsx  # noqa: E402
 from bench.memory import TreeMemorySampler  # noqa: E402
 from outreach.config import load_config  # noqa: E402
-from outreach.outbox.manifest import letter_pages, read_manifest  # noqa: E402
-from outreach.outbox.build import build_campaign  # noqa: E402
+from outreach.outbox import letter_pages, read_manifest  # noqa: E402
+from outreach.outbox import build_campaign  # noqa: E402
 from outreach.workspace import init_workspace  # noqa: E402
 
 CAMPAIGN = "vssid-2022"

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.memory import own_peak_kb  # noqa: E402
 from outreach.config import parse_config  # noqa: E402
 from outreach.delivery import Ledger, SmtpSink, approve, send_campaign  # noqa: E402
-from outreach.outbox.manifest import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest  # noqa: E402
-from outreach.outbox.messages import Attachment, build_message, message_bytes  # noqa: E402
+from outreach.outbox import Draft, DraftFile, Manifest, read_manifest, sha256_file, write_manifest  # noqa: E402
+from outreach.outbox import Attachment, build_message, message_bytes  # noqa: E402
 from outreach.workspace import Workspace  # noqa: E402
 
 CAMPAIGN = "bench"

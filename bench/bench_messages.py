@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from outreach.outbox.messages import Attachment, build_message, message_bytes  # noqa: E402
+from outreach.outbox import Attachment, build_message, message_bytes  # noqa: E402
 
 SENDER_NAME = "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"

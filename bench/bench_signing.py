@@ -32,8 +32,8 @@ PIN = "123456"
 
 def make_office(n: int, out: Path) -> Path:
     from outreach.config import load_config
-    from outreach.outbox.build import build_campaign, issue_document_number
-    from outreach.outbox.manifest import read_manifest, write_manifest
+    from outreach.outbox import build_campaign, issue_document_number
+    from outreach.outbox import read_manifest, write_manifest
 
     root = out / f"signing-{n}"
     shutil.rmtree(root, ignore_errors=True)

@@ -112,7 +112,7 @@ def _validate(args: argparse.Namespace) -> int:
     from .recipients import guess_kind, load_list
     from .recipients import ValidationSummary, format_terminal, write_xlsx
 
-    from .recipients.routing import check_coverage
+    from .recipients import check_coverage
 
     targets: list[tuple[Path, str]]
     if args.files:
@@ -161,7 +161,7 @@ SAMPLE_ROWS = 100  # rows of each list `template check` fills the template in fo
 def _template_samples(config, campaign, path: Path, lists) -> list:
     """Whom `template check` fills the template in for, as a draft and as issued: a made-up recipient
     of each of the campaign's audiences and the first rows of its lists; an appendix has no recipient."""
-    from .letters.render import sample_contexts, sample_recipient
+    from .letters import sample_contexts, sample_recipient
 
     if campaign is None:
         return []
@@ -184,7 +184,7 @@ def _campaign_of_template(config, name: str | None, path: Path):
 @command("template")
 def _template(args: argparse.Namespace) -> int:
     from .letters import check_empty_values, check_template, write_skeleton
-    from .outbox.build import load_campaign_recipients
+    from .outbox import load_campaign_recipients
 
     path = Path(args.path)
     if args.action == "new":
@@ -228,7 +228,7 @@ def _print_build(report) -> None:
 
 @command("build")
 def _build(args: argparse.Namespace) -> int:
-    from .outbox.build import build_campaign
+    from .outbox import build_campaign
 
     report = build_campaign(_config(args), args.campaign, only=args.only or (), limit=args.limit)
     if args.json:
@@ -256,7 +256,7 @@ def _register(args: argparse.Namespace) -> int:
 def _issue(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from .outbox.build import build_campaign, issue_document_number
+    from .outbox import build_campaign, issue_document_number
 
     config = _config(args)
     entry = issue_document_number(config, args.campaign, args.date or dt.date.today(), _actor(args, "sender"))
@@ -322,7 +322,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _manifest_and_ledger(args: argparse.Namespace):
     from .delivery import Ledger
-    from .outbox.manifest import read_manifest
+    from .outbox import read_manifest
 
     root = _root(args)
     return root, read_manifest(root, args.campaign), Ledger.open(root)
@@ -331,7 +331,7 @@ def _manifest_and_ledger(args: argparse.Namespace):
 @command("preview")
 def _preview(args: argparse.Namespace) -> int:
     from .delivery import send_test_copy
-    from .outbox.messages import decoded_header, parse_message
+    from .outbox import decoded_header, parse_message
 
     root, manifest, _ = _manifest_and_ledger(args)
     draft = manifest.draft(args.recipient) if args.recipient else next((d for d in manifest.drafts if d.to), None)

@@ -19,8 +19,8 @@ from .accounts import Actor
 from .config import SMTP_URL_ENV, Config, load_config
 from .delivery import Ledger, SmtpSink, approve, approved_states, campaign_status, count_line, send_campaign, write_delivery_report
 from .errors import redact
-from .outbox.manifest import read_manifest
-from .outbox.build import build_campaign, issue_document_number
+from .outbox import read_manifest
+from .outbox import build_campaign, issue_document_number
 from .recipients import load_list
 from .recipients import check_coverage
 from .config import ROLE_LABELS, ROLES

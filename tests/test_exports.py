@@ -9,7 +9,8 @@ import types
 import pytest
 
 
-@pytest.mark.parametrize("package", ["outreach.convert", "outreach.delivery", "outreach.letters", "outreach.recipients", "outreach.sign",
+@pytest.mark.parametrize("package", ["outreach.convert", "outreach.delivery", "outreach.letters", "outreach.outbox",
+                                     "outreach.payment", "outreach.recipients", "outreach.sign",
                                      "outreach.schedule", "outreach.text"])
 def test_the_facade_lists_exactly_its_public_names(package: str) -> None:
     module = importlib.import_module(package)

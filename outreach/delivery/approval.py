@@ -20,7 +20,7 @@ from typing import Literal
 from ..accounts import Actor
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, day_of
-from ..outbox.manifest import Draft, Manifest
+from ..outbox import Draft, Manifest
 from ..workspace import Workspace
 from ..sign import signing_gate
 from .ledger import (

@@ -28,7 +28,7 @@ from pathlib import Path
 from ..config import Config, Sender
 from ..errors import UserError
 from ..localtime import local_time
-from ..outbox.manifest import Draft, DraftProblem, Halt, Manifest, Skip, Stop
+from ..outbox import Draft, DraftProblem, Halt, Manifest, Skip, Stop
 from .approval import Clock, _keep_approved_copy, _read_payload, _short
 from .ledger import (
     ACCEPTED,

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..accounts import Actor
 from ..errors import UserError
-from ..outbox.manifest import Channel
+from ..outbox import Channel
 from ..workspace import Workspace, send_lock_name
 
 if TYPE_CHECKING:

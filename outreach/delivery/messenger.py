@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..config import Sender
-from ..outbox.manifest import Channel, Draft
-from ..outbox.messages import Envelope
+from ..outbox import Channel, Draft
+from ..outbox import Envelope
 
 EMAIL = Channel.EMAIL  # approval binds to message.eml
 PAPER = Channel.PAPER  # approval binds to letter.pdf

@@ -25,9 +25,9 @@ import pikepdf
 
 from ..config import Sender
 from ..errors import UserError
-from ..outbox.bundle import sheet_pages, write_bundle
-from ..outbox.manifest import Draft
-from ..outbox.messages import Envelope
+from ..outbox import sheet_pages, write_bundle
+from ..outbox import Draft
+from ..outbox import Envelope
 from .messenger import PAPER, Handover, Result
 
 BUNDLE_PREFIX = "lo-in-"  # "lô in": a print batch

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from ..config import Campaign
-from ..outbox.manifest import Manifest
+from ..outbox import Manifest
 from .ledger import DELIVERED, EVIDENCE, FAILURE_STATES, POSTABLE, WAITING, State
 
 # Reached only through a send: a message in one of these was handed to a channel at least once.

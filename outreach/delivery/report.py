@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS
-from ..outbox.manifest import CHANNEL_LABELS, Draft, Manifest
+from ..outbox import CHANNEL_LABELS, Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
 from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent

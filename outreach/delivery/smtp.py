@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from ..config import SMTP_URL_ENV, Sender, SmtpProfile
 from ..errors import UserError
-from ..outbox.manifest import Draft
-from ..outbox.messages import Envelope, check_address, envelope_of
+from ..outbox import Draft
+from ..outbox import Envelope, check_address, envelope_of
 from .messenger import EMAIL, Handover, Result
 
 if TYPE_CHECKING:

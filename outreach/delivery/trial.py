@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 from ..config import Config, Sender
 from ..errors import UserError
-from ..outbox.manifest import Draft
-from ..outbox.messages import check_address, message_bytes, new_message_id, parse_message, set_text_header
+from ..outbox import Draft
+from ..outbox import check_address, message_bytes, new_message_id, parse_message, set_text_header
 from .approval import _who
 from .messenger import Handover
 from .smtp import SmtpMessenger

@@ -1,0 +1,96 @@
+"""The outbox: what a build leaves for staff to review and approve — one folder per draft
+(``letter.docx``, ``letter.pdf``, ``message.eml``), the campaign's manifest, the print bundles.
+
+* ``build``: ``build_campaign`` (drafts staged in ``.new/`` and swapped in, manifest checkpoints,
+  evidence never replaced) and ``issue_document_number``;
+* ``manifest``: ``Draft`` (with its channel and payload), ``Manifest``, the skip and stop reasons;
+* ``messages``: the MIME message of one draft, built and parsed back;
+* ``bundle`` and ``bundles``: print bundles (each letter on fresh sheets), participants' bundles.
+
+The build's entry points load on first use: ``build`` consults the ledger (``outreach.delivery``),
+which itself reads manifests and messages from here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .bundle import sheet_pages, write_bundle
+from .manifest import (
+    CHANNEL_LABELS,
+    SENT_LATER,
+    Channel,
+    Draft,
+    DraftFile,
+    DraftProblem,
+    Halt,
+    Manifest,
+    ManifestCache,
+    Skip,
+    Stop,
+    letter_pages,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
+from .messages import (
+    Attachment,
+    Envelope,
+    build_message,
+    check_address,
+    decoded_header,
+    envelope_of,
+    message_bytes,
+    new_message_id,
+    parse_message,
+    set_text_header,
+    upgrade_attachments,
+)
+
+if TYPE_CHECKING:
+    from .build import BuildReport, build_campaign, issue_document_number, load_campaign_recipients
+
+__all__ = [
+    "Attachment",
+    "BuildReport",
+    "CHANNEL_LABELS",
+    "Channel",
+    "Draft",
+    "DraftFile",
+    "DraftProblem",
+    "Envelope",
+    "Halt",
+    "Manifest",
+    "ManifestCache",
+    "SENT_LATER",
+    "Skip",
+    "Stop",
+    "build_campaign",
+    "build_message",
+    "check_address",
+    "decoded_header",
+    "envelope_of",
+    "issue_document_number",
+    "letter_pages",
+    "load_campaign_recipients",
+    "message_bytes",
+    "new_message_id",
+    "parse_message",
+    "read_manifest",
+    "set_text_header",
+    "sha256_file",
+    "sheet_pages",
+    "upgrade_attachments",
+    "write_bundle",
+    "write_manifest",
+]
+
+_BUILD = ("BuildReport", "build_campaign", "issue_document_number", "load_campaign_recipients")
+
+
+def __getattr__(name: str) -> object:
+    if name in _BUILD:
+        from . import build
+
+        return getattr(build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,8 +19,8 @@ from docx.shared import Mm, Pt
 
 from ..convert import ConversionJob, PdfConverter
 from ..errors import UserError
-from ..recipients.model import Recipient
-from ..text.vntext import fold_diacritics
+from ..recipients import Recipient
+from ..text import fold_diacritics
 from .manifest import Draft
 
 NO_GROUP = "(chưa rõ tổ chức dịch vụ thu, xã/phường)"

@@ -30,7 +30,7 @@ from ..delivery import (
 )
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, WEEKDAYS, aware, format_day, format_moment
-from ..outbox.manifest import Manifest
+from ..outbox import Manifest
 
 from .scheduler import active_campaigns, jsonable
 

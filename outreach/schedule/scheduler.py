@@ -55,7 +55,7 @@ from ..delivery import (
 )
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, aware, format_day, format_moment
-from ..outbox.manifest import SENT_LATER, Halt, Manifest, ManifestCache, Stop
+from ..outbox import SENT_LATER, Halt, Manifest, ManifestCache, Stop
 
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
 NOTHING_TO_SEND = "không có thư chờ gửi"

@@ -23,8 +23,8 @@ from PIL import Image, UnidentifiedImageError
 from ..config import Config
 from ..errors import UserError
 from ..convert import page_count
-from ..outbox.manifest import Draft, DraftProblem, Manifest, letter_pages, read_manifest, write_manifest
-from ..outbox.messages import upgrade_attachments
+from ..outbox import Draft, DraftProblem, Manifest, letter_pages, read_manifest, write_manifest
+from ..outbox import upgrade_attachments
 from ..config import ROLE_LABELS, Role
 from .keys import load_trust_roots, open_key
 from .placement import appendix_box, find_signature_block, image_size, page_texts, pages_from_last, place

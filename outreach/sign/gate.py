@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
-from ..outbox.manifest import Draft, sha256_file
-from ..outbox.messages import parse_message
+from ..outbox import Draft, sha256_file
+from ..outbox import parse_message
 from ..workspace import Workspace
 from ..config import ROLE_LABELS, SigningConfig
 

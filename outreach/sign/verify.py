@@ -25,7 +25,7 @@ from .signing import FIELD_ROLES
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..outbox.manifest import Draft
+    from ..outbox import Draft
 
 _ALLOWED_LATER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 

@@ -19,14 +19,14 @@ from ..errors import UserError
 if TYPE_CHECKING:
     from flask import Flask
 
-    from ..outbox.build import BuildReport
+    from ..outbox import BuildReport
 
 log = logging.getLogger(__name__)
 BuildFunction = Callable[[Config, str], "BuildReport"]
 
 
 def default_build(config: Config, campaign: str) -> "BuildReport":
-    from ..outbox.build import build_campaign
+    from ..outbox import build_campaign
 
     return build_campaign(config, campaign, progress=False)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..convert import page_count
-from ..outbox.manifest import Draft
-from ..outbox.messages import decoded_header, parse_message
+from ..outbox import Draft
+from ..outbox import decoded_header, parse_message
 from ..localtime import local_time
 
 RENDER_DPI = 110

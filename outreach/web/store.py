@@ -18,7 +18,7 @@ from pathlib import Path
 from ..config import AUDIENCE_LABELS, Config, load_config
 from ..delivery import DRAFT_STATES, FAILURE_STATES, Delivery, DraftState, State, Unsent, draft_state
 from ..errors import UserError
-from ..outbox.manifest import Draft, Manifest, ManifestCache, letter_pages
+from ..outbox import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list
 from ..recipients import check_coverage

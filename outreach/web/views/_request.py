@@ -25,7 +25,7 @@ from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError, redact
 from ...localtime import OFFICE_TZ
-from ...outbox.manifest import Manifest
+from ...outbox import Manifest
 from ..jobs import BuildJobs
 from ..auth import accounts_on, current_account
 from ..preview import PageCache

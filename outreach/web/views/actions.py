@@ -27,7 +27,7 @@ from ...delivery import (
     utc_now,
 )
 from ...errors import UserError
-from ...outbox.manifest import Manifest
+from ...outbox import Manifest
 from ..auth import requires
 from ..store import (
     Filters,

@@ -85,7 +85,7 @@ def issue(name: str):
     campaign_or_404(name)
 
     def run() -> str:
-        from ...outbox.build import issue_document_number
+        from ...outbox import issue_document_number
 
         day = form_day("date", "Ngày ký")
         if build_jobs().running(name):

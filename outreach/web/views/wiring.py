@@ -30,7 +30,7 @@ from ...delivery import (
 )
 from ...errors import UserError
 from ...localtime import day_of, local_time
-from ...outbox.manifest import CHANNEL_LABELS
+from ...outbox import CHANNEL_LABELS
 from ...recipients import SEVERITY_LABELS
 from ...workspace import Workspace
 from ..preview import PageCache

@@ -13,10 +13,16 @@ puts them; verified by anyone, and required before approval when ``[signing] req
 The ``[signing]`` section itself is parsed with the rest of config.toml (``outreach.config.signing``).
 """
 
-from .batch import SignReport, sign_campaign
-from .demo_pki import MARK, demo_signing
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .gate import SigningGate, signing_gate
-from .verify import PdfCheck, Verifier, letter_signatures, verifier_for
+
+if TYPE_CHECKING:
+    from .batch import SignReport, sign_campaign
+    from .demo_pki import MARK, demo_signing
+    from .verify import PdfCheck, Verifier, letter_signatures, verifier_for
 
 __all__ = [
     "MARK",
@@ -30,3 +36,16 @@ __all__ = [
     "signing_gate",
     "verifier_for",
 ]
+
+# pyHanko, asn1crypto and the PKCS#11 bindings cost ~70 MB and a second to import: approval needs
+# only the gate, which loads them when a signature is really checked; the rest loads on first use.
+_LAZY = {"SignReport": "batch", "sign_campaign": "batch", "MARK": "demo_pki", "demo_signing": "demo_pki",
+         "PdfCheck": "verify", "Verifier": "verify", "letter_signatures": "verify", "verifier_for": "verify"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,9 +27,11 @@ def write_bundle(letters: Iterable[bytes], target: Path) -> list[tuple[int, int]
         for data in letters:
             # Copied pages are read from their letter when the bundle is saved, so every letter
             # stays open until then: in memory, not as one open file each.
-            pages = opened.enter_context(pikepdf.open(BytesIO(data))).pages
+            letter = opened.enter_context(pikepdf.open(BytesIO(data)))
             first = len(bundle.pages) + 1
-            bundle.pages.extend(pages)
+            # With its form: a signed letter's signature and seal images are widgets of its AcroForm,
+            # which a plain pages.extend() leaves unreachable (Acrobat would print the letter without them).
+            bundle.add_pages_from(letter)
             ranges.append((first, len(bundle.pages)))
             if len(bundle.pages) % 2:
                 last = bundle.pages[-1].mediabox

@@ -21,9 +21,11 @@ import functools
 import json
 import os
 import queue
+import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -123,6 +125,69 @@ def _foreign_python_environment() -> dict[str, str]:
             if name not in ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV")}
 
 
+_LEFTOVER = re.compile(r"^(?:outreach-lo-|outreach-chunk-)(\d+)-")
+PIPE_GRACE_S = 60.0
+_OFFICE_PIPE = re.compile(r"^OSL_PIPE_(\d+)_(?:outreach-|SingleOfficeIPC_)")
+
+
+def owned_prefix(prefix: str) -> str:
+    """A temporary name that says which process owns it, so a later run can tell it was left behind."""
+    return f"{prefix}{os.getpid()}-"
+
+
+def sweep_leftovers(*folders: Path) -> list[Path]:
+    """Remove what a killed build left in the temp folders: LibreOffice profiles, chunk folders and
+    LibreOffice's pipe sockets, whose owning process (in the name) no longer runs. A SIGKILL gives
+    a process no chance to clean up; the next one does it."""
+    removed = []
+    for folder in folders or {Path(tempfile.gettempdir()), Path("/tmp")}:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            match = _LEFTOVER.match(entry.name)
+            if match is None or _running(int(match.group(1))):
+                if not _stale_office_pipe(entry):
+                    continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _stale_office_pipe(entry: Path) -> bool:
+    """One of our LibreOffice's pipe sockets that nothing listens on any more (its office was killed)."""
+    match = _OFFICE_PIPE.match(entry.name)
+    if match is None or int(match.group(1)) != os.getuid():
+        return False
+    try:  # an office starting now binds its socket a moment before it listens: leave young ones be
+        if entry.lstat().st_mtime > time.time() - PIPE_GRACE_S:
+            return False
+    except OSError:
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(entry))
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+    return False
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
+
+
 def open_office(soffice: str, timeout_s: float) -> Office:
     python = find_uno_python(soffice)
     if python is None:
@@ -136,7 +201,8 @@ class Office:
     def __init__(self, soffice: str, timeout_s: float) -> None:
         self._soffice = soffice
         self._timeout_s = timeout_s
-        self._home = Path(tempfile.mkdtemp(prefix="outreach-lo-"))
+        sweep_leftovers()
+        self._home = Path(tempfile.mkdtemp(prefix=owned_prefix("outreach-lo-")))
         self.profile = self._home / "profile"
 
     def __enter__(self) -> Office:

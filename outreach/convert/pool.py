@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .chunk import ChunkRun
 from .jobs import ConversionError, ConversionJob, ConversionResult
-from .office import OfficePool, find_soffice, open_office
+from .office import OfficePool, find_soffice, open_office, owned_prefix
 
 __all__ = ["PdfConverter", "convert_one"]
 
@@ -106,5 +106,5 @@ class PdfConverter:
         write_lock: threading.Lock,
         items: list[tuple[int, ConversionJob]],
     ) -> list[tuple[int, ConversionResult]]:
-        with tempfile.TemporaryDirectory(prefix="outreach-chunk-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=owned_prefix("outreach-chunk-")) as tmp:
             return ChunkRun(offices, Path(tmp), self.timeout_s, write_lock).run(items)

@@ -228,9 +228,12 @@ def _print_build(report) -> None:
 
 @command("build")
 def _build(args: argparse.Namespace) -> int:
+    from .delivery import Ledger
     from .outbox import build_campaign
 
-    report = build_campaign(_config(args), args.campaign, only=args.only or (), limit=args.limit)
+    config = _config(args)
+    with Ledger.open(config.root) as ledger:
+        report = build_campaign(config, args.campaign, ledger, only=args.only or (), limit=args.limit)
     if args.json:
         _print_json(report.as_json())
     else:
@@ -254,15 +257,16 @@ def _register(args: argparse.Namespace) -> int:
 
 @command("issue")
 def _issue(args: argparse.Namespace) -> int:
-    import datetime as dt
-
+    from .delivery import Ledger
+    from .localtime import office_today
     from .outbox import build_campaign, issue_document_number
 
     config = _config(args)
-    entry = issue_document_number(config, args.campaign, args.date or dt.date.today(), _actor(args, "sender"))
+    entry = issue_document_number(config, args.campaign, args.date or office_today(), _actor(args, "sender"))
     print(f"Công văn của chiến dịch {args.campaign}: số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}.")
     print("Tạo lại bản thảo với số này…")
-    report = build_campaign(config, args.campaign)
+    with Ledger.open(config.root) as ledger:
+        report = build_campaign(config, args.campaign, ledger)
     _print_build(report)
     print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by NGƯỜI_DUYỆT --all').")
     return 1 if report.failed else 0

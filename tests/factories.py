@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pikepdf
 
-from outreach.config import Sender
-from outreach.delivery import Handover, Result, SmtpMessenger
+from outreach.config import Config, Sender
+from outreach.delivery import Handover, Ledger, Result, SmtpMessenger
+from outreach.outbox import BuildReport, build_campaign
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.outbox.messages import Attachment, Envelope, build_message, message_bytes
 
@@ -185,3 +186,9 @@ def copy_sample_office(target: Path) -> Path:
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target / item)
     return target
+
+
+def build(config: Config, campaign: str, **options: object) -> BuildReport:
+    """`outreach build` as the CLI runs it: against the workspace's own delivery ledger."""
+    with Ledger.open(config.root) as ledger:
+        return build_campaign(config, campaign, ledger, progress=False, **options)

@@ -26,10 +26,12 @@ from outreach.delivery import Attempt, Ledger, Outcome, PaperMessenger, SmtpSink
 from outreach.localtime import OFFICE_TZ
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
-from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
+from outreach.outbox.build import BuildReport, issue_document_number
 from outreach.accounts import Actor
 from outreach.letters import Register
 from outreach.web import app_for_host, create_app
+
+from factories import build
 
 REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "vssid-2022"
@@ -67,7 +69,7 @@ def build_workspace(target: Path) -> Path:
     """Built as after 'outreach issue': numbered 05/01/2023, so its letters can be approved."""
     root = make_workspace(target)
     issue_document_number(load_config(root), CAMPAIGN, ISSUED_ON, Actor("Lê Văn Thư"))
-    report = build_campaign(load_config(root), CAMPAIGN, only=ONLY, progress=False)
+    report = build(load_config(root), CAMPAIGN, only=ONLY)
     assert not report.failed, report.failed
     assert len(report.built) == len(ONLY)
     return root

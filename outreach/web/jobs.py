@@ -26,9 +26,11 @@ BuildFunction = Callable[[Config, str], "BuildReport"]
 
 
 def default_build(config: Config, campaign: str) -> "BuildReport":
+    from ..delivery import Ledger
     from ..outbox import build_campaign
 
-    return build_campaign(config, campaign, progress=False)
+    with Ledger.open(config.root) as ledger:
+        return build_campaign(config, campaign, ledger, progress=False)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import (
@@ -17,7 +16,7 @@ from flask import (
 
 from ...delivery import bundle_of
 from ...errors import UserError
-from ...localtime import OFFICE_TZ
+from ...localtime import office_today
 from ..preview import attachment, letter_pdf, message_view, read_message
 from ..security import BODY_SECURITY_POLICY
 from ...sign import letter_signatures
@@ -82,7 +81,7 @@ def recipient(name: str, code: str):
         numbered=manifest.numbered,
         signatures=letter_signatures(request_config(), row.draft),
         bundle_url=url_for("views.paper_bundle", name=name, filename=bundle.rpartition("/")[2]) if bundle else None,
-        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
+        today=office_today().isoformat(),
     )
 
 

@@ -456,7 +456,7 @@ def test_drop_after_final_dot_is_uncertain_and_never_resent(outbox_factory) -> N
 
 
 def test_drop_before_final_dot_is_retried_for_nothing_was_delivered(outbox_factory) -> None:
-    box = outbox_factory(employers(3))
+    box = outbox_factory(employers(3), messages_per_minute=60)  # a pause long enough for the whole grace
     box.handler.data["dv2@example.vn"] = ["CUT"]
     box.approve()
 

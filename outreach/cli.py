@@ -519,8 +519,9 @@ def _report(args: argparse.Namespace) -> int:
     from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
-    path = write_delivery_report(ledger, manifest, Path(args.xlsx))
-    print(f"Đã ghi báo cáo gửi thư: {path.resolve()}")
+    path = write_delivery_report(ledger, manifest, Path(args.xlsx), only_not_received=args.not_received)
+    what = "danh sách người nhận chưa nhận được thư" if args.not_received else "báo cáo gửi thư"
+    print(f"Đã ghi {what}: {path.resolve()}")
     return 0
 
 
@@ -753,6 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="báo cáo Excel: hồ sơ gửi thư của từng người nhận")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--xlsx", required=True, metavar="TỆP.xlsx")
+    p.add_argument("--not-received", action="store_true",
+                   help="chỉ những người nhận chưa nhận được thư (chưa gửi e-mail hoặc chưa gửi bưu điện), mọi lý do")
 
     p = sub.add_parser("smtp-sink", help="chạy máy chủ thư thử nghiệm trên 127.0.0.1, lưu thư vào outbox/smtp-sink")
     p.add_argument("--port", type=int, default=8025)

@@ -107,6 +107,17 @@ def letter(name: str, code: str):
     return response
 
 
+@bp.get("/campaigns/<name>/recipients/<code>/letter.docx")
+def letter_docx(name: str, code: str):
+    """The letter as Word made it, for a person who must correct or print it by hand."""
+    row = row_or_404(rows_of(manifest_or_404(name)), code)
+    path = row.draft.path(workspace_root(), "letter.docx")
+    if not path.is_file():
+        abort(404, description="Bản thảo này không còn tệp Word (letter.docx).")
+    return send_file(path, as_attachment=True, download_name=f"cong-van-{row.draft.code}.docx",
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
 def _message(name: str, code: str):
     row = row_or_404(rows_of(manifest_or_404(name)), code)
     found = read_message(workspace_root(), row.draft)

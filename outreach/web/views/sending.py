@@ -1,13 +1,20 @@
-"""Sending progress of one campaign and its delivery record."""
+"""Sending progress of one campaign, its delivery record, and who has not received the letter yet."""
 
 from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
 
 from flask import (
     jsonify,
     render_template,
     request,
+    send_file,
     url_for,
 )
+
+from ...delivery import DELIVERED, NEXT_STEPS, write_delivery_report
 
 from ..progress import progress, send_running
 from ..store import (
@@ -59,3 +66,38 @@ def progress_json(name: str):
     campaign_or_404(name)
     _, state = _progress(name)
     return jsonify(state.as_json())
+
+
+def _report_download(name: str, filename: str, only_not_received: bool):
+    manifest = manifest_or_404(name)
+    with tempfile.TemporaryDirectory(prefix="outreach-report-") as folder:
+        path = write_delivery_report(request_ledger(), manifest, Path(folder) / filename,
+                                     only_not_received=only_not_received)
+        data = path.read_bytes()
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/campaigns/<name>/bao-cao-gui-thu.xlsx")
+def delivery_report(name: str):
+    """The delivery record, one row per recipient: what `outreach report --xlsx` writes."""
+    return _report_download(name, f"bao-cao-gui-thu-{name}.xlsx", only_not_received=False)
+
+
+@bp.get("/campaigns/<name>/chua-nhan")
+def not_received(name: str):
+    """Everyone the letter has not reached yet, whatever the reason, each with what to do next."""
+    campaign = campaign_or_404(name)
+    rows = [row for row in rows_of(manifest_or_404(name)) if row.state not in DELIVERED]
+    page = paginate(rows, request.args.get("page"), request.args.get("per"))
+    ambiguous = ambiguous_codes(rows)
+    return render_template(
+        "not_received.html", campaign=campaign, page=page, next_steps=NEXT_STEPS,
+        link=lambda row: recipient_url(name, row, ambiguous),
+        page_url=lambda number: url_for("views.not_received", name=name, page=number),
+    )
+
+
+@bp.get("/campaigns/<name>/chua-nhan.xlsx")
+def not_received_xlsx(name: str):
+    return _report_download(name, f"chua-nhan-{name}.xlsx", only_not_received=True)

@@ -18,6 +18,7 @@ from ...delivery import DELIVERED, NEXT_STEPS, write_delivery_report
 
 from ..progress import progress, send_running
 from ..store import (
+    Row,
     ambiguous_codes,
     paginate,
 )
@@ -46,14 +47,16 @@ def sending(name: str):
     rows, state = _progress(name)
     delivered = sorted((row for row in rows if row.delivery is not None),
                        key=lambda row: row.delivery.updated_at, reverse=True)
-    page = paginate(delivered, request.args.get("page"), request.args.get("per"))
-    ambiguous = ambiguous_codes(rows)
-    return render_template(
-        "sending.html", campaign=campaign, progress=state, page=page,
-        link=lambda row: recipient_url(name, row, ambiguous),
-        page_url=lambda number: url_for("views.sending", name=name, page=number),
-        smtp=_smtp_targets(),
-    )
+    return _rows_page("sending.html", "views.sending", name, rows, delivered, campaign=campaign, progress=state,
+                      smtp=_smtp_targets())
+
+
+def _rows_page(template: str, endpoint: str, name: str, rows: list[Row], shown: list[Row], **context: object):
+    """A page of ``shown`` (some of the campaign's ``rows``), each linked to its recipient's page."""
+    page = paginate(shown, request.args.get("page"), request.args.get("per"))
+    ambiguous = ambiguous_codes(rows)  # a code two audiences share, among all of the campaign's rows
+    return render_template(template, page=page, link=lambda row: recipient_url(name, row, ambiguous),
+                           page_url=lambda number: url_for(endpoint, name=name, page=number), **context)
 
 
 def _smtp_targets() -> list[str]:
@@ -88,14 +91,9 @@ def delivery_report(name: str):
 def not_received(name: str):
     """Everyone the letter has not reached yet, whatever the reason, each with what to do next."""
     campaign = campaign_or_404(name)
-    rows = [row for row in rows_of(manifest_or_404(name)) if row.state not in DELIVERED]
-    page = paginate(rows, request.args.get("page"), request.args.get("per"))
-    ambiguous = ambiguous_codes(rows)
-    return render_template(
-        "not_received.html", campaign=campaign, page=page, next_steps=NEXT_STEPS,
-        link=lambda row: recipient_url(name, row, ambiguous),
-        page_url=lambda number: url_for("views.not_received", name=name, page=number),
-    )
+    rows = rows_of(manifest_or_404(name))
+    return _rows_page("not_received.html", "views.not_received", name, rows,
+                      [row for row in rows if row.state not in DELIVERED], campaign=campaign, next_steps=NEXT_STEPS)
 
 
 @bp.get("/campaigns/<name>/chua-nhan.xlsx")

@@ -26,6 +26,7 @@ from ..errors import UserError
 from ..outbox import Draft
 from ..outbox import Envelope, check_address, envelope_of
 from .messenger import EMAIL, Handover, Result
+from .smtp_advice import error_advice, reply_advice
 
 if TYPE_CHECKING:
     import yagmail
@@ -99,9 +100,10 @@ class _SmtpSession:
                 self._client = _connect(self.profile, self.password)
             except (OSError, smtplib.SMTPException) as error:
                 return Result("temporary", getattr(error, "smtp_code", None), _error_text(error),
-                              f"máy chủ thư {self.profile.host}:{self.profile.port}", unreachable=True)
+                              f"máy chủ thư {self.profile.host}:{self.profile.port}", unreachable=True,
+                              advice=error_advice(error, self.profile))
         result, lost = _transaction(self._client.smtp, handover.envelope_from, handover.recipients, handover.data,
-                                    self.grace_s)
+                                    self.grace_s, self.profile)
         if lost:
             self.close()
         return result
@@ -190,7 +192,7 @@ def _keyring_password(username: str) -> str | None:
 
 
 def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[str],
-                 data: bytes, grace_s: float) -> tuple[Result, bool]:
+                 data: bytes, grace_s: float, profile: SmtpProfile) -> tuple[Result, bool]:
     """MAIL, RCPT…, DATA with the exact bytes; every recipient must be accepted or nothing is sent.
     Also says whether the connection is lost (or no longer worth keeping)."""
     stage = "MAIL FROM"
@@ -213,20 +215,20 @@ def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[st
         smtp.send(_dot_stuffed(data))
         if _spoke_before_dot(smtp, grace_s):  # closed, reset or an early reply: the dot is never sent
             code, reply = smtp.getreply()  # raises for a closed line
-            return Result(_kind(code), code, _text(reply), stage), True
+            return _answer(code, reply, stage), True
         smtp.send(b".\r\n")
     except (OSError, smtplib.SMTPException) as error:
-        return Result("temporary", None, _error_text(error), stage), True
+        return Result("temporary", None, _error_text(error), stage, advice=error_advice(error, profile)), True
     try:
         assert smtp.sock is not None
         smtp.sock.settimeout(max(FINAL_REPLY_TIMEOUT_S, smtp.timeout))
         code, reply = smtp.getreply()
         smtp.sock.settimeout(smtp.timeout)
     except (OSError, smtplib.SMTPException) as error:
-        return Result("unknown", None, _error_text(error), AFTER_DOT), True
+        return Result("unknown", None, _error_text(error), AFTER_DOT, advice=error_advice(error, profile)), True
     if code == 250:
         return Result("accepted", code, _text(reply), "DATA"), False
-    return Result(_kind(code), code, _text(reply), AFTER_DOT), code == 421
+    return _answer(code, reply, AFTER_DOT), code == 421
 
 
 def _spoke_before_dot(smtp: smtplib.SMTP, grace_s: float) -> bool:
@@ -255,7 +257,13 @@ def _unacknowledged(sock: socket.socket) -> int:
 
 def _refused(smtp: smtplib.SMTP, stage: str, code: int, reply: bytes) -> tuple[Result, bool]:
     """The server said no before the data: reset the transaction (or give up the connection)."""
-    return Result(_kind(code), code, _text(reply), stage), code == 421 or not _reset(smtp)
+    return _answer(code, reply, stage), code == 421 or not _reset(smtp)
+
+
+def _answer(code: int, reply: bytes, stage: str) -> Result:
+    """A refusal in the server's words, with what they mean for the office."""
+    text = _text(reply)
+    return Result(_kind(code), code, text, stage, advice=reply_advice(code, text))
 
 
 def _reset(smtp: smtplib.SMTP) -> bool:

@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections import Counter
+from functools import cached_property
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -161,10 +162,18 @@ class Manifest:
         return usual_pages(self.drafts)
 
     def draft(self, key: str) -> Draft:
+        """The draft of a key (``employers/YK34396``) or a code (the first draft with it)."""
+        found = self._index.get(key)
+        if found is None:
+            raise UserError(f"Chiến dịch {self.campaign} không có bản thảo cho người nhận '{key}'.")
+        return found
+
+    @cached_property
+    def _index(self) -> dict[str, Draft]:
+        index: dict[str, Draft] = {}
         for draft in self.drafts:
-            if draft.key == key or draft.code == key:
-                return draft
-        raise UserError(f"Chiến dịch {self.campaign} không có bản thảo cho người nhận '{key}'.")
+            index.setdefault(draft.code, draft)
+        return index | {draft.key: draft for draft in self.drafts}  # a key has a "/", a code never
 
 
 def letter_pages(draft: Draft) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import os
 import re
 import shutil
@@ -23,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import pikepdf
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_delivery import pdf  # noqa: E402
 from outreach.config import load_config  # noqa: E402
 from outreach.delivery import Ledger, approve  # noqa: E402
 from outreach.outbox import Attachment, Draft, DraftFile, Manifest, build_message, message_bytes  # noqa: E402
@@ -38,24 +36,15 @@ CAMPAIGN = "vssid-2022"
 SENDER = "phongqlt@bhxh-khanhhoa.example.vn"
 
 
-def pdf(tag: str, size: int) -> bytes:
-    buffer = io.BytesIO()
-    with pikepdf.new() as document:
-        document.add_blank_page(page_size=(595, 842))
-        document.attachments[f"{tag}.bin"] = pikepdf.AttachedFileSpec(document, os.urandom(size - 1_000))
-        document.save(buffer)
-    return buffer.getvalue()
-
-
 def write_campaign(root: Path, count: int) -> None:
-    appendices = [Attachment(f"Phụ lục {i}.pdf", pdf(f"phu-luc-{i}", 80_000)) for i in (1, 2)]
+    appendices = [Attachment(f"Phụ lục {i}.pdf", pdf(i, 80_000)) for i in (1, 2)]
     drafts = []
     for index in range(count):
         code = f"TA{index:05d}"
         name = f"Công ty TNHH Thủy sản Hải Vương số {index}"
         folder = Workspace(root).draft_folder(CAMPAIGN, "employers", code)
         folder.mkdir(parents=True)
-        letter = pdf(code, 100_000)
+        letter = pdf(10 + index, 100_000)
         (folder / "letter.pdf").write_bytes(letter)
         message = build_message(sender_name="BHXH tỉnh Khánh Hòa - Phòng Quản lý thu", sender=SENDER, reply_to=SENDER,
                                 to=[f"dv{index}@example.vn"], cc=[], subject="Công văn số 05/BHXH-QLT",

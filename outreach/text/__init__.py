@@ -5,6 +5,15 @@ administrative units, and cells written to Excel files safely."""
 from .adminunits import AdminUnits, Commune, load_admin_units
 from .excel import append_row
 from .mailaddress import InvalidAddress, MailAddress, mail_address
+from .numbers import (
+    BUILTIN_FORMATS,
+    excel_display,
+    format_day,
+    format_money,
+    format_number,
+    read_day,
+    read_number,
+)
 from .vntext import (
     CONTROL_CHARACTERS,
     detect_legacy,
@@ -20,16 +29,23 @@ from .vntext import (
 
 __all__ = [
     "AdminUnits",
+    "BUILTIN_FORMATS",
     "CONTROL_CHARACTERS",
     "Commune",
     "InvalidAddress",
     "MailAddress",
     "append_row",
     "detect_legacy",
+    "excel_display",
     "fold_diacritics",
+    "format_day",
+    "format_money",
+    "format_number",
     "load_admin_units",
     "mail_address",
     "match_key",
+    "read_day",
+    "read_number",
     "show_controls",
     "tcvn3_to_unicode",
     "to_nfc",

@@ -165,12 +165,17 @@ def _template_samples(config, campaign, path: Path, lists) -> list:
 
     if campaign is None:
         return []
-    if path.resolve() in {guidance.resolve() for guidance in campaign.guidance}:
+    if _is_appendix(campaign, path):
         return list(sample_contexts(config, campaign, [None]))
     extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
     recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
     recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
     return list(sample_contexts(config, campaign, recipients))
+
+
+def _is_appendix(campaign, path: Path) -> bool:
+    """A guidance file of the campaign: attached to the letter, addressed to no one."""
+    return campaign is not None and path.resolve() in {guidance.resolve() for guidance in campaign.guidance}
 
 
 def _campaign_of_template(config, name: str | None, path: Path):
@@ -199,7 +204,7 @@ def _template(args: argparse.Namespace) -> int:
     campaign = _campaign_of_template(config, args.campaign, path)
     lists = load_campaign_recipients(config, campaign) if args.campaign else []
     samples = _template_samples(config, campaign, path, lists)
-    issues = check_template(path, _provided_variables(lists), samples)
+    issues = check_template(path, _provided_variables(lists), samples, letter=not _is_appendix(campaign, path))
     if lists:
         issues += check_empty_values(path, [r for lst in lists for r in lst.recipients])
     problems = [issue for issue in issues if issue.blocking]

@@ -4,6 +4,7 @@ administrative units, and cells written to Excel files safely."""
 
 from .adminunits import AdminUnits, Commune, load_admin_units
 from .excel import append_row
+from .fonts import LETTER_FONTS, font_key, is_letter_font
 from .mailaddress import InvalidAddress, MailAddress, mail_address
 from .numbers import (
     BUILTIN_FORMATS,
@@ -33,14 +34,17 @@ __all__ = [
     "CONTROL_CHARACTERS",
     "Commune",
     "InvalidAddress",
+    "LETTER_FONTS",
     "MailAddress",
     "append_row",
     "detect_legacy",
     "excel_display",
     "fold_diacritics",
+    "font_key",
     "format_day",
     "format_money",
     "format_number",
+    "is_letter_font",
     "load_admin_units",
     "mail_address",
     "match_key",

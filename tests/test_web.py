@@ -674,3 +674,53 @@ def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) 
     response = staff.get(f"/campaigns/{CAMPAIGN}")
     assert response.status_code == 500 and "Lỗi của chương trình" in response.get_data(as_text=True)
     assert "boom" not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------- everyone counted
+
+
+def test_rejected_rows_are_counted_in_the_page_status_report_and_build_summary(
+        staff: Staff, root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from outreach.cli import main
+
+    manifest = read_manifest(root, CAMPAIGN)
+    rejected = manifest.rejected_rows
+    odd = next(row for row in rejected if row.file.endswith("employers.xlsx") and "e-mail" in row.reason.lower())
+    assert odd.audience == "employers" and odd.reason
+    page = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert f"Bị loại ({len(rejected)} dòng)" in page and 'id="bi-loai"' in page
+    assert f'data-rejected-row="{odd.row}"' in page and odd.reason in html.unescape(page)
+    assert '"><img' not in page  # the hostile address in the reason is shown as text
+    assert f'data-state-count="rejected">Bị loại <b>{len(rejected)}</b>' in page
+    assert f'data-rejected="{len(rejected)}"' in staff.page("/")
+
+    assert main(["--root", str(root), "status", CAMPAIGN]) == 0
+    out = capsys.readouterr().out
+    assert f"bị loại: {len(rejected)} dòng (không có thư)" in out and f"employers.xlsx dòng {odd.row}: " in out
+    assert main(["--root", str(root), "report", CAMPAIGN, "--xlsx", str(tmp_path / "r.xlsx")]) == 0
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+    listed = [row for row in rows if row["Trạng thái"] == "bị loại"]
+    assert len(listed) == len(rejected) and len(rows) == len(manifest.drafts) + len(rejected)
+    assert {"Tên": f"(dòng {odd.row} của employers.xlsx)", "Ghi chú": odd.reason}.items() <= next(
+        row for row in listed if row["Tên"].startswith(f"(dòng {odd.row} của employers")).items()
+
+    rows_out = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Thiếu tên đơn vị.",
+                 "audience": "employers"} for n in range(5, 9)]
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name: BuildReport(
+        name, "", built=["employers/UHR562T"], rejected_rows=rows_out)
+    staff.post(f"/campaigns/{CAMPAIGN}/build")
+    assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)
+    summary = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert "4 dòng bị loại</a> (không có thư)" in summary and "thư lỗi" not in summary
+
+
+def test_the_cli_build_summary_counts_rejected_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from outreach.cli import _print_build
+
+    rows = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Mã đơn vị bị trùng."} for n in (7, 9)]
+    _print_build(BuildReport(CAMPAIGN, "05/BHXH-QLT", built=["employers/UHR562T"], rejected_rows=rows, drafts=1))
+    out = capsys.readouterr().out
+    assert "1 bản thảo: 1 tạo mới, 0 không đổi, 2 dòng bị loại (không có thư)." in out
+    assert "thư lỗi" not in out and "recipients/employers.xlsx dòng 9: Mã đơn vị bị trùng." in out

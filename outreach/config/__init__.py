@@ -457,7 +457,7 @@ def _parse_smtp(name: str, table: _Section) -> SmtpProfile:
     if port > 65535:
         raise _error(table.key("port"), f"cổng {port} không tồn tại", "dùng cổng 1–65535, ví dụ 587")
     password_env = table.text("password_env", "")
-    if table.has("password"):
+    if "password" in table.data:  # read directly: a refused key must not be listed among the allowed ones
         raise _error(table.key("password"), "không được ghi mật khẩu trong tệp cấu hình",
                      "xóa dòng password, đặt password_env = \"TEN_BIEN_MOI_TRUONG\" và đặt mật khẩu vào biến môi trường đó")
     return SmtpProfile(

@@ -10,7 +10,7 @@ import pytest
 from outreach.config import DEFAULT_SCHEDULE, load_config, parse_config
 from outreach.localtime import WEEKDAYS
 from outreach.cli import main
-from outreach.errors import UserError, redact
+from outreach.errors import ConfigError, UserError, redact
 from outreach.workspace import find_root, init_workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -264,3 +264,18 @@ def test_participants_need_voluntary_parameters_and_their_campaign_an_expiry():
                                  "audiences": ["participants"]}
     with pytest.raises(UserError, match=r"campaigns.nhac.expires: chiến dịch gửi người tham gia"):
         parse_config(data, REPO)
+
+
+def test_the_web_s_lenient_reading_leaves_out_only_the_wrong_campaign():
+    data = shipped()
+    data["campaigns"]["nhac-dao-han"]["files"] = ["recipients/moi.xlsx"]
+    with pytest.raises(ConfigError, match="campaigns.nhac-dao-han.files"):
+        parse_config(data, REPO)  # the CLI and the scheduler: the whole file is refused
+    config = parse_config(data, REPO, lenient_campaigns=True)
+    assert list(config.campaigns) == ["vssid-2022"]
+    assert "campaigns.nhac-dao-han.files" in config.broken_campaigns["nhac-dao-han"]
+    with pytest.raises(ConfigError, match="mục 'files'"):
+        config.campaign("nhac-dao-han")
+    data["departments"]["QLT"]["sendr"] = "x@y.vn"
+    with pytest.raises(ConfigError, match="departments.QLT.sendr"):  # what every page needs stays strict
+        parse_config(data, REPO, lenient_campaigns=True)

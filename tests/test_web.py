@@ -663,8 +663,8 @@ def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) 
     (root / "config.toml").write_text("[agency\n", encoding="utf-8")
     broken = staff.get("/")
     text = broken.get_data(as_text=True)
-    assert broken.status_code == 400 and "lỗi cú pháp ở dòng 1, cột 8" in text and "tên bảng thiếu dấu ]" in text
-    assert "Expected" not in text
+    assert broken.status_code == 503 and "lỗi cú pháp ở dòng 1, cột 8" in text and "tên bảng thiếu dấu ]" in text
+    assert "Cấu hình chưa dùng được" in text and "Expected" not in text
     (root / "config.toml").write_text((REPO / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
 
     def crash(*args, **kwargs):
@@ -724,3 +724,18 @@ def test_the_cli_build_summary_counts_rejected_rows(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "1 bản thảo: 1 tạo mới, 0 không đổi, 2 dòng bị loại (không có thư)." in out
     assert "thư lỗi" not in out and "recipients/employers.xlsx dòng 9: Mã đơn vị bị trùng." in out
+
+
+def test_a_wrong_campaign_table_takes_down_its_own_pages_only(staff: Staff, root: Path) -> None:
+    config = root / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'drafting_unit = "TTPT"', 'drafting_unit = "TTPT"\nfiles = ["recipients/moi.xlsx"]', 1), encoding="utf-8")
+    home = staff.get("/")
+    text = html.unescape(home.get_data(as_text=True))
+    assert home.status_code == 200 and 'data-broken-campaign="nhac-dao-han"' in text
+    assert "campaigns.nhac-dao-han.files: mục 'files' không có trong bảng [campaigns.nhac-dao-han]" in text
+    assert f'data-campaign="{CAMPAIGN}"' in text
+    assert staff.get(f"/campaigns/{CAMPAIGN}").status_code == 200
+    broken = staff.get("/campaigns/nhac-dao-han")
+    assert broken.status_code == 503 and "mục &#39;files&#39;" in broken.get_data(as_text=True)
+    assert staff.post("/campaigns/nhac-dao-han/build").status_code == 503

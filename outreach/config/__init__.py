@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import UserError, redact
+from ..errors import ConfigError, UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
 from ..workspace import Workspace
@@ -204,12 +204,16 @@ class Config:
     campaigns: dict[str, Campaign]
     signing: SigningConfig = SigningConfig()
     voluntary: Voluntary | None = None
+    # Campaigns left out because their table is wrong (only when parsed with lenient_campaigns), with why.
+    broken_campaigns: dict[str, str] = field(default_factory=dict)
 
     @property
     def workspace(self) -> Workspace:
         return Workspace(self.root)
 
     def campaign(self, name: str) -> Campaign:
+        if name in self.broken_campaigns:
+            raise ConfigError(self.broken_campaigns[name])
         try:
             return self.campaigns[name]
         except KeyError:
@@ -250,6 +254,7 @@ class _Section:
         self.path = path
         self.known: set[str] = set() if known is None else known
         self.free = False  # any key allowed: the keys are names, not fields
+        self.ignored = False  # left out of the config (a broken campaign, see parse_config): not checked again
         self.children: list[_Section] = []
         self.root: _Section = parent.root if parent is not None else self
         if parent is not None:
@@ -347,9 +352,11 @@ class _Section:
         problems = [self._unknown_key(table, key) for table in self._walk() if not table.free
                     for key in table.data if key not in table.known]
         if problems:
-            raise UserError("\n".join(problems))
+            raise ConfigError("\n".join(problems))
 
     def _walk(self) -> Iterator["_Section"]:
+        if self.ignored:
+            return
         yield self
         for child in self.children:
             yield from child._walk()
@@ -372,8 +379,8 @@ class _Section:
                 "hoặc xóa dòng đó.")
 
 
-def _error(key: str, problem: str, fix: str) -> UserError:
-    return UserError(f"config.toml: {key}: {problem}. Cách sửa: {fix}.")
+def _error(key: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(f"config.toml: {key}: {problem}. Cách sửa: {fix}.")
 
 
 _WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
@@ -622,8 +629,13 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     return campaign
 
 
-def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) -> Config:
-    """Turn the TOML document into a checked :class:`Config` (pure; no file access)."""
+def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, *,
+                 lenient_campaigns: bool = False) -> Config:
+    """Turn the TOML document into a checked :class:`Config` (pure; no file access).
+
+    ``lenient_campaigns``: a campaign whose table is wrong is left out and its error kept in
+    ``broken_campaigns`` instead of refusing the whole file, so that the web's pages that do not
+    need it keep working; the CLI and the scheduler refuse the file."""
     top = _Section(data, "")
     agency = top.section("agency")
     signer = top.section("signer")
@@ -675,10 +687,15 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
     if "participants" in audiences and voluntary is None:
         raise _error("voluntary", "có nhóm nhận participants nhưng thiếu tham số BHXH tự nguyện",
                      "thêm [voluntary] với account và [[voluntary.rules]] (xem config.toml mẫu)")
-    campaigns = {
-        name: _parse_campaign(name, table, root, audiences, departments)
-        for name, table in top.sections("campaigns").items()
-    }
+    campaigns, broken = {}, {}
+    for name, table in top.sections("campaigns").items():
+        try:
+            campaigns[name] = _parse_campaign(name, table, root, audiences, departments)
+        except ConfigError as error:
+            if not lenient_campaigns:
+                raise
+            broken[name] = error.message
+            table.ignored = True
     config = Config(
         root=root,
         agency=Agency(
@@ -695,23 +712,25 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
         campaigns=campaigns,
         signing=parse_signing(top, root),
         voluntary=voluntary,
+        broken_campaigns=broken,
     )
     top.reject_unknown()
     return config
 
 
-def load_config(root: Path) -> Config:
-    """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets."""
+def load_config(root: Path, *, lenient_campaigns: bool = False) -> Config:
+    """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets.
+    ``lenient_campaigns``: see :func:`parse_config`."""
     path = Workspace(root).config_file
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"Không tìm thấy {path}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo thư mục làm việc mới.") from None
+        raise ConfigError(f"Không tìm thấy {path}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo thư mục làm việc mới.") from None
     except UnicodeDecodeError:
-        raise UserError(f"{path} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
+        raise ConfigError(f"{path} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
         raise _toml_syntax_error(path, path.read_text(encoding="utf-8"), exc) from None
-    return parse_config(data, root.resolve(), os.environ.get(SMTP_URL_ENV) or None)
+    return parse_config(data, root.resolve(), os.environ.get(SMTP_URL_ENV) or None, lenient_campaigns=lenient_campaigns)
 
 
 # tomllib's messages (Python 3.11: "<what> (at line L, column C)"), each as the problem and its fix.
@@ -741,7 +760,7 @@ _TOML_PROBLEMS = (
 _TOML_WHERE = re.compile(r"^(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$", re.S)
 
 
-def _toml_syntax_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> UserError:
+def _toml_syntax_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
     """A TOML syntax error in Vietnamese: where (line, column, the line itself), what, how to fix."""
     match = _TOML_WHERE.match(str(exc))
     what = match["what"] if match else str(exc)
@@ -754,5 +773,5 @@ def _toml_syntax_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> U
         where = f"dòng {number}, cột {match['column']}" + (f" («{shown}»)" if shown else "")
     else:
         where = f"cuối tệp (dòng {len(text.splitlines())})"
-    return UserError(f"{path}: lỗi cú pháp ở {where}: {problem}. Cách sửa: {fix}; lưu tệp rồi chạy lại lệnh "
+    return ConfigError(f"{path}: lỗi cú pháp ở {where}: {problem}. Cách sửa: {fix}; lưu tệp rồi chạy lại lệnh "
                      "(hoặc tải lại trang). Chưa sửa xong thì chương trình không đọc được cấu hình.")

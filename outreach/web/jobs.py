@@ -74,8 +74,8 @@ class BuildJobs:
     def start(self, campaign: str) -> BuildJob:
         build: BuildFunction = self.app.config["OUTREACH_BUILD"]
         root = self.app.config["OUTREACH_ROOT"]
-        config = load_config(root)
-        config.campaign(campaign)  # unknown name: UserError now, not in the thread
+        config = load_config(root, lenient_campaigns=True)
+        config.campaign(campaign)  # unknown or broken: UserError now, not in the thread
         with self._lock:
             current = self._jobs.get(campaign)
             if current is not None and current.running:

@@ -127,7 +127,9 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     drafts = [draft for draft, _ in not_received(ledger, manifest)] if only_not_received else manifest.drafts
     for draft in drafts:
         append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
-    for rejected in manifest.rejected_rows:
+    # The rows validation refused are part of the campaign's record; the not-received view lists
+    # letters, as its page does, and a refused row has none (the campaign page shows them, "bị loại").
+    for rejected in () if only_not_received else manifest.rejected_rows:
         append_row(sheet, _rejected_row(rejected))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width

@@ -165,12 +165,17 @@ def _template_samples(config, campaign, path: Path, lists) -> list:
 
     if campaign is None:
         return []
-    if path.resolve() in {guidance.resolve() for guidance in campaign.guidance}:
+    if _is_appendix(campaign, path):
         return list(sample_contexts(config, campaign, [None]))
     extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
     recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
     recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
     return list(sample_contexts(config, campaign, recipients))
+
+
+def _is_appendix(campaign, path: Path) -> bool:
+    """A guidance file of the campaign: attached to the letter, addressed to no one."""
+    return campaign is not None and path.resolve() in {guidance.resolve() for guidance in campaign.guidance}
 
 
 def _campaign_of_template(config, name: str | None, path: Path):
@@ -199,7 +204,7 @@ def _template(args: argparse.Namespace) -> int:
     campaign = _campaign_of_template(config, args.campaign, path)
     lists = load_campaign_recipients(config, campaign) if args.campaign else []
     samples = _template_samples(config, campaign, path, lists)
-    issues = check_template(path, _provided_variables(lists), samples)
+    issues = check_template(path, _provided_variables(lists), samples, letter=not _is_appendix(campaign, path))
     if lists:
         issues += check_empty_values(path, [r for lst in lists for r in lst.recipients])
     problems = [issue for issue in issues if issue.blocking]
@@ -213,8 +218,15 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _print_build(report) -> None:
+    from .delivery import LABELS, Unsent
+
     print(f"Chiến dịch {report.campaign} — công văn số {report.document_number.strip() or '(chưa cấp số)'}")
-    print(f"  {report.drafts} bản thảo: {len(report.built)} tạo mới, {len(report.unchanged)} không đổi.")
+    counted = [f"{len(report.built)} tạo mới", f"{len(report.unchanged)} không đổi"]
+    if report.rejected_rows:  # a row with no letter is counted, never hidden behind "0 thư lỗi"
+        counted.append(f"{len(report.rejected_rows)} dòng {LABELS[Unsent.REJECTED].long} (không có thư)")
+    if report.failed:
+        counted.append(f"{len(report.failed)} thư lỗi")
+    print(f"  {report.drafts} bản thảo: {', '.join(counted)}.")
     if report.print_count:
         print(f"  {report.print_count} người nhận không có e-mail → bản xem trước để in: {report.print_bundle} "
               "(chưa dùng để gửi: thư giấy đã duyệt được xếp vào bản in chính thức khi chạy 'outreach send')")
@@ -485,7 +497,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery import LABELS, PHASE_LABELS, campaign_phase, campaign_status, count_line, utc_now
+    from .delivery import LABELS, PHASE_LABELS, Unsent, campaign_phase, campaign_status, count_line, utc_now
     from .localtime import day_of
 
     _, manifest, ledger = _manifest_and_ledger(args)
@@ -499,6 +511,10 @@ def _status(args: argparse.Namespace) -> int:
     if status.pause.paused:
         print(f"TẠM DỪNG: {status.pause.reason}")
     print("  " + count_line(status.total, ": "))
+    if status.rejected:
+        print(f"  {LABELS[Unsent.REJECTED].long}: {len(status.rejected)} dòng (không có thư)")
+        for row in status.rejected:
+            print(f"    {Path(row.file).name} dòng {row.row}: {row.reason}")
     for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
         print(title + ":")
         for name, counts in sorted(groups.items()):

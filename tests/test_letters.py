@@ -299,7 +299,7 @@ def test_shipped_templates_pass_the_check(config, campaign):
     letters = sample_contexts(config, campaign, [sample_recipient(kind) for kind in campaign.audiences])
     assert check_template(campaign.template, TEMPLATE_VARIABLES, letters) == []
     for path in campaign.guidance:
-        assert check_template(path, TEMPLATE_VARIABLES, sample_contexts(config, campaign, [None])) == []
+        assert check_template(path, TEMPLATE_VARIABLES, sample_contexts(config, campaign, [None]), letter=False) == []
 
 
 # --- PDF -------------------------------------------------------------------------------------

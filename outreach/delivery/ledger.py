@@ -72,9 +72,11 @@ class State(StrEnum):
 
 
 class Unsent(StrEnum):
-    """What a draft shows when the ledger holds no live approval for it (never stored)."""
+    """What a draft shows when the ledger holds no live approval for it, and what a list's row that
+    has no draft shows (never stored)."""
 
     DRAFTED = "drafted"  # not approved, or its approval was revoked
+    REJECTED = "rejected"  # a row validation refused: no letter, listed with its reasons
 
 
 class CampaignEvent(StrEnum):
@@ -134,6 +136,7 @@ class Label:
 # The one table of what staff read for a state or an event: CLI, report, scheduler and pages.
 LABELS: Mapping[str, Label] = {
     Unsent.DRAFTED: Label("Chưa duyệt", "chưa duyệt"),
+    Unsent.REJECTED: Label("Bị loại", "bị loại"),
     State.APPROVED: Label("Đã duyệt", "đã duyệt, chờ gửi"),
     State.SENDING: Label("Đang gửi", "đang gửi"),
     State.SENT: Label("Đã gửi", "đã gửi"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS
-from ..outbox import CHANNEL_LABELS, Draft, Manifest
+from ..outbox import CHANNEL_LABELS, Draft, Manifest, RejectedRow
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
 from .ledger import CLAIMABLE, DELIVERED, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
@@ -37,6 +37,7 @@ class StatusCounts:
     by_district: dict[str, dict[str, int]]
     pause: PauseState
     paper: tuple[PaperLetter, ...] = ()
+    rejected: tuple[RejectedRow, ...] = ()  # rows with no letter: counted, never left out of view
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
@@ -78,6 +79,7 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
         by_district={k: dict(v) for k, v in by_district.items()},
         pause=ledger.pause_state(manifest.campaign),
         paper=tuple(paper),
+        rejected=manifest.rejected_rows,
     )
 
 
@@ -125,6 +127,10 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     drafts = [draft for draft, _ in not_received(ledger, manifest)] if only_not_received else manifest.drafts
     for draft in drafts:
         append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
+    # The rows validation refused are part of the campaign's record; the not-received view lists
+    # letters, as its page does, and a refused row has none (the campaign page shows them, "bị loại").
+    for rejected in () if only_not_received else manifest.rejected_rows:
+        append_row(sheet, _rejected_row(rejected))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
         sheet.cell(1, index).font = Font(bold=True)
@@ -175,6 +181,14 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         active.approved_by if active else "",
         _excel_time(active.approved_at if active else None, tz),
     ]
+
+
+def _rejected_row(rejected: RejectedRow) -> list[object]:
+    """A row of the list that has no letter: where it is and why, under the same headers."""
+    values = {"Tên": f"(dòng {rejected.row} của {Path(rejected.file).name})",
+              "Nhóm": AUDIENCE_LABELS.get(rejected.audience, rejected.audience),
+              "Trạng thái": LABELS[Unsent.REJECTED].long, "Ghi chú": rejected.reason}
+    return [values.get(title, "") for title, _ in REPORT_COLUMNS]
 
 
 def _excel_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:

@@ -143,7 +143,8 @@ class CampaignBuilder:
         for lst in lists:
             for row in lst.rejected_rows:
                 reasons = "; ".join(p.message for p in lst.problems if p.row == row and p.severity == "error")
-                report.rejected_rows.append({"file": str(lst.file), "row": str(row), "reason": reasons})
+                report.rejected_rows.append({"file": str(lst.file), "row": str(row), "reason": reasons,
+                                             "audience": lst.kind})
         recipients = [r for lst in lists for r in lst.recipients if not only or r.code in only or r.key in only]
         if limit is not None:
             recipients = recipients[:limit]

@@ -143,6 +143,16 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class RejectedRow:
+    """A row of a list that validation refused: it has no letter, and the campaign still counts it."""
+
+    file: str
+    row: int
+    reason: str
+    audience: str = ""  # empty in manifests written before it was recorded
+
+
+@dataclass(frozen=True)
 class Manifest:
     campaign: str
     document_number: str  # "05/BHXH-QLT", or "" for an unnumbered draft
@@ -156,6 +166,12 @@ class Manifest:
         """Whether the letter has its number from the register (a draft reads ``     /BHXH-QLT``)."""
         number = self.document_number.strip()
         return bool(number) and not number.startswith("/")
+
+    @property
+    def rejected_rows(self) -> tuple[RejectedRow, ...]:
+        """The rows validation refused (``rejected`` also lists drafts that failed, by key)."""
+        return tuple(RejectedRow(item.get("file", ""), int(item["row"]), item.get("reason", ""), item.get("audience", ""))
+                     for item in self.rejected if "row" in item)
 
     def usual_pages(self) -> dict[str, int]:
         """The most common letter length of each audience: a longer letter often hides an overflow."""

@@ -102,8 +102,8 @@ class Jobs:
 
     def start(self, campaign: str, **options: object) -> Job:
         work: Work = self.app.config[self.kind.config_key]
-        config = load_config(self.app.config["OUTREACH_ROOT"])
-        config.campaign(campaign)  # unknown name: UserError now, not in the thread
+        config = load_config(self.app.config["OUTREACH_ROOT"], lenient_campaigns=True)
+        config.campaign(campaign)  # unknown or broken: UserError now, not in the thread
         with self._lock:
             current = self._jobs.get(campaign)
             if current is not None and current.running:

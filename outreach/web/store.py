@@ -169,7 +169,8 @@ class Store:
     _rows: dict[str, tuple[tuple, list[Row]]] = field(default_factory=dict)
 
     def config(self) -> Config:
-        return load_config(self.root)
+        # A wrong campaign table takes down its own pages only (its error is shown there and at home).
+        return load_config(self.root, lenient_campaigns=True)
 
     def manifest(self, campaign: str) -> Manifest | None:
         """The campaign's manifest, or None when it was never built."""

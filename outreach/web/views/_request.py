@@ -74,7 +74,10 @@ def request_ledger() -> Ledger:
 
 
 def campaign_or_404(name: str) -> Campaign:
-    campaign = request_config().campaigns.get(name)
+    config = request_config()
+    if name in config.broken_campaigns:
+        config.campaign(name)  # raises its ConfigError: the page says what to fix in config.toml
+    campaign = config.campaigns.get(name)
     if campaign is None:
         abort(404, description=f"Không có chiến dịch '{name}' trong config.toml.")
     return campaign

@@ -62,7 +62,7 @@ def campaigns():
             "running": send_running(workspace_root(), campaign.name),
             "job": build_jobs().get(campaign.name),
         })
-    return render_template("campaigns.html", items=items)
+    return render_template("campaigns.html", items=items, broken=config.broken_campaigns)
 
 
 @bp.post("/campaigns/<name>/build")

@@ -28,7 +28,7 @@ from ...delivery import (
     Unsent,
     event_label,
 )
-from ...errors import UserError
+from ...errors import ConfigError, UserError
 from ...localtime import day_of, local_time
 from ...outbox import CHANNEL_LABELS
 from ...recipients import SEVERITY_LABELS
@@ -48,6 +48,7 @@ ERROR_TITLES = {
     413: "Dữ liệu gửi lên quá lớn",
     429: "Thử quá nhiều lần",
     500: "Lỗi của chương trình",
+    503: "Cấu hình chưa dùng được",
 }
 ERROR_TEXTS = {
     404: "Trang này không tồn tại. Quay về danh sách chiến dịch để chọn lại.",
@@ -106,7 +107,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(UserError)
     def user_error(error: UserError):
-        return _error_page(400, error.message)
+        # config.toml as written cannot be used: the server's setup, not this request, is at fault
+        return _error_page(503 if isinstance(error, ConfigError) else 400, error.message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

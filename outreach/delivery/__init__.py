@@ -9,6 +9,8 @@
 * ``messenger``: the seam between the engine and a channel (``Messenger``, ``Handover``, ``Result``).
 * ``smtp``: the e-mail channel over SMTP (``SmtpMessenger``).
 * ``paper``: the paper channel: approved letters into print bundles (``PaperMessenger``).
+* ``ledger`` also keeps the confirmation links' token hashes and the recipients' confirmations
+  (``Ledger.receipt``, ``confirm``, ``answered_keys``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
 
@@ -32,8 +34,10 @@ from .ledger import (
     POSTABLE,
     REVOCABLE,
     WAITING,
+    Answer,
     Attempt,
     CampaignPaused,
+    Confirmation,
     Delivery,
     DraftState,
     Event,
@@ -41,6 +45,7 @@ from .ledger import (
     Ledger,
     Outcome,
     PauseState,
+    Receipt,
     SendInProgress,
     State,
     Unsent,
@@ -60,10 +65,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVABLE",
+    "Answer",
     "Attempt",
     "CLAIMABLE",
     "CampaignPaused",
     "Clock",
+    "Confirmation",
     "DELIVERED",
     "DRAFT_STATES",
     "Delivery",
@@ -87,6 +94,7 @@ __all__ = [
     "PauseState",
     "Phase",
     "REVOCABLE",
+    "Receipt",
     "Result",
     "RetryPolicy",
     "SendInProgress",

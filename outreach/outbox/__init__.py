@@ -34,6 +34,7 @@ from .manifest import (
     write_manifest,
 )
 from .messages import (
+    RECEIPT_TOKEN_BYTES,
     Attachment,
     Envelope,
     build_message,
@@ -45,6 +46,7 @@ from .messages import (
     parse_message,
     set_text_header,
     upgrade_attachments,
+    with_receipt_link,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ __all__ = [
     "Halt",
     "Manifest",
     "ManifestCache",
+    "RECEIPT_TOKEN_BYTES",
     "SENT_LATER",
     "Skip",
     "Stop",
@@ -81,6 +84,7 @@ __all__ = [
     "sha256_file",
     "sheet_pages",
     "upgrade_attachments",
+    "with_receipt_link",
     "write_bundle",
     "write_manifest",
 ]

@@ -51,6 +51,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_BUILD=default_build,  # (config, campaign name) -> BuildReport; tests may replace it
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
+        OUTREACH_RECEIPT_LIMIT=(30, 600.0),  # requests to the confirmation page per client address, per seconds
     )
     app.jinja_env.autoescape = True  # also for templates not ending in .html
     app.extensions["outreach_store"] = Store(app.config["OUTREACH_ROOT"])

@@ -504,7 +504,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery import LABELS, PHASE_LABELS, campaign_phase, campaign_status, count_line, utc_now
+    from .delivery import LABELS, PHASE_LABELS, Answer, campaign_phase, campaign_status, count_line, utc_now
     from .localtime import day_of
 
     _, manifest, ledger = _manifest_and_ledger(args)
@@ -529,6 +529,9 @@ def _status(args: argparse.Namespace) -> int:
             if letter.posted_on:
                 parts.append(f"{letter.posted_by}, ngày {day_of(letter.posted_on)}")
             print(" — ".join(part for part in parts if part))
+    if status.answers:
+        print("Người nhận thư đã gửi: " + ", ".join(f"{LABELS[answer].long} {status.answers[answer]}"
+                                                  for answer in Answer if status.answers.get(answer)))
     print_uncertain(ledger, args.campaign)
     return 0
 

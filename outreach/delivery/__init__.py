@@ -56,7 +56,8 @@ from .ledger import (
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
 from .paper import PaperMessenger, bundle_of, bundles
-from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
+from .report import (PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
+                     write_delivery_report)
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -108,6 +109,8 @@ __all__ = [
     "TrialCopy",
     "Unsent",
     "WAITING",
+    "answer_of",
+    "answer_text",
     "approve",
     "approved_copy_path",
     "approved_states",

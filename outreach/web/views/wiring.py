@@ -27,6 +27,7 @@ from ...delivery import (
     WAITING,
     State,
     Unsent,
+    answer_text,
     event_label,
 )
 from ...errors import UserError
@@ -90,6 +91,7 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,
         event_label=event_label,
+        answer_text=answer_text,
         Role=Role,
         role_labels=ROLE_LABELS,
     )

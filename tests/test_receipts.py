@@ -1,0 +1,299 @@
+"""Receipt confirmation and reminders, with real components: one real build (LibreOffice) of two
+employers' letters with ``[web] public_url``, sent through aiosmtpd on loopback, the personal link
+opened in a headless Chromium against the running web server, and the reminder built for the
+recipient who did not confirm, approved and sent by the scheduler in the sender's window.
+
+Monday 09/01/2023 09:00 the letters go out; five working days later is Monday 16/01/2023.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mailbox
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from outreach.accounts import Actor
+from outreach.config import load_config
+from outreach.delivery import Ledger, SmtpSink, State, approve, campaign_status, send_campaign, write_delivery_report
+from outreach.errors import UserError
+from outreach.localtime import OFFICE_TZ
+from outreach.outbox import build_campaign, issue_document_number, parse_message, read_manifest
+from outreach.schedule import build_reminders, tick
+from outreach.web import create_app
+
+from test_web import CAMPAIGN, ISSUED_ON, make_workspace
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CODES = ("UHR562T", "VT00652")
+FIRST, SECOND = (f"employers/{code}" for code in CODES)
+REMINDER = f"{CAMPAIGN}~nhac-1"
+SENT_AT = dt.datetime(2023, 1, 9, 9, 0, tzinfo=OFFICE_TZ)  # a Monday
+DUE_ON = dt.datetime(2023, 1, 16, 8, 0, tzinfo=OFFICE_TZ)  # five working days later
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/xac-nhan/[A-Za-z0-9_-]+")
+
+
+class Office:
+    """The working folder, its web server and the SMTP sink everything is sent to."""
+
+    def __init__(self, root: Path, url: str, maildir: Path, rebuilt: tuple[list[str], list[str], bool]) -> None:
+        self.root, self.url, self.maildir = root, url, maildir
+        self.rebuilt = rebuilt  # a second build before approval: built, unchanged, same bytes
+
+    def received(self) -> dict[str, object]:
+        """Message-ID -> the message, of everything the sink received."""
+        box = mailbox.Maildir(self.maildir, create=False)
+        messages = (parse_message(box.get_bytes(key)) for key in box.keys())
+        return {str(m["Message-ID"]): m for m in messages}
+
+    def message_to(self, code: str, campaign: str = CAMPAIGN):
+        drafts = {d.code: d for d in read_manifest(self.root, campaign).drafts}
+        return parse_message(drafts[code].eml_path(self.root).read_bytes())
+
+
+def link_of(message) -> str:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    (link,) = set(LINK.findall(text))
+    assert f'href="{link}"' in html  # the same link, clickable
+    return link
+
+
+def write_config(root: Path, web_port: int, smtp_port: int, expires: str = "") -> None:
+    path = root / "config.toml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("port = 8025") == 1
+    text = text.replace("port = 8025", f"port = {smtp_port}")
+    anchor = 'email_html = "templates/email.html.j2"\n'
+    extra = 'reminders = [{ after_working_days = 5, text = "templates/nhac.txt.j2" }]\n'
+    if expires:
+        extra += f"expires = {expires}\n"
+    text = text.replace(anchor, anchor + extra, 1)
+    text += f'\n[web]\npublic_url = "http://127.0.0.1:{web_port}/"\n'
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
+    from werkzeug.serving import make_server
+
+    base = tmp_path_factory.mktemp("receipts")
+    root = make_workspace(base / "ws")
+    sink = SmtpSink(base / "maildir", port=0).start()
+    httpd = make_server("127.0.0.1", 0, create_app(root), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        write_config(root, httpd.port, sink.port)
+        config = load_config(root)
+        issue_document_number(config, CAMPAIGN, ISSUED_ON, Actor("Lê Văn Thư"))
+        report = build_campaign(config, CAMPAIGN, only=CODES, progress=False)
+        assert sorted(report.built) == [FIRST, SECOND], report.failed
+        drafts = read_manifest(root, CAMPAIGN).drafts
+        before = [d.eml_path(root).read_bytes() for d in drafts]
+        again = build_campaign(load_config(root), CAMPAIGN, only=CODES, progress=False)
+        rebuilt = (again.built, sorted(again.unchanged), [d.eml_path(root).read_bytes() for d in drafts] == before)
+        with Ledger.open(root) as ledger:
+            approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",
+                    clock=lambda: SENT_AT - dt.timedelta(hours=1))
+            sent = send_campaign(config, read_manifest(root, CAMPAIGN), ledger, clock=lambda: SENT_AT,
+                                 sleep=lambda s: None)
+        assert sorted(sent.sent) == [FIRST, SECOND]
+        yield Office(root, f"http://127.0.0.1:{httpd.port}", base / "maildir", rebuilt)
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+        sink.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    selenium = pytest.importorskip("selenium")  # noqa: F841
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=vi-VN"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_each_message_sent_carries_its_own_link_and_the_ledger_keeps_only_its_hash(office: Office) -> None:
+    links = {code: link_of(office.message_to(code)) for code in CODES}
+    assert len(set(links.values())) == 2
+    assert {link_of(m) for m in office.received().values()} == set(links.values())  # the bytes sent hold the link
+    stored = b"".join(p.read_bytes() for p in office.root.glob("outbox/ledger.sqlite*"))
+    for link in links.values():
+        token = link.rpartition("/")[2]
+        assert len(token) >= 22  # >= 128 bits of secrets.token_urlsafe
+        assert token.encode() not in stored
+        assert hashlib.sha256(token.encode()).hexdigest().encode() in stored
+
+
+def test_a_rebuild_that_changes_nothing_keeps_the_link(office: Office) -> None:
+    built, unchanged, same_bytes = office.rebuilt
+    assert built == [] and unchanged == [FIRST, SECOND] and same_bytes
+
+
+def test_opening_the_link_confirms_nothing_the_button_does_and_reopening_says_so(office: Office, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    link = link_of(office.message_to(CODES[0]))
+    browser.get(link)  # what a mail security gateway does, and what the recipient does first
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "Công văn số 05/BHXH-QLT" in page and "V/v đôn đốc tham gia BHXH tự nguyện" in page
+    name = read_manifest(office.root, CAMPAIGN).draft(FIRST).name
+    assert name not in page  # the letter's number and subject only, not whom it is for
+    browser.get(link)
+    with Ledger.open(office.root) as ledger:
+        assert ledger.confirmations(CAMPAIGN) == {}
+        assert not any(e.to_state == "confirmed" for e in ledger.events(CAMPAIGN))
+
+    browser.find_element(By.ID, "confirm").click()
+    confirmed = browser.find_element(By.ID, "confirmed").text
+    assert confirmed.startswith("Đã xác nhận đã nhận công văn lúc")
+    with Ledger.open(office.root) as ledger:
+        confirmation = ledger.confirmations(CAMPAIGN)[FIRST]
+        assert confirmation.address == "127.0.0.1" and "Chrome" in confirmation.user_agent
+        assert ledger.answered_keys(CAMPAIGN) == {FIRST}
+        (event,) = [e for e in ledger.events(CAMPAIGN, FIRST) if e.to_state == "confirmed"]
+        assert event.source == "web 127.0.0.1"
+
+    browser.get(link)
+    assert browser.find_element(By.ID, "confirmed").text == confirmed
+    assert not browser.find_elements(By.ID, "confirm")
+    with Ledger.open(office.root) as ledger:
+        assert ledger.confirmations(CAMPAIGN)[FIRST] == confirmation  # the first press counts, once
+
+    browser.get(f"{office.url}/xac-nhan/{'A' * 32}")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Không tìm thấy" in body and "Đường dẫn xác nhận không đúng" in body
+    assert "chiến dịch" not in body.lower()  # no staff page, link or menu for a recipient
+
+
+def test_the_confirmation_page_is_rate_limited_per_address(office: Office) -> None:
+    app = create_app(office.root, testing=True)
+    app.config["OUTREACH_RECEIPT_LIMIT"] = (3, 600.0)
+    client = app.test_client()
+    link = link_of(office.message_to(CODES[1])).removeprefix(office.url)
+    assert [client.get(link).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.post(link)
+    assert refused.status_code == 429 and "quá nhiều lần" in refused.get_data(as_text=True)
+    assert client.get(link, environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200  # another address
+    with Ledger.open(office.root) as ledger:
+        assert SECOND not in ledger.confirmations(CAMPAIGN)  # the refused POST confirmed nothing
+
+
+def test_status_and_report_say_who_confirmed(office: Office, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    with Ledger.open(office.root) as ledger:
+        manifest = read_manifest(office.root, CAMPAIGN)
+        status = campaign_status(ledger, manifest)
+        assert status.answers == {"confirmed": 1, "unanswered": 1}
+        path = write_delivery_report(ledger, manifest, tmp_path / "bao-cao.xlsx")
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    column = rows[0].index("Xác nhận đã nhận")
+    answers = {row[0]: row[column] for row in rows[1:]}
+    assert answers[CODES[0]].startswith("Đã xác nhận lúc") and answers[CODES[1]] == "Chưa xác nhận"
+
+
+def test_a_reminder_goes_once_to_the_unconfirmed_after_five_working_days(office: Office) -> None:
+    config = load_config(office.root)
+    (early,) = build_reminders(config, CAMPAIGN, now=DUE_ON - dt.timedelta(days=3))  # Friday 13: 4 working days
+    assert early.not_due == [SECOND] and early.answered == [FIRST] and not early.built
+    (due,) = build_reminders(config, CAMPAIGN, now=DUE_ON)
+    assert due.built == [SECOND] and due.answered == [FIRST]
+    (again,) = build_reminders(config, CAMPAIGN, now=DUE_ON + dt.timedelta(hours=1))
+    assert again.unchanged == [SECOND] and not again.built  # nothing rebuilt: an approval would stay
+    assert (office.root / "outbox" / CAMPAIGN / "nhac-1" / SECOND / "message.eml").is_file()
+
+    manifest = read_manifest(office.root, REMINDER)
+    with Ledger.open(office.root) as ledger:
+        original_id = ledger.delivery(CAMPAIGN, SECOND).message_id
+        approve(office.root, ledger, manifest, "Nguyễn Thị Duyệt", clock=lambda: DUE_ON)
+    before = set(office.received())
+    tick(config, DUE_ON.replace(hour=7), log=lambda line: None)  # before the window opens: nothing
+    assert set(office.received()) == before
+    tick(config, DUE_ON.replace(hour=9), log=lambda line: None)
+    tick(config, DUE_ON.replace(hour=10), log=lambda line: None)
+    new = [m for mid, m in office.received().items() if mid not in before]
+    assert len(new) == 1  # sent once
+    reminder = new[0]
+    assert reminder["In-Reply-To"] == original_id and reminder["References"] == original_id
+    assert str(reminder["Subject"]).startswith("Nhắc lại: Công văn số 05/BHXH-QLT")
+    text = reminder.get_body(preferencelist=("plain",)).get_content()
+    assert "Công văn số 05/BHXH-QLT ngày 05 tháng 01 năm 2023" in text and "Ngày 09/01/2023" in text
+    (letter,) = [p for p in reminder.iter_attachments() if p.get_content_type() == "application/pdf"]
+    original = office.message_to(CODES[1])
+    assert letter.get_content() == next(original.iter_attachments()).get_content()  # the letter as it was sent
+    with Ledger.open(office.root) as ledger:
+        assert ledger.delivery(REMINDER, SECOND).state == State.SENT
+
+    # The reminder's own link confirms the letter it follows.
+    client = create_app(office.root, testing=True).test_client()
+    assert client.post(link_of(reminder).removeprefix(office.url)).status_code == 303
+    with Ledger.open(office.root) as ledger:
+        assert ledger.answered_keys(CAMPAIGN) == {FIRST, SECOND}
+
+
+def test_a_confirmation_withdraws_the_pending_reminder_and_none_goes_after_expiry(office: Office,
+                                                                                  tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(office.root, root)
+    shutil.rmtree(root / "outbox" / CAMPAIGN / "nhac-1")
+    with Ledger.open(root) as ledger:  # the copy as it was before anyone confirmed or was reminded
+        db = ledger._db
+        db.execute("DELETE FROM confirmations")
+        db.execute("DELETE FROM deliveries WHERE campaign = ?", (REMINDER,))
+    sink_dir = tmp_path / "maildir"
+    sink = SmtpSink(sink_dir, port=0).start()
+    try:
+        write_config_port = (root / "config.toml").read_text(encoding="utf-8")
+        port = re.search(r"^port = (\d+)$", write_config_port, re.M).group(1)
+        expires = "2023-01-16T13:00:00"
+        text = write_config_port.replace(f"port = {port}", f"port = {sink.port}")
+        text = text.replace('reminders = [', f"expires = {expires}\nreminders = [", 1)
+        (root / "config.toml").write_text(text, encoding="utf-8")
+        config = load_config(root)
+        (due,) = build_reminders(config, CAMPAIGN, now=DUE_ON)
+        assert sorted(due.built) == [FIRST, SECOND]
+        with Ledger.open(root) as ledger:
+            approve(root, ledger, read_manifest(root, REMINDER), "Nguyễn Thị Duyệt", clock=lambda: DUE_ON)
+        # The first recipient confirms (from the letter's link) before the reminder goes: not reminded.
+        client = create_app(root, testing=True).test_client()
+        assert client.post(link_of(office.message_to(CODES[0])).removeprefix(office.url)).status_code == 303
+        with Ledger.open(root) as ledger:
+            assert ledger.delivery(REMINDER, FIRST).state == State.REVOKED
+            assert ledger.delivery(REMINDER, SECOND).state == State.APPROVED
+        tick(config, DUE_ON.replace(hour=14), log=lambda line: None)  # in the afternoon window, past expiry
+        assert not (sink_dir / "new").exists() or not any((sink_dir / "new").iterdir())
+        (late,) = build_reminders(config, CAMPAIGN, now=DUE_ON + dt.timedelta(days=1))
+        assert late.expired and not late.built
+        with Ledger.open(root) as ledger:
+            assert ledger.delivery(REMINDER, SECOND).state == State.APPROVED  # never sent
+    finally:
+        sink.stop()
+
+
+def test_a_reminder_campaign_has_no_letter_of_its_own(office: Office) -> None:
+    config = load_config(office.root)
+    with pytest.raises(UserError, match="outreach remind vssid-2022"):
+        build_campaign(config, REMINDER)
+    with pytest.raises(UserError, match="outreach remind vssid-2022"):
+        issue_document_number(config, REMINDER, ISSUED_ON, Actor("Lê Văn Thư"))

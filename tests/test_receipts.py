@@ -156,7 +156,8 @@ def test_opening_the_link_confirms_nothing_the_button_does_and_reopening_says_so
     link = link_of(office.message_to(CODES[0]))
     browser.get(link)  # what a mail security gateway does, and what the recipient does first
     page = browser.find_element(By.TAG_NAME, "body").text
-    assert "Công văn số 05/BHXH-QLT" in page and "V/v đôn đốc tham gia BHXH tự nguyện" in page
+    number = read_manifest(office.root, CAMPAIGN).document_number
+    assert f"Công văn số {number}" in page and "V/v đôn đốc tham gia BHXH tự nguyện" in page
     name = read_manifest(office.root, CAMPAIGN).draft(FIRST).name
     assert name not in page  # the letter's number and subject only, not whom it is for
     browser.get(link)
@@ -236,9 +237,10 @@ def test_a_reminder_goes_once_to_the_unconfirmed_after_five_working_days(office:
     assert len(new) == 1  # sent once
     reminder = new[0]
     assert reminder["In-Reply-To"] == original_id and reminder["References"] == original_id
-    assert str(reminder["Subject"]).startswith("Nhắc lại: Công văn số 05/BHXH-QLT")
+    number = read_manifest(office.root, CAMPAIGN).document_number
+    assert str(reminder["Subject"]).startswith(f"Nhắc lại: Công văn số {number} V/v")
     text = reminder.get_body(preferencelist=("plain",)).get_content()
-    assert "Công văn số 05/BHXH-QLT ngày 05 tháng 01 năm 2023" in text and "Ngày 09/01/2023" in text
+    assert f"Công văn số {number} ngày 05 tháng 01 năm 2023" in text and "Ngày 09/01/2023" in text
     (letter,) = [p for p in reminder.iter_attachments() if p.get_content_type() == "application/pdf"]
     original = office.message_to(CODES[1])
     assert letter.get_content() == next(original.iter_attachments()).get_content()  # the letter as it was sent
@@ -297,3 +299,17 @@ def test_a_reminder_campaign_has_no_letter_of_its_own(office: Office) -> None:
         build_campaign(config, REMINDER)
     with pytest.raises(UserError, match="outreach remind vssid-2022"):
         issue_document_number(config, REMINDER, ISSUED_ON, Actor("Lê Văn Thư"))
+
+
+def test_the_staff_pages_show_who_confirmed_and_the_reminder_campaign(office: Office) -> None:
+    client = create_app(office.root, testing=True).test_client()
+    page = client.get(f"/campaigns/{CAMPAIGN}").get_data(as_text=True)
+    answers = dict(re.findall(r'<tr data-key="([^"]+)"[\s\S]*?data-answer="([^"]+)"', page))
+    assert answers == {FIRST: "confirmed", SECOND: "confirmed"}  # the second confirmed from the reminder
+    recipient = client.get(f"/campaigns/{CAMPAIGN}/recipients/{CODES[0]}").get_data(as_text=True)
+    assert re.search(r'id="answer" data-answer="confirmed">Đã xác nhận lúc \d\d:\d\d ngày \d\d/\d\d/\d{4} '
+                     r'\(từ 127\.0\.0\.1\)', recipient)
+    reminders = client.get(f"/campaigns/{REMINDER}")
+    assert reminders.status_code == 200
+    assert re.findall(r'<tr data-key="([^"]+)" data-state="([^"]+)"', reminders.get_data(as_text=True)) == [
+        (SECOND, "sent")]

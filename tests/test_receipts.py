@@ -18,17 +18,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_web import CAMPAIGN, ISSUED_ON, make_workspace
 
 from outreach.accounts import Actor
 from outreach.config import load_config
-from outreach.delivery import Ledger, SmtpSink, State, approve, campaign_status, send_campaign, write_delivery_report
+from outreach.delivery import (
+    Ledger,
+    SmtpSink,
+    State,
+    approve,
+    campaign_status,
+    send_campaign,
+    write_delivery_report,
+)
 from outreach.errors import UserError
 from outreach.localtime import OFFICE_TZ
-from outreach.outbox import build_campaign, issue_document_number, parse_message, read_manifest
+from outreach.outbox import (
+    build_campaign,
+    issue_document_number,
+    parse_message,
+    read_manifest,
+)
 from outreach.schedule import build_reminders, tick
 from outreach.web import create_app
-
-from test_web import CAMPAIGN, ISSUED_ON, make_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -267,7 +279,7 @@ def test_a_confirmation_withdraws_the_pending_reminder_and_none_goes_after_expir
     sink = SmtpSink(sink_dir, port=0).start()
     try:
         write_config_port = (root / "config.toml").read_text(encoding="utf-8")
-        port = re.search(r"^port = (\d+)$", write_config_port, re.M).group(1)
+        port = re.search(r"^port = (\d+)$", write_config_port, re.MULTILINE).group(1)
         expires = "2023-01-16T13:00:00"
         text = write_config_port.replace(f"port = {port}", f"port = {sink.port}")
         text = text.replace('reminders = [', f"expires = {expires}\nreminders = [", 1)

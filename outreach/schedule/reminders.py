@@ -33,10 +33,30 @@ from dataclasses import asdict, dataclass, field
 from ..config import Campaign, Config, Reminder
 from ..delivery import EVIDENCE, Delivery, Ledger, State, approved_copy_path, utc_now
 from ..errors import UserError
-from ..letters import Register, build_context, fingerprint, render_text_template, text_template
-from ..outbox import (RECEIPT_TOKEN_BYTES, Attachment, Channel, Draft, DraftFile, Manifest, build_message,
-                      decoded_header, load_campaign_recipients, message_bytes, parse_message, read_manifest,
-                      sha256_file, with_receipt_link, write_manifest)
+from ..letters import (
+    Register,
+    build_context,
+    fingerprint,
+    render_text_template,
+    text_template,
+)
+from ..outbox import (
+    RECEIPT_TOKEN_BYTES,
+    Attachment,
+    Channel,
+    Draft,
+    DraftFile,
+    Manifest,
+    build_message,
+    decoded_header,
+    load_campaign_recipients,
+    message_bytes,
+    parse_message,
+    read_manifest,
+    sha256_file,
+    with_receipt_link,
+    write_manifest,
+)
 from .calendar import OfficeCalendar
 
 INPUTS_NAME = "inputs.sha256"

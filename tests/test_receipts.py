@@ -177,8 +177,11 @@ def test_opening_the_link_confirms_nothing_the_button_does_and_reopening_says_so
         assert ledger.confirmations(CAMPAIGN) == {}
         assert not any(e.to_state == "confirmed" for e in ledger.events(CAMPAIGN))
 
-    browser.find_element(By.ID, "confirm").click()
-    confirmed = browser.find_element(By.ID, "confirmed").text
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element(By.ID, "confirm").click()  # the POST, then the page it redirects to
+    confirmed = WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "confirmed"))).text
     assert confirmed.startswith("Đã xác nhận đã nhận công văn lúc")
     with Ledger.open(office.root) as ledger:
         confirmation = ledger.confirmations(CAMPAIGN)[FIRST]

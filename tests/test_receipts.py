@@ -328,3 +328,17 @@ def test_the_staff_pages_show_who_confirmed_and_the_reminder_campaign(office: Of
     assert reminders.status_code == 200
     assert re.findall(r'<tr data-key="([^"]+)" data-state="([^"]+)"', reminders.get_data(as_text=True)) == [
         (SECOND, "sent")]
+
+
+def test_the_page_answers_to_the_public_name_behind_the_office_proxy(office: Office, tmp_path: Path) -> None:
+    from outreach.web import app_for_host
+
+    root = tmp_path / "ws"
+    shutil.copytree(office.root, root)
+    config = root / "config.toml"
+    config.write_text(re.sub(r'public_url = "[^"]+"', 'public_url = "https://congvan.example.vn"',
+                             config.read_text(encoding="utf-8")), encoding="utf-8")
+    client = app_for_host(root, "127.0.0.1").test_client()
+    path = link_of(office.message_to(CODES[0])).removeprefix(office.url)
+    assert client.get(path, headers={"Host": "congvan.example.vn"}).status_code == 200
+    assert client.get(path, headers={"Host": "other.example.vn"}).status_code == 400  # DNS rebinding still refused

@@ -18,10 +18,12 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from ..accounts import Accounts, Role
+from ..config import load_config
 from ..errors import UserError
 from ..workspace import Workspace
 
@@ -89,8 +91,15 @@ def app_for_host(root: Path, host: str, *, secure: bool = False) -> Flask:
     app = create_app(root, secure=secure, accounts_required=remote)
     if remote:
         app.config["OUTREACH_ALLOWED_HOSTS"] = None  # reached by any name; the accounts protect it
-    elif host not in ("localhost", "127.0.0.1"):
-        app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | {host}
+    else:
+        # Recipients reach the confirmation page by [web] public_url's name, through the office's
+        # reverse proxy; a config.toml that does not load is reported by every page anyway.
+        try:
+            public = urlsplit(load_config(Path(root)).web.public_url).hostname
+        except UserError:
+            public = None
+        names = {host} - {"localhost", "127.0.0.1"} | ({public} if public else set())
+        app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | names
     return app
 
 

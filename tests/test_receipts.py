@@ -14,6 +14,7 @@ import mailbox
 import re
 import shutil
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pytest
 from test_web import CAMPAIGN, ISSUED_ON, make_workspace
 
 from outreach.accounts import Actor
-from outreach.config import load_config
+from outreach.config import load_config, parse_config
 from outreach.delivery import (
     Ledger,
     SmtpSink,
@@ -342,3 +343,40 @@ def test_the_page_answers_to_the_public_name_behind_the_office_proxy(office: Off
     path = link_of(office.message_to(CODES[0])).removeprefix(office.url)
     assert client.get(path, headers={"Host": "congvan.example.vn"}).status_code == 200
     assert client.get(path, headers={"Host": "other.example.vn"}).status_code == 400  # DNS rebinding still refused
+
+
+def shipped() -> dict:
+    return tomllib.loads((Path(__file__).resolve().parent.parent / "config.toml").read_text(encoding="utf-8"))
+
+
+def test_reminders_and_the_public_address_in_config() -> None:
+    data = shipped()
+    data["campaigns"][CAMPAIGN]["reminders"] = [{"after_working_days": 5, "text": "templates/nhac.txt.j2"},
+                                                {"after_working_days": 10, "text": "templates/nhac.txt.j2"}]
+    data["web"] = {"public_url": "https://congvan.example.vn/"}
+    config = parse_config(data, Path("/ws"))
+    assert config.web.receipt_url("abc") == "https://congvan.example.vn/xac-nhan/abc"
+    second = config.campaign(f"{CAMPAIGN}~nhac-2")
+    assert second.reminder.after_working_days == 10 and second.reminder.parent == CAMPAIGN
+    assert second.expires == config.campaign(CAMPAIGN).expires and second.subject == config.campaign(CAMPAIGN).subject
+    assert config.workspace.campaign(second.name) == Path("/ws/outbox") / CAMPAIGN / "nhac-2"
+    assert parse_config(shipped(), Path("/ws")).web.public_url == ""  # none: no link in any message
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"web": {"public_url": "congvan.example.vn"}}, "web.public_url: 'congvan.example.vn' không phải địa chỉ trang web"),
+    ({"reminders": [{"after_working_days": 0, "text": "t.j2"}]}, "after_working_days: phải là số nguyên ≥ 1"),
+    ({"reminders": [{"after_working_days": 5, "text": "t.j2"}, {"after_working_days": 3, "text": "t.j2"}]},
+     "thư nhắc thứ 2 phải đến sau thư nhắc thứ 1"),
+    ({"reminders": [{"after_days": 5, "text": "t.j2"}]}, "không có mục after_days"),
+    ({"reminders": {"after_working_days": 5}}, "reminders: phải là danh sách"),
+])
+def test_config_mistakes_name_the_key_and_the_fix(change: dict, fragment: str) -> None:
+    data = shipped()
+    if "web" in change:
+        data["web"] = change["web"]
+    else:
+        data["campaigns"][CAMPAIGN]["reminders"] = change["reminders"]
+    with pytest.raises(UserError) as caught:
+        parse_config(data, Path("/ws"))
+    assert fragment in caught.value.message and "Cách sửa" in caught.value.message

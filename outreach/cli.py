@@ -254,7 +254,7 @@ def _remind(args: argparse.Namespace) -> int:
         if r.expired:
             print(f"  Chiến dịch {args.campaign} đã hết hạn: không tạo thư nhắc mới.")
         for problem in r.failed:
-            print(f"  LỖI {problem['key']} ({problem['name']}): {problem['reason']}")
+            print(f"  LỖI {problem.key} ({problem.name}): {problem.message}")
         if r.built:
             print(f"  Bước tiếp theo: xem trước ('outreach preview {r.campaign}') rồi duyệt "
                   f"('outreach approve {r.campaign} --by NGƯỜI_DUYỆT --all'); thư được gửi trong giờ gửi của phòng.")
@@ -361,7 +361,8 @@ def _preview(args: argparse.Namespace) -> int:
     if draft is None:
         raise UserError("Chiến dịch chưa có bản thảo nào gửi e-mail.")
     print(f"Người nhận: {draft.name} ({draft.key}) — {draft.source_file} dòng {draft.source_row}")
-    print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
+    if any(f.name == "letter.pdf" for f in draft.files):  # a reminder carries the letter inside its message only
+        print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
     if not draft.to:
         print(f"Không có e-mail: thư này gửi bản giấy. Sau khi duyệt, 'outreach send {manifest.campaign}' xếp thư vào "
               f"bản in (outbox/{manifest.campaign}/paper/); in, gửi bưu điện rồi ghi nhận bằng 'outreach posted'.")

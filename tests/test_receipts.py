@@ -3,7 +3,9 @@ employers' letters with ``[web] public_url``, sent through aiosmtpd on loopback,
 opened in a headless Chromium against the running web server, and the reminder built for the
 recipient who did not confirm, approved and sent by the scheduler in the sender's window.
 
-Monday 09/01/2023 09:00 the letters go out; five working days later is Monday 16/01/2023.
+Monday 09/01/2023 09:00 the letters go out; five working days later is Monday 16/01/2023. The
+tests run in file order, each taking the office where the one before left it (the first
+recipient confirms in the browser, the second is reminded, then confirms from the reminder).
 """
 
 from __future__ import annotations
@@ -380,3 +382,24 @@ def test_config_mistakes_name_the_key_and_the_fix(change: dict, fragment: str) -
     with pytest.raises(UserError) as caught:
         parse_config(data, Path("/ws"))
     assert fragment in caught.value.message and "Cách sửa" in caught.value.message
+
+
+def test_the_build_button_of_a_reminder_builds_the_reminders(office: Office) -> None:
+    from outreach.web.jobs import default_build
+
+    report = default_build(load_config(office.root), REMINDER)
+    assert report.unchanged == [SECOND] and not report.built and not report.failed
+    assert report.warnings == ["1 người nhận đã xác nhận đã nhận công văn nên không được nhắc."]
+
+
+def test_outreach_remind_and_status_on_the_command_line(office: Office, capsys) -> None:
+    from outreach.cli import main
+
+    assert main(["--root", str(office.root), "remind", CAMPAIGN, "--at", "2023-01-20T09:00"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"Thư nhắc {REMINDER} \(sau 5 ngày làm việc\): tạo mới \d+, giữ nguyên \d+, "
+                     r"đã xác nhận nên không nhắc \d+, chưa đến hạn nhắc \d+\.", out)
+    assert main(["--root", str(office.root), "status", CAMPAIGN]) == 0
+    assert "Người nhận thư đã gửi: " in capsys.readouterr().out
+    assert main(["--root", str(office.root), "remind", REMINDER]) == 2
+    assert "đã là thư nhắc" in capsys.readouterr().err

@@ -46,6 +46,7 @@ from ..outbox import (
     Channel,
     Draft,
     DraftFile,
+    DraftProblem,
     Manifest,
     build_message,
     decoded_header,
@@ -71,7 +72,7 @@ class ReminderReport:
     unchanged: list[str] = field(default_factory=list)
     answered: list[str] = field(default_factory=list)  # left out: the recipient answered
     not_due: list[str] = field(default_factory=list)  # sent, not answered, the day not come yet
-    failed: list[dict[str, str]] = field(default_factory=list)
+    failed: list[DraftProblem] = field(default_factory=list)
     expired: bool = False
 
     def as_json(self) -> dict:
@@ -148,13 +149,13 @@ class _Builder:
                               for r in lst.recipients}
             recipient = recipients.get(letter.key)
             if recipient is None:
-                self.report.failed.append({"key": letter.key, "name": letter.name, "reason":
-                                           "người nhận không còn trong danh sách nên không tạo thư nhắc"})
+                self.report.failed.append(DraftProblem(letter.key, letter.name,
+                                                       "người nhận không còn trong danh sách nên không tạo thư nhắc"))
                 continue
             try:
                 drafts.append(self._draft(letter, delivery, recipient, previous.get(letter.key)))
             except UserError as error:
-                self.report.failed.append({"key": letter.key, "name": letter.name, "reason": error.message})
+                self.report.failed.append(DraftProblem(letter.key, letter.name, error.message))
         return drafts
 
     def _due(self, delivery: Delivery) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import build
 from test_web import CAMPAIGN, ISSUED_ON, make_workspace
 
 from outreach.accounts import Actor
@@ -36,12 +37,7 @@ from outreach.delivery import (
 )
 from outreach.errors import UserError
 from outreach.localtime import OFFICE_TZ
-from outreach.outbox import (
-    build_campaign,
-    issue_document_number,
-    parse_message,
-    read_manifest,
-)
+from outreach.outbox import issue_document_number, parse_message, read_manifest
 from outreach.schedule import build_reminders, tick
 from outreach.web import create_app
 
@@ -109,11 +105,11 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         write_config(root, httpd.port, sink.port)
         config = load_config(root)
         issue_document_number(config, CAMPAIGN, ISSUED_ON, Actor("Lê Văn Thư"))
-        report = build_campaign(config, CAMPAIGN, only=CODES, progress=False)
+        report = build(config, CAMPAIGN, only=CODES)
         assert sorted(report.built) == [FIRST, SECOND], report.failed
         drafts = read_manifest(root, CAMPAIGN).drafts
         before = [d.eml_path(root).read_bytes() for d in drafts]
-        again = build_campaign(load_config(root), CAMPAIGN, only=CODES, progress=False)
+        again = build(load_config(root), CAMPAIGN, only=CODES)
         rebuilt = (again.built, sorted(again.unchanged), [d.eml_path(root).read_bytes() for d in drafts] == before)
         with Ledger.open(root) as ledger:
             approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",
@@ -314,7 +310,7 @@ def test_a_confirmation_withdraws_the_pending_reminder_and_none_goes_after_expir
 def test_a_reminder_campaign_has_no_letter_of_its_own(office: Office) -> None:
     config = load_config(office.root)
     with pytest.raises(UserError, match="outreach remind vssid-2022"):
-        build_campaign(config, REMINDER)
+        build(config, REMINDER)
     with pytest.raises(UserError, match="outreach remind vssid-2022"):
         issue_document_number(config, REMINDER, ISSUED_ON, Actor("Lê Văn Thư"))
 

@@ -56,8 +56,8 @@ from .ledger import (
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
 from .paper import PaperMessenger, bundle_of, bundles
-from .report import (PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
-                     write_delivery_report)
+from .report import (NEXT_STEPS, PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
+                     not_received, write_delivery_report)
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -86,6 +86,7 @@ __all__ = [
     "Ledger",
     "MaildirHandler",
     "Messenger",
+    "NEXT_STEPS",
     "Outcome",
     "PAPER",
     "PHASE_LABELS",
@@ -121,6 +122,7 @@ __all__ = [
     "count_line",
     "draft_state",
     "event_label",
+    "not_received",
     "post",
     "resolve",
     "resume",

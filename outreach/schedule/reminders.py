@@ -31,7 +31,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 
 from ..config import Campaign, Config, Reminder
-from ..delivery import EVIDENCE, Delivery, Ledger, State, approved_copy_path, utc_now
+from ..delivery import Delivery, Ledger, State, approved_copy_path, utc_now
 from ..errors import UserError
 from ..letters import (
     Register,
@@ -105,8 +105,7 @@ class _Builder:
     def build(self) -> ReminderReport:
         text_template(self.reminder.text)  # a template that does not parse stops before any draft
         previous = self._previous()
-        own = self.ledger.deliveries(self.name)
-        frozen = {key for key, d in own.items() if d.state in EVIDENCE}
+        frozen = self.ledger.evidence_keys(self.name)
         drafts = [previous[key] for key in frozen if key in previous]
         self.report.unchanged += sorted(frozen & set(previous))
         if self.parent.has_expired(self.now):
@@ -203,8 +202,8 @@ class _Builder:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         (staging / "message.eml").write_bytes(data)
-        with self.ledger.holding_claims(self.name) as state_of:
-            if state_of(letter.key) in EVIDENCE:  # sent by another process meanwhile: kept as it was
+        with self.ledger.replacing_drafts(self.name) as is_evidence:
+            if is_evidence(letter.key):  # sent by another process meanwhile: kept as it was
                 shutil.rmtree(staging)
                 if old is None:
                     raise UserError("thư nhắc vừa được gửi trong lúc tạo lại; giữ nguyên như đã gửi")

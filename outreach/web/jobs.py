@@ -26,12 +26,14 @@ BuildFunction = Callable[[Config, str], "BuildReport"]
 
 
 def default_build(config: Config, campaign: str) -> "BuildReport":
+    from ..delivery import Ledger
     from ..outbox import build_campaign
 
     reminder = config.campaign(campaign).reminder
     if reminder is not None:
         return _build_reminder(config, campaign, reminder.parent)
-    return build_campaign(config, campaign, progress=False)
+    with Ledger.open(config.root) as ledger:
+        return build_campaign(config, campaign, ledger, progress=False)
 
 
 def _build_reminder(config: Config, campaign: str, parent: str) -> "BuildReport":

@@ -399,3 +399,20 @@ def test_outreach_remind_and_status_on_the_command_line(office: Office, capsys) 
     assert "Người nhận thư đã gửi: " in capsys.readouterr().out
     assert main(["--root", str(office.root), "remind", REMINDER]) == 2
     assert "đã là thư nhắc" in capsys.readouterr().err
+
+
+def test_a_test_copy_carries_no_link_that_would_confirm_for_the_recipient(office: Office) -> None:
+    from outreach.delivery import send_test_copy
+
+    config = load_config(office.root)
+    draft = read_manifest(office.root, CAMPAIGN).draft(SECOND)
+    link = link_of(office.message_to(CODES[1]))
+    before = set(office.received())
+    trial = send_test_copy(config, draft, "kiemtra@bhxh-khanhhoa.example.vn")
+    copy = office.received()[trial.message_id]
+    assert set(office.received()) - before == {trial.message_id}
+    for kind in ("plain", "html"):
+        body = copy.get_body(preferencelist=(kind,)).get_content()
+        assert link not in body and "/xac-nhan/" not in body
+        assert "bản thử: đường dẫn xác nhận riêng của người nhận không có ở đây" in body
+    assert next(copy.iter_attachments()).get_content() == next(office.message_to(CODES[1]).iter_attachments()).get_content()

@@ -24,6 +24,11 @@ DELIVERY_REPORT_NAME = "bao-cao-gui-thu.xlsx"
 REMINDER_SEPARATOR = "~"
 
 
+def letter_campaign(campaign: str) -> str:
+    """The campaign whose letter a campaign's messages are about: itself, or a reminder's parent."""
+    return campaign.split(REMINDER_SEPARATOR, 1)[0]
+
+
 def send_lock_name(campaign: str) -> str:
     return f".send-{campaign}.lock"
 

@@ -325,8 +325,9 @@ def test_the_staff_pages_show_who_confirmed_and_the_reminder_campaign(office: Of
                      r'\(từ 127\.0\.0\.1\)', recipient)
     reminders = client.get(f"/campaigns/{REMINDER}")
     assert reminders.status_code == 200
-    assert re.findall(r'<tr data-key="([^"]+)" data-state="([^"]+)"', reminders.get_data(as_text=True)) == [
-        (SECOND, "sent")]
+    reminder_page = reminders.get_data(as_text=True)
+    assert re.findall(r'<tr data-key="([^"]+)" data-state="([^"]+)"', reminder_page) == [(SECOND, "sent")]
+    assert 'data-answer="confirmed"' in reminder_page  # the letter the reminder follows was confirmed
 
 
 def test_the_page_answers_to_the_public_name_behind_the_office_proxy(office: Office, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Literal
 from ..accounts import Actor
 from ..errors import UserError
 from ..outbox import Channel
-from ..workspace import REMINDER_SEPARATOR, Workspace, send_lock_name
+from ..workspace import REMINDER_SEPARATOR, Workspace, letter_campaign, send_lock_name
 
 if TYPE_CHECKING:
     from ..config import Sender
@@ -575,22 +575,25 @@ class Ledger:
             if first:
                 actor = Actor("người nhận", "", f"web {address}")
                 _event(db, at, campaign, key, None, Answer.CONFIRMED, actor, user_agent[:500])
-                note = "người nhận đã xác nhận đã nhận công văn: không cần nhắc"
-                reminders = db.execute(
-                    "SELECT campaign, state FROM deliveries WHERE key = ? AND substr(campaign, 1, ?) = ?",
-                    (key, len(campaign) + 1, campaign + REMINDER_SEPARATOR)).fetchall()
-                for reminder, state in reminders:
-                    if state in REVOCABLE:
-                        db.execute("UPDATE approvals SET revoked_by = ?, revoked_at = ?, revoke_note = ? "
-                                   "WHERE campaign = ? AND key = ? AND revoked_at IS NULL",
-                                   (SYSTEM_ACTOR.name, at, note, reminder, key))
-                        self._set(db, reminder, key, state, State.REVOKED, SYSTEM_ACTOR, note, at,
-                                  {"next_attempt_at": None})
+                self._revoke_reminders(db, campaign, key, "người nhận đã xác nhận đã nhận công văn: không cần nhắc", at)
         return self.receipt(token)
 
+    def _revoke_reminders(self, db: sqlite3.Connection, campaign: str, key: str, note: str, at: str) -> None:
+        """The recipient answered: the letter's reminders not yet handed to a channel are revoked
+        (a reply recorded from a mailbox calls this too)."""
+        reminders = db.execute("SELECT campaign, state FROM deliveries WHERE key = ? AND substr(campaign, 1, ?) = ?",
+                               (key, len(campaign) + 1, campaign + REMINDER_SEPARATOR)).fetchall()
+        for reminder, state in reminders:
+            if state in REVOCABLE:
+                db.execute("UPDATE approvals SET revoked_by = ?, revoked_at = ?, revoke_note = ? "
+                           "WHERE campaign = ? AND key = ? AND revoked_at IS NULL",
+                           (SYSTEM_ACTOR.name, at, note, reminder, key))
+                self._set(db, reminder, key, state, State.REVOKED, SYSTEM_ACTOR, note, at, {"next_attempt_at": None})
+
     def confirmations(self, campaign: str, key: str | None = None) -> dict[str, Confirmation]:
+        """Confirmed letters of ``campaign`` (of a reminder's campaign: of the letter it follows)."""
         rows = self._db.execute("SELECT campaign, key, at, address, user_agent FROM confirmations "
-                                "WHERE campaign = ? AND key = coalesce(?, key)", (campaign, key))
+                                "WHERE campaign = ? AND key = coalesce(?, key)", (letter_campaign(campaign), key))
         return {row["key"]: Confirmation(**dict(row)) for row in rows}
 
     def answered_keys(self, campaign: str) -> set[str]:

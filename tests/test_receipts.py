@@ -417,3 +417,15 @@ def test_a_test_copy_carries_no_link_that_would_confirm_for_the_recipient(office
         assert link not in body and "/xac-nhan/" not in body
         assert "bản thử: đường dẫn xác nhận riêng của người nhận không có ở đây" in body
     assert next(copy.iter_attachments()).get_content() == next(office.message_to(CODES[1]).iter_attachments()).get_content()
+
+
+def test_without_public_url_messages_carry_no_link(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws")
+    report = build(load_config(root), CAMPAIGN, only=CODES[:1])
+    assert report.built == [FIRST]
+    message = parse_message(read_manifest(root, CAMPAIGN).draft(FIRST).eml_path(root).read_bytes())
+    for kind in ("plain", "html"):
+        body = message.get_body(preferencelist=(kind,)).get_content()
+        assert "/xac-nhan/" not in body and "Xác nhận đã nhận công văn" not in body
+    with Ledger.open(root) as ledger:
+        assert ledger._db.execute("SELECT count(*) FROM receipt_tokens").fetchone()[0] == 0

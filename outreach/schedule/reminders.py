@@ -29,6 +29,7 @@ import html
 import secrets
 import shutil
 from dataclasses import asdict, dataclass, field
+from email.message import EmailMessage
 
 from ..config import Campaign, Config, Reminder
 from ..delivery import Delivery, Ledger, State, approved_copy_path, utc_now
@@ -58,6 +59,7 @@ from ..outbox import (
     with_receipt_link,
     write_manifest,
 )
+from ..recipients import Recipient
 from .calendar import OfficeCalendar
 
 INPUTS_NAME = "inputs.sha256"
@@ -124,7 +126,7 @@ class _Builder:
             return {}
         return {d.key: d for d in read_manifest(self.config.root, self.name).drafts}
 
-    def _due_drafts(self, previous: dict[str, Draft], frozen: set[str]) -> list[Draft]:
+    def _due_drafts(self, previous: dict[str, Draft], frozen: frozenset[str]) -> list[Draft]:
         letters = self.ledger.deliveries(self.parent.name)
         answered = self.ledger.answered_keys(self.parent.name)
         number = self.reminder.number
@@ -165,7 +167,7 @@ class _Builder:
         sent_on = calendar.local(dt.datetime.fromisoformat(delivery.sent_at)).date()
         return calendar.local(self.now).date() >= calendar.working_days_after(sent_on, self.reminder.after_working_days)
 
-    def _draft(self, letter: Draft, delivery: Delivery, recipient, old: Draft | None) -> Draft:
+    def _draft(self, letter: Draft, delivery: Delivery, recipient: Recipient, old: Draft | None) -> Draft:
         root = self.config.root
         folder = self.config.workspace.draft_folder(self.name, letter.audience, letter.code)
         sender = self.config.senders()[delivery.sender]
@@ -220,7 +222,7 @@ class _Builder:
                      message_sha256=sha, source_file=letter.source_file, source_row=letter.source_row,
                      channel=Channel.EMAIL)
 
-    def _sent_message(self, letter: Draft, delivery: Delivery):
+    def _sent_message(self, letter: Draft, delivery: Delivery) -> EmailMessage:
         """The letter's message as it was approved and sent (its approved copy, else the draft's)."""
         for path in (approved_copy_path(self.config.root, letter, delivery.message_sha256), letter.eml_path(self.config.root)):
             if path.is_file() and hashlib.sha256(data := path.read_bytes()).hexdigest() == delivery.message_sha256:

@@ -429,3 +429,20 @@ def test_without_public_url_messages_carry_no_link(tmp_path: Path) -> None:
         assert "/xac-nhan/" not in body and "Xác nhận đã nhận công văn" not in body
     with Ledger.open(root) as ledger:
         assert ledger._db.execute("SELECT count(*) FROM receipt_tokens").fetchone()[0] == 0
+
+
+def test_a_reply_header_is_written_as_the_generator_would() -> None:
+    from outreach.outbox import build_message, message_bytes
+    from outreach.outbox.messages import SMTP_POLICY
+
+    original = "<177.4242.abcdef0123456789@bhxh-khanhhoa.example.vn>"
+    message = build_message(sender_name="Phòng Quản lý thu", sender="phongqlt@bhxh-khanhhoa.example.vn", reply_to="",
+                            to=["a@example.vn"], cc=[], subject="Nhắc lại: Công văn số 01/BHXH-QLT", text="Kính gửi\n",
+                            html="<p>Kính gửi</p>", attachments=[], in_reply_to=original)
+    data = message_bytes(message)
+    assert data == message.as_bytes(policy=SMTP_POLICY)
+    parsed = parse_message(data)
+    assert parsed["In-Reply-To"] == original and parsed["References"] == original
+    with pytest.raises(UserError):
+        build_message(sender_name="", sender="phongqlt@bhxh-khanhhoa.example.vn", reply_to="", to=["a@example.vn"],
+                      cc=[], subject="x", text="x", html="x", attachments=[], in_reply_to="<a@b>\r\nBcc: x@y.vn")

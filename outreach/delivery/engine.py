@@ -109,8 +109,12 @@ def send_campaign(
     clock: Clock = utc_now,
     sleep: Sleep = time.sleep,
     should_stop: StopCheck | None = None,
+    retry_now: bool = False,
 ) -> SendReport:
     """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
+
+    ``retry_now``: a person asked for the messages waiting to be tried again to go now, not at
+    their next attempt's time (the number of attempts still counts).
 
     ``messengers`` maps a channel to its messenger; by default e-mail through config.toml's SMTP
     profiles, and paper into the campaign's print bundles; a draft whose channel has none is
@@ -131,7 +135,7 @@ def send_campaign(
         messengers = {EMAIL: SmtpMessenger(config.smtp),
                       PAPER: PaperMessenger(config.workspace.paper_bundles(campaign))}
     run = _Run(config.root, config, manifest, ledger, report, department, limit, retry, messengers, clock, sleep,
-               should_stop)
+               should_stop, retry_now)
     if dry_run:
         run.send_all()
         return report
@@ -179,6 +183,7 @@ class _Run:
     clock: Clock
     sleep: Sleep
     should_stop: StopCheck | None = None
+    retry_now: bool = False
     failures: int = 0
 
     @property
@@ -218,7 +223,7 @@ class _Run:
                 continue
             if self.department is not None and draft.sender != self.department:
                 continue
-            if delivery.next_attempt_at and delivery.next_attempt_at > now:
+            if delivery.next_attempt_at and delivery.next_attempt_at > now and not self.retry_now:
                 self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {local_time(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.retry.max_attempts}).")
                 continue

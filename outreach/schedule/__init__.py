@@ -3,6 +3,7 @@
 ``outreach schedule show`` prints (``plan``), and the reminders due by that calendar (``reminders``)."""
 
 from .calendar import CampaignForecast, DayPlan, OfficeCalendar, Workload, forecast, vietnam_holiday
+from .presence import SchedulerStatus, scheduler_status
 from .plan import CampaignOutlook, SchedulePlan, SenderSchedule, format_plan, schedule_plan, show_schedule
 from .reminders import ReminderReport, build_reminders
 from .scheduler import CampaignTick, SenderTick, TickReport, active_campaigns, run_scheduler, tick
@@ -15,6 +16,7 @@ __all__ = [
     "OfficeCalendar",
     "ReminderReport",
     "SchedulePlan",
+    "SchedulerStatus",
     "SenderSchedule",
     "SenderTick",
     "TickReport",
@@ -25,6 +27,7 @@ __all__ = [
     "format_plan",
     "run_scheduler",
     "schedule_plan",
+    "scheduler_status",
     "show_schedule",
     "tick",
     "vietnam_holiday",

@@ -313,6 +313,10 @@ def test_a_reminder_campaign_has_no_letter_of_its_own(office: Office) -> None:
         build(config, REMINDER)
     with pytest.raises(UserError, match="outreach remind vssid-2022"):
         issue_document_number(config, REMINDER, ISSUED_ON, Actor("Lê Văn Thư"))
+    from outreach.sign import sign_campaign
+
+    with pytest.raises(UserError, match="không có gì để ký"):
+        sign_campaign(config, REMINDER, "leader")
 
 
 def test_the_staff_pages_show_who_confirmed_and_the_reminder_campaign(office: Office) -> None:

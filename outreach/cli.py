@@ -253,6 +253,29 @@ def _build(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+@command("remind")
+def _remind(args: argparse.Namespace) -> int:
+    from .localtime import aware
+    from .schedule import build_reminders
+
+    reports = build_reminders(_config(args), args.campaign, now=aware(args.at) if args.at else None)
+    if args.json:
+        _print_json([r.as_json() for r in reports])
+        return 1 if any(r.failed for r in reports) else 0
+    for r in reports:
+        print(f"Thư nhắc {r.campaign} (sau {r.after_working_days} ngày làm việc): tạo mới {len(r.built)}, "
+              f"giữ nguyên {len(r.unchanged)}, đã xác nhận nên không nhắc {len(r.answered)}, "
+              f"chưa đến hạn nhắc {len(r.not_due)}.")
+        if r.expired:
+            print(f"  Chiến dịch {args.campaign} đã hết hạn: không tạo thư nhắc mới.")
+        for problem in r.failed:
+            print(f"  LỖI {problem.key} ({problem.name}): {problem.message}")
+        if r.built:
+            print(f"  Bước tiếp theo: xem trước ('outreach preview {r.campaign}') rồi duyệt "
+                  f"('outreach approve {r.campaign} --by NGƯỜI_DUYỆT --all'); thư được gửi trong giờ gửi của phòng.")
+    return 1 if any(r.failed for r in reports) else 0
+
+
 @command("register")
 def _register(args: argparse.Namespace) -> int:
     from .letters import Register
@@ -354,7 +377,8 @@ def _preview(args: argparse.Namespace) -> int:
     if draft is None:
         raise UserError("Chiến dịch chưa có bản thảo nào gửi e-mail.")
     print(f"Người nhận: {draft.name} ({draft.key}) — {draft.source_file} dòng {draft.source_row}")
-    print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
+    if any(f.name == "letter.pdf" for f in draft.files):  # a reminder carries the letter inside its message only
+        print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
     if not draft.to:
         print(f"Không có e-mail: thư này gửi bản giấy. Sau khi duyệt, 'outreach send {manifest.campaign}' xếp thư vào "
               f"bản in (outbox/{manifest.campaign}/paper/); in, gửi bưu điện rồi ghi nhận bằng 'outreach posted'.")
@@ -497,7 +521,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery import LABELS, PHASE_LABELS, Unsent, campaign_phase, campaign_status, count_line, utc_now
+    from .delivery import LABELS, PHASE_LABELS, Answer, Unsent, campaign_phase, campaign_status, count_line, utc_now
     from .localtime import day_of
 
     _, manifest, ledger = _manifest_and_ledger(args)
@@ -526,6 +550,9 @@ def _status(args: argparse.Namespace) -> int:
             if letter.posted_on:
                 parts.append(f"{letter.posted_by}, ngày {day_of(letter.posted_on)}")
             print(" — ".join(part for part in parts if part))
+    if status.answers:
+        print("Người nhận thư đã gửi: " + ", ".join(f"{LABELS[answer].long} {status.answers[answer]}"
+                                                  for answer in Answer if status.answers.get(answer)))
     print_uncertain(ledger, args.campaign)
     return 0
 
@@ -690,6 +717,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ tạo cho các mã này")
     p.add_argument("--limit", type=int, metavar="N", help="chỉ tạo N thư đầu")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+
+    p = sub.add_parser("remind", help="tạo thư nhắc cho người nhận chưa xác nhận đã nhận công văn",
+                       description="Với mỗi thư nhắc của chiến dịch (reminders trong config.toml): tạo bản thảo thư nhắc "
+                                   "cho người đã được gửi e-mail mà chưa xác nhận, khi đã qua đủ số ngày làm việc. Thư nhắc "
+                                   "là chiến dịch riêng (CHIẾN_DỊCH~nhac-1): xem trước, duyệt và gửi như công văn.")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--at", type=_moment, metavar="YYYY-MM-DDTHH:MM", help="coi như đồng hồ đang chỉ thời điểm này")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
 
     p = sub.add_parser("register", help="xem sổ văn bản đi (số công văn đã cấp)")

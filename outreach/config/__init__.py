@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import ConfigError, UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
-from ..workspace import Workspace
+from ..workspace import REMINDER_SEPARATOR, Workspace
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
 
@@ -38,6 +38,7 @@ AUDIENCE_LABELS = {
 }
 SECURITY_MODES = ("none", "starttls", "ssl")
 SMTP_URL_ENV = "OUTREACH_SMTP_URL"
+RECEIPT_PATH = "/xac-nhan/"  # the recipients' confirmation page: <public_url>/xac-nhan/<token>
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,32 @@ class SendingPeriod:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """``reminders = [{ after_working_days = 5, text = "templates/nhac.txt.j2" }]`` of a campaign: an
+    e-mail to each recipient who has not answered (confirmed receipt, replied) N working days (of
+    the sender's calendar) after the letter was delivered."""
+
+    parent: str  # the campaign whose letter it follows
+    number: int  # 1 for the first reminder
+    after_working_days: int
+    text: Path  # Jinja text template of the reminder's body
+
+    @property
+    def campaign(self) -> str:
+        return f"{self.parent}{REMINDER_SEPARATOR}nhac-{self.number}"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """``[web]``: where recipients reach the page that confirms receipt ("" = no link in messages)."""
+
+    public_url: str = ""
+
+    def receipt_url(self, token: str) -> str:
+        return f"{self.public_url}{RECEIPT_PATH}{token}"
+
+
+@dataclass(frozen=True)
 class Campaign(SendingPeriod):
     name: str
     title: str
@@ -190,6 +217,8 @@ class Campaign(SendingPeriod):
     not_before: dt.datetime | None
     expires: dt.datetime | None
     extra: dict[str, str] = field(default_factory=dict)
+    reminders: tuple[Reminder, ...] = ()
+    reminder: Reminder | None = None  # set on the campaign a reminder is: it sends no letter of its own
 
 
 @dataclass(frozen=True)
@@ -204,6 +233,7 @@ class Config:
     campaigns: dict[str, Campaign]
     signing: SigningConfig = SigningConfig()
     voluntary: Voluntary | None = None
+    web: WebConfig = WebConfig()
     # Campaigns left out because their table is wrong (only when parsed with lenient_campaigns), with why.
     broken_campaigns: dict[str, str] = field(default_factory=dict)
 
@@ -609,6 +639,7 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     if drafting_unit not in departments:
         raise _error(table.key("drafting_unit"), f"không có phòng '{drafting_unit}'", f"dùng: {', '.join(departments)}")
     extra_table = table.section("extra", required=False)
+    reminders = _parse_reminders(name, table, root)
     campaign = Campaign(
         name=name,
         title=table.text("title", name),
@@ -624,9 +655,47 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
         not_before=table.datetime("not_before", OFFICE_TIMEZONE),
         expires=table.datetime("expires", OFFICE_TIMEZONE),
         extra={key: extra_table.text(key) for key in extra_table.entries()},
+        reminders=reminders,
     )
     table.reject_unknown()  # here, not only at the end: a campaign is refused wherever its table comes from
     return campaign
+
+
+def _parse_reminders(name: str, table: _Section, root: Path) -> tuple[Reminder, ...]:
+    if REMINDER_SEPARATOR in name:
+        raise _error(table.path, f"tên chiến dịch không được chứa '{REMINDER_SEPARATOR}' (dành cho thư nhắc)",
+                     f"đổi tên, vd. [campaigns.{name.replace(REMINDER_SEPARATOR, '-')}]")
+    value = table.get("reminders", [])
+    example = 'reminders = [{ after_working_days = 5, text = "templates/nhac.txt.j2" }]'
+    if not isinstance(value, list):
+        raise _error(table.key("reminders"), f"phải là danh sách, đang là {value!r}", f"viết {example}")
+    reminders = []
+    for number, entry in enumerate(value, start=1):
+        item = _Section(entry, f"{table.key('reminders')}[{number}]", parent=table)
+        days = item.integer("after_working_days", 5, minimum=1)
+        if reminders and days <= reminders[-1].after_working_days:
+            raise _error(item.key("after_working_days"), f"thư nhắc thứ {number} phải đến sau thư nhắc thứ {number - 1} "
+                         f"({reminders[-1].after_working_days} ngày làm việc)", f"ghi một số lớn hơn {reminders[-1].after_working_days}")
+        reminders.append(Reminder(name, number, days, root / item.text("text")))
+    return tuple(reminders)
+
+
+def _reminder_campaign(parent: Campaign, reminder: Reminder) -> Campaign:
+    """The campaign a reminder is sent as: the parent's letter, number and expiry (never sent after
+    it), open from the moment it is built (its due day is the reminder's own)."""
+    return replace(parent, name=reminder.campaign, title=f"{parent.title} — thư nhắc lần {reminder.number}",
+                   not_before=None, reminders=(), reminder=reminder)
+
+
+def _parse_web(top: _Section) -> WebConfig:
+    table = top.section("web", required=False)
+    url = table.text("public_url", "").rstrip("/")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise _error(table.key("public_url"), f"'{url}' không phải địa chỉ trang web",
+                         'viết địa chỉ mà người nhận mở được từ Internet, vd. public_url = "https://congvan.bhxh-khanhhoa.example.vn"')
+    return WebConfig(public_url=url)
 
 
 def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, *,
@@ -696,6 +765,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, 
                 raise
             broken[name] = error.message
             table.ignored = True
+    campaigns |= {r.campaign: _reminder_campaign(c, r) for c in list(campaigns.values()) for r in c.reminders}
     config = Config(
         root=root,
         agency=Agency(
@@ -712,6 +782,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, 
         campaigns=campaigns,
         signing=parse_signing(top, root),
         voluntary=voluntary,
+        web=_parse_web(top),
         broken_campaigns=broken,
     )
     top.reject_unknown()

@@ -9,6 +9,8 @@
 * ``messenger``: the seam between the engine and a channel (``Messenger``, ``Handover``, ``Result``).
 * ``smtp``: the e-mail channel over SMTP (``SmtpMessenger``).
 * ``paper``: the paper channel: approved letters into print bundles (``PaperMessenger``).
+* ``ledger`` also keeps the confirmation links' token hashes and the recipients' confirmations
+  (``Ledger.receipt``, ``confirm``, ``answered_keys``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
 
@@ -32,8 +34,10 @@ from .ledger import (
     POSTABLE,
     REVOCABLE,
     WAITING,
+    Answer,
     Attempt,
     CampaignPaused,
+    Confirmation,
     Delivery,
     DraftState,
     Event,
@@ -41,6 +45,7 @@ from .ledger import (
     Ledger,
     Outcome,
     PauseState,
+    Receipt,
     SendInProgress,
     State,
     Unsent,
@@ -51,8 +56,8 @@ from .ledger import (
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
 from .paper import PaperMessenger, bundle_of, bundles
-from .report import (NEXT_STEPS, PaperLetter, StatusCounts, campaign_status, draft_state, not_received,
-                     write_delivery_report)
+from .report import (NEXT_STEPS, PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
+                     not_received, write_delivery_report)
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -61,10 +66,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVABLE",
+    "Answer",
     "Attempt",
     "CLAIMABLE",
     "CampaignPaused",
     "Clock",
+    "Confirmation",
     "DELIVERED",
     "DRAFT_STATES",
     "Delivery",
@@ -89,6 +96,7 @@ __all__ = [
     "PauseState",
     "Phase",
     "REVOCABLE",
+    "Receipt",
     "Result",
     "RetryPolicy",
     "SendInProgress",
@@ -102,6 +110,8 @@ __all__ = [
     "TrialCopy",
     "Unsent",
     "WAITING",
+    "answer_of",
+    "answer_text",
     "approve",
     "approved_copy_path",
     "approved_states",

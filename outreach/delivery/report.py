@@ -1,19 +1,22 @@
-"""Where a campaign stands: counts by state, the letters on paper, and the delivery report (one
-XLSX row per recipient, e-mail and paper alike)."""
+"""Where a campaign stands: counts by state, the letters on paper, whether the recipients of the
+letters delivered answered, and the delivery report (one XLSX row per recipient, e-mail and paper
+alike)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS
 from ..outbox import CHANNEL_LABELS, Draft, Manifest, RejectedRow
-from ..localtime import OFFICE_TIMEZONE
+from ..localtime import OFFICE_TIMEZONE, local_time
 from ..text import append_row
-from .ledger import CLAIMABLE, DELIVERED, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .ledger import (CLAIMABLE, DELIVERED, LABELS, Answer, Confirmation, Delivery, DraftState, Ledger, PauseState,
+                     State, Unsent)
 from .messenger import PAPER
 
 
@@ -38,6 +41,15 @@ class StatusCounts:
     pause: PauseState
     paper: tuple[PaperLetter, ...] = ()
     rejected: tuple[RejectedRow, ...] = ()  # rows with no letter: counted, never left out of view
+    answers: dict[str, int] = field(default_factory=dict)  # of the letters delivered: Answer -> how many
+
+
+def answer_of(key: str, state: DraftState, confirmations: Mapping[str, Confirmation]) -> Answer | None:
+    """What the recipient of a delivered letter did (None: not delivered, nothing to answer). A
+    reply read from the mailboxes gets its own Answer here, beside the confirmation."""
+    if state not in DELIVERED:
+        return None
+    return Answer.CONFIRMED if key in confirmations else Answer.UNANSWERED
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
@@ -62,10 +74,15 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
     by_audience: dict[str, Counter[str]] = {}
     by_district: dict[str, Counter[str]] = {}
     paper: list[PaperLetter] = []
+    answers: Counter[str] = Counter()
+    confirmations = ledger.confirmations(manifest.campaign)
     for draft in manifest.drafts:
         delivery = deliveries.get(draft.key)
         state = draft_state(draft, delivery)
         total[state] += 1
+        answer = answer_of(draft.key, state, confirmations)
+        if answer is not None:
+            answers[answer] += 1
         by_audience.setdefault(draft.audience, Counter())[state] += 1
         by_district.setdefault(draft.district or "(không rõ huyện)", Counter())[state] += 1
         active = _active(delivery)
@@ -80,11 +97,13 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
         pause=ledger.pause_state(manifest.campaign),
         paper=tuple(paper),
         rejected=manifest.rejected_rows,
+        answers=dict(answers),
     )
 
 
 REPORT_COLUMNS = (
     ("Mã", 14), ("Tên", 40), ("Nhóm", 28), ("Địa chỉ e-mail", 34), ("Đồng gửi (Cc)", 30), ("Trạng thái", 18),
+    ("Xác nhận đã nhận", 30),
     ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
     ("Bản in (tệp, trang)", 36), ("Người gửi bưu điện", 20), ("Ngày gửi bưu điện", 14), ("Ghi chú", 50),
     ("SHA-256 các tệp", 80), ("Người duyệt", 20), ("Thời gian duyệt", 20),
@@ -120,13 +139,14 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
 
     tz = ZoneInfo(timezone)
     deliveries = ledger.deliveries(manifest.campaign)
+    confirmations = ledger.confirmations(manifest.campaign)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
     drafts = [draft for draft, _ in not_received(ledger, manifest)] if only_not_received else manifest.drafts
     for draft in drafts:
-        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, confirmations))
     # The rows validation refused are part of the campaign's record; the not-received view lists
     # letters, as its page does, and a refused row has none (the campaign page shows them, "bị loại").
     for rejected in () if only_not_received else manifest.rejected_rows:
@@ -150,8 +170,10 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     return path
 
 
-def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo) -> list[object]:
+def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo,
+                confirmations: Mapping[str, Confirmation]) -> list[object]:
     state = draft_state(draft, delivery)
+    answer = answer_of(draft.key, state, confirmations)
     active = _active(delivery)
     claimed = active if active is not None and active.started_at else None  # handed to a channel at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
@@ -168,6 +190,7 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         "; ".join(claimed.to if claimed else draft.to),
         "; ".join(claimed.cc if claimed else draft.cc),
         LABELS[state].long,
+        answer_text(answer, confirmations.get(draft.key), tz),
         CHANNEL_LABELS.get(channel, channel),
         active.attempts if active else 0,
         _excel_time(email.sent_at if email else None, tz),
@@ -189,6 +212,16 @@ def _rejected_row(rejected: RejectedRow) -> list[object]:
               "Nhóm": AUDIENCE_LABELS.get(rejected.audience, rejected.audience),
               "Trạng thái": LABELS[Unsent.REJECTED].long, "Ghi chú": rejected.reason}
     return [values.get(title, "") for title, _ in REPORT_COLUMNS]
+
+
+def answer_text(answer: Answer | None, confirmation: Confirmation | None, tz: ZoneInfo | None = None) -> str:
+    """``Đã xác nhận lúc 09:12 ngày 10/01/2023 (từ 192.0.2.7)``, ``Chưa xác nhận``, or "" when not delivered."""
+    if answer is None:
+        return ""
+    if answer == Answer.CONFIRMED and confirmation is not None:
+        when = local_time(confirmation.at, tz) if tz else local_time(confirmation.at)
+        return f"{LABELS[answer].short} lúc {when} (từ {confirmation.address})"
+    return LABELS[answer].short
 
 
 def _excel_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import sys
 import time
@@ -42,7 +43,7 @@ from .bundle import write_bundle
 from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
-from .messages import Attachment, build_message, message_bytes
+from .messages import RECEIPT_TOKEN_BYTES, Attachment, build_message, message_bytes, with_receipt_link
 from ..recipients import Recipient, RecipientList, load_list
 from ..letters import Register
 from ..recipients import PaymentError, RoutingError, route
@@ -62,6 +63,8 @@ class DeliveryRecord(Protocol):
     def evidence_keys(self, campaign: str) -> frozenset[str]: ...
 
     def replacing_drafts(self, campaign: str) -> AbstractContextManager[Callable[[str], bool]]: ...
+
+    def add_receipt_token(self, token: str, campaign: str, key: str, via: str, now: dt.datetime) -> None: ...
 
 
 @dataclass
@@ -169,9 +172,11 @@ class CampaignBuilder:
             folder = self.workspace.draft_folder(self.campaign.name, recipient.kind, recipient.code)
             # The sender's name and addresses are in the message; its mail server and pace are not.
             sender = fingerprint(self.config.senders()[routed.sender])
+            # The link's address is in the message; without one, the digest (and every draft) is as before.
+            link = [self.config.web.public_url] if self.config.web.public_url else []
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
                                                                self.campaign.email_subject, sender, *routed.cc,
-                                                               str(self.config.signing.required)])
+                                                               str(self.config.signing.required), *link])
             old = previous.get(recipient.key)
             if old and (recipient.key in frozen or _up_to_date(self.root, old, inputs)):
                 # Where the row is now (a row inserted above, the folder moved) changes no letter.
@@ -328,6 +333,10 @@ class CampaignBuilder:
             number = item.context.so_ky_hieu.strip()
             label = f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
             letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"
+            link = self._receipt_link(record, recipient.key)
+            variables["xac_nhan"] = link
+            text, html = with_receipt_link(render_text_template(self.campaign.email_text, variables),
+                                           render_text_template(self.campaign.email_html, variables), link)
             message = build_message(
                 sender_name=sender.sender_name,
                 sender=sender.sender,
@@ -335,8 +344,8 @@ class CampaignBuilder:
                 to=recipient.emails,
                 cc=item.cc,
                 subject=" ".join(render_text_template(self.campaign.email_subject, variables).split()),
-                text=render_text_template(self.campaign.email_text, variables),
-                html=render_text_template(self.campaign.email_html, variables),
+                text=text,
+                html=html,
                 attachments=[Attachment(letter_name, letter_pdf.read_bytes()), *shared],
             )
             (staging / "message.eml").write_bytes(message_bytes(message))
@@ -364,6 +373,17 @@ class CampaignBuilder:
             source_file=recipient.source_file,
             source_row=recipient.source_row,
         )
+
+    def _receipt_link(self, record: DeliveryRecord, key: str) -> str:
+        """A new personal confirmation link for this message ("" without ``[web] public_url``). Its
+        token is drawn here, each time the message is built, and only its sha256 is kept (in the
+        ledger, before the message can be approved). A rebuild that changes nothing for a recipient
+        keeps its draft, so the link in the approved bytes stays the one that works."""
+        if not self.config.web.public_url:
+            return ""
+        token = secrets.token_urlsafe(RECEIPT_TOKEN_BYTES)
+        record.add_receipt_token(token, self.campaign.name, key, self.campaign.name, dt.datetime.now(dt.timezone.utc))
+        return self.config.web.receipt_url(token)
 
     def _print_bundle(self, drafts: Sequence[Draft], recipients: dict[str, Recipient]) -> tuple[str, int]:
         """Every letter that goes on paper in one PDF, each starting on a fresh sheet when printed
@@ -477,13 +497,24 @@ def _progress_bar(total: int, label: str):
 def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date, by: Actor):
     """The campaign's number from the register (sổ văn bản đi): the one it has, else the next (issued by ``by``)."""
     campaign = config.campaign(campaign_name)
+    _refuse_reminder(campaign, "cấp số")
     return Register(config.workspace.register).issue(
         campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject, by)
 
 
 def build_campaign(config: Config, name: str, record: DeliveryRecord, only: Sequence[str] = (),
                    limit: int | None = None, progress: bool | None = None) -> BuildReport:
-    return CampaignBuilder(config, config.campaign(name), progress=progress).build(record, only=only, limit=limit)
+    campaign = config.campaign(name)
+    _refuse_reminder(campaign, "tạo bản thảo")
+    return CampaignBuilder(config, campaign, progress=progress).build(record, only=only, limit=limit)
+
+
+def _refuse_reminder(campaign: Campaign, what: str) -> None:
+    """A reminder has no letter of its own: it follows its campaign's, number and all."""
+    if campaign.reminder is not None:
+        raise UserError(f"{campaign.name} là thư nhắc của chiến dịch {campaign.reminder.parent}, không có công văn "
+                        f"riêng nên không {what} bằng lệnh này. Cách sửa: chạy 'outreach remind {campaign.reminder.parent}' "
+                        "để tạo thư nhắc cho những người nhận đã đến hạn nhắc.")
 
 
 def _signed(pdf: Path) -> bool:

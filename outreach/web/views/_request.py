@@ -96,7 +96,9 @@ def phase_of(campaign: Campaign, manifest: Manifest | None) -> Phase:
 
 
 def rows_of(manifest: Manifest) -> list[Row]:
-    return app_store().rows(request_config(), manifest, request_ledger().deliveries(manifest.campaign))
+    ledger = request_ledger()
+    return app_store().rows(request_config(), manifest, ledger.deliveries(manifest.campaign),
+                            ledger.confirmations(manifest.campaign))
 
 
 def row_or_404(rows: list[Row], code: str) -> Row:

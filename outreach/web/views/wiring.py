@@ -9,6 +9,7 @@ from flask import (
     current_app,
     g,
     render_template,
+    request,
 )
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +27,7 @@ from ...delivery import (
     WAITING,
     State,
     Unsent,
+    answer_text,
     event_label,
 )
 from ...errors import ConfigError, UserError
@@ -38,6 +40,7 @@ from ..store import (
     audience_label,
 )
 from ._request import bp, redact
+from .receipt import RECIPIENT_ENDPOINTS
 
 ERROR_TITLES = {
     400: "Yêu cầu không hợp lệ",
@@ -62,7 +65,9 @@ APPROVE_OFFERED = frozenset({Unsent.DRAFTED, *APPROVABLE}) - {State.APPROVED}
 
 
 def _error_page(code: int, text: str):
-    return render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Lỗi"), text=redact(text)), code
+    # A recipient sees no staff page, link or menu: only what went wrong.
+    template = "receipt_error.html" if request.endpoint in RECIPIENT_ENDPOINTS else "error.html"
+    return render_template(template, code=code, title=ERROR_TITLES.get(code, "Lỗi"), text=redact(text)), code
 
 
 def init_app(app: Flask) -> None:
@@ -87,6 +92,7 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,
         event_label=event_label,
+        answer_text=answer_text,
         Role=Role,
         role_labels=ROLE_LABELS,
     )

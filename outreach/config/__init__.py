@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
+from ..text import load_admin_units
 from ..workspace import Workspace
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
@@ -130,10 +131,13 @@ class BankAccount:
 @dataclass(frozen=True)
 class DistrictOffice(Sender):
     district: str = ""
-    sends_to_own_employers: bool = False
+    sends_to_own_employers: bool = False  # as written; routing reads sends_to, which includes it
     cc_on_employer_letters: bool = False
-    sends_to_own_participants: bool = False
+    sends_to_own_participants: bool = False  # as written; routing reads sends_to, which includes it
     account: BankAccount | None = None  # None: its participants pay into the province's account
+    # The audiences it sends to within its area (section 9): employers and participants it manages,
+    # communes and collection organisations located in its district. The one source routing reads.
+    sends_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -545,6 +549,41 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     )
 
 
+# Who a district office's sends_to reaches: employers and participants by their managing office's
+# column, communes and collection organisations by the district they are in.
+LOCATED_AUDIENCES = ("communes", "collection_agents")
+MANAGED_AUDIENCES = ("employers", "participants")
+
+
+def _parse_district_office(code: str, table: _Section, smtp: dict[str, SmtpProfile]) -> DistrictOffice:
+    own_employers = table.boolean("sends_to_own_employers", False)
+    own_participants = table.boolean("sends_to_own_participants", False)
+    written = table.text_list("sends_to")
+    for audience in written:
+        if audience not in AUDIENCES:
+            raise _error(table.key("sends_to"), f"không có nhóm nhận '{audience}'",
+                         f"dùng các nhóm: {', '.join(f'{a!r}' for a in AUDIENCES)}, ví dụ sends_to = "
+                         '["communes", "collection_agents", "employers"]')
+    sends_to = tuple(a for a in AUDIENCES if a in written or (a == "employers" and own_employers)
+                     or (a == "participants" and own_participants))
+    district = table.text("district", "")
+    if any(a in LOCATED_AUDIENCES for a in sends_to):
+        official = load_admin_units().find_district(district) if district else None
+        if official is None:
+            known = ", ".join(load_admin_units().districts)
+            raise _error(table.key("district"), f"BHXH huyện gửi cho xã và tổ chức dịch vụ thu trên địa bàn nên cần "
+                         f"huyện của mình, đang là {district!r}", f'ghi district = "…" theo danh mục: {known}')
+    return DistrictOffice(
+        **_parse_sender_fields(code, table, smtp),
+        district=district,
+        sends_to_own_employers=own_employers,
+        cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
+        sends_to_own_participants=own_participants,
+        account=_parse_account(table.section("account")) if "account" in table.data else None,
+        sends_to=sends_to,
+    )
+
+
 def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) -> Config:
     """Turn the TOML document into a checked :class:`Config` (pure; no file access)."""
     top = _Section(data, "")
@@ -583,17 +622,8 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
             raise _error("departments", f"nhóm '{audience}' được giao cho nhiều phòng ({', '.join(owners)})",
                          "mỗi nhóm nhận chỉ do một phòng gửi")
 
-    district_offices = {
-        code: DistrictOffice(
-            **_parse_sender_fields(code, table, smtp),
-            district=table.text("district", ""),
-            sends_to_own_employers=table.boolean("sends_to_own_employers", False),
-            cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
-            sends_to_own_participants=table.boolean("sends_to_own_participants", False),
-            account=_parse_account(table.section("account")) if "account" in table.data else None,
-        )
-        for code, table in top.sections("district_offices").items()
-    }
+    district_offices = {code: _parse_district_office(code, table, smtp)
+                        for code, table in top.sections("district_offices").items()}
     voluntary = _parse_voluntary(top)
     if "participants" in audiences and voluntary is None:
         raise _error("voluntary", "có nhóm nhận participants nhưng thiếu tham số BHXH tự nguyện",

@@ -495,7 +495,11 @@ def _status(args: argparse.Namespace) -> int:
     if status.pause.paused:
         print(f"TẠM DỪNG: {status.pause.reason}")
     print("  " + count_line(status.total, ": "))
-    for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
+    senders = _config(args).senders()
+    by_sender = {f"{senders[code].name} ({code})" if code in senders else code: counts
+                 for code, counts in status.by_sender.items()}
+    for title, groups in (("Theo cơ quan gửi", by_sender), ("Theo nhóm", status.by_audience),
+                          ("Theo huyện", status.by_district)):
         print(title + ":")
         for name, counts in sorted(groups.items()):
             print(f"  {name}: " + count_line(counts))
@@ -515,7 +519,8 @@ def _report(args: argparse.Namespace) -> int:
     from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
-    path = write_delivery_report(ledger, manifest, Path(args.xlsx))
+    path = write_delivery_report(ledger, manifest, Path(args.xlsx),
+                                 senders={code: s.name for code, s in _config(args).senders().items()})
     print(f"Đã ghi báo cáo gửi thư: {path.resolve()}")
     return 0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from ..config import AUDIENCE_LABELS
 from ..outbox import CHANNEL_LABELS, Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
-from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .ledger import CLAIMABLE, DRAFT_STATES, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
 from .messenger import PAPER
 
 
@@ -37,6 +38,7 @@ class StatusCounts:
     by_district: dict[str, dict[str, int]]
     pause: PauseState
     paper: tuple[PaperLetter, ...] = ()
+    by_sender: dict[str, dict[str, int]] = field(default_factory=dict)  # sender code → counts by state
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
@@ -60,6 +62,7 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
     total: Counter[str] = Counter()
     by_audience: dict[str, Counter[str]] = {}
     by_district: dict[str, Counter[str]] = {}
+    by_sender: dict[str, Counter[str]] = {}
     paper: list[PaperLetter] = []
     for draft in manifest.drafts:
         delivery = deliveries.get(draft.key)
@@ -67,6 +70,7 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
         total[state] += 1
         by_audience.setdefault(draft.audience, Counter())[state] += 1
         by_district.setdefault(draft.district or "(không rõ huyện)", Counter())[state] += 1
+        by_sender.setdefault(draft.sender, Counter())[state] += 1
         active = _active(delivery)
         if (active.channel if active else draft.channel) == PAPER:
             paper.append(PaperLetter(draft.key, draft.name, state, active.where if active else "",
@@ -78,30 +82,38 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
         by_district={k: dict(v) for k, v in by_district.items()},
         pause=ledger.pause_state(manifest.campaign),
         paper=tuple(paper),
+        by_sender={k: dict(v) for k, v in by_sender.items()},
     )
 
 
 REPORT_COLUMNS = (
     ("Mã", 14), ("Tên", 40), ("Nhóm", 28), ("Địa chỉ e-mail", 34), ("Đồng gửi (Cc)", 30), ("Trạng thái", 18),
-    ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
+    ("Cơ quan gửi", 36), ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
     ("Bản in (tệp, trang)", 36), ("Người gửi bưu điện", 20), ("Ngày gửi bưu điện", 14), ("Ghi chú", 50),
     ("SHA-256 các tệp", 80), ("Người duyệt", 20), ("Thời gian duyệt", 20),
 )
 
 
-def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE) -> Path:
-    """One row per recipient, Vietnamese headers, times in local time; written atomically."""
+def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE,
+                          senders: Mapping[str, str] | None = None) -> Path:
+    """One row per recipient, grouped by the office that sends it (``senders``: code → name, in the
+    order to list them), Vietnamese headers, times in local time; a second sheet counts each office's
+    letters by state. Written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     tz = ZoneInfo(timezone)
+    names = dict(senders or {})
     deliveries = ledger.deliveries(manifest.campaign)
+    order = {code: index for index, code in enumerate([*names, *sorted({d.sender for d in manifest.drafts} - set(names))])}
+    drafts = sorted(manifest.drafts, key=lambda d: order[d.sender])  # stable: the manifest's order within an office
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
-    for draft in manifest.drafts:
-        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
+    for draft in drafts:
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, _office(names, draft.sender)))
+    _sender_sheet(workbook.create_sheet("Theo cơ quan gửi"), drafts, deliveries, names, Font(bold=True))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
         sheet.cell(1, index).font = Font(bold=True)
@@ -121,7 +133,25 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     return path
 
 
-def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo) -> list[object]:
+def _office(names: Mapping[str, str], code: str) -> str:
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def _sender_sheet(sheet, drafts: list[Draft], deliveries: Mapping[str, Delivery], names: Mapping[str, str], bold) -> None:
+    """Per office: how many letters, and how many in each state that occurs."""
+    counts: dict[str, Counter[str]] = {}
+    for draft in drafts:
+        counts.setdefault(draft.sender, Counter())[draft_state(draft, deliveries.get(draft.key))] += 1
+    states = [s for s in DRAFT_STATES if any(s in c for c in counts.values())]
+    sheet.append(["Cơ quan gửi", "Số thư", *(LABELS[s].long for s in states)])
+    for code, count in counts.items():
+        append_row(sheet, [_office(names, code), sum(count.values()), *(count[s] for s in states)])
+    for cell in sheet[1]:
+        cell.font = bold
+    sheet.column_dimensions["A"].width = 50
+
+
+def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo, office: str) -> list[object]:
     state = draft_state(draft, delivery)
     active = _active(delivery)
     claimed = active if active is not None and active.started_at else None  # handed to a channel at least once
@@ -139,6 +169,7 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         "; ".join(claimed.to if claimed else draft.to),
         "; ".join(claimed.cc if claimed else draft.cc),
         LABELS[state].long,
+        office,
         CHANNEL_LABELS.get(channel, channel),
         active.attempts if active else 0,
         _excel_time(email.sent_at if email else None, tz),

@@ -14,6 +14,28 @@ from .store import PER_PAGE, Filters, Page, Row, paginate
 
 
 @dataclass(frozen=True)
+class SenderGroup:
+    """The letters one office sends (a department or a district office), counted by state."""
+
+    code: str
+    name: str
+    counts: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def sender_groups(senders: Mapping[str, Sender], rows: Sequence[Row]) -> tuple[SenderGroup, ...]:
+    """Every office with letters in the campaign, in config order (departments, then district offices)."""
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        counts.setdefault(row.draft.sender, Counter())[row.state] += 1
+    order = [code for code in senders if code in counts] + sorted(code for code in counts if code not in senders)
+    return tuple(SenderGroup(code, senders[code].name if code in senders else code, counts[code]) for code in order)
+
+
+@dataclass(frozen=True)
 class CampaignPage:
     """One campaign's recipients table: the filtered page, the counts and the filter choices."""
 
@@ -26,6 +48,7 @@ class CampaignPage:
     districts: tuple[str, ...]
     has_no_district: bool
     departments: tuple[tuple[str, str], ...]  # (sender code, its name)
+    by_sender: tuple[SenderGroup, ...]  # over every row: who sends how many, in which state
 
     @classmethod
     def build(cls, campaign: Campaign, senders: Mapping[str, Sender], rows: Sequence[Row],
@@ -33,6 +56,7 @@ class CampaignPage:
         filters = Filters.from_args(args)
         selected = filters.apply(rows)
         codes = sorted({row.draft.sender for row in rows})
+        by_sender = sender_groups(senders, rows)
         return cls(
             rows=rows,
             filters=filters,
@@ -43,6 +67,7 @@ class CampaignPage:
             districts=tuple(sorted({row.draft.district for row in rows if row.draft.district})),
             has_no_district=any(not row.draft.district for row in rows),
             departments=tuple((code, senders[code].name if code in senders else code) for code in codes),
+            by_sender=by_sender,
         )
 
     @property

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
-from ..text import load_admin_units
+from ..text import InvalidAddress, fold_diacritics, load_admin_units, mail_address
 from ..workspace import Workspace
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
@@ -35,7 +35,10 @@ AUDIENCE_LABELS = {
     "collection_agents": "Tổ chức dịch vụ thu BHXH, BHYT",
     "communes": "UBND xã, phường, thị trấn",
     "participants": "Người tham gia BHXH tự nguyện",
+    "noi_nhan": "Nơi nhận (bản gửi để biết, báo cáo)",
 }
+# The bodies of a campaign's "Nơi nhận" block: not a list audience; drafts and ledger keys use it as one.
+COPIES = "noi_nhan"
 SECURITY_MODES = ("none", "starttls", "ssl")
 SMTP_URL_ENV = "OUTREACH_SMTP_URL"
 
@@ -178,6 +181,17 @@ class SendingPeriod:
 
 
 @dataclass(frozen=True)
+class CopyRecipient:
+    """A body of the letter's "Nơi nhận" block: it gets the one original letter (by e-mail, or on
+    paper when it has no address) and its name is printed in the block."""
+
+    code: str  # its draft and ledger key under noi_nhan/: given, or made from the name
+    name: str  # as the block prints it, e.g. "UBND tỉnh (để báo cáo)"
+    emails: tuple[str, ...]
+    address: str = ""  # postal, for paper
+
+
+@dataclass(frozen=True)
 class Campaign(SendingPeriod):
     name: str
     title: str
@@ -193,6 +207,7 @@ class Campaign(SendingPeriod):
     not_before: dt.datetime | None
     expires: dt.datetime | None
     extra: dict[str, str] = field(default_factory=dict)
+    noi_nhan: tuple[CopyRecipient, ...] = ()  # templates read the names only, as the variable noi_nhan
 
 
 @dataclass(frozen=True)
@@ -546,7 +561,38 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
         not_before=table.datetime("not_before", OFFICE_TIMEZONE),
         expires=table.datetime("expires", OFFICE_TIMEZONE),
         extra={key: extra_table.text(key) for key in extra_table.data},
+        noi_nhan=_parse_copies(table),
     )
+
+
+def _parse_copies(table: _Section) -> tuple[CopyRecipient, ...]:
+    """``[[campaigns.X.noi_nhan]]`` entries: name, email (one or more, separated by ;), address, code."""
+    items = table.data.get("noi_nhan", [])
+    key = table.key("noi_nhan")
+    if not isinstance(items, list):
+        raise _error(key, "phải là danh sách các bảng", f'viết [[{key}]] rồi name = "…", email = "…" cho từng nơi nhận')
+    copies: dict[str, CopyRecipient] = {}
+    for index, item in enumerate(items, start=1):
+        entry = _Section(item, f"{key}[{index}]")
+        name = " ".join(entry.text("name").split()).rstrip(";").strip()  # the block adds the ";"
+        if not name:
+            raise _error(entry.key("name"), "tên nơi nhận đang trống", 'ghi tên như in ở mục Nơi nhận, vd. "Sở Y tế"')
+        emails = []
+        for part in (p.strip() for p in entry.text("email", "").split(";")):
+            if not part:
+                continue
+            try:
+                emails.append(mail_address(part).normalized)
+            except InvalidAddress as reason:
+                raise _error(entry.key("email"), f"'{part}' {reason}", "sửa địa chỉ, hoặc bỏ trống để gửi bản giấy") from None
+        code = entry.text("code", "") or re.sub(r"[^a-z0-9]+", "-", fold_diacritics(name))[:40].strip("-")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", code):
+            raise _error(entry.key("code"), f"mã '{code}' chỉ được có chữ không dấu, số và dấu -", 'vd. code = "so-y-te"')
+        if code in copies:
+            raise _error(entry.key("code"), f"trùng mã '{code}' với nơi nhận «{copies[code].name}»",
+                         'đặt code = "…" khác nhau cho hai nơi nhận')
+        copies[code] = CopyRecipient(code, name, tuple(dict.fromkeys(emails)), entry.text("address", ""))
+    return tuple(copies.values())
 
 
 # Who a district office's sends_to reaches: employers and participants by their managing office's

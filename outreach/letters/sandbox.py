@@ -393,7 +393,7 @@ NOT_IN_LETTERS: Mapping[type, frozenset[str]] = {
     DistrictOffice: frozenset({"smtp", "schedule", "sends_to"}),  # who it sends to is routing, not letter text
     Sender: frozenset({"smtp", "schedule"}),
     Campaign: frozenset({"template", "audiences", "guidance", "static_attachments", "email_text", "email_html",
-                         "not_before", "expires"}),
+                         "not_before", "expires", "noi_nhan"}),  # Nơi nhận: the names only, as noi_nhan
     Recipient: frozenset({"source_file", "source_row"}),
 }
 

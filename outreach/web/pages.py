@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..config import Campaign, Sender
+from ..config import COPIES, Campaign, Sender
 from .preview import MessageView
 from .store import PER_PAGE, Filters, Page, Row, paginate
 
@@ -44,7 +44,7 @@ class CampaignPage:
     page: Page[Row]
     counts: Counter[str]  # by state, over every row
     selected_counts: Counter[str]  # by state, over the rows the filters keep
-    audiences: tuple[str, ...]  # the campaign's audiences that have rows, in config order
+    audiences: tuple[str, ...]  # the campaign's audiences that have rows, in config order, then its Nơi nhận
     districts: tuple[str, ...]
     has_no_district: bool
     departments: tuple[tuple[str, str], ...]  # (sender code, its name)
@@ -63,7 +63,7 @@ class CampaignPage:
             page=paginate(selected, args.get("page"), args.get("per")),
             counts=Counter(row.state for row in rows),
             selected_counts=Counter(row.state for row in selected),
-            audiences=tuple(a for a in campaign.audiences if any(r.draft.audience == a for r in rows)),
+            audiences=tuple(a for a in (*campaign.audiences, COPIES) if any(r.draft.audience == a for r in rows)),
             districts=tuple(sorted({row.draft.district for row in rows if row.draft.district})),
             has_no_district=any(not row.draft.district for row in rows),
             departments=tuple((code, senders[code].name if code in senders else code) for code in codes),

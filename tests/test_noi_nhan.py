@@ -160,3 +160,15 @@ def test_copy_recipients_in_config_are_checked_with_where_and_how_to_fix():
             config_with(*entries)
         assert f"campaigns.{CAMPAIGN}.{where}" in str(caught.value) and what in str(caught.value), str(caught.value)
         assert "Cách sửa" in str(caught.value)
+
+
+def test_a_campaign_of_personal_renewal_letters_has_no_noi_nhan():
+    import tomllib
+
+    from outreach.config import parse_config
+    from outreach.errors import UserError
+
+    data = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))
+    data["campaigns"]["nhac-dao-han"]["noi_nhan"] = [{"name": "Sở Y tế", "email": "a@syt.example.vn"}]
+    with pytest.raises(UserError, match="campaigns.nhac-dao-han.noi_nhan"):
+        parse_config(data, REPO)

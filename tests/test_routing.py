@@ -196,3 +196,14 @@ def test_a_collection_agent_listed_with_its_commune_only_goes_to_the_office_of_t
     vinh_hoa, cam_nghia = load_list(tmp_path / "agents.xlsx", "collection_agents").recipients
     routed = config(sends_to=["collection_agents"])
     assert (route(routed, vinh_hoa).sender, route(routed, cam_nghia).sender) == ("NTR", "TTPT")
+
+
+def test_an_office_sending_to_its_employers_needs_no_department_for_them() -> None:
+    data = copy.deepcopy(SHIPPED)
+    data["district_offices"]["NTR"]["sends_to"] = ["employers"]
+    data["departments"]["QLT"]["audiences"] = []
+    without_qlt = parse_config(data, REPO)
+    assert route(without_qlt, employer("NTR")) == Route("NTR", ())
+    with pytest.raises(RoutingError) as caught:
+        route(without_qlt, employer(""))
+    assert "employers" in str(caught.value) and "BHXH tỉnh" in str(caught.value) and "Cách sửa" in str(caught.value)

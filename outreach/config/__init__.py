@@ -546,6 +546,9 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     if drafting_unit not in departments:
         raise _error(table.key("drafting_unit"), f"không có phòng '{drafting_unit}'", f"dùng: {', '.join(departments)}")
     extra_table = table.section("extra", required=False)
+    if "participants" in campaign_audiences and "noi_nhan" in table.data:
+        raise _error(table.key("noi_nhan"), "thư nhắc gửi riêng từng người tham gia BHXH tự nguyện không có bản gốc chung "
+                     "để gửi các nơi nhận", "bỏ các mục noi_nhan của chiến dịch này")
     return Campaign(
         name=name,
         title=table.text("title", name),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from ..config import LOCATED_AUDIENCES, BankAccount, Config, Department, DistrictOffice
+from ..config import LOCATED_AUDIENCES, MANAGED_AUDIENCES, BankAccount, Config, Department, DistrictOffice
 from ..errors import UserError
 from .columns import FIELD_LABELS
 from .participants import payment_problems
@@ -88,11 +88,13 @@ def _department(config: Config, recipient: Recipient) -> Department:
     try:
         return config.department_for(recipient.kind)
     except UserError:
+        where = (f"trên địa bàn '{recipient_district(recipient) or 'không rõ huyện'}'" if recipient.kind in LOCATED_AUDIENCES
+                 else f"do '{recipient.managing_office or 'BHXH tỉnh'}' quản lý")
         raise RoutingError(
             f"Không có cơ quan gửi cho {recipient.name}: không phòng nào gửi cho nhóm '{recipient.kind}' và không BHXH "
-            f"huyện nào nhận gửi trên địa bàn '{recipient_district(recipient) or 'không rõ huyện'}'. Cách sửa: thêm "
-            f"'{recipient.kind}' vào audiences của một phòng trong [departments], hoặc vào sends_to của BHXH huyện "
-            "có địa bàn này (và ghi cột Huyện/Thị xã/Thành phố nếu danh sách chưa có)."
+            f"huyện nào nhận gửi cho nhóm này {where}. Cách sửa: thêm '{recipient.kind}' vào audiences của một phòng "
+            "trong [departments], hoặc vào sends_to của BHXH huyện phụ trách (và ghi cột Huyện/Thị xã/Thành phố hoặc "
+            "Cơ quan quản lý nếu danh sách chưa có)."
         ) from None
 
 
@@ -106,13 +108,13 @@ def route(config: Config, recipient: Recipient) -> Route:
                 f"chỉ để '{recipient.kind}' trong sends_to của một BHXH huyện có district này."
             )
         return Route(sender=offices[0].code if offices else _department(config, recipient).code, cc=())
-    department = _department(config, recipient)
-    if recipient.kind not in ("employers", "participants"):
-        return Route(sender=department.code, cc=())
+    if recipient.kind not in MANAGED_AUDIENCES:
+        return Route(sender=_department(config, recipient).code, cc=())
     office = _managing_office(config, recipient)
-    if office is None or recipient.kind in office.sends_to:
-        return Route(sender=department.code if office is None else office.code, cc=())
-    if recipient.kind == "participants":
+    if office is not None and recipient.kind in office.sends_to:
+        return Route(sender=office.code, cc=())
+    department = _department(config, recipient)
+    if office is None or recipient.kind == "participants":
         return Route(sender=department.code, cc=())
     return Route(sender=department.code, cc=(office.sender,) if office.cc_on_employer_letters else ())
 

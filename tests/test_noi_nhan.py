@@ -172,3 +172,17 @@ def test_a_campaign_of_personal_renewal_letters_has_no_noi_nhan():
     data["campaigns"]["nhac-dao-han"]["noi_nhan"] = [{"name": "Sở Y tế", "email": "a@syt.example.vn"}]
     with pytest.raises(UserError, match="campaigns.nhac-dao-han.noi_nhan"):
         parse_config(data, REPO)
+
+
+def test_staff_see_the_noi_nhan_copies_on_the_campaign_and_recipient_pages(sent):
+    from test_web import Staff
+
+    from outreach.web import create_app
+
+    root, copies, _ = sent
+    staff = Staff(create_app(root, testing=True))
+    listed = staff.page(f"/campaigns/{CAMPAIGN}?audience=noi_nhan&per=100")
+    assert sorted(re.findall(r'<tr data-key="([^"]+)"', listed)) == sorted(f"noi_nhan/{c.code}" for c in copies)
+    assert "Nơi nhận (bản gửi để biết, báo cáo)" in listed
+    page = staff.page(f"/campaigns/{CAMPAIGN}/recipients/so-y-te")
+    assert "Sở Y tế" in page and "vanthu@syt.khanhhoa.example.vn" in page

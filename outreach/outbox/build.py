@@ -263,7 +263,7 @@ class CampaignBuilder:
             for index, result in self.converter.convert_iter(jobs):
                 item = converted[index]
                 # Copied before the original's own draft takes its staged files away.
-                shared = [(other, _copied(result, item, other)) for other in copies[1:]] if copies[:1] == [item] else []
+                shared = [(other, _copied(result, item, other)) for other in copies[1:]] if item is copies[0] else []
                 yield item, result
                 yield from shared
                 if bar:

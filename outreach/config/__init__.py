@@ -248,6 +248,10 @@ class Config:
     def senders(self) -> dict[str, Sender]:
         return {**self.departments, **self.district_offices}
 
+    def sender_names(self) -> dict[str, str]:
+        """Code → name of every sender, departments first: the order reports list offices in."""
+        return {code: sender.name for code, sender in self.senders().items()}
+
 
 class _Section:
     """A table of the TOML file with its key path, so every error can name where it is."""

@@ -14,7 +14,7 @@ from ..config import AUDIENCE_LABELS
 from ..outbox import CHANNEL_LABELS, Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
-from .ledger import CLAIMABLE, DRAFT_STATES, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .ledger import CLAIMABLE, DELIVERED, DRAFT_STATES, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
 from .messenger import PAPER
 
 
@@ -94,23 +94,44 @@ REPORT_COLUMNS = (
 )
 
 
+# What the office does next for a letter that has not reached its recipient, by the state it is in.
+NEXT_STEPS: dict[DraftState, str] = {
+    Unsent.DRAFTED: "Xem trước rồi duyệt thư (hoặc tạo lại bản thảo nếu danh sách đã sửa).",
+    State.APPROVED: "Chờ lượt gửi theo lịch của phòng, hoặc bấm gửi ngay.",
+    State.SENDING: "Đang gửi: chờ kết quả.",
+    State.RETRYING: "Máy chủ thư tạm từ chối; thư sẽ được tự động gửi lại.",
+    State.FAILED: "Máy chủ thư từ chối hẳn: kiểm tra địa chỉ e-mail trong danh sách, sửa, tạo lại bản thảo và duyệt lại.",
+    State.UNCERTAIN: "Không rõ máy chủ đã nhận thư chưa: kiểm tra hộp thư đã gửi rồi xác nhận «đã gửi» hoặc «gửi lại».",
+    State.PRINTED: "Đã in: gửi qua bưu điện rồi ghi nhận «đã gửi bưu điện».",
+}
+
+
+def not_received(ledger: Ledger, manifest: Manifest) -> list[tuple[Draft, DraftState]]:
+    """Every recipient whose letter has not reached the end of its road (sent by e-mail, or posted),
+    whatever the reason, with the state it is in: the list an office works through before closing."""
+    deliveries = ledger.deliveries(manifest.campaign)
+    found = [(draft, draft_state(draft, deliveries.get(draft.key))) for draft in manifest.drafts]
+    return [(draft, state) for draft, state in found if state not in DELIVERED]
+
+
 def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE,
-                          senders: Mapping[str, str] | None = None) -> Path:
-    """One row per recipient, grouped by the office that sends it (``senders``: code → name, in the
-    order to list them), Vietnamese headers, times in local time; a second sheet counts each office's
-    letters by state. Written atomically."""
+                          only_not_received: bool = False, senders: Mapping[str, str] | None = None) -> Path:
+    """One row per recipient (``only_not_received``: per recipient not reached yet), grouped by the
+    office that sends it (``senders``: code → name, in the order to list them), Vietnamese headers,
+    times in local time; a second sheet counts each office's letters by state. Written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     tz = ZoneInfo(timezone)
-    names = dict(senders or {})
     deliveries = ledger.deliveries(manifest.campaign)
-    order = {code: index for index, code in enumerate([*names, *sorted({d.sender for d in manifest.drafts} - set(names))])}
-    drafts = sorted(manifest.drafts, key=lambda d: order[d.sender])  # stable: the manifest's order within an office
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
+    listed = [draft for draft, _ in not_received(ledger, manifest)] if only_not_received else manifest.drafts
+    names = dict(senders or {})
+    order = {code: index for index, code in enumerate([*names, *sorted({d.sender for d in listed} - set(names))])}
+    drafts = sorted(listed, key=lambda d: order[d.sender])  # stable: the manifest's order within an office
     for draft in drafts:
         append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, _office(names, draft.sender)))
     _sender_sheet(workbook.create_sheet("Theo cơ quan gửi"), drafts, deliveries, names, Font(bold=True))

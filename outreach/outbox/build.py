@@ -270,7 +270,8 @@ class CampaignBuilder:
             for index, result in self.converter.convert_iter(jobs):
                 item = converted[index]
                 # Copied before the original's own draft takes its staged files away.
-                shared = [(other, _copied(result, item, other)) for other in copies[1:]] if copies and item is copies[0] else []
+                first_copy = bool(copies) and item is copies[0]
+                shared = [(other, _copied(result, item, other)) for other in copies[1:]] if first_copy else []
                 yield item, result
                 yield from shared
                 if bar:

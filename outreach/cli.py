@@ -160,8 +160,9 @@ SAMPLE_ROWS = 100  # rows of each list `template check` fills the template in fo
 
 def _template_samples(config, campaign, path: Path, lists) -> list:
     """Whom `template check` fills the template in for, as a draft and as issued: a made-up recipient
-    of each of the campaign's audiences and the first rows of its lists; an appendix has no recipient."""
-    from .letters import sample_contexts, sample_recipient
+    of each of the campaign's audiences, the first rows of its lists and, when it has Nơi nhận bodies,
+    the original letter they get; an appendix has no recipient."""
+    from .letters import original_recipient, sample_contexts, sample_recipient
 
     if campaign is None:
         return []
@@ -170,6 +171,7 @@ def _template_samples(config, campaign, path: Path, lists) -> list:
     extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
     recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
     recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
+    recipients += [original_recipient(config, campaign)] if campaign.noi_nhan else []
     return list(sample_contexts(config, campaign, recipients))
 
 

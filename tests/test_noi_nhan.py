@@ -186,3 +186,15 @@ def test_staff_see_the_noi_nhan_copies_on_the_campaign_and_recipient_pages(sent)
     assert "Nơi nhận (bản gửi để biết, báo cáo)" in listed
     page = staff.page(f"/campaigns/{CAMPAIGN}/recipients/so-y-te")
     assert "Sở Y tế" in page and "vanthu@syt.khanhhoa.example.vn" in page
+
+
+def test_template_check_fills_the_template_in_for_the_original_letter_too(tmp_path, capsys):
+    from outreach.letters import write_skeleton
+
+    root = tmp_path / "office"
+    init_workspace(root)
+    template = root / "templates/thu-thu.docx"
+    write_skeleton(template, ["Mã đầu: {{ recipient.code[0] }}."])  # every list row has a code; the original none
+    assert outreach(root, "template", "check", str(template), "--campaign", CAMPAIGN) != 0
+    out = capsys.readouterr()
+    assert "Các đơn vị sử dụng lao động do BHXH tỉnh quản lý" in out.out + out.err

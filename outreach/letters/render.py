@@ -218,6 +218,12 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     )
 
 
+def original_recipient(config: Config, campaign: Campaign) -> Recipient:
+    """Whom the one original letter, the one the Nơi nhận bodies get, is addressed to: the campaign's
+    audiences, as the original's Kính gửi lists them (their labels), personalised for none of them."""
+    return Recipient(kind=COPIES, code="", name="; ".join(config.audiences[a].label for a in campaign.audiences))
+
+
 def sample_contexts(config: Config, campaign: Campaign, recipients: Iterable[Recipient | None]) -> Iterator[LetterContext]:
     """Each recipient's letter as a draft and as issued (number 01, today): templates may differ between them."""
     for recipient in recipients:

@@ -36,8 +36,8 @@ from ..accounts import Actor
 from ..config import COPIES, Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
-from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, render_text_template,
-                       text_template)
+from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, original_recipient,
+                       render_text_template, text_template)
 from .bundle import write_bundle
 from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
@@ -163,7 +163,7 @@ class CampaignBuilder:
             copy = recipient.kind == COPIES  # a Nơi nhận body: the original letter, the drafting department's
             try:
                 routed = Route(self.campaign.drafting_unit, ()) if copy else route(self.config, recipient)
-                context = self._context(self._original() if copy else recipient)
+                context = self._context(original_recipient(self.config, self.campaign) if copy else recipient)
             except (RoutingError, PaymentError) as error:  # PaymentError: a participant's amount or deadline
                 report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
@@ -242,12 +242,6 @@ class CampaignBuilder:
         return [Recipient(kind=COPIES, code=c.code, name=c.name, emails=c.emails, address=c.address,
                           source_file=self.workspace.config_file.name, source_row=index)
                 for index, c in enumerate(self.campaign.noi_nhan, start=1)]
-
-    def _original(self) -> Recipient:
-        """The one original letter the Nơi nhận bodies get: addressed, as the original is, to the
-        campaign's audiences (their labels make its Kính gửi line), personalised for none of them."""
-        return Recipient(kind=COPIES, code="", name="; ".join(self.config.audiences[a].label
-                                                               for a in self.campaign.audiences))
 
     def _previous_drafts(self) -> dict[str, Draft]:
         if not self.workspace.manifest(self.campaign.name).is_file():

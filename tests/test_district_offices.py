@@ -72,7 +72,7 @@ def test_they_are_sent_on_the_offices_calendar(office):
     text = show_schedule(load_config(office), MONDAY, days=3)
     section = text.split("BHXH thành phố Nha Trang (NTR): ")[1].split("\n\n")[0]
     assert section.startswith("làm việc T3, T5; khung giờ 14:00–15:00") and "T3 04/03/2031  14:00–15:00" in section
-    assert f"    NTR: đã gửi 0, chờ gửi 2." in text and f"    TTPT: đã gửi 0, chờ gửi 1." in text
+    assert "    NTR: đã gửi 0, chờ gửi 2." in text and "    TTPT: đã gửi 0, chờ gửi 1." in text
 
 
 def test_status_and_the_delivery_report_group_the_letters_by_sending_office(office, tmp_path, capsys):

@@ -160,8 +160,9 @@ SAMPLE_ROWS = 100  # rows of each list `template check` fills the template in fo
 
 def _template_samples(config, campaign, path: Path, lists) -> list:
     """Whom `template check` fills the template in for, as a draft and as issued: a made-up recipient
-    of each of the campaign's audiences and the first rows of its lists; an appendix has no recipient."""
-    from .letters import sample_contexts, sample_recipient
+    of each of the campaign's audiences, the first rows of its lists and, when it has Nơi nhận bodies,
+    the original letter they get; an appendix has no recipient."""
+    from .letters import original_recipient, sample_contexts, sample_recipient
 
     if campaign is None:
         return []
@@ -170,6 +171,7 @@ def _template_samples(config, campaign, path: Path, lists) -> list:
     extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
     recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
     recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
+    recipients += [original_recipient(config, campaign)] if campaign.noi_nhan else []
     return list(sample_contexts(config, campaign, recipients))
 
 
@@ -539,7 +541,11 @@ def _status(args: argparse.Namespace) -> int:
         print(f"  {LABELS[Unsent.REJECTED].long}: {len(status.rejected)} dòng (không có thư)")
         for row in status.rejected:
             print(f"    {Path(row.file).name} dòng {row.row}: {row.reason}")
-    for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
+    senders = _config(args).senders()
+    by_sender = {f"{senders[code].name} ({code})" if code in senders else code: counts
+                 for code, counts in status.by_sender.items()}
+    for title, groups in (("Theo cơ quan gửi", by_sender), ("Theo nhóm", status.by_audience),
+                          ("Theo huyện", status.by_district)):
         print(title + ":")
         for name, counts in sorted(groups.items()):
             print(f"  {name}: " + count_line(counts))
@@ -562,7 +568,8 @@ def _report(args: argparse.Namespace) -> int:
     from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
-    path = write_delivery_report(ledger, manifest, Path(args.xlsx), only_not_received=args.not_received)
+    path = write_delivery_report(ledger, manifest, Path(args.xlsx), only_not_received=args.not_received,
+                                 senders=_config(args).sender_names())
     what = "danh sách người nhận chưa nhận được thư" if args.not_received else "báo cáo gửi thư"
     print(f"Đã ghi {what}: {path.resolve()}")
     return 0

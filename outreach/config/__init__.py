@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import ConfigError, UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
+from ..text import InvalidAddress, fold_diacritics, load_admin_units, mail_address
 from ..workspace import REMINDER_SEPARATOR, Workspace
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
@@ -35,7 +36,10 @@ AUDIENCE_LABELS = {
     "collection_agents": "Tổ chức dịch vụ thu BHXH, BHYT",
     "communes": "UBND xã, phường, thị trấn",
     "participants": "Người tham gia BHXH tự nguyện",
+    "noi_nhan": "Nơi nhận (bản gửi để biết, báo cáo)",
 }
+# The bodies of a campaign's "Nơi nhận" block: not a list audience; drafts and ledger keys use it as one.
+COPIES = "noi_nhan"
 SECURITY_MODES = ("none", "starttls", "ssl")
 SMTP_URL_ENV = "OUTREACH_SMTP_URL"
 RECEIPT_PATH = "/xac-nhan/"  # the recipients' confirmation page: <public_url>/xac-nhan/<token>
@@ -132,10 +136,13 @@ class BankAccount:
 @dataclass(frozen=True)
 class DistrictOffice(Sender):
     district: str = ""
-    sends_to_own_employers: bool = False
+    sends_to_own_employers: bool = False  # as written; routing reads sends_to, which includes it
     cc_on_employer_letters: bool = False
-    sends_to_own_participants: bool = False
+    sends_to_own_participants: bool = False  # as written; routing reads sends_to, which includes it
     account: BankAccount | None = None  # None: its participants pay into the province's account
+    # The audiences it sends to within its area (section 9): employers and participants it manages,
+    # communes and collection organisations located in its district. The one source routing reads.
+    sends_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,17 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class CopyRecipient:
+    """A body of the letter's "Nơi nhận" block: it gets the one original letter (by e-mail, or on
+    paper when it has no address) and its name is printed in the block."""
+
+    code: str  # its draft and ledger key under noi_nhan/: given, or made from the name
+    name: str  # as the block prints it, e.g. "UBND tỉnh (để báo cáo)"
+    emails: tuple[str, ...]
+    address: str = ""  # postal, for paper
+
+
+@dataclass(frozen=True)
 class Campaign(SendingPeriod):
     name: str
     title: str
@@ -219,6 +237,7 @@ class Campaign(SendingPeriod):
     extra: dict[str, str] = field(default_factory=dict)
     reminders: tuple[Reminder, ...] = ()
     reminder: Reminder | None = None  # set on the campaign a reminder is: it sends no letter of its own
+    noi_nhan: tuple[CopyRecipient, ...] = ()  # templates read the names only, as the variable noi_nhan
 
 
 @dataclass(frozen=True)
@@ -263,6 +282,10 @@ class Config:
 
     def senders(self) -> dict[str, Sender]:
         return {**self.departments, **self.district_offices}
+
+    def sender_names(self) -> dict[str, str]:
+        """Code → name of every sender, departments first: the order reports list offices in."""
+        return {code: sender.name for code, sender in self.senders().items()}
 
 
 class _Section:
@@ -639,6 +662,9 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     if drafting_unit not in departments:
         raise _error(table.key("drafting_unit"), f"không có phòng '{drafting_unit}'", f"dùng: {', '.join(departments)}")
     extra_table = table.section("extra", required=False)
+    if "participants" in campaign_audiences and table.has("noi_nhan"):
+        raise _error(table.key("noi_nhan"), "thư nhắc gửi riêng từng người tham gia BHXH tự nguyện không có bản gốc chung "
+                     "để gửi các nơi nhận", "bỏ các mục noi_nhan của chiến dịch này")
     reminders = _parse_reminders(name, table, root)
     campaign = Campaign(
         name=name,
@@ -656,9 +682,75 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
         expires=table.datetime("expires", OFFICE_TIMEZONE),
         extra={key: extra_table.text(key) for key in extra_table.entries()},
         reminders=reminders,
+        noi_nhan=_parse_copies(table),
     )
     table.reject_unknown()  # here, not only at the end: a campaign is refused wherever its table comes from
     return campaign
+
+
+def _parse_copies(table: _Section) -> tuple[CopyRecipient, ...]:
+    """``[[campaigns.X.noi_nhan]]`` entries: name, email (one or more, separated by ;), address, code."""
+    items = table.get("noi_nhan", [])
+    key = table.key("noi_nhan")
+    if not isinstance(items, list):
+        raise _error(key, "phải là danh sách các bảng", f'viết [[{key}]] rồi name = "…", email = "…" cho từng nơi nhận')
+    copies: dict[str, CopyRecipient] = {}
+    for index, item in enumerate(items, start=1):
+        entry = _Section(item, f"{key}[{index}]", parent=table)
+        name = " ".join(entry.text("name").split()).rstrip(";").strip()  # the block adds the ";"
+        if not name:
+            raise _error(entry.key("name"), "tên nơi nhận đang trống", 'ghi tên như in ở mục Nơi nhận, vd. "Sở Y tế"')
+        emails = []
+        for part in (p.strip() for p in entry.text("email", "").split(";")):
+            if not part:
+                continue
+            try:
+                emails.append(mail_address(part).normalized)
+            except InvalidAddress as reason:
+                raise _error(entry.key("email"), f"'{part}' {reason}", "sửa địa chỉ, hoặc bỏ trống để gửi bản giấy") from None
+        code = entry.text("code", "") or re.sub(r"[^a-z0-9]+", "-", fold_diacritics(name))[:40].strip("-")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", code):
+            raise _error(entry.key("code"), f"mã '{code}' chỉ được có chữ không dấu, số và dấu -", 'vd. code = "so-y-te"')
+        if code in copies:
+            raise _error(entry.key("code"), f"trùng mã '{code}' với nơi nhận «{copies[code].name}»",
+                         'đặt code = "…" khác nhau cho hai nơi nhận')
+        copies[code] = CopyRecipient(code, name, tuple(dict.fromkeys(emails)), entry.text("address", ""))
+    return tuple(copies.values())
+
+
+# Who a district office's sends_to reaches: employers and participants by their managing office's
+# column, communes and collection organisations by the district they are in.
+LOCATED_AUDIENCES = ("communes", "collection_agents")
+MANAGED_AUDIENCES = ("employers", "participants")
+
+
+def _parse_district_office(code: str, table: _Section, smtp: dict[str, SmtpProfile]) -> DistrictOffice:
+    own_employers = table.boolean("sends_to_own_employers", False)
+    own_participants = table.boolean("sends_to_own_participants", False)
+    written = table.text_list("sends_to")
+    for audience in written:
+        if audience not in AUDIENCES:
+            raise _error(table.key("sends_to"), f"không có nhóm nhận '{audience}'",
+                         f"dùng các nhóm: {', '.join(f'{a!r}' for a in AUDIENCES)}, ví dụ sends_to = "
+                         '["communes", "collection_agents", "employers"]')
+    sends_to = tuple(a for a in AUDIENCES if a in written or (a == "employers" and own_employers)
+                     or (a == "participants" and own_participants))
+    district = table.text("district", "")
+    if any(a in LOCATED_AUDIENCES for a in sends_to):
+        official = load_admin_units().find_district(district) if district else None
+        if official is None:
+            known = ", ".join(load_admin_units().districts)
+            raise _error(table.key("district"), f"BHXH huyện gửi cho xã và tổ chức dịch vụ thu trên địa bàn nên cần "
+                         f"huyện của mình, đang là {district!r}", f'ghi district = "…" theo danh mục: {known}')
+    return DistrictOffice(
+        **_parse_sender_fields(code, table, smtp),
+        district=district,
+        sends_to_own_employers=own_employers,
+        cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
+        sends_to_own_participants=own_participants,
+        account=_parse_account(table.section("account")) if table.has("account") else None,
+        sends_to=sends_to,
+    )
 
 
 def _parse_reminders(name: str, table: _Section, root: Path) -> tuple[Reminder, ...]:
@@ -741,17 +833,8 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, 
             raise _error("departments", f"nhóm '{audience}' được giao cho nhiều phòng ({', '.join(owners)})",
                          "mỗi nhóm nhận chỉ do một phòng gửi")
 
-    district_offices = {
-        code: DistrictOffice(
-            **_parse_sender_fields(code, table, smtp),
-            district=table.text("district", ""),
-            sends_to_own_employers=table.boolean("sends_to_own_employers", False),
-            cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
-            sends_to_own_participants=table.boolean("sends_to_own_participants", False),
-            account=_parse_account(table.section("account")) if table.has("account") else None,
-        )
-        for code, table in top.sections("district_offices").items()
-    }
+    district_offices = {code: _parse_district_office(code, table, smtp)
+                        for code, table in top.sections("district_offices").items()}
     voluntary = _parse_voluntary(top)
     if "participants" in audiences and voluntary is None:
         raise _error("voluntary", "có nhóm nhận participants nhưng thiếu tham số BHXH tự nguyện",

@@ -36,7 +36,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, meta, nodes
 from lxml import etree
 
-from ..config import Agency, Campaign, Config, Department, Signer
+from ..config import COPIES, Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
 from ..localtime import office_today
 from ..recipients import Recipient, payment_account
@@ -81,6 +81,8 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
     "ky_hieu_phong": "Chữ viết tắt đơn vị soạn thảo (dòng «Lưu: VT, QLT.»)",
     "ngay_thang": "Ngày ban hành, vd. ngày 05 tháng 01 năm 2023 (bản nháp: để trống ngày, tháng)",
     "dia_danh_ngay": "Địa danh và ngày, vd. Khánh Hòa, ngày 05 tháng 01 năm 2023",
+    "noi_nhan": "Tên các nơi nhận của chiến dịch (config.toml [[campaigns.X.noi_nhan]]), để in mục «Nơi nhận:», vd. "
+                "{%p for nhan in noi_nhan %} / - {{ nhan }}; / {%p endfor %}",
     "recipient.masked_code": "Mã đã che, để dùng ngoài thư (e-mail): người tham gia chỉ hiện 4 số cuối, vd. ********6789",
     "payment.paid_until": "Tháng cuối cùng đã đóng (người tham gia BHXH tự nguyện), vd. 12/2026",
     "payment.period_start": "Tháng đầu của kỳ đóng tới, vd. 01/2027",
@@ -157,13 +159,21 @@ class LetterContext:
     dia_danh_ngay: str
     payment: PaymentNotice | None = None  # voluntary-insurance participants only
 
+    @property
+    def noi_nhan(self) -> tuple[str, ...]:
+        """The names of the campaign's copy recipients, for the letter's "Nơi nhận:" block."""
+        return tuple(copy.name for copy in self.campaign.noi_nhan)
+
     def as_template_vars(self) -> dict[str, Any]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {**{field.name: getattr(self, field.name) for field in fields(self)}, "noi_nhan": self.noi_nhan}
 
     def fingerprint(self) -> str:
         """Everything a template can read of this letter, as text: the same text, the same letter.
-        What is hidden from templates (sandbox.NOT_IN_LETTERS) is left out, so changing it rebuilds nothing."""
-        return fingerprint(self)
+        What is hidden from templates (sandbox.NOT_IN_LETTERS) is left out, so changing it rebuilds nothing.
+        The Nơi nhận names count only when there are some: letters of a campaign without them keep
+        the fingerprint they had before campaigns could list them, and so their approvals."""
+        names = self.noi_nhan
+        return fingerprint(self) + (f" noi_nhan={names!r}" if names else "")
 
 
 
@@ -186,7 +196,8 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     ky_hieu = f"{config.agency.abbreviation}-{campaign.drafting_unit}"
     so = BLANK if number is None else f"{number:02d}"
     ngay_thang = blank_date(office_today().year) if issued_on is None else vn_date(issued_on)
-    department = (config.department_for(recipient.kind) if recipient is not None
+    # The original letter (no recipient, or the Nơi nhận bodies') is the drafting department's.
+    department = (config.department_for(recipient.kind) if recipient is not None and recipient.kind != COPIES
                   else config.departments[campaign.drafting_unit])
     payment = None
     if recipient is not None and recipient.participation is not None and config.voluntary is not None:
@@ -206,6 +217,12 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
         dia_danh_ngay=f"{config.agency.place}, {ngay_thang}",
         payment=payment,
     )
+
+
+def original_recipient(config: Config, campaign: Campaign) -> Recipient:
+    """Whom the one original letter, the one the Nơi nhận bodies get, is addressed to: the campaign's
+    audiences, as the original's Kính gửi lists them (their labels), personalised for none of them."""
+    return Recipient(kind=COPIES, code="", name="; ".join(config.audiences[a].label for a in campaign.audiences))
 
 
 def sample_contexts(config: Config, campaign: Campaign, recipients: Iterable[Recipient | None]) -> Iterator[LetterContext]:

@@ -42,7 +42,7 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Namespace, missing
 
-from ..config import Campaign, Sender
+from ..config import Campaign, DistrictOffice, Sender
 from ..recipients import Recipient
 from ..text import format_day, format_money, format_number, read_day, read_number
 
@@ -435,10 +435,12 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # What no template can read, though its object is in the context: how and when letters are sent,
 # and where a row sits in its list. Changing these (the sending pace, a row inserted above, the
 # working folder moved) changes no letter, so it must keep every draft and its approval.
+# The first entry whose type matches is the one: a subclass goes before its base.
 NOT_IN_LETTERS: Mapping[type, frozenset[str]] = {
+    DistrictOffice: frozenset({"smtp", "schedule", "sends_to"}),  # who it sends to is routing, not letter text
     Sender: frozenset({"smtp", "schedule"}),
     Campaign: frozenset({"template", "audiences", "guidance", "static_attachments", "email_text", "email_html",
-                         "not_before", "expires"}),
+                         "not_before", "expires", "noi_nhan"}),  # Nơi nhận: the names only, as noi_nhan
     Recipient: frozenset({"source_file", "source_row"}),
 }
 

@@ -264,6 +264,8 @@ class _ListReader:
             check.add("error", "address_missing", "address", "Thiếu địa chỉ.", "", "điền địa chỉ trụ sở.")
         commune = self.commune_in_row(check, index, district, address)
         emails = self.emails(check, index)
+        if commune is not None and self.kind == "collection_agents":
+            commune_code = commune.code  # where it is: a district office may send to the organisations of its area
         if participation is not None:
             if commune is not None:
                 commune_code, participation = commune.code, replace(participation, commune=commune.name)

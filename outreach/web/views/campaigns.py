@@ -125,6 +125,7 @@ def campaign(name: str):
         districts=view.districts,
         has_no_district=view.has_no_district,
         departments=view.departments,
+        by_sender=view.by_sender,
         link=lambda row: recipient_url(name, row, ambiguous, **filters.args()),
         page_url=lambda number: url_for("views.campaign", name=name, **filters.args(), page=number,
                                         **({"per": page.per} if request.args.get("per") else {})),

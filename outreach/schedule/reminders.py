@@ -31,7 +31,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 
-from ..config import Campaign, Config, Reminder
+from ..config import COPIES, Campaign, Config, Reminder
 from ..delivery import Delivery, Ledger, State, approved_copy_path, utc_now
 from ..errors import UserError
 from ..letters import (
@@ -136,6 +136,8 @@ class _Builder:
         for letter in self.manifest.drafts:
             delivery = letters.get(letter.key)
             if letter.key in frozen or delivery is None or delivery.state != State.SENT or delivery.channel != Channel.EMAIL:
+                continue
+            if letter.audience == COPIES:  # a Nơi nhận body has the letter for information: nothing to chase
                 continue
             if letter.key in answered:
                 self.report.answered.append(letter.key)

@@ -11,7 +11,7 @@ import pytest
 from outreach.accounts import Actor
 from outreach.config import load_config
 from outreach.errors import UserError
-from outreach.letters.render import build_context
+from outreach.letters import build_context
 from outreach.letters.register import Register
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,26 +1,21 @@
-"""Letters: the Decree-30 context of one letter (number, date, signer, recipient), the sandboxed
-docxtpl render of a DOCX template and of the e-mail's text templates, ``template check``, the
-skeleton a new template starts from, and the register of outgoing letters (sổ văn bản đi)."""
+"""Letters: the Decree-30 context of one letter (number, date, signer, recipient: ``context``), the
+sandboxed docxtpl render of a DOCX template and of the e-mail's text templates (``render``),
+``template check`` (``check``), the skeleton a new template starts from, and the register of
+outgoing letters (sổ văn bản đi)."""
 
 from .register import Register, RegisterEntry
-from .render import (
+from .check import check_empty_values, check_template, sample_recipient
+from .context import (
     TEMPLATE_VARIABLES,
     LetterContext,
-    LetterError,
-    LetterTemplate,
-    TemplateIssue,
     blank_date,
     build_context,
-    check_empty_values,
-    check_template,
     fingerprint,
     original_recipient,
-    render_text_template,
     sample_contexts,
-    sample_recipient,
-    text_template,
     vn_date,
 )
+from .render import LetterError, LetterTemplate, TemplateIssue, render_text_template, text_template
 from .skeleton import write_appendix, write_skeleton
 
 __all__ = [

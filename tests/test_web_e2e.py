@@ -170,6 +170,48 @@ def test_open_filter_and_preview_a_recipient(browser, server: str) -> None:
     assert script_errors(browser) == []
 
 
+def test_a_phone_sized_screen_never_scrolls_sideways_and_the_keyboard_steps_through_letters(browser,
+                                                                                              server: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    pages = ["/", f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/recipients/VT00652", f"/campaigns/{CAMPAIGN}/sending",
+             f"/campaigns/{CAMPAIGN}/chua-nhan", "/lists"]
+    browser.set_window_size(390, 844)
+    try:
+        for index, url in enumerate(pages):
+            browser.get(server + url)
+            wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (url, overflow)
+            shot(browser, f"20-phone-{index}")
+    finally:
+        browser.set_window_size(1400, 1000)
+
+    browser.get(server + f"/campaigns/{CAMPAIGN}?audience=employers")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)  # the first thing the keyboard reaches skips straight to the content
+    assert browser.switch_to.active_element.get_attribute("href").endswith("#main")
+    body.send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.get_attribute("id") == "skip-to-list"
+    skip.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.current_url.endswith("#recipients"))
+
+    browser.get(server + f"/campaigns/{CAMPAIGN}/recipients/VT00652?audience=employers")
+    position = lambda d: d.find_element(By.CSS_SELECTOR, ".stepper .position").text  # noqa: E731
+    assert position(browser).startswith("Thư 2 / 4")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+    wait(browser, lambda d: position(d).startswith("Thư 3 / 4"))
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_LEFT)
+    wait(browser, lambda d: position(d).startswith("Thư 2 / 4"))
+    search = browser.find_elements(By.CSS_SELECTOR, "input[type=email], input[name=to]")
+    if search:  # typing in a field moves the cursor, never the letter
+        search[0].send_keys(Keys.ARROW_RIGHT)
+        assert position(browser).startswith("Thư 2 / 4")
+    assert script_errors(browser) == []
+
+
 def test_approve_a_selection_and_the_filtered_list(browser, server: str, root: Path) -> None:
     browser.get(f"{server}/campaigns/{CAMPAIGN}")
     wait(browser, EC.presence_of_element_located((By.ID, "recipients")))

@@ -20,6 +20,19 @@
     });
   }
 
+  // ← and → step to the previous and next letter (as the page's own links do), unless typing.
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) { return; }
+    var link = event.key === "ArrowLeft" ? document.getElementById("previous")
+      : event.key === "ArrowRight" ? document.getElementById("next") : null;
+    if (link && link.href) {
+      event.preventDefault();
+      window.location.href = link.href;
+    }
+  });
+
   // A build running in the background: reload the page now and then to show its result.
   var refresh = document.querySelector("[data-refresh]");
   if (refresh) {

@@ -157,6 +157,30 @@ def mark_sent(root: Path, key: str) -> None:
         ledger.finish(CAMPAIGN, key, Outcome("sent", 250, "2.0.0 Ok"), now)
 
 
+def test_a_sent_letter_stays_in_view_when_its_row_leaves_the_list(office, tmp_path):
+    numbered(office)
+    add_employer(office, "ZZ00001", "ketoan@zz.example.vn")
+    assert outreach(office, "build", CAMPAIGN, "--only", "ZZ00001", "UHR562T") == 0
+    assert outreach(office, "approve", CAMPAIGN, "--by", "Nguyễn Thị Duyệt", "--only", "ZZ00001") == 0
+    mark_sent(office, "employers/ZZ00001")
+    path = office / "recipients/employers.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    sheet.delete_rows(sheet.max_row)  # the unit is taken off the list after its letter went out
+    book.save(path)
+
+    assert outreach(office, "build", CAMPAIGN, "--only", "UHR562T") == 0
+    assert outreach(office, "build", CAMPAIGN, "--only", "VT00652") == 0  # a build of someone else entirely
+
+    kept = read_manifest(office, CAMPAIGN).draft("employers/ZZ00001")
+    assert kept.name == "Công ty TNHH Thử nghiệm ZZ00001" and disagreements(office, read_manifest(office, CAMPAIGN)) == []
+    with Ledger.open(office) as ledger:
+        assert campaign_status(ledger, read_manifest(office, CAMPAIGN)).total.get("sent") == 1
+    assert outreach(office, "report", CAMPAIGN, "--xlsx", str(tmp_path / "r.xlsx")) == 0
+    rows = {row[0]: row for row in openpyxl.load_workbook(tmp_path / "r.xlsx").active.iter_rows(values_only=True)}
+    assert rows["ZZ00001"][1] == "Công ty TNHH Thử nghiệm ZZ00001" and "VT00652" in rows
+
+
 def test_drafts_sent_while_a_build_runs_keep_their_files(office, monkeypatch):
     numbered(office)
     assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0

@@ -200,8 +200,11 @@ class CampaignBuilder:
                 document_number=document_number,
                 built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 # Until a draft is rebuilt, its old record describes other inputs (an unnumbered
-                # letter, say): only drafts kept or rebuilt by this build are listed.
-                drafts=tuple(drafts[r.key] for r in recipients if r.key in drafts),
+                # letter, say): only drafts kept or rebuilt by this build are listed, and every draft
+                # that is evidence, whatever became of its row (removed from the list, or outside
+                # --only): what was sent never leaves the campaign's page, status or report.
+                drafts=(*(drafts[r.key] for r in recipients if r.key in drafts),
+                        *(d for key, d in previous.items() if key in frozen and key not in drafts)),
                 rejected=tuple(report.rejected_rows) + tuple({"key": f.key, "name": f.name, "reason": f.message}
                                                               for f in report.failed),
                 attachments=tuple(attachments),

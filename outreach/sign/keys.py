@@ -160,6 +160,16 @@ def open_key(source: KeySource, trust_roots: list[asn1_x509.Certificate], *, sec
         yield key
 
 
+def reinitialise_after_fork(source: KeySource) -> None:
+    """In a forked worker: a PKCS#11 library the parent had initialised (a test or the bench that
+    made its token in-process) must be initialised again before the child uses it (PKCS#11 v2.40,
+    5.4); one loaded only now is simply started once more."""
+    if isinstance(source, Pkcs11Key) and source.module.is_file():
+        import pkcs11
+
+        pkcs11.lib(str(source.module)).reinitialize()
+
+
 def _open_token(source: Pkcs11Key, pin: str, stack: contextlib.ExitStack) -> _TokenSigner:
     import pkcs11.exceptions as p11_errors
 

@@ -570,3 +570,45 @@ def test_sign_killed_mid_batch_then_rerun_signs_every_letter_once(clones, test_p
     assert_consistent(clones, {"leader", "agency"})
     verifier = Verifier([test_pki["root"]])
     assert all(verifier.check(p.read_bytes()).ok for p in paths)
+
+
+# --- what the batch encodes once is what pyHanko would have encoded each time -------------------
+
+def test_the_fast_hex_reader_reads_what_pyhankos_reads():
+    from pyhanko.pdf_utils.misc import PdfStreamError
+
+    from outreach.sign.speedups import _pyhanko_read_hex_string, read_hex_string
+
+    cases = [b"<>", b"<4142>", b"<41 42\n43\t4>", b"<" + b"0" * 40000 + b"> rest", b"<4a4B>>",
+             b"<" + bytes(range(48, 58)) * 3 + b"\r\n>"]
+    for data in cases:
+        ours, theirs = io.BytesIO(data), io.BytesIO(data)
+        assert read_hex_string(ours) == _pyhanko_read_hex_string(theirs), data[:20]
+        assert ours.tell() == theirs.tell()
+    for broken in (b"<41 % comment\n42>", b"<41zz>", b"<4142"):  # left to pyHanko, with its answer
+        try:
+            expected = _pyhanko_read_hex_string(io.BytesIO(broken))
+        except PdfStreamError:
+            with pytest.raises(PdfStreamError):
+                read_hex_string(io.BytesIO(broken))
+        else:
+            assert read_hex_string(io.BytesIO(broken)) == expected
+
+
+def test_the_signed_attributes_made_once_are_pyhankos_own():
+    import asyncio
+
+    from pyhanko.sign.signers.pdf_cms import CAdESSignedAttributeProviderSpec, PdfCMSSignedAttributes
+
+    from outreach.sign.speedups import PadesSignedAttributes
+
+    certificate = _asn1(pki.issue(pki.make_root(), SIGNER.name, pki.new_key().public_key()))
+    stock = CAdESSignedAttributeProviderSpec(attr_settings=PdfCMSSignedAttributes(), signing_cert=certificate,
+                                             is_pades=True, timestamper=None)
+
+    async def attributes(spec):
+        return [(await p.get_attribute()).dump() for p in spec.signed_attr_providers(b"\0" * 32, "sha256")]
+
+    ours = PadesSignedAttributes(certificate)
+    assert asyncio.run(attributes(ours)) == asyncio.run(attributes(stock))
+    assert asyncio.run(attributes(ours)) == asyncio.run(attributes(ours))  # and again, for the next letter

@@ -98,6 +98,7 @@ def baseline_ms(letter: bytes, rounds: int = 30) -> float:
     from cryptography.hazmat.primitives.asymmetric import padding
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
 
     class Signer(signers.SimpleSigner):  # the stock one parses its key again for every signature
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
@@ -109,7 +110,7 @@ def baseline_ms(letter: bytes, rounds: int = 30) -> float:
     signer = Signer(signing_cert=asn1_x509.Certificate.load(pki.issue(root, "baseline", key.public_key()).public_bytes(der)),
                     signing_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
                         der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())), cert_registry=None)
-    metadata = signers.PdfSignatureMetadata(field_name="Baseline", subfilter=signers.SigSeedSubFilter.PADES)
+    metadata = signers.PdfSignatureMetadata(field_name="Baseline", subfilter=SigSeedSubFilter.PADES)
 
     def sign() -> bytes:
         return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(letter)), metadata, signer=signer).getvalue()

@@ -41,7 +41,7 @@ from ..outbox import Draft, DraftProblem, Manifest, letter_pages, read_manifest,
 from ..outbox import upgrade_attachments
 from ..config import ROLE_LABELS, Role
 from .keys import load_trust_roots, open_key, read_secret, reinitialise_after_fork
-from .placement import appendix_box, find_signature_block, image_size, page_texts, pages_from_last, place
+from .placement import PageText, appendix_box, find_signature_block, image_size, last_pages, page_texts, pages_to_search, place
 from .signing import RoleSigner, timestamper_for, times_new_roman
 from .verify import signed_roles
 
@@ -195,7 +195,8 @@ class CampaignSigning:
 
     def _sign_here(self, signer: RoleSigner, todo: list[Draft], appendices: list[bytes],
                    report: SignReport) -> None:
-        self._collect(((_sign_draft(self, signer, draft, appendices),) for draft in todo), len(todo), report)
+        chunks = (self.sign_chunk(signer, todo[i:i + CHUNK], appendices) for i in range(0, len(todo), CHUNK))
+        self._collect(chunks, len(todo), report)
 
     def _sign_in(self, pool: Executor, secret: str, todo: list[Draft], report: SignReport) -> None:
         futures = [pool.submit(_sign_chunk, secret, tuple(todo[i:i + CHUNK])) for i in range(0, len(todo), CHUNK)]
@@ -235,12 +236,32 @@ class CampaignSigning:
                 bar.close()
             self._record(updated)
 
-    def sign_one(self, signer: RoleSigner, draft: Draft, appendices: list[bytes]) -> Draft:
+    def sign_chunk(self, signer: RoleSigner, drafts: Sequence[Draft], appendices: list[bytes]) -> tuple[_Done, ...]:
+        """Sign these drafts (the leader's signature blocks looked for on their last pages at once)."""
+        if self.role != "leader":
+            return tuple(self._sign_or_say_why(draft, lambda d: self.sign_one(signer, d, appendices)) for draft in drafts)
+        counts = [letter_pages(draft) or page_count(draft.path(self.root, "letter.pdf")) for draft in drafts]
+        try:
+            lasts = last_pages([(draft.path(self.root, "letter.pdf"), count) for draft, count in zip(drafts, counts)])
+        except UserError:  # each letter is read on its own, and one that cannot be is named
+            lasts = [None] * len(drafts)
+        return tuple(self._sign_or_say_why(draft, lambda d, c=count, t=last: self.sign_one(signer, d, appendices, c, t))
+                     for draft, count, last in zip(drafts, counts, lasts))
+
+    @staticmethod
+    def _sign_or_say_why(draft: Draft, sign) -> _Done:
+        try:
+            return sign(draft)
+        except UserError as error:
+            return DraftProblem(draft.key, draft.name, error.message)
+
+    def sign_one(self, signer: RoleSigner, draft: Draft, appendices: list[bytes], pages: int = 0,
+                 last: PageText | None = None) -> Draft:
         letter = draft.path(self.root, "letter.pdf")
         data = letter.read_bytes()
         if self.role == "leader":
-            pages = letter_pages(draft) or page_count(letter)
-            block = find_signature_block(pages_from_last(letter, pages), self.config.signer)
+            pages = pages or letter_pages(draft) or page_count(letter)
+            block = find_signature_block(pages_to_search(letter, pages, last), self.config.signer)
             seal = self.config.signing.agency.image if self.config.signing.agency else self.source.image
             placement = place(block, image_size(self.source.image), image_size(seal))
             signed = signer.sign_leader(data, placement)
@@ -289,13 +310,6 @@ def _recorded(draft: Draft, letter: Path) -> bool:
 _Done = Draft | DraftProblem  # a signed draft with its new hashes, or why it was not signed
 
 
-def _sign_draft(signing: CampaignSigning, signer: RoleSigner, draft: Draft, appendices: list[bytes]) -> _Done:
-    try:
-        return signing.sign_one(signer, draft, appendices)
-    except UserError as error:
-        return DraftProblem(draft.key, draft.name, error.message)
-
-
 @dataclass(frozen=True)
 class _Batch:
     """What a worker needs to sign in the batch's name; inherited by the fork (Config does not pickle)."""
@@ -324,7 +338,7 @@ def _sign_chunk(secret: str, drafts: tuple[Draft, ...]) -> tuple[tuple[_Done, ..
     signing, signer, appendices = _worker
     clock = signer.key.clock
     clock.seconds, clock.signatures = 0.0, 0
-    done = tuple(_sign_draft(signing, signer, draft, appendices) for draft in drafts)
+    done = signing.sign_chunk(signer, drafts, appendices)
     return done, clock.seconds, clock.signatures
 
 

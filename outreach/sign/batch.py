@@ -62,6 +62,7 @@ class SignReport:
     workers: int = 0  # processes that signed (0: this one)
     seconds: float = 0.0
     device_seconds: float = 0.0  # inside the key's own signing calls
+    device_cpu_seconds: float = 0.0  # the CPU spent in them (the token's work when it is emulated in-process)
     signatures: int = 0
 
 
@@ -119,8 +120,7 @@ class CampaignSigning:
             else:
                 report.workers = count
                 self._sign_in(pool, secret, todo, report)
-            report.device_seconds += key.clock.seconds
-            report.signatures += key.clock.signatures
+            _add_clock(report, key.clock.seconds, key.clock.cpu_seconds, key.clock.signatures)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -203,9 +203,8 @@ class CampaignSigning:
 
         def results() -> Iterator[tuple[_Done, ...]]:
             for future in as_completed(futures):
-                done, seconds, signatures = future.result()
-                report.device_seconds += seconds
-                report.signatures += signatures
+                done, seconds, cpu_seconds, signatures = future.result()
+                _add_clock(report, seconds, cpu_seconds, signatures)
                 yield done
         try:
             self._collect(results(), len(todo), report)
@@ -327,7 +326,7 @@ _opening: Any = None
 _worker: tuple[CampaignSigning, RoleSigner, list[bytes]] | None = None
 
 
-def _sign_chunk(secret: str, drafts: tuple[Draft, ...]) -> tuple[tuple[_Done, ...], float, int]:
+def _sign_chunk(secret: str, drafts: tuple[Draft, ...]) -> tuple[tuple[_Done, ...], float, float, int]:
     """In a worker: sign these drafts with the worker's own session (opened on its first task, once
     the batch has checked the PIN: a wrong one is tried once, not once per worker)."""
     global _worker
@@ -337,9 +336,15 @@ def _sign_chunk(secret: str, drafts: tuple[Draft, ...]) -> tuple[tuple[_Done, ..
             _worker = _open_worker(_batch, secret)
     signing, signer, appendices = _worker
     clock = signer.key.clock
-    clock.seconds, clock.signatures = 0.0, 0
+    clock.reset()
     done = signing.sign_chunk(signer, drafts, appendices)
-    return done, clock.seconds, clock.signatures
+    return done, clock.seconds, clock.cpu_seconds, clock.signatures
+
+
+def _add_clock(report: SignReport, seconds: float, cpu_seconds: float, signatures: int) -> None:
+    report.device_seconds += seconds
+    report.device_cpu_seconds += cpu_seconds
+    report.signatures += signatures
 
 
 def _open_worker(batch: _Batch, secret: str) -> tuple[CampaignSigning, RoleSigner, list[bytes]]:

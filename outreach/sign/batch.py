@@ -237,20 +237,20 @@ class CampaignSigning:
 
     def sign_chunk(self, signer: RoleSigner, drafts: Sequence[Draft], appendices: list[bytes]) -> tuple[_Done, ...]:
         """Sign these drafts (the leader's signature blocks looked for on their last pages at once)."""
-        if self.role != "leader":
-            return tuple(self._sign_or_say_why(draft, lambda d: self.sign_one(signer, d, appendices)) for draft in drafts)
-        counts = [letter_pages(draft) or page_count(draft.path(self.root, "letter.pdf")) for draft in drafts]
-        try:
-            lasts = last_pages([(draft.path(self.root, "letter.pdf"), count) for draft, count in zip(drafts, counts)])
-        except UserError:  # each letter is read on its own, and one that cannot be is named
-            lasts = [None] * len(drafts)
-        return tuple(self._sign_or_say_why(draft, lambda d, c=count, t=last: self.sign_one(signer, d, appendices, c, t))
-                     for draft, count, last in zip(drafts, counts, lasts))
+        counts, lasts = [0] * len(drafts), [None] * len(drafts)
+        if self.role == "leader":
+            counts = [letter_pages(draft) or page_count(draft.path(self.root, "letter.pdf")) for draft in drafts]
+            try:
+                lasts = last_pages([(draft.path(self.root, "letter.pdf"), n) for draft, n in zip(drafts, counts)])
+            except UserError:  # each letter is read on its own, and one that cannot be is named
+                pass
+        return tuple(self._sign_or_say_why(signer, draft, appendices, n, last)
+                     for draft, n, last in zip(drafts, counts, lasts))
 
-    @staticmethod
-    def _sign_or_say_why(draft: Draft, sign) -> _Done:
+    def _sign_or_say_why(self, signer: RoleSigner, draft: Draft, appendices: list[bytes], pages: int,
+                         last: PageText | None) -> _Done:
         try:
-            return sign(draft)
+            return self.sign_one(signer, draft, appendices, pages, last)
         except UserError as error:
             return DraftProblem(draft.key, draft.name, error.message)
 

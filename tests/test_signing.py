@@ -612,3 +612,11 @@ def test_the_signed_attributes_made_once_are_pyhankos_own():
     ours = PadesSignedAttributes(certificate)
     assert asyncio.run(attributes(ours)) == asyncio.run(attributes(stock))
     assert asyncio.run(attributes(ours)) == asyncio.run(attributes(ours))  # and again, for the next letter
+
+
+def test_a_wrong_pin_stops_a_batch_with_workers_before_any_file(clones, monkeypatch, capsys):
+    before = snapshot(clones)
+    monkeypatch.setenv("OUTREACH_LEADER_PIN", WRONG_PIN)
+    assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 2  # the workers started, then stopped
+    assert "Mã PIN của token ký số" in capsys.readouterr().err
+    assert snapshot(clones) == before

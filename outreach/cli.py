@@ -325,6 +325,9 @@ def _sign(args: argparse.Namespace) -> int:
           f"{len(report.already)} thư đã có chữ ký này từ trước.")
     for path in report.appendices:
         print(f"  Đã ký phụ lục: {path}")
+    if report.completed:
+        print(f"  Đã hoàn tất {len(report.completed)} thư mà lần ký trước bị dừng giữa chừng (thư điện tử và "
+              "sổ bản thảo được cập nhật theo công văn đã ký; không ký lại).")
     by_reason: dict[str, list] = {}
     for problem in report.skipped:
         by_reason.setdefault(problem.message, []).append(problem)

@@ -8,7 +8,9 @@ independently, by poppler's pdfsig against an NSS database that trusts the test 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+import hashlib
 import io
 import mailbox
 import os
@@ -28,18 +30,20 @@ from docx import Document
 from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import parse_config
 from outreach.errors import UserError
-from outreach.outbox.manifest import read_manifest, sha256_file
+from outreach.outbox.manifest import read_manifest, sha256_file, write_manifest
 from outreach.outbox.messages import parse_message
 from outreach.delivery.sink import SmtpSink
 from outreach.sign import demo_pki as pki
 from outreach.sign.placement import find_signature_block, page_texts
 from outreach.sign.verify import Verifier, signed_roles
 from outreach.config import Signer
+from outreach.workspace import Workspace
 
 from factories import build
 
@@ -173,6 +177,7 @@ def office(tmp_path_factory, test_pki, monkeypatch_module):
     for campaign, codes in (("vssid-2022", CODES), (LONGER, ["22327"])):
         issue_document_number(config, campaign, dt.date(2023, 1, 5), Actor("Lê Văn Thư"))
         assert not build(config, campaign, only=codes).failed
+    shutil.copytree(root, root.parent / "unsigned-office")  # for the batch tests: letters no one signed yet
     return root
 
 
@@ -449,3 +454,169 @@ def test_a_signed_revision_replaces_its_attachment_and_nothing_else():
     assert [p.get_content() for p in after.iter_attachments()] == [signed_letter, signed_appendix, leaflet]
     assert before.items() == after.items()  # Message-ID, Date, Subject… unchanged
     assert upgrade_attachments(original, [b"%PDF-1.4 unrelated"]) == original
+
+
+# --- batches: worker processes, and a run killed at any point completed by the next --------------
+
+COPIES = 24
+
+
+@pytest.fixture
+def clones(office, tmp_path):
+    """The unsigned office with the sample letter copied into COPIES drafts (as the bench does)."""
+    root = tmp_path / "office"
+    shutil.copytree(office.parent / "unsigned-office", root)
+    manifest = read_manifest(root, "vssid-2022")
+    model = next(d for d in manifest.drafts if d.code == "YK34396")
+    drafts = []
+    for index in range(COPIES):
+        folder = root / model.folder / ".." / f"B{index:06d}"
+        folder.mkdir()
+        for name in ("letter.pdf", "message.eml"):
+            shutil.copy(model.path(root, name), folder / name)
+        drafts.append(dataclasses.replace(model, code=f"B{index:06d}",
+                                          folder=str(Path(model.folder).parent / f"B{index:06d}")))
+    write_manifest(root, dataclasses.replace(manifest, drafts=tuple(drafts)))
+    return root
+
+
+def signature_count(data: bytes) -> int:
+    return len(PdfFileReader(io.BytesIO(data), strict=False).embedded_regular_signatures)
+
+
+def assert_consistent(root: Path, roles: set[str]) -> None:
+    """Every letter signed once in each role, its message carrying it, the manifest naming both files."""
+    for draft in letters(root):
+        letter = draft.path(root, "letter.pdf").read_bytes()
+        assert signed_roles(draft.path(root, "letter.pdf")) == roles and signature_count(letter) == len(roles)
+        files = {f.name: f.sha256 for f in draft.files}
+        eml = draft.eml_path(root).read_bytes()
+        assert files["letter.pdf"] == hashlib.sha256(letter).hexdigest(), draft.key
+        assert draft.message_sha256 == files["message.eml"] == hashlib.sha256(eml).hexdigest(), draft.key
+        assert letter in [part.get_content() for part in parse_message(eml).iter_attachments()], draft.key
+    assert not list((root / "outbox").rglob("*.tmp"))
+
+
+def test_worker_processes_sign_letters_that_verify_here_and_in_pdfsig(clones, test_pki):
+    from outreach.config import load_config
+    from outreach.sign.batch import sign_campaign
+
+    config = load_config(clones)
+    for role in ("leader", "agency"):
+        report = sign_campaign(config, "vssid-2022", role, workers=2, progress=False)
+        assert report.workers == 2 and len(report.signed) == COPIES and not report.skipped
+        assert report.signatures >= COPIES and report.device_seconds > 0
+    assert_consistent(clones, {"leader", "agency"})
+    verifier = Verifier([test_pki["root"]])
+    drafts = letters(clones)
+    for draft in drafts:
+        check = verifier.check(draft.path(clones, "letter.pdf").read_bytes())
+        assert check.ok and [s.role for s in check.signatures] == ["leader", "agency"]
+        assert all(s.timestamped for s in check.signatures)
+    for draft in (drafts[0], drafts[-1]):  # one from each end: both workers' signatures
+        report = pdfsig(test_pki, draft.path(clones, "letter.pdf"))
+        assert report.count("Signature is Valid.") == 2 and report.count("Certificate is Trusted.") == 2, report
+
+
+def test_a_rerun_completes_what_a_killed_run_left(clones, test_pki, capsys):
+    """The states a kill leaves, made on disk: (a) the letter renamed, its message not; (b) both
+    renamed, the manifest not written; (c) the signed letter staged, not renamed. The rerun signs
+    (c), rebuilds (a)'s message, records (a) and (b), and signs nothing twice."""
+    old_letters = {d.key: d.path(clones, "letter.pdf").read_bytes() for d in letters(clones)}
+    old_messages = {d.key: d.eml_path(clones).read_bytes() for d in letters(clones)}
+    old_manifest = Workspace(clones).manifest("vssid-2022").read_bytes()
+    assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 0
+    drafts = letters(clones)
+    a, b, c = drafts[0], drafts[1], drafts[2]
+    a.eml_path(clones).write_bytes(old_messages[a.key])
+    c_letter = c.path(clones, "letter.pdf")
+    c_letter.with_suffix(".pdf.tmp").write_bytes(c_letter.read_bytes()[:5000])
+    c_letter.write_bytes(old_letters[c.key])
+    c.eml_path(clones).write_bytes(old_messages[c.key])
+    Workspace(clones).manifest("vssid-2022").write_bytes(old_manifest)
+    assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 0
+    out = capsys.readouterr().out
+    # (c) signed again; (a) and every other one, as (b), completed
+    assert "1 thư đã ký" in out and f"hoàn tất {COPIES - 1} thư" in out, out
+    assert_consistent(clones, {"leader"})
+    assert outreach(clones, "sign", "vssid-2022", "--as", "agency") == 0
+    assert_consistent(clones, {"leader", "agency"})
+    verifier = Verifier([test_pki["root"]])
+    assert all(verifier.check(d.path(clones, "letter.pdf").read_bytes()).ok for d in (a, b, c))
+
+
+
+def test_sign_killed_mid_batch_then_rerun_signs_every_letter_once(clones, test_pki):
+    """`outreach sign` (with its workers) killed with SIGKILL once a few letters are signed, then run again."""
+    import signal
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "outreach", "--root", str(clones), "sign", "vssid-2022", "--as", "leader"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    paths = [d.path(clones, "letter.pdf") for d in letters(clones)]
+    deadline = time.monotonic() + 120
+    while sum("leader" in signed_roles(p) for p in paths) < 3 and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the command and its workers, wherever they are
+    process.wait()
+    signed = sum("leader" in signed_roles(p) for p in paths)
+    assert 3 <= signed < COPIES, "the kill came after the batch"
+    assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 0
+    assert_consistent(clones, {"leader"})
+    assert outreach(clones, "sign", "vssid-2022", "--as", "agency") == 0
+    assert_consistent(clones, {"leader", "agency"})
+    verifier = Verifier([test_pki["root"]])
+    assert all(verifier.check(p.read_bytes()).ok for p in paths)
+
+
+# --- what the batch encodes once is what pyHanko would have encoded each time -------------------
+
+def test_the_fast_hex_reader_reads_what_pyhankos_reads():
+    from pyhanko.pdf_utils.misc import PdfStreamError
+
+    from outreach.sign.speedups import _pyhanko_read_hex_string, read_hex_string
+
+    cases = [b"<>", b"<4142>", b"<41 42\n43\t4>", b"<" + b"0" * 40000 + b"> rest", b"<4a4B>>",
+             b"<" + bytes(range(48, 58)) * 3 + b"\r\n>"]
+    for data in cases:
+        ours, theirs = io.BytesIO(data), io.BytesIO(data)
+        assert read_hex_string(ours) == _pyhanko_read_hex_string(theirs), data[:20]
+        assert ours.tell() == theirs.tell()
+    for broken in (b"<41 % comment\n42>", b"<41zz>", b"<4142"):  # left to pyHanko, with its answer
+        try:
+            expected = _pyhanko_read_hex_string(io.BytesIO(broken))
+        except PdfStreamError:
+            with pytest.raises(PdfStreamError):
+                read_hex_string(io.BytesIO(broken))
+        else:
+            assert read_hex_string(io.BytesIO(broken)) == expected
+
+
+def test_the_signed_attributes_made_once_are_pyhankos_own():
+    import asyncio
+
+    from pyhanko.sign.signers.pdf_cms import CAdESSignedAttributeProviderSpec, PdfCMSSignedAttributes
+
+    from outreach.sign.speedups import PadesSignedAttributes
+
+    certificate = _asn1(pki.issue(pki.make_root(), SIGNER.name, pki.new_key().public_key()))
+    stock = CAdESSignedAttributeProviderSpec(attr_settings=PdfCMSSignedAttributes(), signing_cert=certificate,
+                                             is_pades=True, timestamper=None)
+
+    async def attributes(spec):
+        return [(await p.get_attribute()).dump() for p in spec.signed_attr_providers(b"\0" * 32, "sha256")]
+
+    ours = PadesSignedAttributes(certificate)
+    assert asyncio.run(attributes(ours)) == asyncio.run(attributes(stock))
+    assert asyncio.run(attributes(ours)) == asyncio.run(attributes(ours))  # and again, for the next letter
+
+
+def test_a_wrong_pin_stops_a_batch_with_workers_before_any_file(clones, monkeypatch, capsys):
+    before = snapshot(clones)
+    monkeypatch.setenv("OUTREACH_LEADER_PIN", WRONG_PIN)
+    assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 2  # the workers started, then stopped
+    assert "Mã PIN của token ký số" in capsys.readouterr().err
+    assert snapshot(clones) == before

@@ -43,14 +43,26 @@ _PROBE = b"outreach: key and certificate belong together"
 
 @dataclass
 class DeviceClock:
-    """Time spent inside the key's own signing call (the token's share of a batch)."""
+    """Time spent inside the key's own signing calls (the token's share of a batch): its wall time,
+    what a real token makes the batch wait, and the CPU this process spent in them, which is the
+    token's own work only for a token emulated in-process (SoftHSM2, the bench)."""
 
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     signatures: int = 0
 
-    def add(self, seconds: float) -> None:
-        self.seconds += seconds
-        self.signatures += 1
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.cpu_seconds += time.process_time() - cpu
+            self.signatures += 1
+
+    def reset(self) -> None:
+        self.seconds, self.cpu_seconds, self.signatures = 0.0, 0.0, 0
 
 
 class _TokenSigner(p11.PKCS11Signer):
@@ -59,11 +71,8 @@ class _TokenSigner(p11.PKCS11Signer):
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
         if dry_run:
             return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
-        start = time.perf_counter()
-        try:
+        with self.clock.timed():
             return await super().async_sign_raw(data, digest_algorithm)
-        finally:
-            self.clock.add(time.perf_counter() - start)
 
 
 class _FileSigner(SimpleSigner):
@@ -75,16 +84,13 @@ class _FileSigner(SimpleSigner):
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        start = time.perf_counter()
-        try:
+        with self.clock.timed():
             hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
             if mechanism == "rsassa_pkcs1v15" and isinstance(self.private_key, rsa.RSAPrivateKey):
                 return self.private_key.sign(data, padding.PKCS1v15(), hash_algorithm)
             if mechanism == "ecdsa" and isinstance(self.private_key, ec.EllipticCurvePrivateKey):
                 return self.private_key.sign(data, ec.ECDSA(hash_algorithm))
             return super().sign_raw(data, digest_algorithm)
-        finally:
-            self.clock.add(time.perf_counter() - start)
 
 
 @dataclass
@@ -156,8 +162,18 @@ def open_key(source: KeySource, trust_roots: list[asn1_x509.Certificate], *, sec
         signer.clock = clock
         key = SigningKey(source, signer, signer.signing_cert, clock)
         check_key(key, trust_roots, now or dt.datetime.now(dt.timezone.utc))
-        clock.seconds, clock.signatures = 0.0, 0  # the probe is not part of the batch
+        clock.reset()  # the probe is not part of the batch
         yield key
+
+
+def reinitialise_after_fork(source: KeySource) -> None:
+    """In a forked worker: a PKCS#11 library the parent had initialised (a test or the bench that
+    made its token in-process) must be initialised again before the child uses it (PKCS#11 v2.40,
+    5.4); one loaded only now is simply started once more."""
+    if isinstance(source, Pkcs11Key) and source.module.is_file():
+        import pkcs11
+
+        pkcs11.lib(str(source.module)).reinitialize()
 
 
 def _open_token(source: Pkcs11Key, pin: str, stack: contextlib.ExitStack) -> _TokenSigner:

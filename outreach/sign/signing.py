@@ -22,7 +22,6 @@ from pathlib import Path
 
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
@@ -34,6 +33,9 @@ from pyhanko_certvalidator import ValidationContext
 from ..errors import UserError
 from .keys import VN, SigningKey
 from .placement import Box, Placement
+from .speedups import PadesSignedAttributes, PreparedImage, install
+
+install()
 
 # fontTools says, for every appendix, that it drops a table no PDF reader uses.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
@@ -106,6 +108,10 @@ class RoleSigner:
     image: Path | None = None
     font: Path | None = None
 
+    def __post_init__(self) -> None:
+        # Every signature this program makes is PAdES (see _metadata): its attributes, encoded once.
+        self.key.signer.signed_attr_prov_spec = PadesSignedAttributes(self.key.certificate)
+
     @cached_property
     def _validation(self) -> ValidationContext | None:
         # One context for the batch: the revocation data it fetches is cached, not fetched per letter.
@@ -129,7 +135,7 @@ class RoleSigner:
     @cached_property
     def _image_style(self) -> StaticStampStyle:
         assert self.image is not None
-        return StaticStampStyle(background=PdfImage(str(self.image)), border_width=0, background_opacity=1.0,
+        return StaticStampStyle(background=PreparedImage(self.image), border_width=0, background_opacity=1.0,
                                 background_layout=_FIT)
 
     def _sign(self, signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, **options) -> bytes:

@@ -371,7 +371,7 @@ def test_reminders_and_the_public_address_in_config() -> None:
     ({"reminders": [{"after_working_days": 0, "text": "t.j2"}]}, "after_working_days: phải là số nguyên ≥ 1"),
     ({"reminders": [{"after_working_days": 5, "text": "t.j2"}, {"after_working_days": 3, "text": "t.j2"}]},
      "thư nhắc thứ 2 phải đến sau thư nhắc thứ 1"),
-    ({"reminders": [{"after_days": 5, "text": "t.j2"}]}, "không có mục after_days"),
+    ({"reminders": [{"after_days": 5, "text": "t.j2"}]}, "mục 'after_days' không có trong bảng"),
     ({"reminders": {"after_working_days": 5}}, "reminders: phải là danh sách"),
 ])
 def test_config_mistakes_name_the_key_and_the_fix(change: dict, fragment: str) -> None:

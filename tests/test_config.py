@@ -189,3 +189,18 @@ def test_participants_need_voluntary_parameters_and_their_campaign_an_expiry():
                                  "audiences": ["participants"]}
     with pytest.raises(UserError, match=r"campaigns.nhac.expires: chiến dịch gửi người tham gia"):
         parse_config(data, REPO)
+
+
+def test_web_section_four_eyes_by_default_and_no_shared_password():
+    data = shipped()
+    assert parse_config(data, REPO).web.four_eyes is True
+    del data["web"]
+    assert parse_config(data, REPO).web.four_eyes is True  # a config from before [web]
+    data["web"] = {"four_eyes": False}
+    assert parse_config(data, REPO).web.four_eyes is False
+    data["web"] = {"four_eyes": "không"}
+    with pytest.raises(UserError, match=r"web.four_eyes: phải là true hoặc false"):
+        parse_config(data, REPO)
+    data["web"] = {"password": "mật-khẩu-chung"}
+    with pytest.raises(UserError, match=r"web.password: mật khẩu chung .* không còn được dùng.*outreach user add"):
+        parse_config(data, REPO)

@@ -192,6 +192,14 @@ class Campaign(SendingPeriod):
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """``[web]``: how the staff web page and the approvals it records are governed."""
+
+    # Nobody approves drafts they built, or whose lists and templates they brought in (a build reads them).
+    four_eyes: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     agency: Agency
@@ -203,6 +211,7 @@ class Config:
     campaigns: dict[str, Campaign]
     signing: SigningConfig = SigningConfig()
     voluntary: Voluntary | None = None
+    web: WebConfig = WebConfig()
 
     @property
     def workspace(self) -> Workspace:
@@ -513,6 +522,15 @@ def _parse_voluntary(top: _Section) -> Voluntary | None:
     return Voluntary(rules=tuple(rules), account=_parse_account(table.section("account")), qr_memo_prefix=prefix)
 
 
+def _parse_web(top: _Section) -> WebConfig:
+    table = top.section("web", required=False)
+    if "password" in table.data:
+        raise _error(table.key("password"), "mật khẩu chung của trang web không còn được dùng: mỗi cán bộ đăng nhập "
+                     "bằng tài khoản riêng", "xóa dòng password; tạo tài khoản quản trị bằng 'outreach user add TÊN "
+                     "--name \"Họ và tên\" --role admin' và tài khoản cho từng người (drafter, approver, sender)")
+    return WebConfig(four_eyes=table.boolean("four_eyes", True))
+
+
 def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str, Audience], departments: dict[str, Department]) -> Campaign:
     campaign_audiences = table.text_list("audiences", tuple(audiences))
     for audience in campaign_audiences:
@@ -618,6 +636,7 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
         campaigns=campaigns,
         signing=parse_signing(top, root),
         voluntary=voluntary,
+        web=_parse_web(top),
     )
 
 

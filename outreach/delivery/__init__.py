@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .approval import Clock, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
+from .approval import Clock, FourEyes, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
     APPROVABLE,
@@ -33,6 +33,7 @@ from .ledger import (
     REVOCABLE,
     WAITING,
     Attempt,
+    CampaignEvent,
     CampaignPaused,
     Delivery,
     DraftState,
@@ -62,6 +63,7 @@ __all__ = [
     "APPROVABLE",
     "Attempt",
     "CLAIMABLE",
+    "CampaignEvent",
     "CampaignPaused",
     "Clock",
     "DELIVERED",
@@ -72,6 +74,7 @@ __all__ = [
     "EVIDENCE",
     "Event",
     "FAILURE_STATES",
+    "FourEyes",
     "Handover",
     "IllegalTransition",
     "LABELS",

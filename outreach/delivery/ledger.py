@@ -82,6 +82,8 @@ class CampaignEvent(StrEnum):
 
     PAUSED = "paused"
     RESUMED = "resumed"
+    BUILT = "built"  # a build of the campaign's drafts started (who ran it: four-eyes, the audit page)
+    SIGNED = "signed"  # a signing run (``outreach sign``): which role, how many letters
 
 
 DraftState = State | Unsent
@@ -145,6 +147,8 @@ LABELS: Mapping[str, Label] = {
     State.REVOKED: Label("Đã hủy duyệt", "đã hủy duyệt"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
+    CampaignEvent.BUILT: Label("Tạo bản thảo", "tạo bản thảo"),
+    CampaignEvent.SIGNED: Label("Ký số", "ký số"),
 }
 # What a draft can show, in the order pages and summaries list them (a revoked one shows drafted).
 DRAFT_STATES: tuple[DraftState, ...] = (Unsent.DRAFTED, *(s for s in State if s is not State.REVOKED))
@@ -475,6 +479,13 @@ class Ledger:
     def pause_state(self, campaign: str) -> PauseState:
         return self._pause_row(self._db, campaign)
 
+    def builders(self, campaign: str) -> set[str]:
+        """The accounts (logins) that ever ran a build of this campaign: a build reads its lists and
+        templates and writes its drafts, so under four-eyes none of them approves its letters."""
+        rows = self._db.execute("SELECT DISTINCT login FROM events WHERE campaign = ? AND key = '' AND to_state = ? "
+                                "AND login != ''", (campaign, CampaignEvent.BUILT))
+        return {row[0] for row in rows}
+
     # ------------------------------------------------------------------ approvals
 
     def approve(self, campaign: str, requests: Sequence[ApprovalRequest], by: Actor, now: dt.datetime) -> list[Delivery]:
@@ -619,6 +630,11 @@ class Ledger:
                 self._set(db, campaign, key, current, State.POSTED, by, f"gửi bưu điện ngày {on:%d/%m/%Y}", at,
                           {"posted_by": by.name, "posted_on": on.isoformat()})
         return [self._must(campaign, key) for key in keys]
+
+    def record(self, campaign: str, event: CampaignEvent, by: Actor, detail: str, now: dt.datetime) -> None:
+        """A campaign-wide event that changes no delivery (a build, a signing run): who, when, from where."""
+        with self._write() as db:
+            _event(db, iso(now), campaign, "", None, event, by, detail)
 
     # ------------------------------------------------------------------ pause
 

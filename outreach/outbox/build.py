@@ -42,7 +42,7 @@ from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
-from ..delivery import EVIDENCE, Ledger
+from ..delivery import EVIDENCE, CampaignEvent, Ledger, utc_now
 from ..letters import Register
 from ..recipients import PaymentError, RoutingError, route
 from ..text import fold_diacritics
@@ -50,6 +50,7 @@ from ..text import fold_diacritics
 INPUTS_NAME = "inputs.sha256"
 STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they replace the draft's
 DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
+BUILD_ACTOR = Actor("outreach")  # a build no person is named for (the demo, a library call)
 CHECKPOINT_S = 5.0  # the manifest is rewritten at most this often while drafts are replaced
 
 
@@ -125,8 +126,12 @@ class CampaignBuilder:
     def _context(self, recipient: Recipient | None) -> LetterContext:
         return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
 
-    def build(self, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
+    def build(self, only: Sequence[str] = (), limit: int | None = None, by: Actor | None = None) -> BuildReport:
+        """Build the drafts, recorded in the ledger first as ``by``'s build (the sending process's when
+        None): before any file is replaced, so even a build that stops half-way names who ran it."""
         with Ledger.open(self.root) as ledger:
+            scope = (f"chỉ {', '.join(only)}" if only else "mọi người nhận") + (f", tối đa {limit} thư" if limit else "")
+            ledger.record(self.campaign.name, CampaignEvent.BUILT, by or BUILD_ACTOR, scope, utc_now())
             return self._build(ledger, only, limit)
 
     def _build(self, ledger: Ledger, only: Sequence[str], limit: int | None) -> BuildReport:
@@ -474,8 +479,8 @@ def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date
 
 
 def build_campaign(config: Config, name: str, only: Sequence[str] = (), limit: int | None = None,
-                   progress: bool | None = None) -> BuildReport:
-    return CampaignBuilder(config, config.campaign(name), progress=progress).build(only=only, limit=limit)
+                   progress: bool | None = None, by: Actor | None = None) -> BuildReport:
+    return CampaignBuilder(config, config.campaign(name), progress=progress).build(only=only, limit=limit, by=by)
 
 
 def _signed(pdf: Path) -> bool:

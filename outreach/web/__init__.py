@@ -48,7 +48,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_ROOT=Path(root).resolve(),
         OUTREACH_ACCOUNTS_REQUIRED=accounts_required,
         OUTREACH_SESSION_IDLE_S=auth.SESSION_IDLE_S,
-        OUTREACH_BUILD=default_build,  # (config, campaign name) -> BuildReport; tests may replace it
+        OUTREACH_BUILD=default_build,  # (config, campaign name, actor) -> BuildReport; tests may replace it
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
     )

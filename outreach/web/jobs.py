@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from ..accounts import Actor
 from ..config import Config, load_config
 from ..errors import UserError
 
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
     from ..outbox import BuildReport
 
 log = logging.getLogger(__name__)
-BuildFunction = Callable[[Config, str], "BuildReport"]
+BuildFunction = Callable[[Config, str, Actor], "BuildReport"]  # (config, campaign, who runs it)
 
 
-def default_build(config: Config, campaign: str) -> "BuildReport":
+def default_build(config: Config, campaign: str, by: Actor) -> "BuildReport":
     from ..outbox import build_campaign
 
-    return build_campaign(config, campaign, progress=False)
+    return build_campaign(config, campaign, progress=False, by=by)
 
 
 @dataclass
@@ -71,7 +72,7 @@ class BuildJobs:
         job = self.get(campaign)
         return job is not None and job.running
 
-    def start(self, campaign: str) -> BuildJob:
+    def start(self, campaign: str, by: Actor) -> BuildJob:
         build: BuildFunction = self.app.config["OUTREACH_BUILD"]
         root = self.app.config["OUTREACH_ROOT"]
         config = load_config(root)
@@ -82,16 +83,16 @@ class BuildJobs:
                 raise UserError(f"Chiến dịch {campaign} đang được tạo bản thảo (bắt đầu "
                                 f"{current.duration} trước). Chờ xong rồi hãy tạo lại.")
             job = BuildJob(campaign, dt.datetime.now(dt.timezone.utc))
-            job.thread = threading.Thread(target=self._run, args=(job, build, config), name=f"build-{campaign}",
+            job.thread = threading.Thread(target=self._run, args=(job, build, config, by), name=f"build-{campaign}",
                                           daemon=True)
             self._jobs[campaign] = job
         job.thread.start()
         return job
 
     @staticmethod
-    def _run(job: BuildJob, build: BuildFunction, config: Config) -> None:
+    def _run(job: BuildJob, build: BuildFunction, config: Config, by: Actor) -> None:
         try:
-            job.report = build(config, job.campaign)
+            job.report = build(config, job.campaign, by)
         except UserError as error:
             job.error = error.message
         except Exception as error:  # shown to staff; the traceback goes to the server's log

@@ -16,6 +16,7 @@ from ...delivery import (
     LABELS,
     POSTABLE,
     REVOCABLE,
+    FourEyes,
     State,
     Unsent,
     approve,
@@ -103,7 +104,11 @@ def approve_action(name: str):
         others = [row for row in targets if row not in ready]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
-        approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready])
+        try:
+            approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready],
+                    four_eyes=request_config().web.four_eyes)
+        except FourEyes as refusal:
+            abort(403, description=refusal.message)
         return f"Đã duyệt {len(ready)} thư (người duyệt: {person})." + _skipped(others)
 
     return act(name, run)

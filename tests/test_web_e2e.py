@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from outreach.delivery import Attempt, Ledger, Outcome, approve, utc_now
+from outreach.outbox.build import build_campaign
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 
@@ -275,7 +276,12 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     setup = Actor("người cài đặt", "", "cli root")
     accounts.add("duyet", "Nguyễn Thị Duyệt", ["approver"], "mật-khẩu-của-duyệt", setup)
     accounts.add("soan", "Phạm Văn Soạn", ["drafter"], "mật-khẩu-của-soạn", setup)
-    httpd = BoundedServer("127.0.0.1", 0, create_app(root))
+    accounts.add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], "mật-khẩu-của-cả-hai", setup)
+    app = create_app(root)
+    # A real build, of the drafts the folder has (unchanged: no conversion), run as the account that asks.
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: build_campaign(config, name, only=ONLY, progress=False,
+                                                                           by=by)
+    httpd = BoundedServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -325,4 +331,23 @@ def test_staff_log_in_and_the_ledger_names_the_approving_account(browser, staff_
     assert delivery.approved_by == "Nguyễn Thị Duyệt"
     assert (event.actor, event.login, event.source) == ("Nguyễn Thị Duyệt", "duyet", "web 127.0.0.1")
     assert [e for e in script_errors(browser) if "status of 403" not in e] == []  # the drafter's refusal
+    browser.delete_all_cookies()
+
+
+def test_four_eyes_whoever_built_the_drafts_cannot_approve_them(browser, staff_server) -> None:
+    server, root = staff_server
+    log_in(browser, server, "ca-hai", "mật-khẩu-của-cả-hai")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/build'] button").click()
+    wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Đã tạo bản thảo xong"), timeout=60)
+    key = next(k for k in table_keys(browser) if row_state(browser, k) == "drafted")
+    browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    browser.find_element(By.ID, "approve-selected").click()
+    wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "không được tự duyệt"))
+    assert "Không có thư nào được duyệt" in browser.find_element(By.TAG_NAME, "main").text
+    shot(browser, "08-four-eyes-refused")
+    with Ledger.open(root) as ledger:
+        assert ledger.delivery(CAMPAIGN, key) is None
+        (build,) = [e for e in ledger.events(CAMPAIGN) if e.to_state == "built" and e.login]
+    assert (build.actor, build.login, build.source) == ("Đỗ Văn Cả Hai", "ca-hai", "web 127.0.0.1")
     browser.delete_all_cookies()

@@ -351,3 +351,24 @@ def test_four_eyes_whoever_built_the_drafts_cannot_approve_them(browser, staff_s
         (build,) = [e for e in ledger.events(CAMPAIGN) if e.to_state == "built" and e.login]
     assert (build.actor, build.login, build.source) == ("Đỗ Văn Cả Hai", "ca-hai", "web 127.0.0.1")
     browser.delete_all_cookies()
+
+
+def test_the_audit_page_names_who_did_what_from_where(browser, staff_server) -> None:
+    server, _ = staff_server
+    log_in(browser, server, "duyet", "mật-khẩu-của-duyệt")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    key = next(k for k in table_keys(browser) if row_state(browser, k) == "drafted")
+    browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    flash_after(browser, browser.find_element(By.ID, "approve-selected").click)
+    browser.find_element(By.ID, "audit-link").click()
+    wait(browser, EC.presence_of_element_located((By.ID, "audit")))
+    newest = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr:first-child td")]
+    assert newest[1:5] == ["Chưa duyệt → Đã duyệt", key, "Nguyễn Thị Duyệt (duyet)", "Trang web, 127.0.0.1"]
+    Select(browser.find_element(By.ID, "audit-action")).select_by_value("Cấp số văn bản")
+    browser.find_element(By.ID, "audit-filter").click()
+    wait(browser, lambda d: "action=" in d.current_url)
+    (issued,) = browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")
+    assert "Lê Văn Thư" in issued.text and "số 01/BHXH-QLT, ngày 05/01/2023" in issued.text
+    shot(browser, "09-audit")
+    assert script_errors(browser) == []
+    browser.delete_all_cookies()

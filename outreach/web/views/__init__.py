@@ -12,6 +12,7 @@ Addresses::
     POST /campaigns/<name>/{build,issue}            campaigns.py
     POST /campaigns/<name>/{approve,revoke,test-copy,resolve,pause,resume}   actions.py
     /campaigns/<name>/sending, …/progress.json      sending.py: sending progress, delivery record
+    /campaigns/<name>/audit                         audit.py: who did what, when, from where
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
@@ -19,7 +20,7 @@ Addresses::
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, campaigns, lists, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import accounts, actions, audit, campaigns, lists, recipient, sending  # noqa: F401 (each registers its routes on bp)
 from ._request import bp, redact
 from .wiring import init_app
 

@@ -148,12 +148,30 @@ def test_serve_refuses_a_missing_certificate_and_stops_cleanly_on_sigterm(root: 
         assert line.startswith("Trang web outreach đang chạy tại http://127.0.0.1:"), line
         port = int(line.split("127.0.0.1:")[1].split("/")[0])
         page = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        page.request("GET", "/static/style.css")
-        assert page.getresponse().status == 200
+        page.request("GET", "/")
+        response = page.getresponse()
+        assert response.status == 200 and "Chiến dịch" in response.read().decode()
+        assert response.getheader("Server") == "waitress"  # a production WSGI server, not Werkzeug's
         page.close()
         process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
         out, err = process.communicate(timeout=30)
+        stopped_in = time.monotonic() - started
     finally:
         process.kill()
-    assert process.returncode == 0, err
+    assert process.returncode == 0 and stopped_in < 5, (stopped_in, err)
     assert "Đã dừng trang web." in out and "Traceback" not in err
+    with socket.socket() as again:  # the port is released
+        again.bind(("127.0.0.1", port))
+
+
+def test_serve_beyond_loopback_needs_an_administrator_account(root: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("OUTREACH_WEB_PASSWORD", None)
+    refused = subprocess.run([sys.executable, "-m", "outreach.cli", "--root", str(root), "serve", "--host", "0.0.0.0",
+                              "--port", "0"], capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 2 and "khi đã có tài khoản quản trị" in refused.stderr
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+    shared = subprocess.run([sys.executable, "-m", "outreach.cli", "--root", str(root), "serve", "--port", "0"],
+                            capture_output=True, text=True, env={**env, "OUTREACH_WEB_PASSWORD": "chung"}, timeout=60)
+    assert shared.returncode == 2 and "không còn được dùng" in shared.stderr and "outreach user add" in shared.stderr

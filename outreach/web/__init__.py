@@ -9,7 +9,8 @@ request is a POST carrying the session's CSRF token; once staff accounts exist e
 login and every action its role; without accounts only loopback host names are answered (no DNS
 rebinding), and listening beyond 127.0.0.1 needs an administrator account; templates autoescape
 everything, and the e-mail's HTML body is shown in a sandboxed frame. :mod:`outreach.web.server`
-bounds threads and idle connections and speaks TLS when given a certificate.
+serves it with waitress (a production WSGI server), or over TLS with a bounded server of its own
+when given a certificate; both stop cleanly on SIGTERM.
 """
 
 from __future__ import annotations

@@ -232,6 +232,24 @@ def test_four_eyes_whoever_built_approves_none_of_it(app, root: Path) -> None:
     assert both.post(*approve).status_code == 302 and deliveries(root)[KEY].state == "approved"
 
 
+BUTTONS = ("build", "approve-selected", "revoke-selected", "approve-filtered", "revoke-filtered", "approve-one",
+           "send-test", "pause")
+
+
+@pytest.mark.parametrize("login,shown", [
+    ("soan", {"build", "send-test"}),
+    ("duyet", {"approve-selected", "revoke-selected", "approve-filtered", "revoke-filtered", "approve-one"}),
+    ("vanthu", {"pause"}),
+    ("quantri", set()),
+])
+def test_buttons_a_users_roles_do_not_allow_are_not_shown(app, login: str, shown: set[str]) -> None:
+    person = signed_in(app, login)
+    pages = "".join(person.client.get(url).get_data(as_text=True) for url in (
+        f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/recipients/UHR562T", f"/campaigns/{CAMPAIGN}/sending", "/"))
+    assert {button for button in BUTTONS if f'id="{button}"' in pages} == shown
+    assert ('name="by"' in pages) is False  # nobody types a name beside accounts
+
+
 def test_a_typed_name_is_ignored_and_the_report_names_the_account(app, root: Path, tmp_path: Path) -> None:
     person = signed_in(app, "duyet")
     response = person.post(f"/campaigns/{CAMPAIGN}/approve", {"scope": "one", "key": KEY, "by": "Mickey Mouse"},

@@ -305,8 +305,13 @@ def test_staff_log_in_and_the_ledger_names_the_approving_account(browser, staff_
     log_in(browser, server, "soan", "mật-khẩu-của-soạn")
     key = "employers/UHR562T"
     wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    assert browser.find_elements(By.ID, "approve-selected") == [] and browser.find_elements(By.ID, "build")
     browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
-    browser.find_element(By.ID, "approve-selected").click()  # a drafter: refused, nothing approved
+    # A drafter is shown no «Duyệt» button; the form posted all the same (session, CSRF token and all)
+    # is refused, and nothing is approved.
+    browser.execute_script("""const button = document.createElement("button");
+        button.type = "submit"; button.name = "scope"; button.value = "selected";
+        document.getElementById("selection").appendChild(button); button.click();""")
     wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "cần vai trò «Duyệt»"))
     assert "Không có gì thay đổi" in browser.find_element(By.TAG_NAME, "main").text
     with Ledger.open(root) as ledger:
@@ -350,6 +355,7 @@ def test_four_eyes_whoever_built_the_drafts_cannot_approve_them(browser, staff_s
         assert ledger.delivery(CAMPAIGN, key) is None
         (build,) = [e for e in ledger.events(CAMPAIGN) if e.to_state == "built" and e.login]
     assert (build.actor, build.login, build.source) == ("Đỗ Văn Cả Hai", "ca-hai", "web 127.0.0.1")
+    assert [e for e in script_errors(browser) if "status of 403" not in e] == []  # the refusal itself
     browser.delete_all_cookies()
 
 

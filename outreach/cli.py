@@ -449,12 +449,12 @@ def print_uncertain(ledger, campaign: str) -> int:
 
 @command("send")
 def _send(args: argparse.Namespace) -> int:
-    from .delivery import send_campaign
+    from .delivery import send_campaign, sending_process
 
     config = _config(args)
     root, manifest, ledger = _manifest_and_ledger(args)
     report = send_campaign(config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
-                           department=args.department)
+                           department=args.department, by=sending_process(f"cli {_os_user()}"))
     print_send_report(report, printed_bundles(ledger, report))
     if print_uncertain(ledger, args.campaign):
         return NEEDS_A_PERSON
@@ -545,10 +545,12 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 
 @command("run")
 def _run(args: argparse.Namespace) -> int:
+    from .delivery import sending_process
     from .schedule import run_scheduler
 
     return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval,
-                         log=lambda line: print(redact(line), flush=True))  # the service journal
+                         log=lambda line: print(redact(line), flush=True),  # the service journal
+                         by=sending_process(f"cli {_os_user()}"))
 
 
 @command("schedule")

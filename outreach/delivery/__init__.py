@@ -31,6 +31,7 @@ from .ledger import (
     LABELS,
     POSTABLE,
     REVOCABLE,
+    SYSTEM_ACTOR,
     WAITING,
     Attempt,
     CampaignEvent,
@@ -47,6 +48,7 @@ from .ledger import (
     Unsent,
     count_line,
     event_label,
+    sending_process,
     utc_now,
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
@@ -92,6 +94,7 @@ __all__ = [
     "REVOCABLE",
     "Result",
     "RetryPolicy",
+    "SYSTEM_ACTOR",
     "SendInProgress",
     "SendReport",
     "Session",
@@ -120,6 +123,7 @@ __all__ = [
     "run_sink",
     "send_campaign",
     "send_test_copy",
+    "sending_process",
     "utc_now",
     "write_delivery_report",
 ]

@@ -53,7 +53,12 @@ from ..workspace import Workspace, send_lock_name
 if TYPE_CHECKING:
     from ..config import Sender
 
-SYSTEM_ACTOR = Actor("outreach")
+SYSTEM_ACTOR = Actor("outreach")  # the sending process; a run records where it was started (``sending_process``)
+
+
+def sending_process(source: str) -> Actor:
+    """The sending process started from ``source`` (``cli nva``: who ran 'outreach send' or 'outreach run')."""
+    return Actor(SYSTEM_ACTOR.name, "", source)
 
 
 class State(StrEnum):
@@ -532,7 +537,7 @@ class Ledger:
     # ------------------------------------------------------------------ sending
 
     def claim(self, campaign: str, key: str, attempt: Attempt, now: dt.datetime,
-              replaced: Callable[[], str] | None = None) -> Delivery:
+              replaced: Callable[[], str] | None = None, by: Actor = SYSTEM_ACTOR) -> Delivery:
         """approved/retrying -> sending, committed before anything is sent. Refused if paused, and
         (MessageReplaced) if ``replaced`` gives a reason: it runs inside the claim's transaction,
         where `build` cannot be replacing the draft's files (see :meth:`holding_claims`)."""
@@ -562,10 +567,10 @@ class Ledger:
                 "reply": "",
                 "where": "",
             }
-            self._set(db, campaign, key, current, State.SENDING, SYSTEM_ACTOR, attempt.message_id, at, fields)
+            self._set(db, campaign, key, current, State.SENDING, by, attempt.message_id, at, fields)
         return self._must(campaign, key)
 
-    def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime) -> State:
+    def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime, by: Actor = SYSTEM_ACTOR) -> State:
         """sending -> sent (printed on paper) | retrying | failed | uncertain, with the channel's answer.
         Returns the state stored."""
         at = iso(now)
@@ -584,10 +589,10 @@ class Ledger:
             new = accepted_state(channel) if outcome.state == State.SENT else _STATE_OF[outcome.state]
             if new in ACCEPTED.values():
                 fields["sent_at"] = at
-            self._set(db, campaign, key, current, new, SYSTEM_ACTOR, detail, at, fields)
+            self._set(db, campaign, key, current, new, by, detail, at, fields)
         return new
 
-    def mark_interrupted(self, campaign: str, now: dt.datetime) -> list[Delivery]:
+    def mark_interrupted(self, campaign: str, now: dt.datetime, by: Actor = SYSTEM_ACTOR) -> list[Delivery]:
         """Rows left ``sending`` by a process that died: the server may have the message -> uncertain.
 
         Call only while holding :meth:`send_lock`, so no live process is sending this campaign.
@@ -599,7 +604,7 @@ class Ledger:
             keys = [r[0] for r in db.execute(
                 "SELECT key FROM deliveries WHERE campaign = ? AND state = ?", (campaign, State.SENDING))]
             for key in keys:
-                self._set(db, campaign, key, State.SENDING, State.UNCERTAIN, SYSTEM_ACTOR, error, at,
+                self._set(db, campaign, key, State.SENDING, State.UNCERTAIN, by, error, at,
                           {"last_error": error})
         return [self._must(campaign, key) for key in keys]
 

@@ -232,10 +232,13 @@ def _print_build(report) -> None:
 
 @command("build")
 def _build(args: argparse.Namespace) -> int:
+    from .delivery import Ledger
     from .outbox import build_campaign
 
-    report = build_campaign(_config(args), args.campaign, only=args.only or (), limit=args.limit,
-                            by=_actor(args, "drafter", required=False))
+    config = _config(args)
+    with Ledger.open(config.root) as ledger:
+        report = build_campaign(config, args.campaign, ledger, only=args.only or (), limit=args.limit,
+                                by=_actor(args, "drafter", required=False))
     if args.json:
         _print_json(report.as_json())
     else:
@@ -259,16 +262,17 @@ def _register(args: argparse.Namespace) -> int:
 
 @command("issue")
 def _issue(args: argparse.Namespace) -> int:
-    import datetime as dt
-
+    from .delivery import Ledger
+    from .localtime import office_today
     from .outbox import build_campaign, issue_document_number
 
     config = _config(args)
     by = _actor(args, "sender")
-    entry = issue_document_number(config, args.campaign, args.date or dt.date.today(), by)
+    entry = issue_document_number(config, args.campaign, args.date or office_today(), by)
     print(f"Công văn của chiến dịch {args.campaign}: số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}.")
     print("Tạo lại bản thảo với số này…")
-    report = build_campaign(config, args.campaign, by=by)
+    with Ledger.open(config.root) as ledger:
+        report = build_campaign(config, args.campaign, ledger, by=by)
     _print_build(report)
     print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by NGƯỜI_DUYỆT --all').")
     return 1 if report.failed else 0
@@ -528,8 +532,9 @@ def _report(args: argparse.Namespace) -> int:
     from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
-    path = write_delivery_report(ledger, manifest, Path(args.xlsx))
-    print(f"Đã ghi báo cáo gửi thư: {path.resolve()}")
+    path = write_delivery_report(ledger, manifest, Path(args.xlsx), only_not_received=args.not_received)
+    what = "danh sách người nhận chưa nhận được thư" if args.not_received else "báo cáo gửi thư"
+    print(f"Đã ghi {what}: {path.resolve()}")
     return 0
 
 
@@ -768,6 +773,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="báo cáo Excel: hồ sơ gửi thư của từng người nhận")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--xlsx", required=True, metavar="TỆP.xlsx")
+    p.add_argument("--not-received", action="store_true",
+                   help="chỉ những người nhận chưa nhận được thư (chưa gửi e-mail hoặc chưa gửi bưu điện), mọi lý do")
 
     p = sub.add_parser("smtp-sink", help="chạy máy chủ thư thử nghiệm trên 127.0.0.1, lưu thư vào outbox/smtp-sink")
     p.add_argument("--port", type=int, default=8025)

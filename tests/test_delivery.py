@@ -416,6 +416,10 @@ def test_connection_refused_leaves_the_rest_untouched(outbox_factory) -> None:
     assert "Không kết nối được máy chủ thư 127.0.0.1:1" in report.skipped[0].message
     assert {p.reason for p in report.skipped} == {Skip.UNREACHABLE}
     assert box.state("employers/TA00002") == "approved"
+    # what staff read says what happened and what to do, beside the evidence's English
+    explained = "từ chối kết nối: không có dịch vụ thư nào đang chạy ở địa chỉ và cổng này"
+    assert explained in retrying.message and explained in report.skipped[0].message
+    assert explained in box.ledger.delivery(CAMPAIGN, "employers/TA00001").last_error
 
 
 def test_starttls_profile_refuses_a_server_without_tls(outbox_factory) -> None:
@@ -458,7 +462,7 @@ def test_drop_after_final_dot_is_uncertain_and_never_resent(outbox_factory) -> N
 
 
 def test_drop_before_final_dot_is_retried_for_nothing_was_delivered(outbox_factory) -> None:
-    box = outbox_factory(employers(3))
+    box = outbox_factory(employers(3), messages_per_minute=60)  # a pause long enough for the whole grace
     box.handler.data["dv2@example.vn"] = ["CUT"]
     box.approve()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import io
 import mailbox
 import re
 import shutil
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from outreach.config import load_config
@@ -26,10 +28,12 @@ from outreach.delivery import Attempt, Ledger, Outcome, PaperMessenger, SmtpSink
 from outreach.localtime import OFFICE_TZ
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
-from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
+from outreach.outbox.build import BuildReport, issue_document_number
 from outreach.accounts import Actor
 from outreach.letters import Register
 from outreach.web import app_for_host, create_app
+
+from factories import build
 
 REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "vssid-2022"
@@ -67,7 +71,7 @@ def build_workspace(target: Path) -> Path:
     """Built as after 'outreach issue': numbered 05/01/2023, so its letters can be approved."""
     root = make_workspace(target)
     issue_document_number(load_config(root), CAMPAIGN, ISSUED_ON, Actor("Lê Văn Thư"))
-    report = build_campaign(load_config(root), CAMPAIGN, only=ONLY, progress=False)
+    report = build(load_config(root), CAMPAIGN, only=ONLY)
     assert not report.failed, report.failed
     assert len(report.built) == len(ONLY)
     return root
@@ -547,6 +551,40 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
     assert staff.get(f"/campaigns/{CAMPAIGN}/progress.json").get_json()["running"] is False
     page = staff.page(f"/campaigns/{CAMPAIGN}/recipients/UHR562T")
     assert "2.0.0 Ok: queued as X1" in page and "&lt;2@example.vn&gt;" in page
+
+
+def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",
+                ["employers/UHR562T", "employers/VT00652"])
+        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("email", "<2@example.vn>", ("a@example.vn",), (), {}), utc_now())
+        ledger.finish(CAMPAIGN, "employers/UHR562T", Outcome("sent", 250, "2.0.0 Ok: queued as X1"), utc_now())
+        ledger.claim(CAMPAIGN, "employers/VT00652", Attempt("email", "<3@example.vn>", ("b@example.vn",), (), {}), utc_now())
+        ledger.finish(CAMPAIGN, "employers/VT00652", Outcome("failed", 550, "5.1.1 No such user",
+                                                              error="Địa chỉ không tồn tại."), utc_now())
+    page = staff.page(f"/campaigns/{CAMPAIGN}/chua-nhan")
+    everyone = {f"{d.audience}/{d.code}" for d in read_manifest(root, CAMPAIGN).drafts}
+    assert set(keys(page)) == everyone - {"employers/UHR562T"}  # every state but the end of the road
+    failed_row = page[page.index('data-key="employers/VT00652"'):].split("</tr>", 1)[0]
+    assert "Thất bại" in failed_row and "Địa chỉ không tồn tại." in failed_row and "kiểm tra địa chỉ e-mail" in failed_row
+    assert "Xem trước rồi duyệt thư" in page[page.index('data-key="employers/WSD098B"'):].split("</tr>", 1)[0]
+
+    def sheet_codes(url: str) -> list[str]:
+        response = staff.get(url)
+        assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+        rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+        assert rows[0][0] == "Mã"
+        return [row[0] for row in rows[1:]]
+
+    assert sorted(sheet_codes(f"/campaigns/{CAMPAIGN}/chua-nhan.xlsx")) == sorted(
+        key.split("/")[1] for key in everyone - {"employers/UHR562T"})
+    assert sorted(sheet_codes(f"/campaigns/{CAMPAIGN}/bao-cao-gui-thu.xlsx")) == sorted(key.split("/")[1] for key in everyone)
+    docx = staff.get(f"/campaigns/{CAMPAIGN}/recipients/UHR562T/letter.docx")
+    assert docx.status_code == 200 and docx.data.startswith(b"PK")
+    (unit,) = [d for d in read_manifest(root, CAMPAIGN).drafts if d.code == "UHR562T"]
+    assert any(unit.name in p.text for p in Document(io.BytesIO(docx.data)).paragraphs)  # that recipient's letter
+    campaign_page = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert 'id="not-received-link"' in campaign_page and 'id="delivery-report"' in campaign_page
 
 
 # ---------------------------------------------------------------------------- lists

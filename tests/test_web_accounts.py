@@ -17,12 +17,13 @@ from openpyxl import load_workbook
 from outreach.accounts import Accounts, Actor, Role
 from outreach.delivery import Ledger, write_delivery_report
 from outreach.letters.register import Register
-from outreach.outbox.build import BuildReport, build_campaign
+from outreach.outbox.build import BuildReport
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 from outreach.web.auth import MAX_FAILURES
 from outreach.workspace import Workspace
 
+from factories import build
 from test_web import CAMPAIGN, ONLY, build_workspace, flashes, make_workspace
 from test_web import root  # noqa: F401 (the fixture: a fresh copy of this module's built folder)
 
@@ -209,7 +210,7 @@ def test_each_role_does_its_part_and_nothing_else(app, root: Path) -> None:
 def test_four_eyes_whoever_built_approves_none_of_it(app, root: Path) -> None:
     """A real build from the page (its drafts unchanged, so no conversion) by an account that may
     also approve: its approval is refused with 403 and changes nothing; another approver's is not."""
-    app.config["OUTREACH_BUILD"] = lambda config, name, by: build_campaign(config, name, only=ONLY, progress=False, by=by)
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: build(config, name, only=ONLY, by=by)
     Accounts(Workspace(root).accounts).add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], password("ca-hai"),
                                            Actor("người cài đặt", "", "cli root"))
     both = signed_in(app, "ca-hai")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from outreach.delivery import Attempt, Ledger, Outcome, approve, utc_now
-from outreach.outbox.build import build_campaign
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 
+from factories import build
 from test_web import CAMPAIGN, ONLY, XSS_CODE, XSS_NAME, build_workspace
 
 selenium = pytest.importorskip("selenium")
@@ -279,8 +279,7 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     accounts.add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], "mật-khẩu-của-cả-hai", setup)
     app = create_app(root)
     # A real build, of the drafts the folder has (unchanged: no conversion), run as the account that asks.
-    app.config["OUTREACH_BUILD"] = lambda config, name, by: build_campaign(config, name, only=ONLY, progress=False,
-                                                                           by=by)
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: build(config, name, only=ONLY, by=by)
     httpd = BoundedServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

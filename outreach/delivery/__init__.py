@@ -54,7 +54,8 @@ from .ledger import (
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
 from .paper import PaperMessenger, bundle_of, bundles
-from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
+from .report import (NEXT_STEPS, PaperLetter, StatusCounts, campaign_status, draft_state, not_received,
+                     write_delivery_report)
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -83,6 +84,7 @@ __all__ = [
     "Ledger",
     "MaildirHandler",
     "Messenger",
+    "NEXT_STEPS",
     "Outcome",
     "PAPER",
     "PHASE_LABELS",
@@ -116,6 +118,7 @@ __all__ = [
     "count_line",
     "draft_state",
     "event_label",
+    "not_received",
     "post",
     "resolve",
     "resume",

@@ -275,7 +275,8 @@ class _Run:
                 if result.unreachable:
                     self._skip_all(items[index + 1:], Skip.UNREACHABLE,
                                    f"Không kết nối được {result.where} ({result.reply}); "
-                                   f"thư còn lại của {sender.name} để lượt sau.")
+                                   f"thư còn lại của {sender.name} để lượt sau." +
+                                   (f" {result.advice}" if result.advice else ""))
                     return not self.report.paused
                 if self.report.paused:
                     return False
@@ -372,6 +373,7 @@ def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
 def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime) -> Outcome:
     sent = Outcome("sent", result.code, result.reply, result.where)  # every state keeps the answer
     said = result.said
+    advice = f" {result.advice}" if result.advice else ""
     if result.kind == "accepted":
         return sent
     if result.kind == "unknown":
@@ -380,9 +382,10 @@ def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime
             "Máy chủ có thể đã nhận thư nên thư KHÔNG được gửi lại tự động; kiểm tra hộp thư người "
             "nhận hoặc nhật ký máy chủ rồi chạy 'outreach resolve'."))
     if result.kind == "permanent":
-        return replace(sent, state="failed", error=f"Máy chủ từ chối thư ({said}).")
+        return replace(sent, state="failed", error=f"Máy chủ từ chối thư ({said}).{advice}")
     if attempts >= retry.max_attempts:
-        return replace(sent, state="failed", error=f"Lỗi tạm thời lặp lại {attempts} lần, thôi không thử nữa ({said}).")
+        return replace(sent, state="failed",
+                       error=f"Lỗi tạm thời lặp lại {attempts} lần, thôi không thử nữa ({said}).{advice}")
     return replace(sent, state="retrying", next_attempt_at=now + retry.delay(attempts),
-                   error=f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{retry.max_attempts} ({said}).")
+                   error=f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{retry.max_attempts} ({said}).{advice}")
 

@@ -540,7 +540,7 @@ class Ledger:
               replaced: Callable[[], str] | None = None, by: Actor = SYSTEM_ACTOR) -> Delivery:
         """approved/retrying -> sending, committed before anything is sent. Refused if paused, and
         (MessageReplaced) if ``replaced`` gives a reason: it runs inside the claim's transaction,
-        where `build` cannot be replacing the draft's files (see :meth:`holding_claims`)."""
+        where `build` cannot be replacing the draft's files (see :meth:`replacing_drafts`)."""
         at = iso(now)
         with self._write() as db:
             pause = self._pause_row(db, campaign)
@@ -641,6 +641,10 @@ class Ledger:
         with self._write() as db:
             _event(db, iso(now), campaign, "", None, event, by, detail)
 
+    def record_build(self, campaign: str, by: Actor, scope: str) -> None:
+        """`build` starts (outbox.DeliveryRecord): ``by`` ran it, over ``scope`` (which recipients)."""
+        self.record(campaign, CampaignEvent.BUILT, by, scope, utc_now())
+
     # ------------------------------------------------------------------ pause
 
     def pause(self, campaign: str, reason: str, by: Actor, now: dt.datetime) -> None:
@@ -664,12 +668,16 @@ class Ledger:
     # ------------------------------------------------------------------ locking
 
     @contextlib.contextmanager
-    def holding_claims(self, campaign: str) -> Iterator[Callable[[str], State | None]]:
+    def replacing_drafts(self, campaign: str) -> Iterator[Callable[[str], bool]]:
         """While inside, no process can claim a message (a claim needs the same write lock); gives
-        the state of a draft of ``campaign``. `build` replaces a draft's files in here, once it has
-        read that the draft is not being sent, and a claim checks the bytes it read are still there."""
+        whether a draft of ``campaign`` is evidence. `build` replaces a draft's files in here, once it
+        has read that the draft is not evidence, and a claim checks the bytes it read are still there."""
         with self._write(durable=False) as db:
-            yield lambda key: self._state(db, campaign, key)
+            yield lambda key: self._state(db, campaign, key) in EVIDENCE
+
+    def evidence_keys(self, campaign: str) -> frozenset[str]:
+        """The drafts of ``campaign`` handed to a channel: their bytes are kept, never rebuilt."""
+        return frozenset(key for key, d in self.deliveries(campaign).items() if d.state in EVIDENCE)
 
     @contextlib.contextmanager
     def send_lock(self, campaign: str) -> Iterator[None]:

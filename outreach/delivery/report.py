@@ -13,7 +13,7 @@ from ..config import AUDIENCE_LABELS
 from ..outbox import CHANNEL_LABELS, Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
-from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .ledger import CLAIMABLE, DELIVERED, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
 from .messenger import PAPER
 
 
@@ -89,8 +89,30 @@ REPORT_COLUMNS = (
 )
 
 
-def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE) -> Path:
-    """One row per recipient, Vietnamese headers, times in local time; written atomically."""
+# What the office does next for a letter that has not reached its recipient, by the state it is in.
+NEXT_STEPS: dict[DraftState, str] = {
+    Unsent.DRAFTED: "Xem trước rồi duyệt thư (hoặc tạo lại bản thảo nếu danh sách đã sửa).",
+    State.APPROVED: "Chờ lượt gửi theo lịch của phòng, hoặc bấm gửi ngay.",
+    State.SENDING: "Đang gửi: chờ kết quả.",
+    State.RETRYING: "Máy chủ thư tạm từ chối; thư sẽ được tự động gửi lại.",
+    State.FAILED: "Máy chủ thư từ chối hẳn: kiểm tra địa chỉ e-mail trong danh sách, sửa, tạo lại bản thảo và duyệt lại.",
+    State.UNCERTAIN: "Không rõ máy chủ đã nhận thư chưa: kiểm tra hộp thư đã gửi rồi xác nhận «đã gửi» hoặc «gửi lại».",
+    State.PRINTED: "Đã in: gửi qua bưu điện rồi ghi nhận «đã gửi bưu điện».",
+}
+
+
+def not_received(ledger: Ledger, manifest: Manifest) -> list[tuple[Draft, DraftState]]:
+    """Every recipient whose letter has not reached the end of its road (sent by e-mail, or posted),
+    whatever the reason, with the state it is in: the list an office works through before closing."""
+    deliveries = ledger.deliveries(manifest.campaign)
+    found = [(draft, draft_state(draft, deliveries.get(draft.key))) for draft in manifest.drafts]
+    return [(draft, state) for draft, state in found if state not in DELIVERED]
+
+
+def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE,
+                          only_not_received: bool = False) -> Path:
+    """One row per recipient (``only_not_received``: per recipient not reached yet), Vietnamese
+    headers, times in local time; written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -100,7 +122,8 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     sheet = workbook.active
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
-    for draft in manifest.drafts:
+    drafts = [draft for draft, _ in not_received(ledger, manifest)] if only_not_received else manifest.drafts
+    for draft in drafts:
         append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width

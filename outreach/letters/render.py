@@ -38,6 +38,7 @@ from lxml import etree
 
 from ..config import Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
+from ..localtime import office_today
 from ..recipients import Recipient, payment_account
 from . import sandbox
 from .notice import PaymentNotice, payment_notice
@@ -183,7 +184,7 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
         raise ValueError(f"document numbers start at 1, got {number}")
     ky_hieu = f"{config.agency.abbreviation}-{campaign.drafting_unit}"
     so = BLANK if number is None else f"{number:02d}"
-    ngay_thang = blank_date(dt.date.today().year) if issued_on is None else vn_date(issued_on)
+    ngay_thang = blank_date(office_today().year) if issued_on is None else vn_date(issued_on)
     department = (config.department_for(recipient.kind) if recipient is not None
                   else config.departments[campaign.drafting_unit])
     payment = None
@@ -209,7 +210,7 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
 def sample_contexts(config: Config, campaign: Campaign, recipients: Iterable[Recipient | None]) -> Iterator[LetterContext]:
     """Each recipient's letter as a draft and as issued (number 01, today): templates may differ between them."""
     for recipient in recipients:
-        for number, issued_on in ((None, None), (1, dt.date.today())):
+        for number, issued_on in ((None, None), (1, office_today())):
             yield build_context(config, campaign, recipient, number, issued_on)
 
 

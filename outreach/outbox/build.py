@@ -24,9 +24,11 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from docx import Document
 
@@ -42,7 +44,6 @@ from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter
                        sha256_file, usual_pages, write_manifest)
 from .messages import Attachment, build_message, message_bytes
 from ..recipients import Recipient, RecipientList, load_list
-from ..delivery import EVIDENCE, CampaignEvent, Ledger, utc_now
 from ..letters import Register
 from ..recipients import PaymentError, RoutingError, route
 from ..text import fold_diacritics
@@ -52,6 +53,19 @@ STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they re
 DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
 BUILD_ACTOR = Actor("outreach")  # a build no person is named for (the demo, a library call)
 CHECKPOINT_S = 5.0  # the manifest is rewritten at most this often while drafts are replaced
+
+
+class DeliveryRecord(Protocol):
+    """What a build must know of the delivery record, handed in by the caller (the ledger sits above
+    the outbox): which drafts are evidence, so never rebuilt, and a way to replace a draft's files
+    while nothing can claim it, asking once more whether it became evidence meanwhile; and where it
+    records who ran the build (four-eyes, the audit page)."""
+
+    def evidence_keys(self, campaign: str) -> frozenset[str]: ...
+
+    def record_build(self, campaign: str, by: Actor, scope: str) -> None: ...
+
+    def replacing_drafts(self, campaign: str) -> AbstractContextManager[Callable[[str], bool]]: ...
 
 
 @dataclass
@@ -126,15 +140,12 @@ class CampaignBuilder:
     def _context(self, recipient: Recipient | None) -> LetterContext:
         return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
 
-    def build(self, only: Sequence[str] = (), limit: int | None = None, by: Actor | None = None) -> BuildReport:
-        """Build the drafts, recorded in the ledger first as ``by``'s build (the sending process's when
-        None): before any file is replaced, so even a build that stops half-way names who ran it."""
-        with Ledger.open(self.root) as ledger:
-            scope = (f"chỉ {', '.join(only)}" if only else "mọi người nhận") + (f", tối đa {limit} thư" if limit else "")
-            ledger.record(self.campaign.name, CampaignEvent.BUILT, by or BUILD_ACTOR, scope, utc_now())
-            return self._build(ledger, only, limit)
-
-    def _build(self, ledger: Ledger, only: Sequence[str], limit: int | None) -> BuildReport:
+    def build(self, record: DeliveryRecord, only: Sequence[str] = (), limit: int | None = None,
+              by: Actor | None = None) -> BuildReport:
+        """Build the drafts, recorded first as ``by``'s build (:data:`BUILD_ACTOR`'s when None): before
+        any file is replaced, so even a build that stops half-way names who ran it."""
+        scope = (f"chỉ {', '.join(only)}" if only else "mọi người nhận") + (f", tối đa {limit} thư" if limit else "")
+        record.record_build(self.campaign.name, by or BUILD_ACTOR, scope)
         lists = load_campaign_recipients(self.config, self.campaign)
         document_number = self._context(None).so_ky_hieu
         report = BuildReport(campaign=self.campaign.name, document_number=document_number)
@@ -153,7 +164,7 @@ class CampaignBuilder:
             text_template(source)  # a template that does not parse stops the build before any letter
         message_sources = [p.read_text(encoding="utf-8") for p in (self.campaign.email_text, self.campaign.email_html)]
         previous = self._previous_drafts()
-        frozen = {key for key, d in ledger.deliveries(self.campaign.name).items() if d.state in EVIDENCE}
+        frozen = record.evidence_keys(self.campaign.name)
         pending: list[_Pending] = []
         drafts: dict[str, Draft] = {}
         for recipient in recipients:
@@ -207,7 +218,7 @@ class CampaignBuilder:
                 checkpoints.before_replacing()
                 key = item.recipient.key
                 try:
-                    draft = self._finish_draft(ledger, item, result.pages, shared)
+                    draft = self._finish_draft(record, item, result.pages, shared)
                 except UserError as error:  # one bad row costs its own draft, never the campaign's
                     report.failed.append(DraftProblem(key, item.recipient.name, _message_problem(item.recipient, error)))
                     shutil.rmtree(item.staging, ignore_errors=True)
@@ -308,7 +319,7 @@ class CampaignBuilder:
         lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
-    def _finish_draft(self, ledger: Ledger, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
+    def _finish_draft(self, record: DeliveryRecord, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
         """Write the message of the checked letter (``pages`` long), then let the draft's new files
         replace its old ones; None if it has been sent meanwhile (its files are then evidence)."""
         recipient, staging = item.recipient, item.staging
@@ -341,8 +352,8 @@ class CampaignBuilder:
             files.append(DraftFile("message.eml", message_sha))
         # Asked again now, not at the start of the build: a send may have run meanwhile. Claims
         # wait while the files are replaced, and a claim checks the bytes it read are still there.
-        with ledger.holding_claims(self.campaign.name) as state_of:
-            if state_of(recipient.key) in EVIDENCE:
+        with record.replacing_drafts(self.campaign.name) as is_evidence:
+            if is_evidence(recipient.key):
                 shutil.rmtree(staging)
                 return None
             _replace_files(item)
@@ -478,9 +489,10 @@ def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date
         campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject, by)
 
 
-def build_campaign(config: Config, name: str, only: Sequence[str] = (), limit: int | None = None,
-                   progress: bool | None = None, by: Actor | None = None) -> BuildReport:
-    return CampaignBuilder(config, config.campaign(name), progress=progress).build(only=only, limit=limit, by=by)
+def build_campaign(config: Config, name: str, record: DeliveryRecord, only: Sequence[str] = (),
+                   limit: int | None = None, progress: bool | None = None, by: Actor | None = None) -> BuildReport:
+    return CampaignBuilder(config, config.campaign(name), progress=progress).build(record, only=only, limit=limit,
+                                                                                    by=by)
 
 
 def _signed(pdf: Path) -> bool:

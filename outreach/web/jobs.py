@@ -27,9 +27,11 @@ BuildFunction = Callable[[Config, str, Actor], "BuildReport"]  # (config, campai
 
 
 def default_build(config: Config, campaign: str, by: Actor) -> "BuildReport":
+    from ..delivery import Ledger
     from ..outbox import build_campaign
 
-    return build_campaign(config, campaign, progress=False, by=by)
+    with Ledger.open(config.root) as ledger:
+        return build_campaign(config, campaign, ledger, progress=False, by=by)
 
 
 @dataclass

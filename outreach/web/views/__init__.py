@@ -7,11 +7,13 @@ Addresses::
     /campaigns/<name>                               campaigns.py: recipients table, filters, paging
     /campaigns/<name>/print.pdf                     campaigns.py: print bundle (recipients without e-mail)
     /campaigns/<name>/recipients/<code>             recipient.py: letter pages beside the e-mail
-    /campaigns/<name>/recipients/<code>/…           recipient.py: pages/<n>.png, letter.pdf, body.html,
-                                                    attachments/<i>, message.eml
+    /campaigns/<name>/recipients/<code>/…           recipient.py: pages/<n>.png, letter.pdf, letter.docx,
+                                                    body.html, attachments/<i>, message.eml
     POST /campaigns/<name>/{build,issue}            campaigns.py
     POST /campaigns/<name>/{approve,revoke,test-copy,resolve,pause,resume}   actions.py
     /campaigns/<name>/sending, …/progress.json      sending.py: sending progress, delivery record
+    /campaigns/<name>/bao-cao-gui-thu.xlsx          sending.py: the delivery record to download
+    /campaigns/<name>/chua-nhan[.xlsx]              sending.py: who has not received the letter yet
     /campaigns/<name>/audit                         audit.py: who did what, when, from where
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)

@@ -24,7 +24,7 @@ from ...accounts import Actor
 from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError, redact
-from ...localtime import OFFICE_TZ
+from ...localtime import office_today
 from ...outbox import Manifest
 from ..jobs import BuildJobs
 from ..auth import accounts_on, current_account
@@ -123,7 +123,7 @@ def form_day(field: str, label: str) -> dt.date:
     """A day picked in a form's date field (``YYYY-MM-DD``); today, office time, when left empty."""
     raw = request.form.get(field, "").strip()
     try:
-        return dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
+        return dt.date.fromisoformat(raw) if raw else office_today()
     except ValueError:
         raise UserError(f"{label} '{raw}' không hợp lệ. Chọn ngày trong ô «{label}».") from None
 

@@ -3,7 +3,6 @@ preview, and the paper channel's bundles of approved letters)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from flask import (
 from ...accounts import Role
 from ...delivery import PAPER, Phase, bundles
 from ...errors import UserError
-from ...localtime import OFFICE_TZ
+from ...localtime import office_today
 from ...workspace import Workspace
 from ..auth import requires
 from ..pages import CampaignPage
@@ -137,7 +136,7 @@ def campaign(name: str):
         paper_count=sum(1 for row in rows if row.draft.channel == PAPER),
         no_district=NO_DISTRICT,
         numbered=manifest.numbered,
-        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
+        today=office_today().isoformat(),
         problem_names=PROBLEM_NAMES,
     )
 

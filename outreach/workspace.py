@@ -6,6 +6,7 @@ stage asks it for a path instead of joining ``"outbox"`` by hand, so the layout 
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,8 +92,33 @@ class Workspace:
         """Held by the one `send` of a campaign; the web page reads it to show a send is running."""
         return self.outbox / send_lock_name(campaign)
 
+    @property
+    def scheduler_lock(self) -> Path:
+        """Held by the running `outreach run`, so the pages can say whether the schedule is kept."""
+        return self.outbox / ".scheduler.lock"
+
+    @property
+    def scheduler_state(self) -> Path:
+        """What the running `outreach run` last did and when it looks next (JSON, rewritten each tick)."""
+        return self.outbox / ".scheduler.json"
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+def lock_held(path: Path) -> bool:
+    """True while some process holds an flock on ``path``.
+
+    Read from /proc/locks, so the asker never takes the lock itself (a process starting to take it
+    at that instant would be refused).
+    """
+    try:
+        stat = path.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    device = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    return any(line.split()[1:2] == ["FLOCK"] and device in line.split() for line in table.splitlines())
 
 
 def find_root(explicit: Path | None, start: Path | None = None) -> Path:

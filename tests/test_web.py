@@ -553,6 +553,39 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
     assert "2.0.0 Ok: queued as X1" in page and "&lt;2@example.vn&gt;" in page
 
 
+def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, root: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    sending = f"/campaigns/{CAMPAIGN}/sending"
+    assert 'id="send-now"' not in staff.page(sending)  # nothing approved: nothing to send
+    assert any("Không có thư đã duyệt nào chờ gửi" in m
+               for m in flashes(staff.post(f"/campaigns/{CAMPAIGN}/send").get_data(as_text=True)))
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", ["employers/UHR562T", "employers/VT00652"])
+    page = staff.page(sending)
+    assert 'data-running="no"' in page and "Lịch gửi tự động <strong>không chạy</strong>" in page
+    assert "Gửi ngay 2 thư đã duyệt" in page
+
+    monkeypatch.setenv("OUTREACH_SMTP_URL", "smtp://127.0.0.1:1")  # the mail server is down
+    staff.post(f"/campaigns/{CAMPAIGN}/send", {"next": sending})
+    assert staff.app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
+    page = html.unescape(staff.page(sending))
+    assert "1 thư chờ gửi lại" in page and "từ chối kết nối: không có dịch vụ thư nào đang chạy" in page
+    assert "Gửi lại ngay 1 thư đang chờ gửi lại" in page and ledger_state(root, "employers/UHR562T") == "retrying"
+
+    with SmtpSink(tmp_path / "maildir", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", sink.url)
+        staff.post(f"/campaigns/{CAMPAIGN}/send", {"retry_now": "1", "next": sending})
+        assert staff.app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
+        page = staff.page(sending)
+        assert "đã gửi 2 thư" in page and 'id="send-now"' not in page and 'id="retry-now"' not in page
+        again = staff.post(f"/campaigns/{CAMPAIGN}/send", {"next": sending}).get_data(as_text=True)
+        assert any("Không có thư đã duyệt nào chờ gửi" in m for m in flashes(again))
+        received = [parse_message(m.as_bytes()) for m in mailbox.Maildir(tmp_path / "maildir")]
+    with Ledger.open(root) as ledger:
+        ids = {ledger.delivery(CAMPAIGN, key).message_id for key in ("employers/UHR562T", "employers/VT00652")}
+    assert sorted(str(m["Message-ID"]).strip() for m in received) == sorted(ids) and len(ids) == 2  # each once
+
+
 def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",

@@ -110,9 +110,13 @@ def send_campaign(
     clock: Clock = utc_now,
     sleep: Sleep = time.sleep,
     should_stop: StopCheck | None = None,
+    retry_now: bool = False,
     by: Actor = SYSTEM_ACTOR,
 ) -> SendReport:
     """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
+
+    ``retry_now``: a person asked for the messages waiting to be tried again to go now, not at
+    their next attempt's time (the number of attempts still counts).
 
     ``messengers`` maps a channel to its messenger; by default e-mail through config.toml's SMTP
     profiles, and paper into the campaign's print bundles; a draft whose channel has none is
@@ -134,7 +138,7 @@ def send_campaign(
         messengers = {EMAIL: SmtpMessenger(config.smtp),
                       PAPER: PaperMessenger(config.workspace.paper_bundles(campaign))}
     run = _Run(config.root, config, manifest, ledger, report, department, limit, retry, messengers, clock, sleep,
-               should_stop, by)
+               should_stop, retry_now, by)
     if dry_run:
         run.send_all()
         return report
@@ -182,6 +186,7 @@ class _Run:
     clock: Clock
     sleep: Sleep
     should_stop: StopCheck | None = None
+    retry_now: bool = False
     actor: Actor = SYSTEM_ACTOR
     failures: int = 0
 
@@ -222,7 +227,7 @@ class _Run:
                 continue
             if self.department is not None and draft.sender != self.department:
                 continue
-            if delivery.next_attempt_at and delivery.next_attempt_at > now:
+            if delivery.next_attempt_at and delivery.next_attempt_at > now and not self.retry_now:
                 self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {local_time(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.retry.max_attempts}).")
                 continue

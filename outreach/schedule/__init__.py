@@ -3,6 +3,7 @@
 ``outreach schedule show`` prints (``plan``)."""
 
 from .calendar import CampaignForecast, DayPlan, OfficeCalendar, Workload, forecast, vietnam_holiday
+from .presence import SchedulerStatus, scheduler_status
 from .plan import CampaignOutlook, SchedulePlan, SenderSchedule, format_plan, schedule_plan, show_schedule
 from .scheduler import CampaignTick, SenderTick, TickReport, active_campaigns, run_scheduler, tick
 
@@ -13,6 +14,7 @@ __all__ = [
     "DayPlan",
     "OfficeCalendar",
     "SchedulePlan",
+    "SchedulerStatus",
     "SenderSchedule",
     "SenderTick",
     "TickReport",
@@ -22,6 +24,7 @@ __all__ = [
     "format_plan",
     "run_scheduler",
     "schedule_plan",
+    "scheduler_status",
     "show_schedule",
     "tick",
     "vietnam_holiday",

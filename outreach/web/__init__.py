@@ -35,7 +35,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     """The application for one working folder. ``secure``: served over HTTPS (Secure cookies);
     ``accounts_required``: refuse every page while no account exists (served beyond loopback)."""
     from . import auth, security, views
-    from .jobs import BuildJobs, default_build
+    from .jobs import BUILD, SEND, Jobs, default_build, default_send
     from .store import Store
 
     app = Flask(__name__)
@@ -49,13 +49,15 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_ROOT=Path(root).resolve(),
         OUTREACH_ACCOUNTS_REQUIRED=accounts_required,
         OUTREACH_SESSION_IDLE_S=auth.SESSION_IDLE_S,
-        OUTREACH_BUILD=default_build,  # (config, campaign name, actor) -> BuildReport; tests may replace it
+        OUTREACH_BUILD=default_build,  # (config, campaign name, by=actor) -> BuildReport; tests may replace it
+        OUTREACH_SEND=default_send,  # (config, campaign name, retry_now=…, by=…) -> SendReport; the same
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
     )
     app.jinja_env.autoescape = True  # also for templates not ending in .html
     app.extensions["outreach_store"] = Store(app.config["OUTREACH_ROOT"])
-    app.extensions["outreach_jobs"] = BuildJobs(app)
+    app.extensions["outreach_jobs"] = Jobs(app, BUILD)
+    app.extensions["outreach_send_jobs"] = Jobs(app, SEND)
     security.init_app(app)
     auth.init_app(app)
     views.init_app(app)

@@ -26,7 +26,7 @@ from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError, redact
 from ...localtime import office_today
 from ...outbox import Manifest
-from ..jobs import BuildJobs
+from ..jobs import Jobs
 from ..auth import accounts_on, current_account
 from ..preview import PageCache
 from ..security import safe_next
@@ -49,8 +49,12 @@ def app_store() -> Store:
     return current_app.extensions["outreach_store"]
 
 
-def build_jobs() -> BuildJobs:
+def build_jobs() -> Jobs:
     return current_app.extensions["outreach_jobs"]
+
+
+def send_jobs() -> Jobs:
+    return current_app.extensions["outreach_send_jobs"]
 
 
 def page_cache() -> PageCache:

@@ -1,4 +1,4 @@
-"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, posted, pause, resume."""
+"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, posted, pause, resume, send now."""
 
 from __future__ import annotations
 
@@ -25,11 +25,12 @@ from ...delivery import (
     resume,
     revoke,
     send_test_copy,
+    sending_process,
     utc_now,
 )
 from ...errors import UserError
 from ...outbox import Manifest
-from ..auth import requires
+from ..auth import current_account, requires
 from ..store import (
     Filters,
     Row,
@@ -45,6 +46,7 @@ from ._request import (
     request_config,
     request_ledger,
     rows_of,
+    send_jobs,
     workspace_root,
 )
 
@@ -202,5 +204,30 @@ def resume_action(name: str):
         campaign_or_404(name)
         resume(request_ledger(), name, person)
         return f"Chiến dịch {name} được gửi tiếp ở lượt gửi sau."
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/send")
+@requires(Role.SENDER)
+def send_action(name: str):
+    """«Gửi ngay»: the approved letters go now, in the background, at each sender's rate and within its
+    daily quota (not waiting for its windows); «Gửi lại ngay» (``retry_now``) also those waiting to retry."""
+    def run() -> str:
+        campaign_or_404(name)
+        manifest_or_404(name)
+        if build_jobs().running(name):
+            raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy gửi.")
+        retry_now = request.form.get("retry_now") == "1"
+        due = {State.RETRYING} if retry_now else {State.APPROVED, State.RETRYING}
+        if not any(d.state in due for d in request_ledger().deliveries(name).values()):
+            raise UserError("Không có thư nào đang chờ gửi lại." if retry_now else
+                            "Không có thư đã duyệt nào chờ gửi. Duyệt thư trước rồi hãy gửi.")
+        # The events of the run name the account that asked (without accounts: the page's process).
+        by = acting_person() if current_account() else sending_process(f"web {request.remote_addr or '?'}")
+        send_jobs().start(name, retry_now=retry_now, by=by)
+        what = "các thư đã duyệt và các thư đang chờ gửi lại" if retry_now else "các thư đã duyệt"
+        return (f"Đang gửi {what} của chiến dịch {name}, theo tốc độ và hạn mức trong ngày của từng phòng. "
+                "Kết quả hiện ở trang Tiến độ gửi.")
 
     return act(name, run)

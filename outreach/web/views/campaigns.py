@@ -71,7 +71,7 @@ def build(name: str):
     campaign_or_404(name)
 
     def start() -> str:
-        build_jobs().start(name, acting_person(required=False))
+        build_jobs().start(name, by=acting_person(required=False))
         return "Đã bắt đầu tạo bản thảo. Việc chuyển công văn sang PDF có thể mất vài phút; trang sẽ báo khi xong."
 
     return act(name, start)
@@ -91,7 +91,7 @@ def issue(name: str):
             raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy cấp số.")
         person = acting_person()
         entry = issue_document_number(request_config(), name, day, person)
-        build_jobs().start(name, person)
+        build_jobs().start(name, by=person)
         return (f"Công văn được cấp số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}. "
                 "Đang tạo lại bản thảo với số này; xem lại các thư rồi duyệt.")
 

@@ -14,7 +14,9 @@ from flask import (
     url_for,
 )
 
-from ...delivery import DELIVERED, NEXT_STEPS, write_delivery_report
+from ...delivery import DELIVERED, NEXT_STEPS, utc_now, write_delivery_report
+from ...schedule import CampaignOutlook, schedule_plan, scheduler_status
+from ...workspace import Workspace
 
 from ..progress import progress, send_running
 from ..store import (
@@ -30,6 +32,7 @@ from ._request import (
     request_config,
     request_ledger,
     rows_of,
+    send_jobs,
     workspace_root,
 )
 
@@ -48,7 +51,14 @@ def sending(name: str):
     delivered = sorted((row for row in rows if row.delivery is not None),
                        key=lambda row: row.delivery.updated_at, reverse=True)
     return _rows_page("sending.html", "views.sending", name, rows, delivered, campaign=campaign, progress=state,
-                      smtp=_smtp_targets())
+                      smtp=_smtp_targets(), send_job=send_jobs().get(name),
+                      scheduler=scheduler_status(Workspace(workspace_root())), outlooks=_outlooks(name))
+
+
+def _outlooks(name: str) -> list[CampaignOutlook]:
+    """When each sender of the campaign is expected to finish, by its calendar (approved letters only)."""
+    plan = schedule_plan(request_config(), utc_now(), now=utc_now())
+    return [outlook for outlook in plan.campaigns if outlook.campaign == name]
 
 
 def _rows_page(template: str, endpoint: str, name: str, rows: list[Row], shown: list[Row], **context: object):

@@ -583,7 +583,9 @@ def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, ro
         received = [parse_message(m.as_bytes()) for m in mailbox.Maildir(tmp_path / "maildir")]
     with Ledger.open(root) as ledger:
         ids = {ledger.delivery(CAMPAIGN, key).message_id for key in ("employers/UHR562T", "employers/VT00652")}
+        sent = [e for e in ledger.events(CAMPAIGN) if e.to_state == "sent"]
     assert sorted(str(m["Message-ID"]).strip() for m in received) == sorted(ids) and len(ids) == 2  # each once
+    assert {(e.actor, e.login, e.source) for e in sent} == {("outreach", "", "web 127.0.0.1")}  # started from the page
 
 
 def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from outreach.accounts import Accounts, Actor, Role
-from outreach.delivery import Ledger, write_delivery_report
+from outreach.delivery import Ledger, SmtpSink, approve, write_delivery_report
 from outreach.letters.register import Register
 from outreach.outbox.build import BuildReport
 from outreach.outbox.manifest import read_manifest
@@ -249,6 +249,25 @@ def test_buttons_a_users_roles_do_not_allow_are_not_shown(app, login: str, shown
         f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/recipients/UHR562T", f"/campaigns/{CAMPAIGN}/sending", "/"))
     assert {button for button in BUTTONS if f'id="{button}"' in pages} == shown
     assert ('name="by"' in pages) is False  # nobody types a name beside accounts
+
+
+def test_a_send_from_the_page_is_offered_to_senders_and_recorded_under_the_account(app, root: Path, tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", [KEY])
+    sending = f"/campaigns/{CAMPAIGN}/sending"
+    offered = {login: 'id="send-now"' in signed_in(app, login).client.get(sending).get_data(as_text=True)
+               for login in STAFF}
+    assert offered == {"soan": False, "duyet": False, "vanthu": True, "quantri": False}
+    assert signed_in(app, "duyet").post(f"/campaigns/{CAMPAIGN}/send").status_code == 403
+    with SmtpSink(tmp_path / "maildir", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", sink.url)
+        assert signed_in(app, "vanthu").post(f"/campaigns/{CAMPAIGN}/send").status_code == 302
+        assert app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
+    with Ledger.open(root) as ledger:
+        events = [(e.to_state, e.actor, e.login, e.source) for e in ledger.events(CAMPAIGN, KEY)]
+    assert events[1:] == [("sending", "Lê Thị Văn Thư", "vanthu", "web 192.0.2.10"),
+                          ("sent", "Lê Thị Văn Thư", "vanthu", "web 192.0.2.10")]
 
 
 def test_a_typed_name_is_ignored_and_the_report_names_the_account(app, root: Path, tmp_path: Path) -> None:

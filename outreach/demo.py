@@ -97,7 +97,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
               f"{len(sent.printed)} thư giấy được xếp vào bản in.")
 
     report_path = Workspace(root).delivery_report(campaign)
-    write_delivery_report(ledger, manifest, report_path)
+    write_delivery_report(ledger, manifest, report_path, senders=config.sender_names())
     status = campaign_status(ledger, manifest)
     print("7. Kết quả: " + count_line(status.total))
     print("Xem:")

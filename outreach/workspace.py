@@ -20,6 +20,14 @@ SAMPLE_ITEMS = (CONFIG_NAME, "templates", "recipients")
 OUTBOX = "outbox"
 MANIFEST_NAME = "manifest.json"
 DELIVERY_REPORT_NAME = "bao-cao-gui-thu.xlsx"
+# A reminder is a campaign of its own, named after the letter it follows ("vssid-2022~nhac-1"), its
+# drafts inside that letter's folder, so approval and the exactly-once sending apply unchanged.
+REMINDER_SEPARATOR = "~"
+
+
+def letter_campaign(campaign: str) -> str:
+    """The campaign whose letter a campaign's messages are about: itself, or a reminder's parent."""
+    return campaign.split(REMINDER_SEPARATOR, 1)[0]
 
 
 def send_lock_name(campaign: str) -> str:
@@ -62,7 +70,8 @@ class Workspace:
         return self.outbox / ".preview-cache"
 
     def campaign(self, name: str) -> Path:
-        return self.outbox / name
+        """A reminder's campaign (``vssid-2022~nhac-1``) lives inside its letter's: ``vssid-2022/nhac-1``."""
+        return self.outbox.joinpath(*name.split(REMINDER_SEPARATOR, 1))
 
     def manifest(self, campaign: str) -> Path:
         return self.campaign(campaign) / MANIFEST_NAME

@@ -269,6 +269,23 @@ def test_unapproved_and_changed_messages_are_not_sent(outbox_factory) -> None:
     assert hashlib.sha256(kept).hexdigest() == approved  # the approved bytes outlive the change
 
 
+def test_an_approval_refused_for_one_draft_approves_and_keeps_nothing(outbox_factory) -> None:
+    box = outbox_factory(employers(40))
+    eml = box.manifest.drafts[29].eml_path(box.root)
+    eml.write_bytes(eml.read_bytes() + b"\r\n")
+
+    with pytest.raises(UserError, match="Không duyệt thư nào vì") as refused:
+        box.approve()
+
+    assert "employers/TA00030" in refused.value.message and "employers/TA00029" not in refused.value.message
+    assert box.ledger.deliveries(CAMPAIGN) == {}
+    assert not list((box.root / "outbox" / CAMPAIGN / "approved").rglob("*.eml"))  # no copy of unapproved bytes
+    eml.write_bytes(eml.read_bytes()[:-2])
+    assert len(box.approve()) == 40  # then each one read, checked and kept once, in manifest order
+    kept = sorted(p.name.split("-")[0] for p in (box.root / "outbox" / CAMPAIGN / "approved").rglob("*.eml"))
+    assert kept == [d.code for d in box.manifest.drafts]
+
+
 def test_a_message_rebuilt_during_the_rate_limit_wait_is_not_sent(outbox_factory) -> None:
     box = outbox_factory(employers(2), messages_per_minute=6)
     box.approve()

@@ -106,3 +106,15 @@ def test_the_audit_page_filters_by_action_and_pages() -> None:
     many = [event(i, "07:00", f"employers/T{i:05d}", None, "approved", "Nguyễn Thị Duyệt") for i in range(250)]
     view = AuditPage.build(many, [], {"page": "3"})
     assert (view.page.number, view.page.pages, len(view.page.items)) == (3, 3, 50)
+
+
+def test_the_campaign_page_counts_each_sending_office_in_config_order() -> None:
+    rows = [*ROWS, row("22327", "communes", district="Thành phố Nha Trang", sender="NTR", state="approved"),
+            row("so-y-te", "noi_nhan", district="")]
+    page = CampaignPage.build(CONFIG.campaign("vssid-2022"), CONFIG.senders(), rows, {"department": "NTR"})
+    assert [(g.code, g.name, g.total, dict(g.counts)) for g in page.by_sender] == [
+        ("QLT", "Phòng Quản lý thu", 4, {"sent": 2, "drafted": 2}),
+        ("TTPT", "Phòng Truyền thông và Phát triển đối tượng", 1, {"drafted": 1}),
+        ("NTR", "BHXH thành phố Nha Trang", 1, {"approved": 1})]
+    assert [r.draft.code for r in page.page.items] == ["22327"]  # the office's link filters on it
+    assert page.audiences == ("employers", "communes", "noi_nhan")  # the Nơi nhận bodies after the lists

@@ -161,7 +161,7 @@ def test_delivery_report_has_a_row_per_recipient(built, tmp_path):
 
 def test_every_command_explains_itself():
     for command in ("validate", "template", "build", "register", "issue", "sign", "verify", "preview", "approve", "revoke",
-                    "posted", "send", "resolve", "resume", "status", "report", "smtp-sink", "demo", "init", "run", "schedule",
+                    "posted", "send", "resolve", "resume", "status", "report", "remind", "smtp-sink", "demo", "init", "run", "schedule",
                     "serve"):
         result = subprocess.run([sys.executable, "-m", "outreach.cli", command, "--help"],
                                 capture_output=True, text=True)

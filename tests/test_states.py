@@ -22,6 +22,7 @@ from outreach.delivery.ledger import (
     REVOCABLE,
     TRANSITIONS,
     WAITING,
+    Answer,
     CampaignEvent,
     Ledger,
     State,
@@ -68,7 +69,7 @@ def test_only_a_printed_letter_can_be_posted_and_nothing_twice() -> None:
 
 
 def test_every_state_and_event_has_both_labels_in_vietnamese() -> None:
-    named = [*State, *Unsent, *CampaignEvent]
+    named = [*State, *Unsent, *CampaignEvent, *Answer]
     assert set(LABELS) == set(named)
     for key in named:
         label = LABELS[key]

@@ -609,7 +609,9 @@ def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: P
         assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
         rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
         assert rows[0][0] == "Mã"
-        return [row[0] for row in rows[1:]]
+        refused = [row for row in rows[1:] if row[5] == "bị loại"]  # the list's rows with no letter
+        assert len(refused) == (len(read_manifest(root, CAMPAIGN).rejected_rows) if "bao-cao" in url else 0)
+        return [row[0] for row in rows[1:] if row[5] != "bị loại"]
 
     assert sorted(sheet_codes(f"/campaigns/{CAMPAIGN}/chua-nhan.xlsx")) == sorted(
         key.split("/")[1] for key in everyone - {"employers/UHR562T"})
@@ -735,7 +737,9 @@ def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) 
     assert staff.post("/campaigns/khong-co/build").status_code == 404
     (root / "config.toml").write_text("[agency\n", encoding="utf-8")
     broken = staff.get("/")
-    assert broken.status_code == 400 and "lỗi cú pháp TOML" in broken.get_data(as_text=True)
+    text = broken.get_data(as_text=True)
+    assert broken.status_code == 503 and "lỗi cú pháp ở dòng 1, cột 8" in text and "tên bảng thiếu dấu ]" in text
+    assert "Cấu hình chưa dùng được" in text and "Expected" not in text
     (root / "config.toml").write_text((REPO / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
 
     def crash(*args, **kwargs):
@@ -745,3 +749,68 @@ def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) 
     response = staff.get(f"/campaigns/{CAMPAIGN}")
     assert response.status_code == 500 and "Lỗi của chương trình" in response.get_data(as_text=True)
     assert "boom" not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------- everyone counted
+
+
+def test_rejected_rows_are_counted_in_the_page_status_report_and_build_summary(
+        staff: Staff, root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from outreach.cli import main
+
+    manifest = read_manifest(root, CAMPAIGN)
+    rejected = manifest.rejected_rows
+    odd = next(row for row in rejected if row.file.endswith("employers.xlsx") and "e-mail" in row.reason.lower())
+    assert odd.audience == "employers" and odd.reason
+    page = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert f"Bị loại ({len(rejected)} dòng)" in page and 'id="bi-loai"' in page
+    assert f'data-rejected-row="{odd.row}"' in page and odd.reason in html.unescape(page)
+    assert '"><img' not in page  # the hostile address in the reason is shown as text
+    assert f'data-state-count="rejected">Bị loại <b>{len(rejected)}</b>' in page
+    assert f'data-rejected="{len(rejected)}"' in staff.page("/")
+
+    assert main(["--root", str(root), "status", CAMPAIGN]) == 0
+    out = capsys.readouterr().out
+    assert f"bị loại: {len(rejected)} dòng (không có thư)" in out and f"employers.xlsx dòng {odd.row}: " in out
+    assert main(["--root", str(root), "report", CAMPAIGN, "--xlsx", str(tmp_path / "r.xlsx")]) == 0
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+    listed = [row for row in rows if row["Trạng thái"] == "bị loại"]
+    assert len(listed) == len(rejected) and len(rows) == len(manifest.drafts) + len(rejected)
+    assert {"Tên": f"(dòng {odd.row} của employers.xlsx)", "Ghi chú": odd.reason}.items() <= next(
+        row for row in listed if row["Tên"].startswith(f"(dòng {odd.row} của employers")).items()
+
+    rows_out = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Thiếu tên đơn vị.",
+                 "audience": "employers"} for n in range(5, 9)]
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name: BuildReport(
+        name, "", built=["employers/UHR562T"], rejected_rows=rows_out)
+    staff.post(f"/campaigns/{CAMPAIGN}/build")
+    assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)
+    summary = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert "4 dòng bị loại</a> (không có thư)" in summary and "thư lỗi" not in summary
+
+
+def test_the_cli_build_summary_counts_rejected_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from outreach.cli import _print_build
+
+    rows = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Mã đơn vị bị trùng."} for n in (7, 9)]
+    _print_build(BuildReport(CAMPAIGN, "05/BHXH-QLT", built=["employers/UHR562T"], rejected_rows=rows, drafts=1))
+    out = capsys.readouterr().out
+    assert "1 bản thảo: 1 tạo mới, 0 không đổi, 2 dòng bị loại (không có thư)." in out
+    assert "thư lỗi" not in out and "recipients/employers.xlsx dòng 9: Mã đơn vị bị trùng." in out
+
+
+def test_a_wrong_campaign_table_takes_down_its_own_pages_only(staff: Staff, root: Path) -> None:
+    config = root / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'drafting_unit = "TTPT"', 'drafting_unit = "TTPT"\nfiles = ["recipients/moi.xlsx"]', 1), encoding="utf-8")
+    home = staff.get("/")
+    text = html.unescape(home.get_data(as_text=True))
+    assert home.status_code == 200 and 'data-broken-campaign="nhac-dao-han"' in text
+    assert "campaigns.nhac-dao-han.files: mục 'files' không có trong bảng [campaigns.nhac-dao-han]" in text
+    assert f'data-campaign="{CAMPAIGN}"' in text
+    assert staff.get(f"/campaigns/{CAMPAIGN}").status_code == 200
+    broken = staff.get("/campaigns/nhac-dao-han")
+    assert broken.status_code == 503 and "mục &#39;files&#39;" in broken.get_data(as_text=True)
+    assert staff.post("/campaigns/nhac-dao-han/build").status_code == 503

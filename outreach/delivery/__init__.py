@@ -9,6 +9,8 @@
 * ``messenger``: the seam between the engine and a channel (``Messenger``, ``Handover``, ``Result``).
 * ``smtp``: the e-mail channel over SMTP (``SmtpMessenger``).
 * ``paper``: the paper channel: approved letters into print bundles (``PaperMessenger``).
+* ``ledger`` also keeps the confirmation links' token hashes and the recipients' confirmations
+  (``Ledger.receipt``, ``confirm``, ``answered_keys``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
 
@@ -33,9 +35,11 @@ from .ledger import (
     REVOCABLE,
     SYSTEM_ACTOR,
     WAITING,
+    Answer,
     Attempt,
     CampaignEvent,
     CampaignPaused,
+    Confirmation,
     Delivery,
     DraftState,
     Event,
@@ -43,6 +47,7 @@ from .ledger import (
     Ledger,
     Outcome,
     PauseState,
+    Receipt,
     SendInProgress,
     State,
     Unsent,
@@ -54,8 +59,8 @@ from .ledger import (
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
 from .paper import PaperMessenger, bundle_of, bundles
-from .report import (NEXT_STEPS, PaperLetter, StatusCounts, campaign_status, draft_state, not_received,
-                     write_delivery_report)
+from .report import (NEXT_STEPS, PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
+                     not_received, write_delivery_report)
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -64,11 +69,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVABLE",
+    "Answer",
     "Attempt",
     "CLAIMABLE",
     "CampaignEvent",
     "CampaignPaused",
     "Clock",
+    "Confirmation",
     "DELIVERED",
     "DRAFT_STATES",
     "Delivery",
@@ -94,6 +101,7 @@ __all__ = [
     "PauseState",
     "Phase",
     "REVOCABLE",
+    "Receipt",
     "Result",
     "RetryPolicy",
     "SYSTEM_ACTOR",
@@ -108,6 +116,8 @@ __all__ = [
     "TrialCopy",
     "Unsent",
     "WAITING",
+    "answer_of",
+    "answer_text",
     "approve",
     "approved_copy_path",
     "approved_states",

@@ -15,6 +15,12 @@ or paper for a recipient without one), operation by operation::
     resolve   uncertain -> sent | printed | retrying            (a person, with a note)
     post      printed -> posted     paper: a named person posted it, on a date
 
+Beside the state, what came back from the recipient (schema 4): ``receipt_tokens`` holds the sha256
+of each personal confirmation link's token (never the token), the letter it is for and the campaign
+whose message carries it (the letter's own, or one of its reminders); ``confirmations`` the first
+press of «Xác nhận đã nhận công văn» per letter: time, client address, user agent. A confirmation is
+also an event (``confirmed``) and revokes that letter's reminders not yet handed to a channel.
+
 A channel's acceptance (``Outcome`` "sent") is stored as that channel's state (:data:`ACCEPTED`):
 e-mail is delivered once a server has it, a letter only once someone has posted it.
 
@@ -36,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import sqlite3
@@ -48,7 +55,7 @@ from typing import TYPE_CHECKING, Literal
 from ..accounts import Actor
 from ..errors import UserError
 from ..outbox import Channel
-from ..workspace import Workspace, send_lock_name
+from ..workspace import REMINDER_SEPARATOR, Workspace, letter_campaign, send_lock_name
 
 if TYPE_CHECKING:
     from ..config import Sender
@@ -77,9 +84,19 @@ class State(StrEnum):
 
 
 class Unsent(StrEnum):
-    """What a draft shows when the ledger holds no live approval for it (never stored)."""
+    """What a draft shows when the ledger holds no live approval for it, and what a list's row that
+    has no draft shows (never stored)."""
 
     DRAFTED = "drafted"  # not approved, or its approval was revoked
+    REJECTED = "rejected"  # a row validation refused: no letter, listed with its reasons
+
+
+class Answer(StrEnum):
+    """What the recipient did about a letter delivered: ``events.to_state`` of a confirmation; the
+    others are never stored (shown by status, report and pages)."""
+
+    CONFIRMED = "confirmed"  # pressed «Xác nhận đã nhận công văn» on the page of its link
+    UNANSWERED = "unanswered"
 
 
 class CampaignEvent(StrEnum):
@@ -141,6 +158,7 @@ class Label:
 # The one table of what staff read for a state or an event: CLI, report, scheduler and pages.
 LABELS: Mapping[str, Label] = {
     Unsent.DRAFTED: Label("Chưa duyệt", "chưa duyệt"),
+    Unsent.REJECTED: Label("Bị loại", "bị loại"),
     State.APPROVED: Label("Đã duyệt", "đã duyệt, chờ gửi"),
     State.SENDING: Label("Đang gửi", "đang gửi"),
     State.SENT: Label("Đã gửi", "đã gửi"),
@@ -150,6 +168,8 @@ LABELS: Mapping[str, Label] = {
     State.PRINTED: Label("Đã in", "đã in, chờ gửi bưu điện"),
     State.POSTED: Label("Đã gửi bưu điện", "đã gửi bưu điện"),
     State.REVOKED: Label("Đã hủy duyệt", "đã hủy duyệt"),
+    Answer.CONFIRMED: Label("Đã xác nhận", "người nhận đã xác nhận đã nhận công văn"),
+    Answer.UNANSWERED: Label("Chưa xác nhận", "người nhận chưa xác nhận"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
     CampaignEvent.BUILT: Label("Tạo bản thảo", "tạo bản thảo"),
@@ -200,6 +220,23 @@ def _deliveries_table(name: str) -> str:
 );"""
 
 
+_RECEIPT_TOKENS = """CREATE TABLE IF NOT EXISTS receipt_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    key TEXT NOT NULL,
+    via TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)"""
+_CONFIRMATIONS = """CREATE TABLE IF NOT EXISTS confirmations (
+    campaign TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    address TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL,
+    PRIMARY KEY (campaign, key)
+)"""
+_RECEIPT_TABLES = f"{_RECEIPT_TOKENS};\n{_CONFIRMATIONS};"
 _DELIVERIES_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_by_sender ON deliveries (sender, state, sent_at)"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS approvals (
@@ -236,6 +273,8 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 
+{_RECEIPT_TABLES}
+
 CREATE TABLE IF NOT EXISTS campaigns (
     campaign TEXT PRIMARY KEY,
     paused INTEGER NOT NULL DEFAULT 0,
@@ -247,8 +286,9 @@ CREATE TABLE IF NOT EXISTS campaigns (
 
 # PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns. Version 1 has
 # channel-neutral columns; version 2 the account (login) and the origin of each event beside the
-# actor's name; version 3 the paper states (printed, posted) and who posted when.
-SCHEMA_VERSION = 3
+# actor's name; version 3 the paper states (printed, posted) and who posted when; version 4 the
+# confirmation links' token hashes and the recipients' confirmations.
+SCHEMA_VERSION = 4
 _V1_COLUMNS = ('campaign, key, sender, state, approval_id, attempts, next_attempt_at, message_id, to_addrs, '
                'cc_addrs, code, reply, started_at, sent_at, file_hashes, last_error, updated_at, channel, "where"')
 _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; columns end up as in _SCHEMA
@@ -264,6 +304,7 @@ _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; colum
         "DROP TABLE deliveries",
         "ALTER TABLE deliveries_v2 RENAME TO deliveries",
         _DELIVERIES_INDEX),
+    4: (_RECEIPT_TOKENS, _CONFIRMATIONS),
 }
 
 _DELIVERY_SELECT = """
@@ -351,6 +392,32 @@ class Event:
     detail: str
     login: str = ""  # the account, when staff accounts exist
     source: str = ""  # "web 192.0.2.7", "cli nva"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A recipient's press of «Xác nhận đã nhận công văn»: the first one counts."""
+
+    campaign: str
+    key: str
+    at: str
+    address: str  # the client's address as the web server saw it
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a confirmation link names: one letter (campaign, key), and whether it is confirmed."""
+
+    campaign: str
+    key: str
+    via: str  # the campaign of the message that carries the link (the letter's, or a reminder's)
+    state: State | None  # the letter's delivery state: only a letter handed to a channel can be confirmed
+    confirmation: Confirmation | None
+
+    @property
+    def confirmable(self) -> bool:
+        return self.state in EVIDENCE
 
 
 @dataclass(frozen=True)
@@ -490,6 +557,68 @@ class Ledger:
         rows = self._db.execute("SELECT DISTINCT login FROM events WHERE campaign = ? AND key = '' AND to_state = ? "
                                 "AND login != ''", (campaign, CampaignEvent.BUILT))
         return {row[0] for row in rows}
+
+    # ------------------------------------------------------------------ receipts
+
+    def add_receipt_token(self, token: str, campaign: str, key: str, via: str, now: dt.datetime) -> None:
+        """Remember a confirmation link's token (its sha256 only) for the letter ``campaign``/``key``,
+        carried by a message of ``via``. Durable before the message that carries it can be approved."""
+        with self._write() as db:
+            db.execute("INSERT INTO receipt_tokens (token_sha256, campaign, key, via, created_at) VALUES (?, ?, ?, ?, ?)",
+                       (token_digest(token), campaign, key, via, iso(now)))
+
+    def receipt(self, token: str) -> Receipt | None:
+        """The letter a link's token names, or None for a token no message carries."""
+        row = self._db.execute("SELECT campaign, key, via FROM receipt_tokens WHERE token_sha256 = ?",
+                               (token_digest(token),)).fetchone()
+        if row is None:
+            return None
+        campaign, key = row["campaign"], row["key"]
+        return Receipt(campaign, key, row["via"], self._state(self._db, campaign, key),
+                       self.confirmations(campaign, key).get(key))
+
+    def confirm(self, token: str, address: str, user_agent: str, now: dt.datetime) -> Receipt | None:
+        """Record the recipient's confirmation (the first press counts; a second changes nothing) and
+        revoke the letter's reminders not yet handed to a channel. None for an unknown token; a
+        letter not yet handed to a channel is left unconfirmed (a test copy's link confirms nothing)."""
+        at = iso(now)
+        digest = token_digest(token)
+        with self._write() as db:
+            row = db.execute("SELECT campaign, key FROM receipt_tokens WHERE token_sha256 = ?", (digest,)).fetchone()
+            if row is None:
+                return None
+            campaign, key = row["campaign"], row["key"]
+            first = self._state(db, campaign, key) in EVIDENCE and db.execute(
+                "INSERT INTO confirmations (campaign, key, at, address, user_agent, token_sha256) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING", (campaign, key, at, address, user_agent[:500], digest)).rowcount
+            if first:
+                actor = Actor("người nhận", "", f"web {address}")
+                _event(db, at, campaign, key, None, Answer.CONFIRMED, actor, user_agent[:500])
+                self._revoke_reminders(db, campaign, key, "người nhận đã xác nhận đã nhận công văn: không cần nhắc", at)
+        return self.receipt(token)
+
+    def _revoke_reminders(self, db: sqlite3.Connection, campaign: str, key: str, note: str, at: str) -> None:
+        """The recipient answered: the letter's reminders not yet handed to a channel are revoked
+        (a reply recorded from a mailbox calls this too)."""
+        reminders = db.execute("SELECT campaign, state FROM deliveries WHERE key = ? AND substr(campaign, 1, ?) = ?",
+                               (key, len(campaign) + 1, campaign + REMINDER_SEPARATOR)).fetchall()
+        for reminder, state in reminders:
+            if state in REVOCABLE:
+                db.execute("UPDATE approvals SET revoked_by = ?, revoked_at = ?, revoke_note = ? "
+                           "WHERE campaign = ? AND key = ? AND revoked_at IS NULL",
+                           (SYSTEM_ACTOR.name, at, note, reminder, key))
+                self._set(db, reminder, key, state, State.REVOKED, SYSTEM_ACTOR, note, at, {"next_attempt_at": None})
+
+    def confirmations(self, campaign: str, key: str | None = None) -> dict[str, Confirmation]:
+        """Confirmed letters of ``campaign`` (of a reminder's campaign: of the letter it follows)."""
+        rows = self._db.execute("SELECT campaign, key, at, address, user_agent FROM confirmations "
+                                "WHERE campaign = ? AND key = coalesce(?, key)", (letter_campaign(campaign), key))
+        return {row["key"]: Confirmation(**dict(row)) for row in rows}
+
+    def answered_keys(self, campaign: str) -> set[str]:
+        """Letters whose recipient answered: confirmed receipt. Replies (read from the mailboxes)
+        join here, so status, report, pages and reminders all follow one notion."""
+        return set(self.confirmations(campaign))
 
     # ------------------------------------------------------------------ approvals
 
@@ -760,6 +889,10 @@ class Ledger:
         delivery = self.delivery(campaign, key)
         assert delivery is not None
         return delivery
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _check(campaign: str, key: str, current: State | None, new: State) -> None:

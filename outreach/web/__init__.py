@@ -19,10 +19,12 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from ..accounts import Accounts, Role
+from ..config import load_config
 from ..errors import UserError
 from ..workspace import Workspace
 
@@ -53,6 +55,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_SEND=default_send,  # (config, campaign name, retry_now=…, by=…) -> SendReport; the same
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
+        OUTREACH_RECEIPT_LIMIT=(30, 600.0),  # requests to the confirmation page per client address, per seconds
     )
     app.jinja_env.autoescape = True  # also for templates not ending in .html
     app.extensions["outreach_store"] = Store(app.config["OUTREACH_ROOT"])
@@ -91,8 +94,15 @@ def app_for_host(root: Path, host: str, *, secure: bool = False) -> Flask:
     app = create_app(root, secure=secure, accounts_required=remote)
     if remote:
         app.config["OUTREACH_ALLOWED_HOSTS"] = None  # reached by any name; the accounts protect it
-    elif host not in ("localhost", "127.0.0.1"):
-        app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | {host}
+    else:
+        # Recipients reach the confirmation page by [web] public_url's name, through the office's
+        # reverse proxy; a config.toml that does not load is reported by every page anyway.
+        try:
+            public = urlsplit(load_config(Path(root)).web.public_url).hostname
+        except UserError:
+            public = None
+        names = {host} - {"localhost", "127.0.0.1"} | ({public} if public else set())
+        app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | names
     return app
 
 

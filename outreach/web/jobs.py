@@ -33,8 +33,28 @@ def default_build(config: Config, campaign: str, *, by: Actor) -> "BuildReport":
     from ..delivery import Ledger
     from ..outbox import build_campaign
 
+    reminder = config.campaign(campaign).reminder
+    if reminder is not None:
+        return _build_reminder(config, campaign, reminder.parent)
     with Ledger.open(config.root) as ledger:
         return build_campaign(config, campaign, ledger, progress=False, by=by)
+
+
+def _build_reminder(config: Config, campaign: str, parent: str) -> "BuildReport":
+    """A reminder's «Tạo bản thảo» is `outreach remind`, told as a build (the page shows one kind)."""
+    from ..outbox import BuildReport, read_manifest
+    from ..schedule import build_reminders
+
+    (report,) = [r for r in build_reminders(config, parent) if r.campaign == campaign]
+    notes = [f"{len(report.answered)} người nhận đã xác nhận đã nhận công văn nên không được nhắc."] if report.answered else []
+    if report.not_due:
+        notes.append(f"{len(report.not_due)} người nhận chưa đến hạn nhắc ({report.after_working_days} ngày làm việc "
+                     "sau ngày gửi).")
+    if report.expired:
+        notes.append(f"Chiến dịch {parent} đã hết hạn: không tạo thư nhắc mới.")
+    return BuildReport(campaign=campaign, document_number=read_manifest(config.root, campaign).document_number,
+                       built=report.built, unchanged=report.unchanged, failed=report.failed, warnings=notes,
+                       drafts=len(report.built) + len(report.unchanged))
 
 
 def default_send(config: Config, campaign: str, *, by: Actor, retry_now: bool = False) -> "SendReport":
@@ -103,8 +123,8 @@ class Jobs:
 
     def start(self, campaign: str, **options: object) -> Job:
         work: Work = self.app.config[self.kind.config_key]
-        config = load_config(self.app.config["OUTREACH_ROOT"])
-        config.campaign(campaign)  # unknown name: UserError now, not in the thread
+        config = load_config(self.app.config["OUTREACH_ROOT"], lenient_campaigns=True)
+        config.campaign(campaign)  # unknown or broken: UserError now, not in the thread
         with self._lock:
             current = self._jobs.get(campaign)
             if current is not None and current.running:

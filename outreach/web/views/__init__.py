@@ -18,11 +18,12 @@ Addresses::
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
+    /xac-nhan/<token>, POST the same                receipt.py: a recipient confirms receipt (public)
 
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, audit, campaigns, lists, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import accounts, actions, audit, campaigns, lists, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
 from ._request import bp, redact
 from .wiring import init_app
 

@@ -74,7 +74,10 @@ def request_ledger() -> Ledger:
 
 
 def campaign_or_404(name: str) -> Campaign:
-    campaign = request_config().campaigns.get(name)
+    config = request_config()
+    if name in config.broken_campaigns:
+        config.campaign(name)  # raises its ConfigError: the page says what to fix in config.toml
+    campaign = config.campaigns.get(name)
     if campaign is None:
         abort(404, description=f"Không có chiến dịch '{name}' trong config.toml.")
     return campaign
@@ -93,7 +96,9 @@ def phase_of(campaign: Campaign, manifest: Manifest | None) -> Phase:
 
 
 def rows_of(manifest: Manifest) -> list[Row]:
-    return app_store().rows(request_config(), manifest, request_ledger().deliveries(manifest.campaign))
+    ledger = request_ledger()
+    return app_store().rows(request_config(), manifest, ledger.deliveries(manifest.campaign),
+                            ledger.confirmations(manifest.campaign))
 
 
 def row_or_404(rows: list[Row], code: str) -> Row:

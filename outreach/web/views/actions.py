@@ -78,7 +78,8 @@ def _applicable(manifest: Manifest, states: Collection[str], nothing: str) -> tu
     those it leaves out; refused with ``nothing`` and what was left out when none is left."""
     scope, targets = _targets(rows_of(manifest))
     ready = targets if scope == "one" else [row for row in targets if row.state in states]
-    others = [row for row in targets if row not in ready]
+    chosen = {row.key for row in ready}
+    others = [row for row in targets if row.key not in chosen]
     if not ready:
         raise UserError(nothing + _skipped(others))
     return ready, others
@@ -103,7 +104,8 @@ def approve_action(name: str):
         if scope == "one" and targets[0].state == State.APPROVED:
             return "Thư này đã được duyệt từ trước."
         ready = targets if scope == "one" else [row for row in targets if row.state == Unsent.DRAFTED]
-        others = [row for row in targets if row not in ready]
+        chosen = {row.key for row in ready}
+        others = [row for row in targets if row.key not in chosen]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
         try:

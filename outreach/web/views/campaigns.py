@@ -62,7 +62,7 @@ def campaigns():
             "running": send_running(workspace_root(), campaign.name),
             "job": build_jobs().get(campaign.name),
         })
-    return render_template("campaigns.html", items=items)
+    return render_template("campaigns.html", items=items, broken=config.broken_campaigns)
 
 
 @bp.post("/campaigns/<name>/build")
@@ -126,6 +126,7 @@ def campaign(name: str):
         districts=view.districts,
         has_no_district=view.has_no_district,
         departments=view.departments,
+        by_sender=view.by_sender,
         link=lambda row: recipient_url(name, row, ambiguous, **filters.args()),
         page_url=lambda number: url_for("views.campaign", name=name, **filters.args(), page=number,
                                         **({"per": page.per} if request.args.get("per") else {})),

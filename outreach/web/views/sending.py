@@ -85,7 +85,7 @@ def _report_download(name: str, filename: str, only_not_received: bool):
     manifest = manifest_or_404(name)
     with tempfile.TemporaryDirectory(prefix="outreach-report-") as folder:
         path = write_delivery_report(request_ledger(), manifest, Path(folder) / filename,
-                                     only_not_received=only_not_received)
+                                     only_not_received=only_not_received, senders=request_config().sender_names())
         data = path.read_bytes()
     return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -783,7 +783,7 @@ def test_rejected_rows_are_counted_in_the_page_status_report_and_build_summary(
 
     rows_out = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Thiếu tên đơn vị.",
                  "audience": "employers"} for n in range(5, 9)]
-    staff.app.config["OUTREACH_BUILD"] = lambda config, name: BuildReport(
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by: BuildReport(
         name, "", built=["employers/UHR562T"], rejected_rows=rows_out)
     staff.post(f"/campaigns/{CAMPAIGN}/build")
     assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)

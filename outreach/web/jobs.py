@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Work = Callable[[Config, str], Any]  # (config, campaign name) -> its report
 
 
-def default_build(config: Config, campaign: str, *, by: Actor) -> "BuildReport":
+def default_build(config: Config, campaign: str, *, by: Actor | None = None) -> "BuildReport":
     from ..delivery import Ledger
     from ..outbox import build_campaign
 

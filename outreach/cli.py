@@ -75,13 +75,17 @@ def _os_user() -> str:
         return str(os.getuid())
 
 
-def _actor(args: argparse.Namespace, role: str):
+def _actor(args: argparse.Namespace, role: str, *, required: bool = True):
     """Who a command records. Once staff accounts exist, ``--by`` is an account's login, checked
     against the account store (enabled, with the role); before that, the name written. The command
-    runs on the server itself, so the operating-system user is recorded beside it."""
+    runs on the server itself, so the operating-system user is recorded beside it (the event's
+    source, ``cli nva``). Where ``--by`` is optional (build, sign) and not given, the operating-system
+    user is the actor."""
     from .accounts import Accounts, Actor, Role
 
     source = f"cli {_os_user()}"
+    if not required and not args.by:
+        return Actor(_os_user(), "", source)
     accounts = Accounts(Workspace(_root(args)).accounts)
     if accounts.exist():
         if not args.by:
@@ -247,7 +251,8 @@ def _build(args: argparse.Namespace) -> int:
 
     config = _config(args)
     with Ledger.open(config.root) as ledger:
-        report = build_campaign(config, args.campaign, ledger, only=args.only or (), limit=args.limit)
+        report = build_campaign(config, args.campaign, ledger, only=args.only or (), limit=args.limit,
+                                by=_actor(args, "drafter", required=False))
     if args.json:
         _print_json(report.as_json())
     else:
@@ -299,11 +304,12 @@ def _issue(args: argparse.Namespace) -> int:
     from .outbox import build_campaign, issue_document_number
 
     config = _config(args)
-    entry = issue_document_number(config, args.campaign, args.date or office_today(), _actor(args, "sender"))
+    by = _actor(args, "sender")
+    entry = issue_document_number(config, args.campaign, args.date or office_today(), by)
     print(f"Công văn của chiến dịch {args.campaign}: số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}.")
     print("Tạo lại bản thảo với số này…")
     with Ledger.open(config.root) as ledger:
-        report = build_campaign(config, args.campaign, ledger)
+        report = build_campaign(config, args.campaign, ledger, by=by)
     _print_build(report)
     print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by NGƯỜI_DUYỆT --all').")
     return 1 if report.failed else 0
@@ -314,13 +320,20 @@ def _issue(args: argparse.Namespace) -> int:
 @command("sign")
 def _sign(args: argparse.Namespace) -> int:
     from .config import ROLE_LABELS
-    from .delivery import Ledger, approved_states
+    from .delivery import CampaignEvent, Ledger, approved_states, utc_now
     from .sign import sign_campaign
 
     config = _config(args)
+    # The leader signs what they approve of; the agency's seal is the văn thư's (sender's) job.
+    by = _actor(args, "approver" if args.role == "leader" else "sender", required=False)
     with Ledger.open(config.root) as ledger:
         approved = approved_states(ledger, args.campaign)
     report = sign_campaign(config, args.campaign, args.role, args.only or (), approved=approved)
+    if report.signed or report.appendices:
+        with Ledger.open(config.root) as ledger:
+            ledger.record(args.campaign, CampaignEvent.SIGNED, by,
+                          f"{ROLE_LABELS[report.role]}: {len(report.signed)} thư, {len(report.appendices)} phụ lục",
+                          utc_now())
     print(f"Chiến dịch {report.campaign} — ký số của {ROLE_LABELS[report.role]}: {len(report.signed)} thư đã ký, "
           f"{len(report.already)} thư đã có chữ ký này từ trước.")
     for path in report.appendices:
@@ -418,7 +431,7 @@ def _approve(args: argparse.Namespace) -> int:
 
     root, manifest, ledger = _manifest_and_ledger(args)
     by = _actor(args, "approver")
-    approved = approve(root, ledger, manifest, by, _keys(args))
+    approved = approve(root, ledger, manifest, by, _keys(args), four_eyes=_config(args).web.four_eyes)
     print(f"{by.name} đã duyệt {len(approved)} thư của chiến dịch {args.campaign} (công văn số {manifest.document_number}).")
     return 0
 
@@ -481,12 +494,12 @@ def print_uncertain(ledger, campaign: str) -> int:
 
 @command("send")
 def _send(args: argparse.Namespace) -> int:
-    from .delivery import send_campaign
+    from .delivery import send_campaign, sending_process
 
     config = _config(args)
     root, manifest, ledger = _manifest_and_ledger(args)
     report = send_campaign(config, manifest, ledger, dry_run=args.dry_run, limit=args.limit,
-                           department=args.department)
+                           department=args.department, by=sending_process(f"cli {_os_user()}"))
     print_send_report(report, printed_bundles(ledger, report))
     if print_uncertain(ledger, args.campaign):
         return NEEDS_A_PERSON
@@ -590,10 +603,12 @@ def _smtp_sink(args: argparse.Namespace) -> int:
 
 @command("run")
 def _run(args: argparse.Namespace) -> int:
+    from .delivery import sending_process
     from .schedule import run_scheduler
 
     return run_scheduler(_config(args), once=args.once, at=args.at, interval_s=args.interval,
-                         log=lambda line: print(redact(line), flush=True))  # the service journal
+                         log=lambda line: print(redact(line), flush=True),  # the service journal
+                         by=sending_process(f"cli {_os_user()}"))
 
 
 @command("schedule")
@@ -728,6 +743,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ tạo cho các mã này")
     p.add_argument("--limit", type=int, metavar="N", help="chỉ tạo N thư đầu")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    p.add_argument("--by", metavar="NGƯỜI", help=f"người tạo bản thảo; {BY_HELP} (vai trò drafter); mặc định: "
+                                                "người dùng hệ điều hành")
 
     p = sub.add_parser("remind", help="tạo thư nhắc cho người nhận chưa xác nhận đã nhận công văn",
                        description="Với mỗi thư nhắc của chiến dịch (reminders trong config.toml): tạo bản thảo thư nhắc "
@@ -754,6 +771,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="role", required=True, choices=["leader", "agency"],
                    help="leader: người có thẩm quyền ký; agency: văn thư ký số của cơ quan")
     p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ các mã này")
+    p.add_argument("--by", metavar="NGƯỜI", help=f"người ký; {BY_HELP} (vai trò approver cho leader, sender cho "
+                                                "agency); mặc định: người dùng hệ điều hành")
 
     p = sub.add_parser("verify", help="kiểm tra chữ ký số của tệp PDF",
                        description="Với từng chữ ký: vai, người ký (theo chứng thư), thời gian ký (giờ Việt Nam), nguyên "

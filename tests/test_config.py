@@ -266,6 +266,21 @@ def test_participants_need_voluntary_parameters_and_their_campaign_an_expiry():
         parse_config(data, REPO)
 
 
+def test_web_section_four_eyes_by_default_and_no_shared_password():
+    data = shipped()
+    assert "web" not in data and parse_config(data, REPO).web.four_eyes is True  # the default
+    data["web"] = {"public_url": "https://congvan.example.vn"}
+    assert parse_config(data, REPO).web.four_eyes is True
+    data["web"] = {"four_eyes": False}
+    assert parse_config(data, REPO).web.four_eyes is False
+    data["web"] = {"four_eyes": "không"}
+    with pytest.raises(UserError, match=r"web.four_eyes: phải là true hoặc false"):
+        parse_config(data, REPO)
+    data["web"] = {"password": "mật-khẩu-chung"}
+    with pytest.raises(UserError, match=r"web.password: mật khẩu chung .* không còn được dùng.*outreach user add"):
+        parse_config(data, REPO)
+
+
 def test_the_web_s_lenient_reading_leaves_out_only_the_wrong_campaign():
     data = shipped()
     data["campaigns"]["nhac-dao-han"]["files"] = ["recipients/moi.xlsx"]

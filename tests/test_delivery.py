@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import getpass
 import hashlib
 import threading
 import os
@@ -33,6 +34,7 @@ from outreach.delivery import (
     RetryPolicy,
     SendInProgress,
     SmtpSink,
+    State,
     approve,
     approved_copy_path,
     PaperLetter,
@@ -512,6 +514,9 @@ def test_send_exits_3_while_a_message_is_uncertain_and_every_later_run_says_so(o
                  "--note", "Thấy thư trong hộp thư thử nghiệm"]) == 0
     assert main([*root, "send", CAMPAIGN]) == 0
     assert "chưa chắc chắn" not in capsys.readouterr().out
+    # The sending process's events say who started it, on the server: the operating-system user.
+    sending = [e for e in box.ledger.events(CAMPAIGN) if State.SENDING in (e.from_state, e.to_state)]
+    assert len(sending) == 4 and {(e.actor, e.source) for e in sending} == {("outreach", f"cli {getpass.getuser()}")}
 
 
 def test_resolve_resend_sends_again_on_a_persons_decision(outbox_factory) -> None:

@@ -46,8 +46,13 @@ def test_the_register_records_who_issued_each_number(register, tmp_path):
     register.issue("a", "BHXH-QLT", DAY, "a", BY)
     register.issue("a", "BHXH-QLT", DAY, "a", Actor("Người khác"))  # the number it has: issued by the first
     (entry,) = register.entries()
-    assert (entry.issued_by, entry.issued_login) == ("Lê Văn Thư", "vanthu")
+    assert (entry.issued_by, entry.issued_login, entry.issued_source) == ("Lê Văn Thư", "vanthu", BY.source)
+    issued = dt.datetime.fromisoformat(entry.issued_at)
+    assert abs((dt.datetime.now(dt.timezone.utc) - issued).total_seconds()) < 60  # when, beside the letter's day
     assert entry == register.entry_for("a")
+    cancelled = register.cancel("a", "ghi nhầm trích yếu")
+    renewed = register.issue("a", "BHXH-QLT", DAY, "a", Actor("Người khác", "khac", "web 192.0.2.9"))
+    assert register.history("a") == [cancelled, renewed] and cancelled.cancelled_at and renewed.number == 2
 
 
 def test_a_register_from_before_issuers_were_recorded_keeps_its_entries(tmp_path):

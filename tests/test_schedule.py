@@ -16,7 +16,7 @@ import pytest
 import schedule as schedule_lib
 
 from outreach.accounts import Actor
-from outreach.delivery import Attempt, Ledger, Outcome, send_campaign
+from outreach.delivery import Attempt, Ledger, Outcome, send_campaign, sending_process
 from outreach.outbox.manifest import Skip, Stop
 from outreach.schedule import scheduler as tick_module
 from outreach.errors import UserError
@@ -312,9 +312,11 @@ def test_run_once_at_a_given_time(kit) -> None:
     lines: list[str] = []
 
     code = run_scheduler(kit.config, once=True, at=dt.datetime(2023, 1, 9, 9, 0), log=lines.append,
-                         sleep=Sleeper())
+                         sleep=Sleeper(), by=sending_process("cli nva"))
 
     assert code == 0 and len(lines) == 1
+    with Ledger.open(kit.config.root) as ledger:  # the run's events say where it was started
+        assert {(e.actor, e.source) for e in ledger.events(CAMPAIGN) if e.to_state == "sent"} == {("outreach", "cli nva")}
     assert lines[0].startswith("[T2 09/01/2023 09:00:") and "QLT: đã gửi 3, còn 2 thư chờ gửi" in lines[0]
     assert run_scheduler(kit.config, once=True, at=at(1, 9, 12, 0), log=lines.append) == 0
     assert "ngoài giờ gửi" in lines[1] and kit.states(CAMPAIGN) == Counter({"sent": 3, "approved": 2})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import getpass
 import hashlib
 import io
 import mailbox
@@ -35,6 +36,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import parse_config
+from outreach.delivery import Ledger
 from outreach.errors import UserError
 from outreach.outbox.manifest import read_manifest, sha256_file, write_manifest
 from outreach.outbox.messages import parse_message
@@ -240,6 +242,10 @@ def test_leader_then_agency_sign_every_letter(office, test_pki, capsys):
         assert signed_roles(draft.path(office, "letter.pdf")) == {"leader"}
     assert outreach(office, "sign", "vssid-2022", "--as", "leader") == 0  # nothing left: no login, no change
     assert "0 thư đã ký, 3 thư đã có chữ ký này từ trước" in capsys.readouterr().out
+    with Ledger.open(office) as ledger:  # one signing run recorded (the one that signed), by whom, from where
+        (run,) = [e for e in ledger.events("vssid-2022") if e.to_state == "signed"]
+    user = getpass.getuser()
+    assert (run.actor, run.login, run.source, run.detail) == (user, "", f"cli {user}", "người có thẩm quyền (lãnh đạo): 3 thư, 0 phụ lục")
 
 
 def test_agency_refusals_touch_nothing(office, test_pki, signing_config, monkeypatch, capsys):

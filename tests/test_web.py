@@ -166,7 +166,7 @@ def test_build_button_runs_in_the_background_and_shows_the_report(staff: Staff) 
     release = threading.Event()
     calls: list[str] = []
 
-    def fake_build(config, name: str) -> BuildReport:
+    def fake_build(config, name: str, by) -> BuildReport:
         calls.append(name)
         assert release.wait(10)
         return BuildReport(campaign=name, document_number="", built=["employers/UHR562T"],
@@ -186,7 +186,7 @@ def test_build_button_runs_in_the_background_and_shows_the_report(staff: Staff) 
     assert "Đã tạo bản thảo xong" in page and "1 thư mới hoặc có thay đổi" in page
     assert calls == [CAMPAIGN]
 
-    def broken_build(config, name: str) -> BuildReport:
+    def broken_build(config, name: str, by) -> BuildReport:
         raise UserError("Không đọc được mẫu công văn templates/cong-van-vssid.docx.")
 
     staff.app.config["OUTREACH_BUILD"] = broken_build
@@ -215,7 +215,7 @@ def test_issue_takes_the_next_number_then_rebuilds(tmp_path: Path) -> None:
     root = make_workspace(tmp_path / "fresh")
     staff = Staff(create_app(root, testing=True))
     builds: list[str] = []
-    staff.app.config["OUTREACH_BUILD"] = lambda config, name: builds.append(name) or BuildReport(name, "")
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by: builds.append(name) or BuildReport(name, "")
     page = staff.post(f"/campaigns/{CAMPAIGN}/issue", {"date": "ngày mai"}).get_data(as_text=True)
     assert any("Ngày ký 'ngày mai' không hợp lệ" in m for m in flashes(page))
     assert Register(root / "outbox" / "register.sqlite").entry_for(CAMPAIGN) is None
@@ -583,7 +583,9 @@ def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, ro
         received = [parse_message(m.as_bytes()) for m in mailbox.Maildir(tmp_path / "maildir")]
     with Ledger.open(root) as ledger:
         ids = {ledger.delivery(CAMPAIGN, key).message_id for key in ("employers/UHR562T", "employers/VT00652")}
+        sent = [e for e in ledger.events(CAMPAIGN) if e.to_state == "sent"]
     assert sorted(str(m["Message-ID"]).strip() for m in received) == sorted(ids) and len(ids) == 2  # each once
+    assert {(e.actor, e.login, e.source) for e in sent} == {("outreach", "", "web 127.0.0.1")}  # started from the page
 
 
 def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:
@@ -781,7 +783,7 @@ def test_rejected_rows_are_counted_in_the_page_status_report_and_build_summary(
 
     rows_out = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Thiếu tên đơn vị.",
                  "audience": "employers"} for n in range(5, 9)]
-    staff.app.config["OUTREACH_BUILD"] = lambda config, name: BuildReport(
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by: BuildReport(
         name, "", built=["employers/UHR562T"], rejected_rows=rows_out)
     staff.post(f"/campaigns/{CAMPAIGN}/build")
     assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from outreach.accounts import Accounts, Actor, Role
-from outreach.delivery import Ledger, write_delivery_report
+from outreach.delivery import Ledger, SmtpSink, approve, write_delivery_report
 from outreach.letters.register import Register
 from outreach.outbox.build import BuildReport
 from outreach.outbox.manifest import read_manifest
@@ -23,7 +23,8 @@ from outreach.web import create_app
 from outreach.web.auth import MAX_FAILURES, PUBLIC_ENDPOINTS
 from outreach.workspace import Workspace
 
-from test_web import CAMPAIGN, build_workspace, flashes, make_workspace
+from factories import build
+from test_web import CAMPAIGN, ONLY, build_workspace, flashes, make_workspace
 from test_web import root  # noqa: F401 (the fixture: a fresh copy of this module's built folder)
 
 STAFF = {  # login: (full name, roles)
@@ -179,8 +180,9 @@ def test_an_approval_outside_ones_roles_is_403_and_approves_nothing(app, root: P
 
 
 def test_each_role_does_its_part_and_nothing_else(app, root: Path) -> None:
-    builds: list[str] = []
-    app.config["OUTREACH_BUILD"] = lambda config, name: builds.append(name) or BuildReport(name, "")
+    builds: list[tuple[str, str, str]] = []
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: builds.append((name, by.login, by.source)) or \
+        BuildReport(name, "")
     actions = {  # url: (role, form)
         "build": (Role.DRAFTER, {}),
         "approve": (Role.APPROVER, {"scope": "one", "key": KEY}),
@@ -197,15 +199,78 @@ def test_each_role_does_its_part_and_nothing_else(app, root: Path) -> None:
         response = people[allowed].post(f"/campaigns/{CAMPAIGN}/{url}", form, follow_redirects=True)
         assert response.status_code == 200 and not [m for m in flashes(response.get_data(as_text=True))
                                                      if "không" in m.lower()], (url, flashes(response.get_data(as_text=True)))
-    assert app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10) and builds == [CAMPAIGN]
+    assert app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)
+    assert builds == [(CAMPAIGN, "soan", "web 192.0.2.10")]  # the build runs as the drafter's
     with Ledger.open(root) as ledger:
-        events = ledger.events(CAMPAIGN)
+        events = [e for e in ledger.events(CAMPAIGN) if e.to_state != "built"]  # the fixture's own build
     assert [(e.to_state, e.actor, e.login, e.source) for e in events] == [
         ("approved", "Nguyễn Thị Duyệt", "duyet", "web 192.0.2.10"),
         ("paused", "Lê Thị Văn Thư", "vanthu", "web 192.0.2.10"),
         ("resumed", "Lê Thị Văn Thư", "vanthu", "web 192.0.2.10"),
         ("revoked", "Nguyễn Thị Duyệt", "duyet", "web 192.0.2.10"),
     ]
+
+
+def test_four_eyes_whoever_built_approves_none_of_it(app, root: Path) -> None:
+    """A real build from the page (its drafts unchanged, so no conversion) by an account that may
+    also approve: its approval is refused with 403 and changes nothing; another approver's is not."""
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: build(config, name, only=ONLY, by=by)
+    Accounts(Workspace(root).accounts).add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], password("ca-hai"),
+                                           Actor("người cài đặt", "", "cli root"))
+    both = signed_in(app, "ca-hai")
+    approve = (f"/campaigns/{CAMPAIGN}/approve", {"scope": "one", "key": KEY})
+    assert both.post(*approve, follow_redirects=True).status_code == 200  # not a builder yet
+    assert both.post(f"/campaigns/{CAMPAIGN}/revoke", {"scope": "one", "key": KEY}).status_code == 302
+    assert both.post(f"/campaigns/{CAMPAIGN}/build").status_code == 302
+    assert app.extensions["outreach_jobs"].get(CAMPAIGN).wait(60)
+    before = deliveries(root)
+    refused = both.post(*approve)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "không được tự duyệt" in page and "Không có thư nào được duyệt" in page
+    assert deliveries(root) == before and before[KEY].state == "revoked"
+    assert signed_in(app, "duyet").post(*approve).status_code == 302
+    assert deliveries(root)[KEY].state == "approved"
+    config = Workspace(root).config_file
+    config.write_text(config.read_text(encoding="utf-8") + "\n[web]\nfour_eyes = false\n", encoding="utf-8")
+    assert both.post(f"/campaigns/{CAMPAIGN}/revoke", {"scope": "one", "key": KEY}).status_code == 302
+    assert both.post(*approve).status_code == 302 and deliveries(root)[KEY].state == "approved"
+
+
+BUTTONS = ("build", "approve-selected", "revoke-selected", "approve-filtered", "revoke-filtered", "approve-one",
+           "send-test", "pause")
+
+
+@pytest.mark.parametrize("login,shown", [
+    ("soan", {"build", "send-test"}),
+    ("duyet", {"approve-selected", "revoke-selected", "approve-filtered", "revoke-filtered", "approve-one"}),
+    ("vanthu", {"pause"}),
+    ("quantri", set()),
+])
+def test_buttons_a_users_roles_do_not_allow_are_not_shown(app, login: str, shown: set[str]) -> None:
+    person = signed_in(app, login)
+    pages = "".join(person.client.get(url).get_data(as_text=True) for url in (
+        f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/recipients/UHR562T", f"/campaigns/{CAMPAIGN}/sending", "/"))
+    assert {button for button in BUTTONS if f'id="{button}"' in pages} == shown
+    assert ('name="by"' in pages) is False  # nobody types a name beside accounts
+
+
+def test_a_send_from_the_page_is_offered_to_senders_and_recorded_under_the_account(app, root: Path, tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", [KEY])
+    sending = f"/campaigns/{CAMPAIGN}/sending"
+    offered = {login: 'id="send-now"' in signed_in(app, login).client.get(sending).get_data(as_text=True)
+               for login in STAFF}
+    assert offered == {"soan": False, "duyet": False, "vanthu": True, "quantri": False}
+    assert signed_in(app, "duyet").post(f"/campaigns/{CAMPAIGN}/send").status_code == 403
+    with SmtpSink(tmp_path / "maildir", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", sink.url)
+        assert signed_in(app, "vanthu").post(f"/campaigns/{CAMPAIGN}/send").status_code == 302
+        assert app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
+    with Ledger.open(root) as ledger:
+        events = [(e.to_state, e.actor, e.login, e.source) for e in ledger.events(CAMPAIGN, KEY)]
+    assert events[1:] == [("sending", "Lê Thị Văn Thư", "vanthu", "web 192.0.2.10"),
+                          ("sent", "Lê Thị Văn Thư", "vanthu", "web 192.0.2.10")]
 
 
 def test_a_typed_name_is_ignored_and_the_report_names_the_account(app, root: Path, tmp_path: Path) -> None:
@@ -229,7 +294,7 @@ def test_issuing_the_number_records_the_account(tmp_path: Path) -> None:
     root = make_workspace(tmp_path / "fresh")
     add_staff(root)
     app = create_app(root, testing=True)
-    app.config["OUTREACH_BUILD"] = lambda config, name: BuildReport(name, "")
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: BuildReport(name, "")
     form = {"date": "2023-01-05", "by": "Mickey Mouse"}
     assert signed_in(app, "duyet").post(f"/campaigns/{CAMPAIGN}/issue", form).status_code == 403
     assert Register(Workspace(root).register).entry_for(CAMPAIGN) is None

@@ -18,6 +18,7 @@ from outreach.delivery import Attempt, Ledger, Outcome, approve, utc_now
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 
+from factories import build
 from test_web import CAMPAIGN, ONLY, XSS_CODE, XSS_NAME, build_workspace
 
 selenium = pytest.importorskip("selenium")
@@ -317,7 +318,11 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     setup = Actor("người cài đặt", "", "cli root")
     accounts.add("duyet", "Nguyễn Thị Duyệt", ["approver"], "mật-khẩu-của-duyệt", setup)
     accounts.add("soan", "Phạm Văn Soạn", ["drafter"], "mật-khẩu-của-soạn", setup)
-    httpd = BoundedServer("127.0.0.1", 0, create_app(root))
+    accounts.add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], "mật-khẩu-của-cả-hai", setup)
+    app = create_app(root)
+    # A real build, of the drafts the folder has (unchanged: no conversion), run as the account that asks.
+    app.config["OUTREACH_BUILD"] = lambda config, name, by: build(config, name, only=ONLY, by=by)
+    httpd = BoundedServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -341,8 +346,13 @@ def test_staff_log_in_and_the_ledger_names_the_approving_account(browser, staff_
     log_in(browser, server, "soan", "mật-khẩu-của-soạn")
     key = "employers/UHR562T"
     wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    assert browser.find_elements(By.ID, "approve-selected") == [] and browser.find_elements(By.ID, "build")
     browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
-    browser.find_element(By.ID, "approve-selected").click()  # a drafter: refused, nothing approved
+    # A drafter is shown no «Duyệt» button; the form posted all the same (session, CSRF token and all)
+    # is refused, and nothing is approved.
+    browser.execute_script("""const button = document.createElement("button");
+        button.type = "submit"; button.name = "scope"; button.value = "selected";
+        document.getElementById("selection").appendChild(button); button.click();""")
     wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "cần vai trò «Duyệt»"))
     assert "Không có gì thay đổi" in browser.find_element(By.TAG_NAME, "main").text
     with Ledger.open(root) as ledger:
@@ -367,4 +377,45 @@ def test_staff_log_in_and_the_ledger_names_the_approving_account(browser, staff_
     assert delivery.approved_by == "Nguyễn Thị Duyệt"
     assert (event.actor, event.login, event.source) == ("Nguyễn Thị Duyệt", "duyet", "web 127.0.0.1")
     assert [e for e in script_errors(browser) if "status of 403" not in e] == []  # the drafter's refusal
+    browser.delete_all_cookies()
+
+
+def test_four_eyes_whoever_built_the_drafts_cannot_approve_them(browser, staff_server) -> None:
+    server, root = staff_server
+    log_in(browser, server, "ca-hai", "mật-khẩu-của-cả-hai")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/build'] button").click()
+    wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Đã tạo bản thảo xong"), timeout=60)
+    key = next(k for k in table_keys(browser) if row_state(browser, k) == "drafted")
+    browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    browser.find_element(By.ID, "approve-selected").click()
+    wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "không được tự duyệt"))
+    assert "Không có thư nào được duyệt" in browser.find_element(By.TAG_NAME, "main").text
+    shot(browser, "08-four-eyes-refused")
+    with Ledger.open(root) as ledger:
+        assert ledger.delivery(CAMPAIGN, key) is None
+        (build,) = [e for e in ledger.events(CAMPAIGN) if e.to_state == "built" and e.login]
+    assert (build.actor, build.login, build.source) == ("Đỗ Văn Cả Hai", "ca-hai", "web 127.0.0.1")
+    assert [e for e in script_errors(browser) if "status of 403" not in e] == []  # the refusal itself
+    browser.delete_all_cookies()
+
+
+def test_the_audit_page_names_who_did_what_from_where(browser, staff_server) -> None:
+    server, _ = staff_server
+    log_in(browser, server, "duyet", "mật-khẩu-của-duyệt")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    key = next(k for k in table_keys(browser) if row_state(browser, k) == "drafted")
+    browser.find_element(By.CSS_SELECTOR, f'#recipients tr[data-key="{key}"] input[name=key]').click()
+    flash_after(browser, browser.find_element(By.ID, "approve-selected").click)
+    browser.find_element(By.ID, "audit-link").click()
+    wait(browser, EC.presence_of_element_located((By.ID, "audit")))
+    newest = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr:first-child td")]
+    assert newest[1:5] == ["Chưa duyệt → Đã duyệt", key, "Nguyễn Thị Duyệt (duyet)", "Trang web, 127.0.0.1"]
+    Select(browser.find_element(By.ID, "audit-action")).select_by_value("Cấp số văn bản")
+    browser.find_element(By.ID, "audit-filter").click()
+    wait(browser, lambda d: "action=" in d.current_url)
+    (issued,) = browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")
+    assert "Lê Văn Thư" in issued.text and "số 01/BHXH-QLT, ngày 05/01/2023" in issued.text
+    shot(browser, "09-audit")
+    assert script_errors(browser) == []
     browser.delete_all_cookies()

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from outreach.accounts import Accounts, Actor
 from outreach.web import create_app
 from outreach.web.server import BoundedServer, tls_context
+from outreach.workspace import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 IDLE = 24  # idle connections opened at once (the attack pass held 800 threads with 800)
@@ -148,12 +150,51 @@ def test_serve_refuses_a_missing_certificate_and_stops_cleanly_on_sigterm(root: 
         assert line.startswith("Trang web outreach đang chạy tại http://127.0.0.1:"), line
         port = int(line.split("127.0.0.1:")[1].split("/")[0])
         page = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        page.request("GET", "/static/style.css")
-        assert page.getresponse().status == 200
+        page.request("GET", "/")
+        response = page.getresponse()
+        assert response.status == 200 and "Chiến dịch" in response.read().decode()
+        assert response.getheader("Server") == "waitress"  # a production WSGI server, not Werkzeug's
         page.close()
         process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
         out, err = process.communicate(timeout=30)
+        stopped_in = time.monotonic() - started
     finally:
         process.kill()
-    assert process.returncode == 0, err
+    assert process.returncode == 0 and stopped_in < 5, (stopped_in, err)
     assert "Đã dừng trang web." in out and "Traceback" not in err
+    with socket.socket() as again:  # the port is released
+        again.bind(("127.0.0.1", port))
+
+
+def test_serve_beyond_loopback_needs_an_administrator_account(root: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("OUTREACH_WEB_PASSWORD", None)
+    office = tmp_path / "office"
+    office.mkdir()
+    shutil.copy(REPO / "config.toml", office / "config.toml")
+    command = [sys.executable, "-m", "outreach.cli", "--root", str(office), "serve", "--host", "0.0.0.0", "--port", "0"]
+    refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 2 and "khi đã có tài khoản quản trị" in refused.stderr
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+    Accounts(Workspace(office).accounts).add("quantri", "Trần Quản Trị", ["admin"], "mật-khẩu-đủ-dài",
+                                             Actor("người cài đặt", "", "cli root"))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Trang web outreach đang chạy tại http://0.0.0.0:"), line
+        assert process.stdout.readline().startswith("Mỗi cán bộ đăng nhập bằng tài khoản của mình")
+        port = int(line.split("0.0.0.0:")[1].split("/")[0])
+        page = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        page.request("GET", "/")
+        response = page.getresponse()
+        assert response.status == 302 and response.getheader("Location").startswith("/login")  # no page without one
+        page.close()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0 and "Traceback" not in err
+    shared = subprocess.run([sys.executable, "-m", "outreach.cli", "--root", str(root), "serve", "--port", "0"],
+                            capture_output=True, text=True, env={**env, "OUTREACH_WEB_PASSWORD": "chung"}, timeout=60)
+    assert shared.returncode == 2 and "không còn được dùng" in shared.stderr and "outreach user add" in shared.stderr

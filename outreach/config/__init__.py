@@ -200,9 +200,12 @@ class Reminder:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """``[web]``: where recipients reach the page that confirms receipt ("" = no link in messages)."""
+    """``[web]``: where recipients reach the page that confirms receipt ("" = no link in messages),
+    and how the approvals staff record are governed."""
 
     public_url: str = ""
+    # Nobody approves drafts they built, or whose lists and templates they brought in (a build reads them).
+    four_eyes: bool = True
 
     def receipt_url(self, token: str) -> str:
         return f"{self.public_url}{RECEIPT_PATH}{token}"
@@ -781,13 +784,17 @@ def _reminder_campaign(parent: Campaign, reminder: Reminder) -> Campaign:
 
 def _parse_web(top: _Section) -> WebConfig:
     table = top.section("web", required=False)
+    if "password" in table.data:
+        raise _error(table.key("password"), "mật khẩu chung của trang web không còn được dùng: mỗi cán bộ đăng nhập "
+                     "bằng tài khoản riêng", "xóa dòng password; tạo tài khoản quản trị bằng 'outreach user add TÊN "
+                     "--name \"Họ và tên\" --role admin' và tài khoản cho từng người (drafter, approver, sender)")
     url = table.text("public_url", "").rstrip("/")
     if url:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
             raise _error(table.key("public_url"), f"'{url}' không phải địa chỉ trang web",
                          'viết địa chỉ mà người nhận mở được từ Internet, vd. public_url = "https://congvan.bhxh-khanhhoa.example.vn"')
-    return WebConfig(public_url=url)
+    return WebConfig(public_url=url, four_eyes=table.boolean("four_eyes", True))
 
 
 def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, *,

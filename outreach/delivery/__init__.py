@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .approval import Clock, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
+from .approval import Clock, FourEyes, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
     APPROVABLE,
@@ -33,9 +33,11 @@ from .ledger import (
     LABELS,
     POSTABLE,
     REVOCABLE,
+    SYSTEM_ACTOR,
     WAITING,
     Answer,
     Attempt,
+    CampaignEvent,
     CampaignPaused,
     Confirmation,
     Delivery,
@@ -51,6 +53,7 @@ from .ledger import (
     Unsent,
     count_line,
     event_label,
+    sending_process,
     utc_now,
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
@@ -69,6 +72,7 @@ __all__ = [
     "Answer",
     "Attempt",
     "CLAIMABLE",
+    "CampaignEvent",
     "CampaignPaused",
     "Clock",
     "Confirmation",
@@ -80,6 +84,7 @@ __all__ = [
     "EVIDENCE",
     "Event",
     "FAILURE_STATES",
+    "FourEyes",
     "Handover",
     "IllegalTransition",
     "LABELS",
@@ -99,6 +104,7 @@ __all__ = [
     "Receipt",
     "Result",
     "RetryPolicy",
+    "SYSTEM_ACTOR",
     "SendInProgress",
     "SendReport",
     "Session",
@@ -130,6 +136,7 @@ __all__ = [
     "run_sink",
     "send_campaign",
     "send_test_copy",
+    "sending_process",
     "utc_now",
     "write_delivery_report",
 ]

@@ -46,14 +46,24 @@ APPROVAL_WORKERS = 4
 
 
 
+class FourEyes(UserError):
+    """Approval refused: the approving account built the campaign's drafts (``[web] four_eyes``)."""
+
+
 def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, keys: Sequence[str] | None = None,
-            *, clock: Clock = utc_now) -> list[Delivery]:
+            *, clock: Clock = utc_now, four_eyes: bool = True) -> list[Delivery]:
     """Approve drafts (all, e-mail and paper, when ``keys`` is None) for their payload's current bytes.
 
     All or nothing: any draft changed since build, or already sent (when named), refuses the whole
-    approval with one Vietnamese message listing every problem.
+    approval with one Vietnamese message listing every problem. ``four_eyes``: an account that ran a
+    build of the campaign approves none of its drafts (:class:`FourEyes`, before anything is read).
     """
     person = _person(by, "người duyệt")
+    if four_eyes and person.login and person.login in ledger.builders(manifest.campaign):
+        raise FourEyes(f"Tài khoản {person.login} ({person.name}) đã tạo bản thảo của chiến dịch {manifest.campaign} "
+                       "(tạo bản thảo là đưa danh sách và mẫu công văn vào thư), nên không được tự duyệt các thư này: "
+                       "mỗi công văn phải được một người khác xem và duyệt. Không có thư nào được duyệt. Cách sửa: "
+                       "đề nghị một người có vai trò duyệt khác duyệt.")
     if not manifest.numbered:
         raise UserError(f"Công văn của chiến dịch {manifest.campaign} chưa được cấp số: bản thảo còn ghi "
                         f"'Số: {manifest.document_number.strip()}'. Cách sửa: chạy 'outreach issue {manifest.campaign}' "

@@ -25,6 +25,7 @@ from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ..accounts import Actor
 from ..config import Config, Sender
 from ..errors import UserError
 from ..localtime import local_time
@@ -110,6 +111,7 @@ def send_campaign(
     sleep: Sleep = time.sleep,
     should_stop: StopCheck | None = None,
     retry_now: bool = False,
+    by: Actor = SYSTEM_ACTOR,
 ) -> SendReport:
     """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
 
@@ -121,7 +123,8 @@ def send_campaign(
     skipped. Right before each message is handed over (after the rate-limit wait) the run checks
     the campaign's ``not_before``/``expires`` from config.toml and ``should_stop``: a letter is sent
     on time or not at all, and a stop request lets the message in flight finish, never cuts it.
-    Whatever is left is reported in ``skipped`` with the reason, also in ``stopped``.
+    Whatever is left is reported in ``skipped`` with the reason, also in ``stopped``. ``by``: the
+    actor the run's events record (the sending process, with where it was started).
     """
     campaign = manifest.campaign
     if department is not None and department not in config.senders():
@@ -135,12 +138,12 @@ def send_campaign(
         messengers = {EMAIL: SmtpMessenger(config.smtp),
                       PAPER: PaperMessenger(config.workspace.paper_bundles(campaign))}
     run = _Run(config.root, config, manifest, ledger, report, department, limit, retry, messengers, clock, sleep,
-               should_stop, retry_now)
+               should_stop, retry_now, by)
     if dry_run:
         run.send_all()
         return report
     with ledger.send_lock(campaign):
-        report.interrupted = [d.key for d in ledger.mark_interrupted(campaign, clock())]
+        report.interrupted = [d.key for d in ledger.mark_interrupted(campaign, clock(), by)]
         run.send_all()
     return report
 
@@ -184,6 +187,7 @@ class _Run:
     sleep: Sleep
     should_stop: StopCheck | None = None
     retry_now: bool = False
+    actor: Actor = SYSTEM_ACTOR
     failures: int = 0
 
     @property
@@ -314,10 +318,10 @@ class _Run:
     def _send_one(self, session: Session, prepared: _Prepared) -> Result:
         draft = prepared.draft
         claimed = self.ledger.claim(self.campaign, draft.key, prepared.attempt, self.clock(),
-                                    replaced=lambda: _replaced_since_read(self.root, prepared))
+                                    replaced=lambda: _replaced_since_read(self.root, prepared), by=self.actor)
         result = session.deliver(prepared.handover)
         outcome = _outcome(result, claimed.attempts, self.retry, self.clock())
-        stored = self.ledger.finish(self.campaign, draft.key, outcome, self.clock())
+        stored = self.ledger.finish(self.campaign, draft.key, outcome, self.clock(), self.actor)
         self._record(draft, outcome, stored)
         return result
 
@@ -331,7 +335,7 @@ class _Run:
         if self.failures >= self.retry.pause_after_failures:
             reason = (f"Tự động tạm dừng sau {self.failures} lần gửi không thành công liên tiếp "
                       f"(lần cuối: {draft.key} – {outcome.error}). Kiểm tra máy chủ thư và địa chỉ người nhận.")
-            self.ledger.pause(self.campaign, reason, SYSTEM_ACTOR, self.clock())
+            self.ledger.pause(self.campaign, reason, self.actor, self.clock())
             self.report.paused = reason
 
     def _skip(self, draft: Draft, reason: Skip, message: str) -> None:

@@ -60,7 +60,12 @@ from ..workspace import REMINDER_SEPARATOR, Workspace, letter_campaign, send_loc
 if TYPE_CHECKING:
     from ..config import Sender
 
-SYSTEM_ACTOR = Actor("outreach")
+SYSTEM_ACTOR = Actor("outreach")  # the sending process; a run records where it was started (``sending_process``)
+
+
+def sending_process(source: str) -> Actor:
+    """The sending process started from ``source`` (``cli nva``: who ran 'outreach send' or 'outreach run')."""
+    return Actor(SYSTEM_ACTOR.name, "", source)
 
 
 class State(StrEnum):
@@ -99,6 +104,8 @@ class CampaignEvent(StrEnum):
 
     PAUSED = "paused"
     RESUMED = "resumed"
+    BUILT = "built"  # a build of the campaign's drafts started (who ran it: four-eyes, the audit page)
+    SIGNED = "signed"  # a signing run (``outreach sign``): which role, how many letters
 
 
 DraftState = State | Unsent
@@ -165,6 +172,8 @@ LABELS: Mapping[str, Label] = {
     Answer.UNANSWERED: Label("Chưa xác nhận", "người nhận chưa xác nhận"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
+    CampaignEvent.BUILT: Label("Tạo bản thảo", "tạo bản thảo"),
+    CampaignEvent.SIGNED: Label("Ký số", "ký số"),
 }
 # What a draft can show, in the order pages and summaries list them (a revoked one shows drafted).
 DRAFT_STATES: tuple[DraftState, ...] = (Unsent.DRAFTED, *(s for s in State if s is not State.REVOKED))
@@ -542,6 +551,13 @@ class Ledger:
     def pause_state(self, campaign: str) -> PauseState:
         return self._pause_row(self._db, campaign)
 
+    def builders(self, campaign: str) -> set[str]:
+        """The accounts (logins) that ever ran a build of this campaign: a build reads its lists and
+        templates and writes its drafts, so under four-eyes none of them approves its letters."""
+        rows = self._db.execute("SELECT DISTINCT login FROM events WHERE campaign = ? AND key = '' AND to_state = ? "
+                                "AND login != ''", (campaign, CampaignEvent.BUILT))
+        return {row[0] for row in rows}
+
     # ------------------------------------------------------------------ receipts
 
     def add_receipt_token(self, token: str, campaign: str, key: str, via: str, now: dt.datetime) -> None:
@@ -650,7 +666,7 @@ class Ledger:
     # ------------------------------------------------------------------ sending
 
     def claim(self, campaign: str, key: str, attempt: Attempt, now: dt.datetime,
-              replaced: Callable[[], str] | None = None) -> Delivery:
+              replaced: Callable[[], str] | None = None, by: Actor = SYSTEM_ACTOR) -> Delivery:
         """approved/retrying -> sending, committed before anything is sent. Refused if paused, and
         (MessageReplaced) if ``replaced`` gives a reason: it runs inside the claim's transaction,
         where `build` cannot be replacing the draft's files (see :meth:`replacing_drafts`)."""
@@ -680,10 +696,10 @@ class Ledger:
                 "reply": "",
                 "where": "",
             }
-            self._set(db, campaign, key, current, State.SENDING, SYSTEM_ACTOR, attempt.message_id, at, fields)
+            self._set(db, campaign, key, current, State.SENDING, by, attempt.message_id, at, fields)
         return self._must(campaign, key)
 
-    def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime) -> State:
+    def finish(self, campaign: str, key: str, outcome: Outcome, now: dt.datetime, by: Actor = SYSTEM_ACTOR) -> State:
         """sending -> sent (printed on paper) | retrying | failed | uncertain, with the channel's answer.
         Returns the state stored."""
         at = iso(now)
@@ -702,10 +718,10 @@ class Ledger:
             new = accepted_state(channel) if outcome.state == State.SENT else _STATE_OF[outcome.state]
             if new in ACCEPTED.values():
                 fields["sent_at"] = at
-            self._set(db, campaign, key, current, new, SYSTEM_ACTOR, detail, at, fields)
+            self._set(db, campaign, key, current, new, by, detail, at, fields)
         return new
 
-    def mark_interrupted(self, campaign: str, now: dt.datetime) -> list[Delivery]:
+    def mark_interrupted(self, campaign: str, now: dt.datetime, by: Actor = SYSTEM_ACTOR) -> list[Delivery]:
         """Rows left ``sending`` by a process that died: the server may have the message -> uncertain.
 
         Call only while holding :meth:`send_lock`, so no live process is sending this campaign.
@@ -717,7 +733,7 @@ class Ledger:
             keys = [r[0] for r in db.execute(
                 "SELECT key FROM deliveries WHERE campaign = ? AND state = ?", (campaign, State.SENDING))]
             for key in keys:
-                self._set(db, campaign, key, State.SENDING, State.UNCERTAIN, SYSTEM_ACTOR, error, at,
+                self._set(db, campaign, key, State.SENDING, State.UNCERTAIN, by, error, at,
                           {"last_error": error})
         return [self._must(campaign, key) for key in keys]
 
@@ -748,6 +764,15 @@ class Ledger:
                 self._set(db, campaign, key, current, State.POSTED, by, f"gửi bưu điện ngày {on:%d/%m/%Y}", at,
                           {"posted_by": by.name, "posted_on": on.isoformat()})
         return [self._must(campaign, key) for key in keys]
+
+    def record(self, campaign: str, event: CampaignEvent, by: Actor, detail: str, now: dt.datetime) -> None:
+        """A campaign-wide event that changes no delivery (a build, a signing run): who, when, from where."""
+        with self._write() as db:
+            _event(db, iso(now), campaign, "", None, event, by, detail)
+
+    def record_build(self, campaign: str, by: Actor, scope: str) -> None:
+        """`build` starts (outbox.DeliveryRecord): ``by`` ran it, over ``scope`` (which recipients)."""
+        self.record(campaign, CampaignEvent.BUILT, by, scope, utc_now())
 
     # ------------------------------------------------------------------ pause
 

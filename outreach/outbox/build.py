@@ -52,15 +52,19 @@ from ..text import fold_diacritics
 INPUTS_NAME = "inputs.sha256"
 STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they replace the draft's
 DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
+BUILD_ACTOR = Actor("outreach")  # a build no person is named for (the demo, a library call)
 CHECKPOINT_S = 5.0  # the manifest is rewritten at most this often while drafts are replaced
 
 
 class DeliveryRecord(Protocol):
     """What a build must know of the delivery record, handed in by the caller (the ledger sits above
     the outbox): which drafts are evidence, so never rebuilt, and a way to replace a draft's files
-    while nothing can claim it, asking once more whether it became evidence meanwhile."""
+    while nothing can claim it, asking once more whether it became evidence meanwhile; and where it
+    records who ran the build (four-eyes, the audit page)."""
 
     def evidence_keys(self, campaign: str) -> frozenset[str]: ...
+
+    def record_build(self, campaign: str, by: Actor, scope: str) -> None: ...
 
     def replacing_drafts(self, campaign: str) -> AbstractContextManager[Callable[[str], bool]]: ...
 
@@ -139,7 +143,12 @@ class CampaignBuilder:
     def _context(self, recipient: Recipient | None) -> LetterContext:
         return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
 
-    def build(self, record: DeliveryRecord, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
+    def build(self, record: DeliveryRecord, only: Sequence[str] = (), limit: int | None = None,
+              by: Actor | None = None) -> BuildReport:
+        """Build the drafts, recorded first as ``by``'s build (:data:`BUILD_ACTOR`'s when None): before
+        any file is replaced, so even a build that stops half-way names who ran it."""
+        scope = (f"chỉ {', '.join(only)}" if only else "mọi người nhận") + (f", tối đa {limit} thư" if limit else "")
+        record.record_build(self.campaign.name, by or BUILD_ACTOR, scope)
         lists = load_campaign_recipients(self.config, self.campaign)
         document_number = self._context(None).so_ky_hieu
         report = BuildReport(campaign=self.campaign.name, document_number=document_number)
@@ -537,10 +546,10 @@ def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date
 
 
 def build_campaign(config: Config, name: str, record: DeliveryRecord, only: Sequence[str] = (),
-                   limit: int | None = None, progress: bool | None = None) -> BuildReport:
+                   limit: int | None = None, progress: bool | None = None, by: Actor | None = None) -> BuildReport:
     campaign = config.campaign(name)
     _refuse_reminder(campaign, "tạo bản thảo")
-    return CampaignBuilder(config, campaign, progress=progress).build(record, only=only, limit=limit)
+    return CampaignBuilder(config, campaign, progress=progress).build(record, only=only, limit=limit, by=by)
 
 
 def _refuse_reminder(campaign: Campaign, what: str) -> None:

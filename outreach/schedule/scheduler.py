@@ -38,9 +38,11 @@ from .calendar import (
     TICK_INTERVAL_S,
     OfficeCalendar,
 )
+from ..accounts import Actor
 from ..config import Campaign, Config, Sender
 from ..delivery import (
     CLAIMABLE,
+    SYSTEM_ACTOR,
     FAILURE_STATES,
     LABELS,
     CampaignPaused,
@@ -128,7 +130,7 @@ class _VirtualClock:
 
 def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
          log: Callable[[str], object] = print, clock: Clock | None = None,
-         should_stop: StopFlag | None = None) -> TickReport:
+         should_stop: StopFlag | None = None, by: Actor = SYSTEM_ACTOR) -> TickReport:
     """One scheduler tick for every sender and active campaign; logs one Vietnamese line.
 
     ``now`` is the tick's moment (naive = Việt Nam time). The clock during the tick is ``clock``
@@ -157,7 +159,7 @@ def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
             if stop_asked():
                 report.stopped = True
                 break
-            result = _tick_sender(config, ledger, sender, mine, now, clock, sleep, stop_asked, report)
+            result = _tick_sender(config, ledger, sender, mine, now, clock, sleep, stop_asked, report, by)
             report.senders.append(result)
             if report.stopped:
                 break
@@ -168,7 +170,7 @@ def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
 
 def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
                  campaigns: list[tuple[Campaign, Manifest]], now: dt.datetime, clock: Clock, sleep: Sleep,
-                 stop_asked: StopFlag, report: TickReport) -> SenderTick:
+                 stop_asked: StopFlag, report: TickReport, by: Actor) -> SenderTick:
     code = sender.code
     calendar = OfficeCalendar(sender.schedule)
     ticks: list[CampaignTick] = []
@@ -208,7 +210,7 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
     elif ledger.sent_today(sender, now) >= quota:
         result.idle = f"đã đủ hạn mức ngày ({quota} thư)"
     else:
-        _send_sender(config, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report)
+        _send_sender(config, ledger, sender, calendar, sendable, clock, sleep, stop_asked, result, report, by)
         result.quota_reached = ledger.sent_today(sender, clock()) >= quota
 
     for entry in ticks:
@@ -219,7 +221,7 @@ def _tick_sender(config: Config, ledger: Ledger, sender: Sender,
 
 def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: OfficeCalendar,
                  sendable: list[tuple[Campaign, Manifest, CampaignTick]], clock: Clock, sleep: Sleep,
-                 stop_asked: StopFlag, result: SenderTick, report: TickReport) -> None:
+                 stop_asked: StopFlag, result: SenderTick, report: TickReport, by: Actor) -> None:
     """Up to ``batch_size`` messages of this sender, campaign after campaign, while its window is open."""
     window_closed = (f"Đã hết khung giờ gửi của {sender.name}; thư còn lại được gửi trong khung giờ tiếp theo.")
 
@@ -237,7 +239,7 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
             break
         try:
             sent = send_campaign(config, manifest, ledger, department=sender.code, limit=budget,
-                                 clock=clock, sleep=sleep, should_stop=halt)
+                                 clock=clock, sleep=sleep, should_stop=halt, by=by)
         except CampaignPaused:
             entry.state, entry.note = "paused", f"{campaign.name}: đang tạm dừng"
             report.notes.append(entry.note)
@@ -328,7 +330,8 @@ class _Stop:
 
 def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
                   interval_s: int = TICK_INTERVAL_S, log: Callable[[str], object] = print,
-                  sleep: Sleep | None = None, wait: Callable[[float], object] | None = None) -> int:
+                  sleep: Sleep | None = None, wait: Callable[[float], object] | None = None,
+                  by: Actor = SYSTEM_ACTOR) -> int:
     """``outreach run``: a tick now, then one every ``interval_s`` seconds (``schedule``) until stopped.
 
     ``at`` pretends the clock said that time when the run started (it then runs on from there);
@@ -348,7 +351,7 @@ def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
 
     def run_tick() -> None:
         try:
-            tick(config, clock(), sleep=sleep, log=log, clock=clock, should_stop=stop)
+            tick(config, clock(), sleep=sleep, log=log, clock=clock, should_stop=stop, by=by)
         except (UserError, sqlite3.OperationalError) as error:
             if once:
                 raise

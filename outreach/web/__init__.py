@@ -9,7 +9,8 @@ request is a POST carrying the session's CSRF token; once staff accounts exist e
 login and every action its role; without accounts only loopback host names are answered (no DNS
 rebinding), and listening beyond 127.0.0.1 needs an administrator account; templates autoescape
 everything, and the e-mail's HTML body is shown in a sandboxed frame. :mod:`outreach.web.server`
-bounds threads and idle connections and speaks TLS when given a certificate.
+serves it with waitress (a production WSGI server), or over TLS with a bounded server of its own
+when given a certificate; both stop cleanly on SIGTERM.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_ROOT=Path(root).resolve(),
         OUTREACH_ACCOUNTS_REQUIRED=accounts_required,
         OUTREACH_SESSION_IDLE_S=auth.SESSION_IDLE_S,
-        OUTREACH_BUILD=default_build,  # (config, campaign name) -> BuildReport; tests may replace it
-        OUTREACH_SEND=default_send,  # (config, campaign name, retry_now=…) -> SendReport; the same
+        OUTREACH_BUILD=default_build,  # (config, campaign name, by=actor) -> BuildReport; tests may replace it
+        OUTREACH_SEND=default_send,  # (config, campaign name, retry_now=…, by=…) -> SendReport; the same
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
         OUTREACH_RECEIPT_LIMIT=(30, 600.0),  # requests to the confirmation page per client address, per seconds

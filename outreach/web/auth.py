@@ -64,6 +64,16 @@ def accounts_on() -> bool:
     return bool(g.get("accounts_on"))
 
 
+def may(endpoint: str) -> bool:
+    """Whether this request's user may use the view ``endpoint``: a page shows a button only then
+    (the view's own check still answers 403). Read from the roles the view declares (:func:`requires`)."""
+    if not accounts_on():
+        return True
+    account = current_account()
+    roles = getattr(current_app.view_functions.get(endpoint), "required_roles", None)
+    return account is not None and roles is not None and (not roles or bool(roles & account.roles))
+
+
 class _Failures:
     """Recent failed logins per key ("address …", "login …"), forgotten after the window."""
 
@@ -100,7 +110,7 @@ def init_app(app: Flask) -> None:
     failures = _Failures()
     store = Accounts(Workspace(app.config["OUTREACH_ROOT"]).accounts)
     app.extensions["outreach_accounts"] = store
-    app.jinja_env.globals.update(current_account=current_account, accounts_on=accounts_on)
+    app.jinja_env.globals.update(current_account=current_account, accounts_on=accounts_on, may=may)
 
     @app.before_request
     def load_account():

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..accounts import Actor
 from ..config import Config, load_config
 from ..errors import UserError
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 Work = Callable[[Config, str], Any]  # (config, campaign name) -> its report
 
 
-def default_build(config: Config, campaign: str) -> "BuildReport":
+def default_build(config: Config, campaign: str, *, by: Actor | None = None) -> "BuildReport":
     from ..delivery import Ledger
     from ..outbox import build_campaign
 
@@ -36,7 +37,7 @@ def default_build(config: Config, campaign: str) -> "BuildReport":
     if reminder is not None:
         return _build_reminder(config, campaign, reminder.parent)
     with Ledger.open(config.root) as ledger:
-        return build_campaign(config, campaign, ledger, progress=False)
+        return build_campaign(config, campaign, ledger, progress=False, by=by)
 
 
 def _build_reminder(config: Config, campaign: str, parent: str) -> "BuildReport":
@@ -56,12 +57,12 @@ def _build_reminder(config: Config, campaign: str, parent: str) -> "BuildReport"
                        drafts=len(report.built) + len(report.unchanged))
 
 
-def default_send(config: Config, campaign: str, *, retry_now: bool = False) -> "SendReport":
+def default_send(config: Config, campaign: str, *, by: Actor, retry_now: bool = False) -> "SendReport":
     from ..delivery import Ledger, send_campaign
     from ..outbox import read_manifest
 
     with Ledger.open(config.root) as ledger:
-        return send_campaign(config, read_manifest(config.root, campaign), ledger, retry_now=retry_now)
+        return send_campaign(config, read_manifest(config.root, campaign), ledger, retry_now=retry_now, by=by)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,22 @@ add the URLs; these decide what is listed, counted and warned about, and are tes
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..config import COPIES, Campaign, Sender
+from ..delivery import Event, event_label
+from ..letters import RegisterEntry
+from ..localtime import OFFICE_TZ
 from .preview import MessageView
 from .store import PER_PAGE, Filters, Page, Row, paginate
+
+AUDIT_PER_PAGE = 100
+# The register's own actions: not states of a letter, so not in the ledger's LABELS.
+ISSUED = "Cấp số văn bản"
+CANCELLED = "Hủy số văn bản"
 
 
 @dataclass(frozen=True)
@@ -113,3 +122,73 @@ def _problems(row: Row, view: MessageView | None) -> tuple[str, ...]:
         problems.append("Nội dung thư hiện tại khác với nội dung đã được duyệt: thư sẽ không được gửi cho tới khi "
                         "được duyệt lại.")
     return tuple(problems)
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One thing someone (or the sending process) did to a campaign or one of its letters."""
+
+    at: dt.datetime  # aware; a register entry from before times were recorded: its day, 00:00 office time
+    exact: bool  # False when only the day is known
+    action: str  # Vietnamese: the state or event reached (LABELS), or the register's action
+    before: str  # the state it came from, for a letter's change ("" for the campaign's own events)
+    key: str  # the letter (audience/code), "" for the campaign
+    actor: str  # the full name recorded
+    login: str  # the account ("" for a typed name, or the sending process)
+    origin: str  # where from, in words: "Trang web, 192.0.2.7", "Dòng lệnh, người dùng nva"
+    detail: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A campaign's record, newest first: every ledger event and every number the register gave it."""
+
+    page: Page[AuditLine]
+    actions: tuple[str, ...]  # the filter's choices: the actions that occur, in the order of the list
+    action: str  # the chosen one ("" for all)
+    total: int  # before the filter
+
+    @classmethod
+    def build(cls, events: Sequence[Event], entries: Sequence[RegisterEntry], args: Mapping[str, str]) -> AuditPage:
+        lines = sorted([*map(_event_line, events), *(line for e in entries for line in _register_lines(e))],
+                       key=lambda line: line.at, reverse=True)
+        actions = tuple(dict.fromkeys(line.action for line in lines))
+        action = args.get("action", "")
+        action = action if action in actions else ""
+        chosen = [line for line in lines if not action or line.action == action]
+        return cls(paginate(chosen, args.get("page"), args.get("per"), AUDIT_PER_PAGE), actions, action, len(lines))
+
+
+def origin(source: str) -> str:
+    """Where an action came from, as recorded (``web 192.0.2.7``, ``cli nva``), in words."""
+    kind, _, where = source.partition(" ")
+    if kind == "web":
+        return f"Trang web, {where}"
+    if kind == "cli":
+        return f"Dòng lệnh, người dùng {where}"
+    return source  # "" for the sending process, which records no origin
+
+
+def _event_line(event: Event) -> AuditLine:
+    return AuditLine(
+        at=dt.datetime.fromisoformat(event.at), exact=True, action=event_label(event.to_state),
+        before=event_label(event.from_state) if event.key else "", key=event.key, actor=event.actor,
+        login=event.login, origin=origin(event.source), detail=event.detail)
+
+
+def _register_lines(entry: RegisterEntry) -> list[AuditLine]:
+    number = f"{entry.number:02d}/{entry.ky_hieu}"
+    issued = AuditLine(
+        at=_moment(entry.issued_at, entry.issued_on), exact=bool(entry.issued_at), action=ISSUED, before="", key="",
+        actor=entry.issued_by, login=entry.issued_login, origin=origin(entry.issued_source),
+        detail=f"số {number}, ngày {entry.issued_on:%d/%m/%Y}")
+    if not entry.cancelled:
+        return [issued]
+    cancelled = AuditLine(
+        at=_moment(entry.cancelled_at, entry.issued_on), exact=bool(entry.cancelled_at), action=CANCELLED, before="",
+        key="", actor="", login="", origin="", detail=f"số {number}: {entry.cancel_reason}")
+    return [issued, cancelled]
+
+
+def _moment(at: str, day: dt.date) -> dt.datetime:
+    return dt.datetime.fromisoformat(at) if at else dt.datetime.combine(day, dt.time(), tzinfo=OFFICE_TZ)

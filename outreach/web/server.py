@@ -1,7 +1,13 @@
-"""The HTTP server ``outreach serve`` runs: Werkzeug's request handling, with bounded threads.
+"""The HTTP servers ``outreach serve`` runs.
 
-Werkzeug's threaded server starts a thread per connection, and a connection that sends nothing
-holds its thread forever (800 idle connections held 800 threads). Here:
+Plain HTTP (the usual case: on the office network, or behind a reverse proxy) is served by
+**waitress**, a production WSGI server: one thread reads and writes every connection (asyncore), so
+an idle or trickling client costs a file descriptor, never a worker; a request reaches one of
+:data:`MAX_THREADS` workers only once it has fully arrived; connections idle for
+:data:`IDLE_TIMEOUT_S` are closed and at most :data:`MAX_CONNECTIONS` are open at once.
+
+HTTPS (``--cert``) is served by :class:`BoundedServer`, since waitress speaks no TLS: Werkzeug's
+request handling with the same bounds built in.
 
 * an accepted connection waits in a *waiting room* (one thread, a selector) until its first bytes
   arrive; only then does one of at most :data:`MAX_THREADS` workers serve it. Idle connections
@@ -11,6 +17,9 @@ holds its thread forever (800 idle connections held 800 threads). Here:
   byte at a time is cut off) and :data:`READ_TIMEOUT_S` per read after that;
 * one request per connection (HTTP/1.0): a browser's idle keep-alive never holds a worker;
 * with TLS the handshake happens in the worker, under the same limits, never in the accept loop.
+
+Both stop cleanly on SIGTERM (systemd's stop) as on Ctrl-C: the listening socket is closed and the
+process exits 0.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
@@ -34,6 +45,8 @@ HEADER_TIMEOUT_S = 20.0
 READ_TIMEOUT_S = 30.0
 MAX_THREADS = 16
 MAX_WAITING = 512
+MAX_CONNECTIONS = 512  # waitress: open connections at once (idle ones included)
+MAX_BODY = 4 * 1024 * 1024  # waitress refuses a larger request body before the app sees it (Flask's limit: 2 MB)
 
 
 class BoundedHandler(WSGIRequestHandler):
@@ -183,11 +196,8 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def run(app: Flask, host: str, port: int, context: ssl.SSLContext | None) -> None:
-    try:
-        server = BoundedServer(host, port, app, context)
-    except OSError as error:
-        raise UserError(f"Không mở được cổng {port} trên {host} ({error.strerror or error}). "
-                        "Cách sửa: chọn cổng khác bằng --port, ví dụ --port 8080.") from None
+    """Serve until Ctrl-C or SIGTERM: waitress over plain HTTP, the bounded server over TLS."""
+    server = _waitress(app, host, port) if context is None else _bounded(app, host, port, context)
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if context is not None else "http"
     print(f"Trang web outreach đang chạy tại {scheme}://{shown}:{server.port}/ "
@@ -196,7 +206,45 @@ def run(app: Flask, host: str, port: int, context: ssl.SSLContext | None) -> Non
         print("Mỗi cán bộ đăng nhập bằng tài khoản của mình (xem 'outreach user list').", flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        server.serve_forever()  # Werkzeug's returns on KeyboardInterrupt: Ctrl-C, or SIGTERM through _stop
+        server.serve()
+    except KeyboardInterrupt:  # waitress ends its loop itself; the bounded server's returns
+        pass
     finally:
-        server.server_close()
+        server.close()
     print("Đã dừng trang web.")
+
+
+@dataclass(frozen=True)
+class _Running:
+    """A server ready to serve: its port, its loop, and how to close it."""
+
+    port: int
+    serve: Callable[[], None]
+    close: Callable[[], None]
+
+
+def _unavailable(host: str, port: int, error: OSError) -> UserError:
+    return UserError(f"Không mở được cổng {port} trên {host} ({error.strerror or error}). "
+                     "Cách sửa: chọn cổng khác bằng --port, ví dụ --port 8080.")
+
+
+def _waitress(app: Flask, host: str, port: int) -> _Running:
+    from waitress.server import create_server
+
+    try:
+        server = create_server(app, host=host, port=port, threads=MAX_THREADS, connection_limit=MAX_CONNECTIONS,
+                               channel_timeout=int(IDLE_TIMEOUT_S), max_request_body_size=MAX_BODY,
+                               clear_untrusted_proxy_headers=True)
+    except OSError as error:
+        raise _unavailable(host, port, error) from None
+    # A name with several addresses (localhost: ::1 and 127.0.0.1) gives one socket each, one port.
+    listening = getattr(server, "effective_listen", None) or [(host, server.effective_port)]
+    return _Running(int(listening[0][1]), server.run, server.close)
+
+
+def _bounded(app: Flask, host: str, port: int, context: ssl.SSLContext) -> _Running:
+    try:
+        server = BoundedServer(host, port, app, context)
+    except OSError as error:
+        raise _unavailable(host, port, error) from None
+    return _Running(server.port, server.serve_forever, server.server_close)

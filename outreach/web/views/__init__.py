@@ -14,6 +14,7 @@ Addresses::
     /campaigns/<name>/sending, …/progress.json      sending.py: sending progress, delivery record
     /campaigns/<name>/bao-cao-gui-thu.xlsx          sending.py: the delivery record to download
     /campaigns/<name>/chua-nhan[.xlsx]              sending.py: who has not received the letter yet
+    /campaigns/<name>/audit                         audit.py: who did what, when, from where
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
@@ -22,7 +23,7 @@ Addresses::
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, campaigns, lists, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import accounts, actions, audit, campaigns, lists, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
 from ._request import bp, redact
 from .wiring import init_app
 

@@ -108,10 +108,11 @@ def row_or_404(rows: list[Row], code: str) -> Row:
     return row
 
 
-def acting_person(field: str = "by") -> Actor:
+def acting_person(field: str = "by", *, required: bool = True) -> Actor:
     """Who an action is recorded under: the logged-in account, whatever name the form carries. Only
     where no account exists at all, the name typed into the form (kept in the session to fill the
-    next form: one person at their own computer)."""
+    next form: one person at their own computer); a form that asks for none (``required=False``,
+    the build) records the name last typed, if any."""
     source = f"web {request.remote_addr or '?'}"
     account = current_account()
     if account is not None:
@@ -119,6 +120,8 @@ def acting_person(field: str = "by") -> Actor:
     if accounts_on():
         abort(401)  # the login check refuses first; never record a typed name beside accounts
     name = " ".join(request.form.get(field, "").split())[:120]
+    if not required and not name:
+        return Actor(session.get("by", ""), "", source)
     if not name:
         raise UserError("Cần ghi họ tên người thực hiện (ví dụ: Nguyễn Văn A) để lưu làm bằng chứng.")
     session["by"] = name

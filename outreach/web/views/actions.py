@@ -16,6 +16,7 @@ from ...delivery import (
     LABELS,
     POSTABLE,
     REVOCABLE,
+    FourEyes,
     State,
     Unsent,
     approve,
@@ -24,11 +25,12 @@ from ...delivery import (
     resume,
     revoke,
     send_test_copy,
+    sending_process,
     utc_now,
 )
 from ...errors import UserError
 from ...outbox import Manifest
-from ..auth import requires
+from ..auth import current_account, requires
 from ..store import (
     Filters,
     Row,
@@ -106,7 +108,11 @@ def approve_action(name: str):
         others = [row for row in targets if row.key not in chosen]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
-        approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready])
+        try:
+            approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready],
+                    four_eyes=request_config().web.four_eyes)
+        except FourEyes as refusal:
+            abort(403, description=refusal.message)
         return f"Đã duyệt {len(ready)} thư (người duyệt: {person})." + _skipped(others)
 
     return act(name, run)
@@ -219,7 +225,9 @@ def send_action(name: str):
         if not any(d.state in due for d in request_ledger().deliveries(name).values()):
             raise UserError("Không có thư nào đang chờ gửi lại." if retry_now else
                             "Không có thư đã duyệt nào chờ gửi. Duyệt thư trước rồi hãy gửi.")
-        send_jobs().start(name, retry_now=retry_now)
+        # The events of the run name the account that asked (without accounts: the page's process).
+        by = acting_person() if current_account() else sending_process(f"web {request.remote_addr or '?'}")
+        send_jobs().start(name, retry_now=retry_now, by=by)
         what = "các thư đã duyệt và các thư đang chờ gửi lại" if retry_now else "các thư đã duyệt"
         return (f"Đang gửi {what} của chiến dịch {name}, theo tốc độ và hạn mức trong ngày của từng phòng. "
                 "Kết quả hiện ở trang Tiến độ gửi.")

@@ -71,7 +71,7 @@ def build(name: str):
     campaign_or_404(name)
 
     def start() -> str:
-        build_jobs().start(name)
+        build_jobs().start(name, by=acting_person(required=False))
         return "Đã bắt đầu tạo bản thảo. Việc chuyển công văn sang PDF có thể mất vài phút; trang sẽ báo khi xong."
 
     return act(name, start)
@@ -89,8 +89,9 @@ def issue(name: str):
         day = form_day("date", "Ngày ký")
         if build_jobs().running(name):
             raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy cấp số.")
-        entry = issue_document_number(request_config(), name, day, acting_person())
-        build_jobs().start(name)
+        person = acting_person()
+        entry = issue_document_number(request_config(), name, day, person)
+        build_jobs().start(name, by=person)
         return (f"Công văn được cấp số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}. "
                 "Đang tạo lại bản thảo với số này; xem lại các thư rồi duyệt.")
 

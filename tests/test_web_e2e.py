@@ -419,3 +419,66 @@ def test_the_audit_page_names_who_did_what_from_where(browser, staff_server) -> 
     shot(browser, "09-audit")
     assert script_errors(browser) == []
     browser.delete_all_cookies()
+
+
+@pytest.fixture
+def guarded_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A server of its own, so that the address it locks out locks nobody else's tests out."""
+    from outreach.accounts import Accounts, Actor
+    from outreach.web.server import BoundedServer
+    from outreach.workspace import Workspace
+
+    root = build_workspace(tmp_path / "ws")
+    Accounts(Workspace(root).accounts).add("duyet", "Nguyễn Thị Duyệt", ["approver"], "mật-khẩu-của-duyệt",
+                                           Actor("người cài đặt", "", "cli root"))
+    httpd = BoundedServer("127.0.0.1", 0, create_app(root))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{httpd.port}", root
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
+def test_a_disabled_account_s_open_session_stops_working(browser, guarded_server) -> None:
+    from outreach.accounts import Accounts, Actor
+    from outreach.workspace import Workspace
+
+    server, root = guarded_server
+    browser.delete_all_cookies()
+    log_in(browser, server, "duyet", "mật-khẩu-của-duyệt")
+    wait(browser, EC.presence_of_element_located((By.ID, "recipients")))
+    Accounts(Workspace(root).accounts).disable("duyet", Actor("Quản trị", "admin", "cli root"))
+    browser.get(f"{server}/campaigns/{CAMPAIGN}")
+    wait(browser, lambda d: "/login" in d.current_url)  # the page is gone, the open session with it
+    assert not browser.find_elements(By.ID, "signed-in") and not browser.find_elements(By.ID, "recipients")
+    log_in_page = browser.find_element(By.TAG_NAME, "body").text
+    browser.find_element(By.ID, "username").send_keys("duyet")
+    browser.find_element(By.ID, "password").send_keys("mật-khẩu-của-duyệt")
+    browser.find_element(By.ID, "login").click()
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").text != log_in_page)
+    assert "/login" in browser.current_url and not browser.find_elements(By.ID, "signed-in")
+    browser.delete_all_cookies()
+
+
+def test_repeated_wrong_passwords_lock_the_login_out(browser, guarded_server) -> None:
+    server, _ = guarded_server
+    browser.delete_all_cookies()
+
+    def attempt(password: str) -> str:
+        browser.get(f"{server}/login")
+        browser.find_element(By.ID, "username").send_keys("duyet")
+        browser.find_element(By.ID, "password").send_keys(password)
+        browser.find_element(By.ID, "login").click()
+        wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+        return browser.find_element(By.TAG_NAME, "body").text
+
+    for number in range(5):
+        assert "quá nhiều lần" not in attempt(f"đoán-sai-{number}")
+    locked = attempt("mật-khẩu-của-duyệt")  # even the right password, now
+    assert "Đăng nhập sai quá nhiều lần. Chờ 5 phút rồi thử lại." in locked
+    assert not browser.find_elements(By.ID, "signed-in")
+    browser.get(f"{server}/campaigns/{CAMPAIGN}")
+    wait(browser, lambda d: "/login" in d.current_url)
+    browser.delete_all_cookies()

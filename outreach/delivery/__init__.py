@@ -11,6 +11,10 @@
 * ``paper``: the paper channel: approved letters into print bundles (``PaperMessenger``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
+* ``notices``: the tagged return path (VERP) set when sending; what a message in a sender's mailbox
+  is (RFC 3464 report, non-standard bounce, auto-reply, reply, copy) and its clues (pure).
+* ``collect``: ``outreach collect``: the senders' mailboxes over IMAP, each message tied to its
+  delivery, recorded with its evidence, moved to a folder of its own (never deleted).
 
 Callers outside the package import from here.
 """
@@ -20,14 +24,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .approval import Clock, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
+from .collect import CollectReport, Found, collect
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
     APPROVABLE,
+    BOUNCEABLE,
     CLAIMABLE,
     DELIVERED,
     DRAFT_STATES,
     EVIDENCE,
     FAILURE_STATES,
+    INBOUND_LABELS,
     LABELS,
     POSTABLE,
     REVOCABLE,
@@ -38,7 +45,10 @@ from .ledger import (
     DraftState,
     Event,
     IllegalTransition,
+    Inbound,
+    InboundMessage,
     Ledger,
+    MailEvent,
     Outcome,
     PauseState,
     SendInProgress,
@@ -50,6 +60,7 @@ from .ledger import (
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
+from .notices import Notice, read_notice, tagged_return_path, verp_token
 from .paper import PaperMessenger, bundle_of, bundles
 from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
 from .smtp import SmtpMessenger
@@ -61,9 +72,11 @@ if TYPE_CHECKING:
 __all__ = [
     "APPROVABLE",
     "Attempt",
+    "BOUNCEABLE",
     "CLAIMABLE",
     "CampaignPaused",
     "Clock",
+    "CollectReport",
     "DELIVERED",
     "DRAFT_STATES",
     "Delivery",
@@ -72,12 +85,18 @@ __all__ = [
     "EVIDENCE",
     "Event",
     "FAILURE_STATES",
+    "Found",
     "Handover",
+    "INBOUND_LABELS",
     "IllegalTransition",
+    "Inbound",
+    "InboundMessage",
     "LABELS",
     "Ledger",
+    "MailEvent",
     "MaildirHandler",
     "Messenger",
+    "Notice",
     "Outcome",
     "PAPER",
     "PHASE_LABELS",
@@ -107,17 +126,21 @@ __all__ = [
     "bundles",
     "campaign_phase",
     "campaign_status",
+    "collect",
     "count_line",
     "draft_state",
     "event_label",
     "post",
+    "read_notice",
     "resolve",
     "resume",
     "revoke",
     "run_sink",
     "send_campaign",
     "send_test_copy",
+    "tagged_return_path",
     "utc_now",
+    "verp_token",
     "write_delivery_report",
 ]
 

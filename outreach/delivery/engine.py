@@ -46,6 +46,7 @@ from .ledger import (
     utc_now,
 )
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
+from .notices import envelope_sender
 from .paper import PaperMessenger
 from .smtp import SmtpMessenger
 
@@ -300,7 +301,8 @@ class _Run:
     def _ready(self, sender: Sender, messenger: Messenger, draft: Draft,
                delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
-        prepared = _prepare(self.root, self.manifest, draft, delivery, sender.sender, messenger)
+        prepared = _prepare(self.root, self.manifest, draft, delivery, envelope_sender(sender, self.campaign, draft.key),
+                            messenger)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
             _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)
         return prepared

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # softhsm2: the PKCS#11 token of the demo and the tests; libnss3-tools: certutil, for the NSS database
 # pdfsig (poppler-utils) checks signatures against in the tests; zbar-tools: zbarimg, which reads the VietQR
 # code back from a rendered letter in the tests.
-SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver
+# dovecot-imapd: a real IMAP server the collect tests start as an ordinary process (tests/imapserver.py).
+SYSTEM_PACKAGES=(dovecot-imapd libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver
                  softhsm2 libnss3-tools zbar-tools)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do

@@ -88,7 +88,7 @@ def collect(config: Config, ledger: Ledger, campaign: str | None = None, *, cloc
             limit: int | None = None) -> CollectReport:
     """Read every sender's mailbox once (or only those of ``campaign``'s senders, acting on its
     messages only). ``limit``: at most that many new messages per folder in this run."""
-    if campaign is not None:
+    if campaign is not None and not Workspace(config.root).manifest(campaign).exists():
         config.campaign(campaign)  # an unknown name is a mistake, said with the known ones
     report = CollectReport()
     mailboxes = config.mailboxes()
@@ -187,6 +187,8 @@ class _open:
             raise UserError(f"Máy chủ {box.host}:{box.port} từ chối đăng nhập hộp thư {box.username} "
                             f"({error}). Cách sửa: kiểm tra username trong [{_table(box)}.mailbox] và mật khẩu "
                             f"trong biến môi trường {box.password_env}.") from None
+        # What a server offers changes at login (Dovecot lists MOVE only then): ask again.
+        imap.capabilities = tuple(_check(imap.capability(), "CAPABILITY")[-1].decode().upper().split())
         self.imap = imap
         return imap
 
@@ -268,17 +270,13 @@ def _move(imap: imaplib.IMAP4, uids: Sequence[int], target: str) -> None:
     if not uids:
         return
     uid_set = ",".join(str(uid) for uid in uids)
-    if b"MOVE" in b" ".join(_capabilities(imap)):
+    if "MOVE" in imap.capabilities:
         _check(imap.uid("MOVE", uid_set, _quote(target)), f"UID MOVE {target}")
         return
     _check(imap.uid("COPY", uid_set, _quote(target)), f"UID COPY {target}")
     _check(imap.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)"), "UID STORE")
     if "UIDPLUS" in imap.capabilities:
         _check(imap.uid("EXPUNGE", uid_set), "UID EXPUNGE")
-
-
-def _capabilities(imap: imaplib.IMAP4) -> list[bytes]:
-    return [c.encode() if isinstance(c, str) else c for c in imap.capabilities]
 
 
 def _ensure_folder(imap: imaplib.IMAP4, folder: str) -> None:

@@ -24,6 +24,7 @@ import email.policy
 import hashlib
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import parseaddr
@@ -209,7 +210,7 @@ def _header(message: email.message.Message, name: str) -> str:
     if value is None:
         return ""
     try:
-        return to_nfc(" ".join(str(make_header(decode_header(str(value)))).split()))
+        return to_nfc(str(make_header(decode_header(str(value)))))
     except (UnicodeError, LookupError, email.errors.HeaderParseError):
         return " ".join(str(value).split())
 
@@ -224,7 +225,7 @@ def _plain_text(message: email.message.Message) -> str:
                 text = payload.decode(part.get_content_charset() or "utf-8", "replace")
                 if wanted == "text/html":
                     text = html.unescape(re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", text))
-                return to_nfc(text.replace("\r\n", "\n"))
+                return unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
     return ""
 
 

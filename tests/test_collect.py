@@ -1,0 +1,493 @@
+"""After the 250: bounces, auto-replies and replies read from a real Dovecot (tests/imapserver.py),
+for messages really sent through aiosmtpd on loopback and recorded in a real ledger."""
+
+from __future__ import annotations
+
+import email
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+
+from outreach.config import Config, parse_config
+from outreach.delivery import (
+    Attempt,
+    Inbound,
+    Ledger,
+    Outcome,
+    SmtpSink,
+    State,
+    approve,
+    collect,
+    send_campaign,
+    verp_token,
+)
+from outreach.errors import UserError
+from outreach.outbox.manifest import Manifest
+from factories import CAMPAIGN, REPO, SENDERS, Clock, config_data, employers, make_outbox
+from imapserver import DovecotServer
+
+PASSWORD_ENV = "OUTREACH_TEST_IMAP_PASSWORD"
+USER, PASSWORD = "phongqlt", "mat-khau-imap"
+PROCESSED = "Outreach/Da-xu-ly"
+REPORTING_MTA = "mx.example.vn"
+
+
+@dataclass
+class Office:
+    root: Path
+    config: Config
+    manifest: Manifest
+    ledger: Ledger
+    imap: DovecotServer
+    maildir: Path
+    clock: Clock
+
+    def sent(self) -> dict[str, tuple[str, bytes]]:
+        """key -> (envelope sender, message bytes as the sink received them)."""
+        ids = {self.ledger.delivery(CAMPAIGN, d.key).message_id: d.key for d in self.manifest.drafts}
+        found = {}
+        for path in (self.maildir / "new").iterdir():
+            return_path, _, rest = path.read_bytes().partition(b"\r\n")
+            message = rest.partition(b"\r\n")[2]
+            key = ids[email.message_from_bytes(message)["Message-ID"]]
+            found[key] = (return_path.decode().split("<")[1].rstrip(">"), message)
+        return found
+
+    def collect(self, campaign: str | None = None, **options):
+        return collect(self.config, self.ledger, campaign, clock=self.clock, **options)
+
+    def deliver(self, raw: bytes, folder: str = "INBOX") -> int:
+        return self.imap.append(USER, folder, raw)
+
+    def state(self, key: str) -> State:
+        return self.ledger.delivery(CAMPAIGN, key).state
+
+    def folder(self, name: str) -> dict[int, bytes]:
+        return self.imap.messages(USER, name)
+
+
+def mailbox_config(port: int, **extra: str) -> dict:
+    return {"host": "127.0.0.1", "port": port, "security": "none", "username": USER, "password_env": PASSWORD_ENV,
+            "folder": "INBOX", **extra}
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with DovecotServer.start({USER: PASSWORD}) as imap, SmtpSink(tmp_path / "sink", port=0) as sink:
+        data = config_data(sink.port)
+        data["departments"]["QLT"]["mailbox"] = mailbox_config(imap.port, sent_folder="Sent")
+        root = tmp_path / "work"
+        manifest, _ = make_outbox(root, employers(4), data)
+        clock = Clock()
+        with Ledger.open(root) as ledger:
+            config = parse_config(data, root)
+            approve(root, ledger, manifest, "Nguyễn Thị Duyệt", clock=clock)
+            send_campaign(config, manifest, ledger, clock=clock, sleep=clock.sleep)
+            yield Office(root, config, manifest, ledger, imap, tmp_path / "sink", clock)
+
+
+# ---------------------------------------------------------------------------- notifications as MTAs write them
+
+
+def dsn(original: bytes, recipient: str, *, status: str = "5.1.1", action: str = "failed",
+        diagnostic: str = "smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+        to: str | None = None, headers_only: bool = True, envelope_sender: str = "") -> bytes:
+    """An RFC 3464 report as Postfix writes one: text, message/delivery-status, the returned headers."""
+    head = original.split(b"\r\n\r\n", 1)[0].decode("utf-8")
+    returned = ("Content-Type: text/rfc822-headers\r\n\r\n" + head) if headers_only else \
+        ("Content-Type: message/rfc822\r\n\r\n" + original.decode("utf-8"))
+    bounce_to = to or envelope_sender
+    text = ("This is the mail system at host mx.example.vn.\r\n\r\nI'm sorry to have to inform you that your message "
+            "could not\r\nbe delivered to one or more recipients.\r\n\r\n"
+            f"<{recipient}>: host mx.example.vn said: 550 5.1.1 <{recipient}>: Recipient\r\n    address rejected\r\n")
+    if action == "delayed":
+        text = f"Your message could not be delivered for 4 hours. It will be retried until it is 5 days old.\r\n"
+    return (
+        f"Return-Path: <>\r\nDelivered-To: {bounce_to}\r\nDate: {formatdate()}\r\n"
+        f"From: MAILER-DAEMON@{REPORTING_MTA} (Mail Delivery System)\r\n"
+        f"Subject: {'Undelivered Mail Returned to Sender' if action == 'failed' else 'Delayed Mail (still being retried)'}\r\n"
+        f"To: {bounce_to}\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        f"Message-Id: <{random.getrandbits(64):x}.{REPORTING_MTA}>\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B0UND"\r\n\r\n'
+        "This is a MIME-encapsulated message.\r\n\r\n"
+        "--B0UND\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"{text}\r\n"
+        "--B0UND\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; {REPORTING_MTA}\r\nX-Postfix-Queue-ID: 4Nq1x2\r\nArrival-Date: {formatdate()}\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nOriginal-Recipient: rfc822;{recipient}\r\nAction: {action}\r\n"
+        f"Status: {status}\r\nRemote-MTA: dns; mx.example.vn\r\n"
+        f"Diagnostic-Code: {diagnostic.format(rcpt=recipient)}\r\n\r\n"
+        f"--B0UND\r\nContent-Description: Undelivered Message Headers\r\n{returned}\r\n"
+        "--B0UND--\r\n"
+    ).encode("utf-8")
+
+
+def exim_bounce(original: bytes, recipient: str, to: str) -> bytes:
+    """Exim's own (non-RFC 3464) format: X-Failed-Recipients, the text, the original quoted."""
+    return (
+        f"Return-path: <>\r\nFrom: Mail Delivery System <Mailer-Daemon@{REPORTING_MTA}>\r\nTo: {to}\r\n"
+        f"Subject: Mail delivery failed: returning message to sender\r\nX-Failed-Recipients: {recipient}\r\n"
+        f"Auto-Submitted: auto-replied\r\nMessage-Id: <E1exim-{random.getrandbits(32):x}@{REPORTING_MTA}>\r\n"
+        f"Date: {formatdate()}\r\n\r\n"
+        "This message was created automatically by mail delivery software.\r\n\r\n"
+        "A message that you sent could not be delivered to one or more of its\r\n"
+        "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+        f"  {recipient}\r\n    SMTP error from remote mail server after RCPT TO:<{recipient}>:\r\n"
+        "    550 5.2.2 Mailbox full\r\n\r\n------ This is a copy of the message, including all the headers. ------\r\n\r\n"
+    ).encode() + original
+
+
+def vacation(original: bytes, sender: str, to: str) -> bytes:
+    message_id = email.message_from_bytes(original)["Message-ID"]
+    return (
+        f"From: Kế toán <{sender}>\r\nTo: {to}\r\nSubject: =?utf-8?b?"
+        + __import__("base64").b64encode("Vắng mặt: Công văn số 05".encode()).decode()
+        + f"?=\r\nAuto-Submitted: auto-replied\r\nX-Autoreply: yes\r\nIn-Reply-To: {message_id}\r\n"
+        f"Message-ID: <vac-{random.getrandbits(32):x}@example.vn>\r\nDate: {formatdate()}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "Tôi đang nghỉ phép đến hết ngày 20/01, sẽ trả lời khi trở lại. User unknown? Không.\r\n"
+    ).encode()
+
+
+def reply(original: bytes, sender: str, to: str, text: str) -> bytes:
+    message_id = email.message_from_bytes(original)["Message-ID"]
+    body = f"{text}\r\n\r\nVào Th 2, 9 thg 1, 2023 lúc 09:00 Phòng QLT đã viết:\r\n> Kính gửi: Công ty\r\n"
+    return (
+        f"From: Công ty <{sender}>\r\nTo: {to}\r\nSubject: Re: Công văn số 05\r\n"
+        f"In-Reply-To: {message_id}\r\nReferences: {message_id}\r\n"
+        f"Message-ID: <re-{random.getrandbits(32):x}@example.vn>\r\nDate: {formatdate()}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{body}"
+    ).encode()
+
+
+# ---------------------------------------------------------------------------- sending with a tag
+
+
+def test_a_sender_with_a_mailbox_sends_with_a_tagged_return_path_and_the_approved_bytes(office: Office) -> None:
+    for draft in office.manifest.drafts:
+        envelope_sender, received = office.sent()[draft.key]
+        local, domain = SENDERS["QLT"][0].split("@")
+        assert envelope_sender == f"{local}+b.{verp_token(CAMPAIGN, draft.key)}@{domain}"
+        assert received == draft.eml_path(office.root).read_bytes()  # the bytes approved, unchanged
+    assert len({sender for sender, _ in office.sent().values()}) == 4  # one tag per delivery
+
+
+# ---------------------------------------------------------------------------- bounces
+
+
+def test_an_rfc3464_bounce_makes_its_delivery_bounced_with_the_raw_notification_as_evidence(office: Office) -> None:
+    key = "employers/TA00002"
+    envelope_sender, original = office.sent()[key]
+    bounce = dsn(original, "dv2@example.vn", envelope_sender=envelope_sender)
+    office.deliver(bounce)
+
+    report = office.collect()
+
+    (found,) = report.bounced
+    assert (found.campaign, found.key, found.status) == (CAMPAIGN, key, "5.1.1")
+    assert "User unknown" in found.text
+    assert found.clues == "đường trả về (VERP), Message-ID, Final-Recipient"
+    delivery = office.ledger.delivery(CAMPAIGN, key)
+    assert delivery.state == State.BOUNCED and "5.1.1" in delivery.last_error
+    assert (office.root / found.evidence).read_bytes() == bounce  # the notification, byte for byte
+    assert [e.to_state for e in office.ledger.events(CAMPAIGN, key)][-1] == "bounced"
+    assert office.folder("INBOX") == {} and list(office.folder(PROCESSED).values()) == [bounce]  # moved, kept
+    assert {office.state(d.key) for d in office.manifest.drafts if d.key != key} == {State.SENT}
+
+    again = office.collect()
+    assert again.bounced == [] and len(office.ledger.events(CAMPAIGN, key)) == len(office.ledger.events(CAMPAIGN, key))
+    assert [m.kind for m in office.ledger.inbound(CAMPAIGN)] == [Inbound.BOUNCE]
+
+
+def test_a_bounce_ties_by_any_one_clue_a_relay_left(office: Office) -> None:
+    """The return path rewritten (plain address), or no headers returned at all: one clue is enough."""
+    sent = office.sent()
+    _, first = sent["employers/TA00001"]
+    rewritten = dsn(first, "dv1@example.vn", to=SENDERS["QLT"][0])  # only the returned Message-ID
+    tagged, second = sent["employers/TA00003"]
+    no_headers = dsn(b"Subject: x\r\n\r\n", "someone-else@example.vn", envelope_sender=tagged)  # only the token
+    exim_to, fourth = sent["employers/TA00004"]
+    office.deliver(rewritten)
+    office.deliver(no_headers)
+    office.deliver(exim_bounce(fourth, "dv4@example.vn", exim_to))
+
+    report = office.collect()
+
+    clues = {found.key: found.clues for found in report.bounced}
+    assert clues == {"employers/TA00001": "Message-ID, Final-Recipient",
+                     "employers/TA00003": "đường trả về (VERP)",
+                     "employers/TA00004": "đường trả về (VERP), Message-ID, Final-Recipient"}
+    exim = next(found for found in report.bounced if found.key == "employers/TA00004")
+    assert exim.status == "5.2.2" and "Mailbox full" in exim.text  # a non-standard format, through flufl.bounce
+
+
+def test_a_delay_is_recorded_without_changing_the_state(office: Office) -> None:
+    key = "employers/TA00001"
+    envelope_sender, original = office.sent()[key]
+    office.deliver(dsn(original, "dv1@example.vn", status="4.4.1", action="delayed",
+                       diagnostic="X-Postfix; connect to mx.example.vn: Connection timed out",
+                       envelope_sender=envelope_sender))
+
+    report = office.collect()
+
+    assert [f.key for f in report.delayed] == [key] and report.bounced == []
+    assert office.state(key) == State.SENT
+    event = office.ledger.events(CAMPAIGN, key)[-1]
+    assert (event.from_state, event.to_state) == ("sent", "delayed") and "4.4.1" in event.detail
+
+
+def test_a_vacation_notice_is_never_a_bounce(office: Office) -> None:
+    key = "employers/TA00003"
+    _, original = office.sent()[key]
+    office.deliver(vacation(original, "dv3@example.vn", SENDERS["QLT"][0]))
+
+    report = office.collect()
+
+    assert report.bounced == [] and [f.key for f in report.auto_replies] == [key]
+    assert office.state(key) == State.SENT
+    assert office.ledger.replied_keys(CAMPAIGN) == frozenset()  # an auto-reply is not the recipient's answer
+
+
+def test_a_reply_is_recorded_with_its_text_and_stays_in_the_inbox(office: Office) -> None:
+    key = "employers/TA00004"
+    _, original = office.sent()[key]
+    answer = reply(original, "dv4@example.vn", SENDERS["QLT"][0],
+                   "Công ty đã nhận công văn, sẽ hoàn thành trước ngày 15/01/2023.")
+    office.deliver(answer)
+
+    report = office.collect()
+
+    (found,) = report.replied
+    assert found.key == key and found.text == "Công ty đã nhận công văn, sẽ hoàn thành trước ngày 15/01/2023."
+    assert office.ledger.replied_keys(CAMPAIGN) == frozenset({key})
+    (recorded,) = office.ledger.inbound(CAMPAIGN, key)
+    assert recorded.kind == Inbound.REPLY and recorded.from_address == "dv4@example.vn"
+    assert (office.root / recorded.evidence).read_bytes() == answer
+    assert office.state(key) == State.SENT and office.ledger.events(CAMPAIGN, key)[-1].to_state == "replied"
+    assert list(office.folder("INBOX").values()) == [answer]  # for the person who answers it
+    assert office.collect().replied == []  # read once
+
+
+def test_a_bounce_of_another_campaign_or_of_none_is_left_alone_and_listed(office: Office) -> None:
+    other = "nhac-no-2023"  # a campaign of the same ledger: its message, really claimed and finished
+    ledger, clock = office.ledger, office.clock
+    from outreach.delivery.ledger import ApprovalRequest
+    from outreach.accounts import Actor
+
+    ledger.approve(other, [ApprovalRequest("employers/TA00009", "QLT", "ab" * 32)], Actor("Người duyệt"), clock())
+    ledger.claim(other, "employers/TA00009", Attempt("email", "<khac-1@bhxh-khanhhoa.example.vn>",
+                                                     ("dv9@example.vn",), (), {}), clock())
+    ledger.finish(other, "employers/TA00009", Outcome("sent", 250, "ok"), clock())
+    foreign = dsn(b"Message-ID: <khac-1@bhxh-khanhhoa.example.vn>\r\nSubject: x\r\n\r\n", "dv9@example.vn",
+                  to=SENDERS["QLT"][0])
+    stranger = dsn(b"Message-ID: <not-ours@elsewhere.example>\r\nSubject: x\r\n\r\n", "who@example.vn",
+                   to=SENDERS["QLT"][0])
+    office.deliver(foreign)
+    office.deliver(stranger)
+
+    report = office.collect(CAMPAIGN)
+
+    assert [(f.campaign, f.key) for f in report.other_campaign] == [(other, "employers/TA00009")]
+    assert [f.subject for f in report.unmatched] == ["Undelivered Mail Returned to Sender"]
+    assert report.bounced == [] and ledger.delivery(other, "employers/TA00009").state == State.SENT
+    assert sorted(office.folder("INBOX").values()) == sorted([foreign, stranger])  # both left in place
+
+    assert office.collect(CAMPAIGN).unmatched == []  # listed once; the other campaign's is still waiting
+    everything = office.collect()  # not limited to one campaign: the other campaign's bounce is acted on
+    assert [(f.campaign, f.key) for f in everything.bounced] == [(other, "employers/TA00009")]
+    assert list(office.folder("INBOX").values()) == [stranger]
+
+
+# ---------------------------------------------------------------------------- nothing twice, nothing missed
+
+
+def test_collect_stopped_half_way_processes_nothing_twice(office: Office) -> None:
+    sent = office.sent()
+    bounces = {key: dsn(original, f"dv{key[-1]}@example.vn", envelope_sender=envelope_sender)
+               for key, (envelope_sender, original) in sent.items()}
+    for raw in bounces.values():
+        office.deliver(raw)
+
+    first = office.collect(limit=2)
+    # The run stopped here; then the server hands the two handled ones back (a client's undo, a restore).
+    for raw in office.folder(PROCESSED).values():
+        office.deliver(raw)
+    second = office.collect()
+
+    assert len(first.bounced) == 2 and len(second.bounced) == 2
+    assert {f.key for f in first.bounced + second.bounced} == set(bounces)
+    for key in bounces:
+        assert [e.to_state for e in office.ledger.events(CAMPAIGN, key)].count("bounced") == 1
+    assert len(office.ledger.inbound(CAMPAIGN)) == 4 and office.folder("INBOX") == {}
+
+
+def test_a_killed_collect_processes_nothing_twice_and_misses_nothing(office: Office) -> None:
+    """``outreach collect`` killed (SIGKILL) a few messages after a random one was recorded, then run
+    again until done: each notification acted on once, none missed, all moved."""
+    sent = office.sent()
+    rounds = 6  # 24 notifications: a bounce and five delays per delivery
+    for index in range(rounds):
+        for key, (envelope_sender, original) in sent.items():
+            action, status = ("failed", "5.1.1") if index == 0 else ("delayed", "4.4.1")
+            office.deliver(dsn(original, f"dv{key[-1]}@example.vn", action=action, status=status,
+                               envelope_sender=envelope_sender))
+    total = rounds * len(sent)
+    (office.root / "config.toml").write_text(_toml(office), encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, "-m", "outreach", "--root", str(office.root), "collect"]
+    seeded = random.Random(17)
+    handled = [0]  # messages recorded when each killed run died
+    while handled[-1] < total - 3:
+        target = handled[-1] + seeded.randint(1, 3)
+        process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while process.poll() is None and len(office.ledger.inbound(CAMPAIGN)) < target:
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        handled.append(len(office.ledger.inbound(CAMPAIGN)))
+    assert subprocess.run(command, env=environment, capture_output=True).returncode == 0
+
+    assert len(handled) > 3 and all(0 < count < total for count in handled[1:]), handled  # killed half-way
+    for key in sent:
+        states = [e.to_state for e in office.ledger.events(CAMPAIGN, key)]
+        assert states.count("bounced") == 1 and states.count("delayed") == rounds - 1, (key, states)
+    assert len(office.ledger.inbound(CAMPAIGN)) == total
+    assert office.folder("INBOX") == {} and len(office.folder(PROCESSED)) == total
+
+
+def test_a_new_uidvalidity_misses_nothing_and_repeats_nothing(tmp_path: Path, office: Office) -> None:
+    config = _with_folder(office, "Bounces")
+    sent = office.sent()
+    (first_sender, first), (second_sender, second) = sent["employers/TA00001"], sent["employers/TA00002"]
+    early = dsn(first, "dv1@example.vn", envelope_sender=first_sender)
+    office.deliver(early, "Bounces")
+    assert [f.key for f in collect(config, office.ledger, clock=office.clock).bounced] == ["employers/TA00001"]
+    before = office.imap.uidvalidity(USER, "Bounces")
+
+    office.imap.recreate(USER, "Bounces")  # restored from a backup: new UIDVALIDITY, UIDs from 1 again
+    time.sleep(1.1)  # UIDVALIDITY is a time: let the new one differ even on a fast machine
+    office.imap.recreate(USER, "Bounces")
+    office.deliver(early, "Bounces")  # the restore brought back what had been handled
+    late = dsn(second, "dv2@example.vn", envelope_sender=second_sender)
+    office.deliver(late, "Bounces")  # UID 2 in the new folder: at or below the old cursor's UID
+    assert office.imap.uidvalidity(USER, "Bounces") != before
+
+    report = collect(config, office.ledger, clock=office.clock)
+
+    assert [f.key for f in report.bounced] == ["employers/TA00002"]
+    assert [e.to_state for e in office.ledger.events(CAMPAIGN, "employers/TA00001")].count("bounced") == 1
+    assert office.folder("Bounces") == {}
+
+
+# ---------------------------------------------------------------------------- uncertain sends
+
+
+def test_an_uncertain_send_found_in_the_sent_folder_is_resolved_as_sent(office: Office, tmp_path: Path) -> None:
+    from outreach.delivery.ledger import ApprovalRequest
+    from outreach.accounts import Actor
+
+    ledger, clock = office.ledger, office.clock
+    for key, message_id in (("employers/TA00007", "<u-7@bhxh-khanhhoa.example.vn>"),
+                            ("employers/TA00008", "<u-8@bhxh-khanhhoa.example.vn>")):
+        ledger.approve(CAMPAIGN, [ApprovalRequest(key, "QLT", "cd" * 32)], Actor("Người duyệt"), clock())
+        ledger.claim(CAMPAIGN, key, Attempt("email", message_id, ("dv@example.vn",), (), {}), clock())
+        ledger.finish(CAMPAIGN, key, Outcome("uncertain", None, "", error="mất kết nối"), clock())
+    _add_drafts(office, ["TA00007", "TA00008"])
+    copy = (b"Message-ID: <u-7@bhxh-khanhhoa.example.vn>\r\nFrom: phongqlt@bhxh-khanhhoa.example.vn\r\n"
+            b"Subject: =?utf-8?q?C=C3=B4ng_v=C4=83n?=\r\n\r\nKinh gui\r\n")
+    office.deliver(copy, "Sent")
+
+    report = office.collect()
+
+    assert [f.key for f in report.confirmed_sent] == ["employers/TA00007"]
+    assert ledger.delivery(CAMPAIGN, "employers/TA00007").state == State.SENT
+    assert ledger.delivery(CAMPAIGN, "employers/TA00008").state == State.UNCERTAIN  # still for a person
+    event = ledger.events(CAMPAIGN, "employers/TA00007")[-1]
+    assert (event.from_state, event.to_state, event.actor) == ("uncertain", "sent", "outreach")
+    assert "Sent" in event.detail
+    (kept,) = ledger.inbound(CAMPAIGN, "employers/TA00007")
+    assert (office.root / kept.evidence).read_bytes() == copy
+    assert list(office.folder("Sent").values()) == [copy]  # the Sent folder is only read
+
+
+# ---------------------------------------------------------------------------- config and mistakes
+
+
+def test_mailbox_config_is_parsed_once_with_its_defaults(office: Office) -> None:
+    box = office.config.departments["QLT"].mailbox
+    assert (box.host, box.port, box.security, box.username, box.folder, box.processed_folder, box.sent_folder) == \
+        ("127.0.0.1", office.imap.port, "none", USER, "INBOX", PROCESSED, "Sent")
+    assert office.config.departments["TTPT"].mailbox is None
+    data = config_data(2525)
+    data["district_offices"] = {"NT": {"name": "BHXH thành phố Nha Trang", "sender": "nt@bhxh.example.vn",
+                                       "smtp": "sink", "mailbox": {"host": "imap.example.vn", "username": "nt",
+                                                                   "password_env": "X"}}}
+    nt = parse_config(data, office.root).district_offices["NT"].mailbox
+    assert (nt.security, nt.port, nt.folder) == ("ssl", 993, "INBOX")
+
+
+@pytest.mark.parametrize("mailbox, message", [
+    ({"password": "lo"}, "không được ghi mật khẩu trong tệp cấu hình"),
+    ({"security": "tls"}, "giá trị 'tls' không hợp lệ"),
+    ({"processed_folder": "INBOX"}, "trùng với thư mục đang đọc"),
+])
+def test_mailbox_mistakes_are_said_with_their_key_and_the_fix(mailbox: dict, message: str) -> None:
+    data = config_data(2525)
+    data["departments"]["QLT"]["mailbox"] = {**mailbox_config(1143), **mailbox}
+    with pytest.raises(UserError, match=message) as error:
+        parse_config(data, Path("/tmp"))
+    assert "departments.QLT.mailbox" in error.value.message and "Cách sửa" in error.value.message
+
+
+def test_no_password_goes_out_unencrypted_to_another_host(office: Office) -> None:
+    data = config_data(2525)
+    data["departments"]["QLT"]["mailbox"] = mailbox_config(office.imap.port, host="imap.example.vn")
+    config = parse_config(data, office.root)
+    with pytest.raises(UserError, match="không mã hóa"):
+        collect(config, office.ledger)
+
+
+def test_a_wrong_password_is_a_vietnamese_message(office: Office, monkeypatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "sai")
+    with pytest.raises(UserError, match="từ chối đăng nhập hộp thư phongqlt"):
+        office.collect()
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _with_folder(office: Office, folder: str) -> Config:
+    data = config_data(2525)
+    data["departments"]["QLT"]["mailbox"] = mailbox_config(office.imap.port, folder=folder)
+    return parse_config(data, office.root)
+
+
+def _toml(office: Office) -> str:
+    from factories import toml_text
+    import json
+
+    data = json.loads((office.root / "config.json").read_text(encoding="utf-8"))
+    data["departments"]["QLT"]["mailbox"] = mailbox_config(office.imap.port)
+    return toml_text(data)
+
+
+def _add_drafts(office: Office, codes: list[str]) -> None:
+    """Drafts for deliveries written straight into the ledger, so their sender is known."""
+    from dataclasses import replace
+    from outreach.outbox.manifest import write_manifest
+
+    template = office.manifest.drafts[0]
+    extra = tuple(replace(template, code=code, name=f"Công ty {code}") for code in codes)
+    write_manifest(office.root, replace(office.manifest, drafts=office.manifest.drafts + extra))
+
+

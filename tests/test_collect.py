@@ -4,6 +4,7 @@ for messages really sent through aiosmtpd on loopback and recorded in a real led
 from __future__ import annotations
 
 import email
+import json
 import os
 import random
 import signal
@@ -31,7 +32,7 @@ from outreach.delivery import (
 )
 from outreach.errors import UserError
 from outreach.outbox.manifest import Manifest
-from factories import CAMPAIGN, REPO, SENDERS, Clock, config_data, employers, make_outbox
+from factories import CAMPAIGN, REPO, SENDERS, Clock, config_data, employers, make_outbox, toml_text
 from imapserver import DovecotServer
 
 PASSWORD_ENV = "OUTREACH_TEST_IMAP_PASSWORD"
@@ -473,9 +474,6 @@ def _with_folder(office: Office, folder: str) -> Config:
 
 
 def _toml(office: Office) -> str:
-    from factories import toml_text
-    import json
-
     data = json.loads((office.root / "config.json").read_text(encoding="utf-8"))
     data["departments"]["QLT"]["mailbox"] = mailbox_config(office.imap.port)
     return toml_text(data)
@@ -491,3 +489,34 @@ def _add_drafts(office: Office, codes: list[str]) -> None:
     write_manifest(office.root, replace(office.manifest, drafts=office.manifest.drafts + extra))
 
 
+
+
+# ---------------------------------------------------------------------------- what staff see
+
+
+def test_bounces_and_replies_show_on_the_recipient_page_and_in_the_report(office: Office, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from outreach.delivery import write_delivery_report
+    from outreach.web import create_app
+
+    sent = office.sent()
+    bounced_sender, bounced = sent["employers/TA00001"]
+    office.deliver(dsn(bounced, "dv1@example.vn", envelope_sender=bounced_sender))
+    _, answered = sent["employers/TA00002"]
+    office.deliver(reply(answered, "dv2@example.vn", SENDERS["QLT"][0], "Đơn vị xin gia hạn đến 20/01."))
+    office.collect()
+    data = json.loads((office.root / "config.json").read_text(encoding="utf-8"))
+    data["campaigns"] = {CAMPAIGN: {"subject": "đôn đốc", "drafting_unit": "QLT", "template": "templates/cv.docx"}}
+    (office.root / "config.toml").write_text(toml_text(data), encoding="utf-8")
+    client = create_app(office.root, testing=True).test_client()
+
+    page = client.get(f"/campaigns/{CAMPAIGN}/recipients/TA00002").get_data(as_text=True)
+    assert "Đơn vị xin gia hạn đến 20/01." in page and "thư trả lời của người nhận" in page
+    page = client.get(f"/campaigns/{CAMPAIGN}/recipients/TA00001").get_data(as_text=True)
+    assert "badge-bounced" in page and "5.1.1" in page and "User unknown" in page
+
+    path = write_delivery_report(office.ledger, office.manifest, tmp_path / "bao-cao.xlsx")
+    rows = {row[0]: row for row in load_workbook(path).active.iter_rows(min_row=2, values_only=True)}
+    assert rows["TA00001"][5] == "bị trả lại" and "5.1.1" in rows["TA00001"][-2]
+    assert rows["TA00002"][-1].endswith("dv2@example.vn: Đơn vị xin gia hạn đến 20/01.")

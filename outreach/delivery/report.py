@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from ..config import AUDIENCE_LABELS
 from ..outbox import CHANNEL_LABELS, Draft, Manifest
 from ..localtime import OFFICE_TIMEZONE
 from ..text import append_row
-from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Ledger, PauseState, State, Unsent
+from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Inbound, InboundMessage, Ledger, PauseState, State, Unsent
 from .messenger import PAPER
 
 
@@ -86,6 +87,7 @@ REPORT_COLUMNS = (
     ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
     ("Bản in (tệp, trang)", 36), ("Người gửi bưu điện", 20), ("Ngày gửi bưu điện", 14), ("Ghi chú", 50),
     ("SHA-256 các tệp", 80), ("Người duyệt", 20), ("Thời gian duyệt", 20),
+    ("Thư báo trả lại", 50), ("Trả lời của người nhận", 60),
 )
 
 
@@ -96,12 +98,16 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
 
     tz = ZoneInfo(timezone)
     deliveries = ledger.deliveries(manifest.campaign)
+    inbound: dict[str, list[InboundMessage]] = {}
+    for message in ledger.inbound(manifest.campaign, kinds=(Inbound.BOUNCE, Inbound.REPLY)):
+        inbound.setdefault(message.key, []).append(message)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
     for draft in manifest.drafts:
-        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz))
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz) +
+                   _inbound_cells(inbound.get(draft.key, ()), tz))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
         sheet.cell(1, index).font = Font(bold=True)
@@ -152,6 +158,16 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         active.approved_by if active else "",
         _excel_time(active.approved_at if active else None, tz),
     ]
+
+
+def _inbound_cells(messages: Sequence[InboundMessage], tz: ZoneInfo) -> list[object]:
+    """The bounce notifications (status, the server's words, the evidence file) and the replies with their text."""
+    def when(message: InboundMessage) -> str:
+        return f"{dt.datetime.fromisoformat(message.at).astimezone(tz):%d/%m/%Y %H:%M}"
+
+    bounces = [f"{when(m)}: {m.status} {m.text} ({m.evidence})" for m in messages if m.kind == Inbound.BOUNCE]
+    replies = [f"{when(m)}, {m.from_address}: {m.text}" for m in messages if m.kind == Inbound.REPLY]
+    return ["\n".join(bounces), "\n\n".join(replies)]
 
 
 def _excel_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:

@@ -538,8 +538,8 @@ def print_collect_report(report) -> None:
     if not report.mailboxes:
         print("Chưa có hộp thư nào để đọc: thêm [departments.MÃ.mailbox] (host, port, security, username, "
               "password_env, folder) vào config.toml.")
-        return
-    print(f"Đã đọc {len(report.mailboxes)} hộp thư: {', '.join(report.mailboxes)}.")
+    else:
+        print(f"Đã đọc {len(report.mailboxes)} hộp thư: {', '.join(report.mailboxes)}.")
     sections = (
         ("Bị trả lại", report.bounced), ("Chậm chuyển (máy chủ còn thử tiếp)", report.delayed),
         ("Người nhận trả lời", report.replied), ("Trả lời tự động (không phải thư trả lại)", report.auto_replies),
@@ -556,9 +556,15 @@ def print_collect_report(report) -> None:
             said = " ".join(part for part in (found.status, found.text.splitlines()[0] if found.text else "") if part)
             clues = f" [khớp theo: {found.clues}]" if found.clues else ""
             print(f"  {who}: {said}{clues}".rstrip())
+    for added in report.supplements:
+        print(f"Bản in bổ sung {added.campaign}: {added.bundle} ({len(added.letters)} thư), nhãn địa chỉ "
+              f"{added.labels}. In ra, gửi bưu điện, rồi ghi nhận: outreach posted {added.campaign} --by \"Họ tên\" "
+              "--all [--date NGÀY].")
+        for correction in added.corrections:
+            print(f"  Cần sửa danh sách: {correction.line}")
     for error in report.errors:
         print(f"LỖI: {error}")
-    if not any(items for _, items in sections) and not report.errors:
+    if not any(items for _, items in sections) and not report.errors and not report.supplements:
         print("Không có thư mới.")
 
 

@@ -3,6 +3,7 @@ for messages really sent through aiosmtpd on loopback and recorded in a real led
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import json
 import os
@@ -199,9 +200,11 @@ def test_an_rfc3464_bounce_makes_its_delivery_bounced_with_the_raw_notification_
     assert "User unknown" in found.text
     assert found.clues == "đường trả về (VERP), Message-ID, Final-Recipient"
     delivery = office.ledger.delivery(CAMPAIGN, key)
-    assert delivery.state == State.BOUNCED and "5.1.1" in delivery.last_error
+    assert "5.1.1" in delivery.last_error and "User unknown" in delivery.last_error
     assert (office.root / found.evidence).read_bytes() == bounce  # the notification, byte for byte
-    assert [e.to_state for e in office.ledger.events(CAMPAIGN, key)][-1] == "bounced"
+    # Bounced, then on paper at once (the supplementary bundle): nobody ends without the letter.
+    assert [e.to_state for e in office.ledger.events(CAMPAIGN, key)][-2:] == ["bounced", "printed"]
+    assert "5.1.1" in office.ledger.events(CAMPAIGN, key)[-2].detail and delivery.state == State.PRINTED
     assert office.folder("INBOX") == {} and list(office.folder(PROCESSED).values()) == [bounce]  # moved, kept
     assert {office.state(d.key) for d in office.manifest.drafts if d.key != key} == {State.SENT}
 
@@ -421,6 +424,52 @@ def test_an_uncertain_send_found_in_the_sent_folder_is_resolved_as_sent(office: 
     assert list(office.folder("Sent").values()) == [copy]  # the Sent folder is only read
 
 
+# ---------------------------------------------------------------------------- nobody without a letter
+
+
+def test_bounced_and_refused_letters_go_on_paper_in_the_supplementary_bundle(office: Office) -> None:
+    import pikepdf
+
+    from outreach.accounts import Actor
+    from outreach.delivery import post
+    from outreach.delivery.ledger import ApprovalRequest
+
+    ledger, clock = office.ledger, office.clock
+    refused = "employers/TA00006"  # every address refused at send time: 550 at RCPT
+    ledger.approve(CAMPAIGN, [ApprovalRequest(refused, "QLT", "ef" * 32)], Actor("Người duyệt"), clock())
+    ledger.claim(CAMPAIGN, refused, Attempt("email", "<r-6@bhxh-khanhhoa.example.vn>", ("sai@example.vn",), (), {}),
+                 clock())
+    ledger.finish(CAMPAIGN, refused, Outcome("failed", 550, "5.1.1 <sai@example.vn>: User unknown",
+                                             "RCPT TO:<sai@example.vn>", "Máy chủ từ chối thư"), clock())
+    _add_drafts(office, ["TA00006"], source=("recipients/employers.xlsx", 8))
+    envelope_sender, original = office.sent()["employers/TA00001"]
+    office.deliver(dsn(original, "dv1@example.vn", envelope_sender=envelope_sender))
+
+    report = office.collect()
+
+    (added,) = report.supplements
+    assert added.bundle == f"outbox/{CAMPAIGN}/print/ban-in-bo-sung-{CAMPAIGN}.pdf"
+    assert added.added == added.letters == ["employers/TA00001", refused]
+    with pikepdf.open(office.root / added.bundle) as bundle:
+        assert len(bundle.pages) == 4  # two one-page letters, each on a sheet of its own
+    labels = subprocess.run(["pdftotext", str(office.root / added.labels), "-"], capture_output=True, text=True).stdout
+    assert "Công ty TNHH Hải Sản Số 1" in labels and "Công ty TA00006" in labels
+    (correction,) = [c for c in added.corrections if c.key == refused]
+    assert (correction.file, correction.row, correction.column) == ("recipients/employers.xlsx", 8, "Email")
+    assert "employers.xlsx, dòng 8, cột Email" in correction.line and "550" in correction.line
+    for key in added.added:
+        delivery = ledger.delivery(CAMPAIGN, key)
+        assert (delivery.state, delivery.channel, delivery.where) == (State.PRINTED, "paper", added.bundle)
+
+    assert office.collect().supplements == []  # nothing new: the bundle stays as it is
+    (office.root / added.bundle).unlink()  # a rebuild clears print/: the next collect writes it again
+    assert office.collect().supplements[0].letters == added.letters
+    from outreach.outbox.manifest import read_manifest
+
+    post(ledger, read_manifest(office.root, CAMPAIGN), "Trần Văn Bưu", on=dt.date(2023, 1, 9), clock=clock)
+    assert {ledger.delivery(CAMPAIGN, key).state for key in added.added} == {State.POSTED}
+
+
 # ---------------------------------------------------------------------------- config and mistakes
 
 
@@ -479,13 +528,15 @@ def _toml(office: Office) -> str:
     return toml_text(data)
 
 
-def _add_drafts(office: Office, codes: list[str]) -> None:
-    """Drafts for deliveries written straight into the ledger, so their sender is known."""
+def _add_drafts(office: Office, codes: list[str], source: tuple[str, int] = ("", 0)) -> None:
+    """Drafts for deliveries written straight into the ledger (with TA00001's letter), so their
+    sender and list row are known."""
     from dataclasses import replace
     from outreach.outbox.manifest import write_manifest
 
     template = office.manifest.drafts[0]
-    extra = tuple(replace(template, code=code, name=f"Công ty {code}") for code in codes)
+    extra = tuple(replace(template, code=code, name=f"Công ty {code}", source_file=source[0], source_row=source[1])
+                  for code in codes)
     write_manifest(office.root, replace(office.manifest, drafts=office.manifest.drafts + extra))
 
 
@@ -514,9 +565,9 @@ def test_bounces_and_replies_show_on_the_recipient_page_and_in_the_report(office
     page = client.get(f"/campaigns/{CAMPAIGN}/recipients/TA00002").get_data(as_text=True)
     assert "Đơn vị xin gia hạn đến 20/01." in page and "thư trả lời của người nhận" in page
     page = client.get(f"/campaigns/{CAMPAIGN}/recipients/TA00001").get_data(as_text=True)
-    assert "badge-bounced" in page and "5.1.1" in page and "User unknown" in page
+    assert "Bị trả lại" in page and "5.1.1" in page and "User unknown" in page
 
     path = write_delivery_report(office.ledger, office.manifest, tmp_path / "bao-cao.xlsx")
     rows = {row[0]: row for row in load_workbook(path).active.iter_rows(min_row=2, values_only=True)}
-    assert rows["TA00001"][5] == "bị trả lại" and "5.1.1" in rows["TA00001"][-2]
+    assert rows["TA00001"][5] == "đã in, chờ gửi bưu điện" and "5.1.1" in rows["TA00001"][-2]
     assert rows["TA00002"][-1].endswith("dv2@example.vn: Đơn vị xin gia hạn đến 20/01.")

@@ -31,6 +31,7 @@ from ..outbox import Draft, read_manifest
 from ..workspace import Workspace
 from .ledger import BOUNCEABLE, INBOUND_LABELS, Inbound, InboundMessage, Ledger, State, utc_now
 from .notices import Notice, read_notice, verp_token
+from .supplementary import Supplement, supplement
 
 Clock = Callable[[], dt.datetime]
 IMAP_TIMEOUT_S = 60.0
@@ -69,6 +70,7 @@ class CollectReport:
     unmatched: list[Found] = field(default_factory=list)  # left in place: ties to no message of ours
     other_campaign: list[Found] = field(default_factory=list)  # left in place: another campaign's
     errors: list[str] = field(default_factory=list)  # a mailbox that could not be read (Vietnamese)
+    supplements: list[Supplement] = field(default_factory=list)  # letters put on paper: the e-mail did not reach them
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -80,14 +82,17 @@ class CollectReport:
                   (self.confirmed_sent, "thư chưa chắc chắn nay xác nhận đã gửi"),
                   (self.unmatched, "thư không khớp (để nguyên trong hộp thư)"),
                   (self.other_campaign, "thư của chiến dịch khác (để nguyên)"))
-        parts = [f"{len(items)} {label}" for items, label in counts if items] + self.errors
+        parts = [f"{len(items)} {label}" for items, label in counts if items]
+        parts += [f"{len(s.added)} thư chuyển sang bản giấy ({s.bundle})" for s in self.supplements if s.added]
+        parts += self.errors
         return ("hộp thư: " + ", ".join(parts)) if parts else ""
 
 
 def collect(config: Config, ledger: Ledger, campaign: str | None = None, *, clock: Clock = utc_now,
             limit: int | None = None) -> CollectReport:
     """Read every sender's mailbox once (or only those of ``campaign``'s senders, acting on its
-    messages only). ``limit``: at most that many new messages per folder in this run."""
+    messages only), then put on paper what the e-mail did not reach (``supplementary``).
+    ``limit``: at most that many new messages per folder in this run."""
     if campaign is not None and not Workspace(config.root).manifest(campaign).exists():
         config.campaign(campaign)  # an unknown name is a mistake, said with the known ones
     report = CollectReport()
@@ -95,18 +100,28 @@ def collect(config: Config, ledger: Ledger, campaign: str | None = None, *, cloc
     if campaign is not None:
         senders = _senders_of(config, campaign)
         mailboxes = [m for m in mailboxes if m.sender in senders]
-    if not mailboxes:
-        return report
-    index = _Index.build(config, ledger)
+    index = _Index.build(config, ledger) if mailboxes else None
     for mailbox in mailboxes:
         report.mailboxes.append(mailbox.name)
         try:
+            assert index is not None
             with _open(mailbox) as imap:
                 _Folder(config, ledger, index, mailbox, imap, campaign, report, clock, limit).run()
                 _confirm_uncertain(config, ledger, index, mailbox, imap, campaign, report, clock)
         except (OSError, imaplib.IMAP4.error) as error:
             report.errors.append(f"Không đọc được hộp thư {mailbox.name} (phòng/đơn vị {mailbox.sender}): "
                                  f"{type(error).__name__}: {error}. Sẽ đọc lại ở lượt sau.")
+    workspace = Workspace(config.root)
+    for name in sorted({c for c, _ in ledger.delivery_keys()} if campaign is None else {campaign}):
+        if not workspace.manifest(name).exists():  # no drafts to print (a campaign of another working folder)
+            continue
+        try:
+            added = supplement(config, ledger, name, clock=clock)
+        except UserError as error:
+            report.errors.append(error.message)
+            continue
+        if added is not None:
+            report.supplements.append(added)
     return report
 
 

@@ -15,6 +15,8 @@ or paper for a recipient without one), operation by operation::
     resolve   uncertain -> sent | printed | retrying            (a person, with a note; or ``collect``
                                     when the sender's Sent folder holds the message's Message-ID)
     bounce    sent | uncertain -> bounced   a delivery status notification said it failed for good
+    reprint   bounced | failed -> printed   the e-mail did not reach them: the letter goes on paper
+                                    (the supplementary bundle), then ``post`` as any printed letter
     post      printed -> posted     paper: a named person posted it, on a date
 
 A channel's acceptance (``Outcome`` "sent") is stored as that channel's state (:data:`ACCEPTED`):
@@ -112,17 +114,18 @@ TRANSITIONS: Mapping[State | None, frozenset[State]] = {
     None: frozenset({State.APPROVED}),
     State.APPROVED: frozenset({State.APPROVED, State.SENDING, State.REVOKED}),
     State.RETRYING: frozenset({State.APPROVED, State.SENDING, State.REVOKED}),
-    State.FAILED: frozenset({State.APPROVED, State.REVOKED}),
+    State.FAILED: frozenset({State.APPROVED, State.REVOKED, State.PRINTED}),
     State.REVOKED: frozenset({State.APPROVED}),
     State.SENDING: frozenset({State.SENT, State.PRINTED, State.RETRYING, State.FAILED, State.UNCERTAIN}),
     State.UNCERTAIN: frozenset({State.SENT, State.PRINTED, State.RETRYING, State.BOUNCED}),
     State.SENT: frozenset({State.BOUNCED}),
-    State.BOUNCED: frozenset(),
+    State.BOUNCED: frozenset({State.PRINTED}),
     State.PRINTED: frozenset({State.POSTED}),
     State.POSTED: frozenset(),
 }
 # What a channel's acceptance leaves (any other channel: sent). Only a PRINTED row can be posted, and
-# only the paper channel reaches PRINTED: nothing e-mailed is ever marked posted.
+# only the paper channel reaches PRINTED: nothing e-mailed is ever marked posted (a letter the e-mail
+# did not reach is printed on the paper channel: reprint moves its row there).
 ACCEPTED: Mapping[str, State] = {Channel.EMAIL: State.SENT, Channel.PAPER: State.PRINTED}
 
 
@@ -745,6 +748,18 @@ class Ledger:
             else:
                 self._set(db, campaign, key, current, State.RETRYING, by, note, at, {"next_attempt_at": at})
         return self._must(campaign, key)
+
+    def reprint(self, campaign: str, keys: Sequence[str], where: str, now: dt.datetime) -> list[Delivery]:
+        """bounced | failed -> printed on the paper channel (all or none): the e-mail did not reach
+        them, so their letters are in the supplementary bundle ``where``, to be posted."""
+        at = iso(now)
+        with self._write() as db:
+            for key in keys:
+                current = self._state(db, campaign, key)
+                self._set(db, campaign, key, current, State.PRINTED, SYSTEM_ACTOR,
+                          f"thư điện tử không đến được người nhận: in trong {where}", at,
+                          {"channel": Channel.PAPER, "where": where, "sent_at": at})
+        return [self._must(campaign, key) for key in keys]
 
     def post(self, campaign: str, keys: Sequence[str], by: Actor, on: dt.date, now: dt.datetime) -> list[Delivery]:
         """printed -> posted (all or none): ``by`` took these letters to the post on ``on``."""

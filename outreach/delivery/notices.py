@@ -178,11 +178,24 @@ def _non_standard_failures(message: email.message.Message, raw: bytes) -> tuple[
     for action, addresses in (("failed", permanent), ("delayed", temporary)):
         for address in sorted(addresses):
             decoded = address.decode("utf-8", "replace").lower() if isinstance(address, bytes) else address.lower()
-            line = next((line.strip() for line in text.splitlines() if decoded in line.lower() and len(line) > len(decoded)),
-                        "")
-            code = _STATUS.search(text)
-            statuses.append(RecipientStatus(decoded, action, code.group(1) if code else "", " ".join(line.split())))
+            said = _said_about(text, decoded)
+            code = _STATUS.search(said) or _STATUS.search(text)
+            statuses.append(RecipientStatus(decoded, action, code.group(1) if code else "", said))
     return tuple(statuses)
+
+
+def _said_about(text: str, address: str) -> str:
+    """The lines a bounce writes about one address: from the first that names it to the next blank one."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if address in line.lower()), None)
+    if start is None:
+        return ""
+    block = []
+    for line in lines[start:start + 6]:
+        if not line.strip() and block:
+            break
+        block.append(line.strip())
+    return " ".join(" ".join(block).split())
 
 
 def _auto_reply(message: email.message.Message, subject: str) -> bool:

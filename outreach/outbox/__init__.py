@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .bundle import sheet_pages, write_bundle
+from .bundle import sheet_pages, write_address_labels, write_bundle
 from .manifest import (
     CHANNEL_LABELS,
     SENT_LATER,
@@ -81,6 +81,7 @@ __all__ = [
     "sha256_file",
     "sheet_pages",
     "upgrade_attachments",
+    "write_address_labels",
     "write_bundle",
     "write_manifest",
 ]

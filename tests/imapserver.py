@@ -91,7 +91,7 @@ class DovecotServer:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, users: Mapping[str, str]) -> Iterator["DovecotServer"]:
+    def start(cls, users: Mapping[str, str]) -> Iterator[DovecotServer]:
         if not os.path.exists(DOVECOT):
             raise AssertionError(MISSING)
         root = Path(tempfile.mkdtemp(prefix="dv", dir="/tmp"))
@@ -169,7 +169,7 @@ class DovecotServer:
         with self.client(user) as imap:
             if imap.select(f'"{folder}"', readonly=True)[0] != "OK":
                 return {}
-            status, data = imap.uid("FETCH", "1:*", "(UID BODY.PEEK[])")
+            _, data = imap.uid("FETCH", "1:*", "(UID BODY.PEEK[])")
             found = {}
             for item in data:
                 if isinstance(item, tuple):

@@ -60,7 +60,7 @@ class Mailbox:
         return self.security == "none" and self.host not in LOOPBACK_HOSTS and not self.allow_plaintext_auth
 
 
-def parse_mailbox(sender: str, table: "_Section") -> Mailbox | None:
+def parse_mailbox(sender: str, table: _Section) -> Mailbox | None:
     from . import SECURITY_MODES, _error
 
     if "mailbox" not in table.data:

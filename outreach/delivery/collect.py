@@ -29,7 +29,15 @@ from ..config import Config, Mailbox
 from ..errors import UserError
 from ..outbox import Draft, read_manifest
 from ..workspace import Workspace
-from .ledger import BOUNCEABLE, INBOUND_LABELS, Inbound, InboundMessage, Ledger, State, utc_now
+from .ledger import (
+    BOUNCEABLE,
+    INBOUND_LABELS,
+    Inbound,
+    InboundMessage,
+    Ledger,
+    State,
+    utc_now,
+)
 from .notices import Notice, read_notice, verp_token
 from .supplementary import Supplement, supplement
 
@@ -143,7 +151,7 @@ class _Index:
     addresses: dict[tuple[str, str], frozenset[str]]
 
     @classmethod
-    def build(cls, config: Config, ledger: Ledger) -> "_Index":
+    def build(cls, config: Config, ledger: Ledger) -> _Index:
         pairs = ledger.delivery_keys()
         drafts: dict[tuple[str, str], Draft] = {}
         for name in sorted({c for c, _ in pairs}):

@@ -91,6 +91,11 @@ class Workspace:
         """Letters the e-mail did not reach (bounced, refused for good), to print and post."""
         return self.print_folder(campaign) / f"ban-in-bo-sung-{campaign}.pdf"
 
+    @property
+    def return_path_key(self) -> Path:
+        """The secret the return-path tokens are keyed with: nobody can forge a bounce for a delivery."""
+        return self.outbox / ".return-path.key"
+
     def paper_bundles(self, campaign: str) -> Path:
         """The paper channel's print bundles: approved letters only, each bundle written once and kept."""
         return self.campaign(campaign) / "paper"

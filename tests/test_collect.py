@@ -40,6 +40,7 @@ from outreach.delivery import (
     approve,
     collect,
     send_campaign,
+    return_path_secret,
     verp_token,
 )
 from outreach.errors import UserError
@@ -188,9 +189,14 @@ def test_a_sender_with_a_mailbox_sends_with_a_tagged_return_path_and_the_approve
     for draft in office.manifest.drafts:
         envelope_sender, received = office.sent()[draft.key]
         local, domain = SENDERS["QLT"][0].split("@")
-        assert envelope_sender == f"{local}+b.{verp_token(CAMPAIGN, draft.key)}@{domain}"
+        token = verp_token(return_path_secret(office.root), CAMPAIGN, draft.key)
+        assert envelope_sender == f"{local}+b.{token}@{domain}"
         assert received == draft.eml_path(office.root).read_bytes()  # the bytes approved, unchanged
     assert len({sender for sender, _ in office.sent().values()}) == 4  # one tag per delivery
+    key_file = office.root / "outbox" / ".return-path.key"
+    assert len(key_file.read_bytes()) == 32 and key_file.stat().st_mode & 0o777 == 0o600
+    assert verp_token(b"another office's key", CAMPAIGN, "employers/TA00001") != \
+        verp_token(key_file.read_bytes(), CAMPAIGN, "employers/TA00001")  # not to be made up from outside
 
 
 # ---------------------------------------------------------------------------- bounces

@@ -60,7 +60,7 @@ from .ledger import (
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
-from .notices import Notice, read_notice, tagged_return_path, verp_token
+from .notices import Notice, read_notice, return_path_secret, tagged_return_path, verp_token
 from .paper import PaperMessenger, bundle_of, bundles
 from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
 from .smtp import SmtpMessenger
@@ -134,6 +134,7 @@ __all__ = [
     "read_notice",
     "resolve",
     "resume",
+    "return_path_secret",
     "revoke",
     "run_sink",
     "send_campaign",

@@ -38,7 +38,7 @@ from .ledger import (
     State,
     utc_now,
 )
-from .notices import Notice, read_notice, verp_token
+from .notices import Notice, read_notice, return_path_secret, verp_token
 from .supplementary import Supplement, supplement
 
 Clock = Callable[[], dt.datetime]
@@ -161,7 +161,8 @@ class _Index:
                 continue
             drafts.update({(name, d.key): d for d in manifest.drafts})
         addresses = {pair: frozenset(a.lower() for a in (*d.to, *d.cc)) for pair, d in drafts.items()}
-        return cls({verp_token(c, k): (c, k) for c, k in pairs}, ledger.message_ids(), drafts, addresses)
+        secret = return_path_secret(config.root)
+        return cls({verp_token(secret, c, k): (c, k) for c, k in pairs}, ledger.message_ids(), drafts, addresses)
 
     def tie(self, notice: Notice) -> tuple[tuple[str, str] | None, list[str], bool]:
         """(campaign, key) the clues agree on, which clues did, and whether they disagreed."""

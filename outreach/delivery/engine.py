@@ -301,7 +301,7 @@ class _Run:
     def _ready(self, sender: Sender, messenger: Messenger, draft: Draft,
                delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
-        prepared = _prepare(self.root, self.manifest, draft, delivery, envelope_sender(sender, self.campaign, draft.key),
+        prepared = _prepare(self.root, self.manifest, draft, delivery, envelope_sender(self.root, sender, self.campaign, draft.key),
                             messenger)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
             _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)

@@ -2,9 +2,10 @@
 found in a sender's mailbox is — a delivery status notification, an auto-reply, a reply, a copy.
 
 * A sender with a mailbox sends with a tagged return path, ``phongqlt+b.<token>@…`` (VERP): the
-  token is a keyed hash of campaign and draft key, so a bounce addressed to it names its delivery
-  even when it quotes nothing of the original. The approved bytes stay as approved: the return path
-  is the envelope's (MAIL FROM), not a header.
+  token is a hash of campaign and draft key keyed with the working folder's secret
+  (``outbox/.return-path.key``), so a bounce addressed to it names its delivery even when it quotes
+  nothing of the original, and nobody outside can make one up. The approved bytes stay as
+  approved: the return path is the envelope's (MAIL FROM), not a header.
 * :func:`read_notice` gathers every clue a message offers — return-path tokens, the Message-IDs it
   quotes or answers (returned headers, ``In-Reply-To``, ``References``), the ``Final-Recipient``
   lines of a DSN — and says what the message is. Tying the clues to a delivery is collect's job.
@@ -23,14 +24,18 @@ import email.message
 import email.policy
 import hashlib
 import html
+import os
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import parseaddr
+from pathlib import Path
 
 from ..config import Sender
 from ..text import to_nfc
+from ..workspace import Workspace
 from .ledger import Inbound
 
 TAG = "+b."
@@ -48,21 +53,41 @@ _QUOTE_START = re.compile(r"^(>|-{2,}\s*(original message|thư gốc)|on .+ wrot
 REPLY_TEXT_LIMIT = 4000
 
 
-def verp_token(campaign: str, key: str) -> str:
-    digest = hashlib.blake2b(f"{campaign}\0{key}".encode(), digest_size=10, person=b"outreach-verp").digest()
-    return base64.b32encode(digest).decode().lower()[:_TOKEN_CHARS]
+def return_path_secret(root: Path) -> bytes:
+    """The working folder's token key: made once (32 random bytes, owner-only), then always the same."""
+    path = Workspace(root).return_path_key
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use that one
+        return path.read_bytes()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secrets.token_bytes(32))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path.read_bytes()
 
 
-def tagged_return_path(address: str, campaign: str, key: str) -> str:
+def verp_token(secret: bytes, campaign: str, key: str) -> str:
+    digest = hashlib.blake2b(f"{campaign}\0{key}".encode(), digest_size=10, key=secret, person=b"outreach-verp")
+    return base64.b32encode(digest.digest()).decode().lower()[:_TOKEN_CHARS]
+
+
+def tagged_return_path(address: str, secret: bytes, campaign: str, key: str) -> str:
     """``phongqlt+b.<token>@bhxh…``: the envelope sender of one draft's message."""
     local, _, domain = address.rpartition("@")
-    return f"{local}{TAG}{verp_token(campaign, key)}@{domain}"
+    return f"{local}{TAG}{verp_token(secret, campaign, key)}@{domain}"
 
 
-def envelope_sender(sender: Sender, campaign: str, key: str) -> str:
+def envelope_sender(root: Path, sender: Sender, campaign: str, key: str) -> str:
     """MAIL FROM of one draft's message: tagged when the sender's mailbox is read (collect), else
     its plain address (a tag nobody reads would only risk a server without plus addressing)."""
-    return tagged_return_path(sender.sender, campaign, key) if sender.mailbox is not None else sender.sender
+    if sender.mailbox is None:
+        return sender.sender
+    return tagged_return_path(sender.sender, return_path_secret(root), campaign, key)
 
 
 @dataclass(frozen=True)

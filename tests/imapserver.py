@@ -24,13 +24,55 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 MISSING = ("Dovecot is not installed: the IMAP tests need Debian's dovecot-imapd "
            "(scripts/setup.sh installs it: apt-get install -y --no-install-recommends dovecot-imapd).")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM the server this test started (by its PID), then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def serving(folder: Path, command: list[str], answers: Callable[[], None], log: Callable[[], str]) -> Iterator[subprocess.Popen]:
+    """The server of ``command`` running (once it answers) until the block ends; then stopped and its
+    folder removed."""
+    try:
+        process = start_daemon(command, answers, log)
+        try:
+            yield process
+        finally:
+            stop_process(process)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_daemon(command: list[str], answers: Callable[[], None], log: Callable[[], str],
+                 timeout_s: float = 15.0) -> subprocess.Popen:
+    """Start a server and wait until ``answers`` stops raising OSError (it is up), or fail saying why."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            answers()
+            return process
+        except (OSError, imaplib.IMAP4.error):
+            if process.poll() is not None:
+                raise AssertionError(f"{command[0]} exited: {process.stderr.read().decode()} {log()}") from None
+            time.sleep(0.1)
+    stop_process(process)
+    raise AssertionError(f"{command[0]} did not answer in {timeout_s} s: {log()}")
 
 
 def free_port() -> int:
@@ -85,7 +127,7 @@ class DovecotServer:
     root: Path
     port: int
     users: Mapping[str, str]
-    process: subprocess.Popen
+    process: subprocess.Popen | None
 
     host = "127.0.0.1"
 
@@ -95,54 +137,30 @@ class DovecotServer:
         if not os.path.exists(DOVECOT):
             raise AssertionError(MISSING)
         root = Path(tempfile.mkdtemp(prefix="dv", dir="/tmp"))
-        try:
-            if os.geteuid() == 0:
-                login_user, internal_user, mail_user = "dovenull", "dovecot", "dovecot"
-            else:
-                login_user = internal_user = mail_user = pwd.getpwuid(os.geteuid()).pw_name
-            (root / "home").mkdir()
-            (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in users.items()))
-            if os.geteuid() == 0:
-                os.chmod(root, 0o755)
-                shutil.chown(root / "home", mail_user, mail_user)
-                os.chmod(root / "passwd", 0o644)
-            port = free_port()
-            (root / "dovecot.conf").write_text(_config(root, port, login_user, internal_user, mail_user))
-            process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            server = cls(root, port, users, process)
-            try:
-                server._wait_ready()
-                yield server
-            finally:
-                server.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        if os.geteuid() == 0:
+            login_user, internal_user, mail_user = "dovenull", "dovecot", "dovecot"
+        else:
+            login_user = internal_user = mail_user = pwd.getpwuid(os.geteuid()).pw_name
+        (root / "home").mkdir()
+        (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in users.items()))
+        if os.geteuid() == 0:
+            os.chmod(root, 0o755)
+            shutil.chown(root / "home", mail_user, mail_user)
+            os.chmod(root / "passwd", 0o644)
+        port = free_port()
+        (root / "dovecot.conf").write_text(_config(root, port, login_user, internal_user, mail_user))
+        server = cls(root, port, users, None)
+        with serving(root, [DOVECOT, "-F", "-c", str(root / "dovecot.conf")], server._login, server.log) as process:
+            server.process = process
+            yield server
 
-    def _wait_ready(self, timeout_s: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"dovecot exited: {self.process.stderr.read().decode()} {self.log()}")
-            try:
-                with self.client(next(iter(self.users))):
-                    return
-            except (OSError, imaplib.IMAP4.error):
-                time.sleep(0.1)
-        raise AssertionError(f"dovecot did not answer on 127.0.0.1:{self.port}: {self.log()}")
+    def _login(self) -> None:
+        with self.client(next(iter(self.users))):
+            pass
 
     def log(self) -> str:
         path = self.root / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
     @contextlib.contextmanager
     def client(self, user: str) -> Iterator[imaplib.IMAP4]:
@@ -155,6 +173,18 @@ class DovecotServer:
                 imap.logout()
 
     # ------------------------------------------------------------------ what a test does to a mailbox
+
+    def maildir(self, user: str) -> Path:
+        """The user's INBOX as a Maildir, open to a local MTA delivering into it as another user."""
+        with self.client(user) as imap:
+            imap.select("INBOX")  # Dovecot makes the Maildir on first use
+        maildir = self.root / "home" / user / "Maildir"
+        for folder in (maildir, *(maildir / sub for sub in ("cur", "new", "tmp"))):
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, 0o777)
+        os.chmod(self.root / "home" / user, 0o755)
+        return maildir
+
 
     def append(self, user: str, folder: str, raw: bytes) -> int:
         """Deliver one message into ``folder`` (created if missing); returns its UID."""

@@ -517,6 +517,40 @@ def test_bounced_and_refused_letters_go_on_paper_in_the_supplementary_bundle(off
     assert {ledger.delivery(CAMPAIGN, key).state for key in added.added} == {State.POSTED}
 
 
+def test_end_to_end_a_real_mta_bounces_an_unknown_user_and_collect_ties_it(tmp_path: Path, monkeypatch) -> None:
+    """Sent through Exim on loopback; Exim finds dv3@example.vn unknown, writes its own RFC 3464
+    bounce to the tagged return path and delivers it into the sender's Dovecot mailbox."""
+    from mtaserver import EximServer
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with DovecotServer.start({USER: PASSWORD}) as imap, \
+            EximServer.start(sender=SENDERS["QLT"][0], recipient_domain="example.vn", known=["dv1", "dv2"],
+                             maildir=imap.maildir(USER)) as mta:
+        data = config_data(mta.port)
+        data["departments"]["QLT"]["mailbox"] = mailbox_config(imap.port)
+        root = tmp_path / "work"
+        manifest, _ = make_outbox(root, employers(3), data)
+        config, clock = parse_config(data, root), Clock()
+        with Ledger.open(root) as ledger:
+            approve(root, ledger, manifest, "Nguyễn Thị Duyệt", clock=clock)
+            sent = send_campaign(config, manifest, ledger, clock=clock, sleep=clock.sleep)
+            assert len(sent.sent) == 3  # the relay took all three: the unknown user is found later
+            bounced = []
+            deadline = time.monotonic() + 30
+            while not bounced and time.monotonic() < deadline:
+                bounced = collect(config, ledger, clock=clock).bounced
+                time.sleep(0.2)
+            assert bounced, mta.log()
+
+            (found,) = bounced
+            assert (found.key, found.status) == ("employers/TA00003", "5.0.0")
+            assert found.clues == "đường trả về (VERP), Message-ID, Final-Recipient"
+            assert b"Reporting-MTA: dns; mx.outreach-test.example" in (root / found.evidence).read_bytes()
+            assert [e.to_state for e in ledger.events(CAMPAIGN, "employers/TA00003")][-2:] == ["bounced", "printed"]
+            assert {ledger.delivery(CAMPAIGN, k).state for k in ("employers/TA00001", "employers/TA00002")} == \
+                {State.SENT}
+
+
 # ---------------------------------------------------------------------------- config and mistakes
 
 

@@ -16,14 +16,16 @@ them as sent, with that evidence; otherwise they stay for a person (``outreach r
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import imaplib
 import os
 import re
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 from ..config import Config, Mailbox
 from ..errors import UserError
@@ -244,7 +246,6 @@ def _utf7(text: str) -> str:
     def flush() -> None:
         nonlocal pending
         if pending:
-            import base64
             out.append("&" + base64.b64encode(pending.encode("utf-16-be")).decode().rstrip("=").replace("/", ",") + "-")
             pending = ""
 
@@ -326,8 +327,8 @@ class _Folder:
         uidvalidity = _select(self.imap, box.folder)
         cursor = self.ledger.mailbox_cursor(box.name, box.folder)
         last = cursor[1] if cursor is not None and cursor[0] == uidvalidity else 0
-        self._move_recorded(uidvalidity, last)
-        known = self.ledger.known_inbound(box.name)
+        known = {m.sha256: m for m in self.ledger.inbound(mailbox=box.name)}
+        self._move_recorded(known.values(), uidvalidity, last)
         new = [uid for uid in _uids(self.imap, f"UID {last + 1}:*") if uid > last]  # n:* always has the last
         if self.limit is not None:
             new = new[:self.limit]
@@ -346,11 +347,10 @@ class _Folder:
                 _ensure_folder(self.imap, box.processed_folder)
                 _move(self.imap, to_move, box.processed_folder)
 
-    def _move_recorded(self, uidvalidity: int, last: int) -> None:
+    def _move_recorded(self, known: Iterable[InboundMessage], uidvalidity: int, last: int) -> None:
         """Messages recorded by a run that stopped before it could move them: move them now."""
-        recorded = [m.uid for m in self.ledger.inbound()
-                    if m.mailbox == self.mailbox.name and m.folder == self.mailbox.folder
-                    and m.uidvalidity == uidvalidity and m.kind in MOVED and m.uid <= last]
+        recorded = [m.uid for m in known if m.folder == self.mailbox.folder and m.uidvalidity == uidvalidity
+                    and m.kind in MOVED and m.uid <= last]
         if not recorded:
             return
         still_here = set(_uids(self.imap, "UID " + ",".join(str(uid) for uid in recorded)))
@@ -359,7 +359,8 @@ class _Folder:
             _ensure_folder(self.imap, self.mailbox.processed_folder)
             _move(self.imap, left, self.mailbox.processed_folder)
 
-    def _handle(self, uidvalidity: int, uid: int, raw: bytes, known: frozenset[str], advance: bool) -> str:
+    def _handle(self, uidvalidity: int, uid: int, raw: bytes, known: dict[str, InboundMessage],
+                advance: bool) -> str:
         """Recognise, tie, keep and record one message: "move", "stay" or "held" (another campaign's)."""
         box = self.mailbox
         sha = hashlib.sha256(raw).hexdigest()
@@ -369,7 +370,7 @@ class _Folder:
         if sha in known:  # met before (copied back, or a new UIDVALIDITY): recorded already
             if advance:
                 self.ledger.advance_cursor(box.name, box.folder, uidvalidity, uid, self.clock())
-            return "move" if notice.kind in MOVED and self._tied_known(sha) else "stay"
+            return "move" if known[sha].kind in MOVED else "stay"
         pair, clues, conflict = self.index.tie(notice)
         if notice.kind == Inbound.OTHER or (notice.kind == Inbound.COPY and not self._uncertain(pair)):
             if advance:
@@ -384,19 +385,21 @@ class _Folder:
                     self.ledger.advance_cursor(box.name, box.folder, uidvalidity, uid, self.clock())
                 return "stay"  # an auto-reply to nothing of ours: somebody's ordinary mail
             note = "các dấu hiệu chỉ tới nhiều thư khác nhau" if conflict else "không khớp thư nào đã gửi"
-            self._record(InboundMessage(box.name, box.folder, uidvalidity, uid, sha, Inbound.UNMATCHED,
+            known[sha] = InboundMessage(box.name, box.folder, uidvalidity, uid, sha, Inbound.UNMATCHED,
                                         status=notice.status, text=f"{INBOUND_LABELS[notice.kind]}; {note}",
-                                        from_address=notice.from_address, subject=notice.subject), advance)
+                                        from_address=notice.from_address, subject=notice.subject)
+            self._record(known[sha], advance)
             self.report.unmatched.append(replace(found, text=note))
             return "stay"
         campaign, key = pair
-        evidence = self._keep(campaign, key, sha, raw)
+        evidence = keep_raw(self.config.root, campaign, key, sha, raw)
         clue_text = ", ".join(CLUE_LABELS[c] for c in clues)
         message = InboundMessage(box.name, box.folder, uidvalidity, uid, sha, notice.kind, campaign, key, clue_text,
                                  notice.status, notice.diagnostic if notice.recipients else notice.text,
                                  notice.from_address, notice.subject, evidence)
         before = self.ledger.delivery(campaign, key)
         state = self._record(message, advance)
+        known[sha] = message
         listed = replace(found, campaign=campaign, key=key, clues=clue_text, evidence=evidence)
         if notice.kind == Inbound.BOUNCE:
             if state == State.BOUNCED and before is not None and before.state in BOUNCEABLE:
@@ -410,29 +413,27 @@ class _Folder:
         delivery = self.ledger.delivery(*pair) if pair is not None else None
         return delivery is not None and delivery.state == State.UNCERTAIN
 
-    def _tied_known(self, sha: str) -> bool:
-        return any(m.sha256 == sha and m.key for m in self.ledger.inbound() if m.mailbox == self.mailbox.name)
-
     def _record(self, message: InboundMessage, advance: bool) -> State | None:
         return self.ledger.record_inbound(message, self.clock(), advance=advance)
 
-    def _keep(self, campaign: str, key: str, sha: str, raw: bytes) -> str:
-        """The notification's raw bytes under the campaign's folder, written once, never replaced."""
-        audience, _, code = key.partition("/")
-        workspace = Workspace(self.config.root)
-        path = workspace.inbound_copy(campaign, audience, code, sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(raw)
-            with temporary.open("rb") as handle:
-                os.fsync(handle.fileno())
-            try:
-                os.link(temporary, path)  # fails if it exists: a file once written is never replaced
-            except FileExistsError:
-                pass
-            temporary.unlink()
-        return workspace.relative(path)
+
+def keep_raw(root: Path, campaign: str, key: str, sha: str, raw: bytes) -> str:
+    """A message's raw bytes under the campaign's folder, written once, never replaced."""
+    audience, _, code = key.partition("/")
+    workspace = Workspace(root)
+    path = workspace.inbound_copy(campaign, audience, code, sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(raw)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # fails if it exists: a file once written is never replaced
+        except FileExistsError:
+            pass
+        temporary.unlink()
+    return workspace.relative(path)
 
 
 _LISTS = {Inbound.DELAY: "delayed", Inbound.REPLY: "replied", Inbound.AUTO_REPLY: "auto_replies",
@@ -460,8 +461,7 @@ def _confirm_uncertain(config: Config, ledger: Ledger, index: _Index, mailbox: M
             if notice.own_id != wanted.strip("<>").lower():
                 continue
             sha = hashlib.sha256(raw).hexdigest()
-            folder = _Folder(config, ledger, index, mailbox, imap, campaign, report, clock, None)
-            evidence = folder._keep(*pair, sha, raw)
+            evidence = keep_raw(config.root, *pair, sha, raw)
             message = InboundMessage(mailbox.name, mailbox.sent_folder, uidvalidity, uid, sha, Inbound.COPY, *pair,
                                      "Message-ID", "", "", notice.from_address, notice.subject, evidence)
             if ledger.record_inbound(message, clock(), advance=False) == State.SENT:

@@ -583,12 +583,13 @@ class Ledger:
         return frozenset(row[0] for row in rows)
 
     def inbound(self, campaign: str | None = None, key: str | None = None,
-                kinds: Sequence[Inbound] = tuple(Inbound)) -> list[InboundMessage]:
-        """Messages collect handled, oldest first: of a campaign (and one of its drafts), or all."""
+                kinds: Sequence[Inbound] = tuple(Inbound), mailbox: str | None = None) -> list[InboundMessage]:
+        """Messages collect handled, oldest first: of a campaign (and one of its drafts), of one
+        mailbox, or all."""
         marks = ", ".join("?" for _ in kinds)
         rows = self._db.execute(
             f"SELECT * FROM inbound WHERE campaign = coalesce(?, campaign) AND key = coalesce(?, key) "
-            f"AND kind IN ({marks}) ORDER BY id", (campaign, key, *kinds))
+            f"AND mailbox = coalesce(?, mailbox) AND kind IN ({marks}) ORDER BY id", (campaign, key, mailbox, *kinds))
         return [_inbound(row) for row in rows]
 
     def mailbox_cursor(self, mailbox: str, folder: str) -> tuple[int, int] | None:
@@ -596,11 +597,6 @@ class Ledger:
         row = self._db.execute("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ? AND folder = ?",
                                (mailbox, folder)).fetchone()
         return (int(row[0]), int(row[1])) if row else None
-
-    def known_inbound(self, mailbox: str) -> frozenset[str]:
-        """The sha256 of every message already handled from this mailbox."""
-        rows = self._db.execute("SELECT sha256 FROM inbound WHERE mailbox = ?", (mailbox,))
-        return frozenset(row[0] for row in rows)
 
     def message_ids(self) -> dict[str, tuple[str, str]]:
         """Message-ID (without angle brackets, lower case) -> (campaign, key), of every message handed

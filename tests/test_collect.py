@@ -34,13 +34,14 @@ from outreach.delivery import (
     Attempt,
     Inbound,
     Ledger,
+    MaildirHandler,
     Outcome,
     SmtpSink,
     State,
     approve,
     collect,
-    send_campaign,
     return_path_secret,
+    send_campaign,
     verp_token,
 )
 from outreach.errors import UserError
@@ -180,6 +181,21 @@ def reply(original: bytes, sender: str, to: str, text: str) -> bytes:
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         f"{body}"
     ).encode()
+
+
+class CutAfterData(MaildirHandler):
+    """Stores every message, but cuts the line instead of answering the final dot for one recipient:
+    the server has it, the sender cannot know (uncertain)."""
+
+    def __init__(self, maildir: Path, cut_for: str) -> None:
+        super().__init__(maildir)
+        self.cut_for = cut_for
+
+    async def handle_DATA(self, server, session, envelope):
+        key = self.store(envelope)
+        if self.cut_for in envelope.rcpt_tos:
+            server.transport.close()
+        return f"250 2.0.0 Ok: queued as {key}"
 
 
 # ---------------------------------------------------------------------------- sending with a tag
@@ -471,6 +487,42 @@ def test_an_uncertain_send_found_in_the_sent_folder_is_resolved_as_sent(office: 
     assert list(office.folder("Sent").values()) == [copy]  # the Sent folder is only read
 
 
+def test_an_archive_bcc_copy_settles_an_uncertain_send_and_is_moved_away(tmp_path: Path, monkeypatch) -> None:
+    """A blind copy to the archive address (an extra RCPT TO, the bytes unchanged) arrives in the
+    mailbox: for a send that went uncertain it is the evidence it went out; any copy is moved."""
+    archive = "phongqlt+luu@bhxh-khanhhoa.example.vn"
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    handler = CutAfterData(tmp_path / "sink", cut_for="dv1@example.vn")
+    with DovecotServer.start({USER: PASSWORD}) as imap, SmtpSink(None, port=0, handler=handler) as sink:
+        data = config_data(sink.port)
+        data["departments"]["QLT"]["mailbox"] = mailbox_config(imap.port, archive_bcc=archive)
+        root = tmp_path / "work"
+        manifest, _ = make_outbox(root, employers(2), data)
+        config, clock = parse_config(data, root), Clock()
+        with Ledger.open(root) as ledger:
+            approve(root, ledger, manifest, "Nguyễn Thị Duyệt", clock=clock)
+            send_campaign(config, manifest, ledger, clock=clock, sleep=clock.sleep)
+            stored = sorted((tmp_path / "sink" / "new").iterdir())
+            assert len(stored) == 2
+            copies = []
+            for path in stored:
+                _, envelope_to, message = path.read_bytes().split(b"\r\n", 2)
+                assert envelope_to.decode().endswith(f", {archive}")  # the archive is an envelope recipient only
+                assert archive.encode() not in message
+                copies.append(message)
+            assert ledger.delivery(CAMPAIGN, "employers/TA00001").state == State.UNCERTAIN  # the line was cut
+            for message in copies:
+                imap.append(USER, "INBOX", message)
+
+            report = collect(config, ledger, clock=clock)
+
+            assert [f.key for f in report.confirmed_sent] == ["employers/TA00001"]
+            assert ledger.delivery(CAMPAIGN, "employers/TA00001").state == State.SENT
+            assert ledger.delivery(CAMPAIGN, "employers/TA00002").state == State.SENT
+            assert report.replied == [] and report.unmatched == []
+            assert imap.messages(USER, "INBOX") == {} and len(imap.messages(USER, PROCESSED)) == 2
+
+
 # ---------------------------------------------------------------------------- nobody without a letter
 
 
@@ -571,6 +623,7 @@ def test_mailbox_config_is_parsed_once_with_its_defaults(office: Office) -> None
     ({"password": "lo"}, "không được ghi mật khẩu trong tệp cấu hình"),
     ({"security": "tls"}, "giá trị 'tls' không hợp lệ"),
     ({"processed_folder": "INBOX"}, "trùng với thư mục đang đọc"),
+    ({"archive_bcc": "lưu trữ"}, "không phải địa chỉ e-mail"),
 ])
 def test_mailbox_mistakes_are_said_with_their_key_and_the_fix(mailbox: dict, message: str) -> None:
     data = config_data(2525)

@@ -12,7 +12,12 @@ folder = "INBOX"
 sent_folder = "Sent"         # optional: where the server keeps what was sent (uncertain sends)
 processed_folder = "Outreach/Da-xu-ly"   # optional: where handled messages are moved
 allow_plaintext_auth = false # optional: log in without TLS to a host that is not this machine
+archive_bcc = "phongqlt+luu@bhxh-khanhhoa.gov.vn"   # optional: a blind copy of each message (envelope only)
 ```
+
+An ``archive_bcc`` gets a blind copy of every message (an extra RCPT TO: the approved bytes do not
+change). It should arrive in this mailbox's folder: there, collect takes the copy as evidence that
+an uncertain send did go out, and moves it away with what it handled.
 
 A sender with a mailbox sends with a tagged return path (``phongqlt+b.<token>@…``): its mail
 server must deliver such an address to the mailbox (plus addressing, Postfix's
@@ -44,6 +49,7 @@ class Mailbox:
     sent_folder: str = ""  # "" : the server keeps no copy of what was sent (or nobody said where)
     processed_folder: str = DEFAULT_PROCESSED_FOLDER
     allow_plaintext_auth: bool = False
+    archive_bcc: str = ""  # an extra envelope recipient of every message: the copy is the evidence it went out
 
     @property
     def name(self) -> str:
@@ -78,6 +84,10 @@ def parse_mailbox(sender: str, table: _Section) -> Mailbox | None:
     if processed == folder:
         raise _error(box.key("processed_folder"), "trùng với thư mục đang đọc (folder)",
                      f'đặt một thư mục riêng, ví dụ processed_folder = "{DEFAULT_PROCESSED_FOLDER}"')
+    archive = box.text("archive_bcc", "").lower()
+    if archive and (archive.count("@") != 1 or not archive.isascii() or any(c.isspace() for c in archive)):
+        raise _error(box.key("archive_bcc"), f"'{archive}' không phải địa chỉ e-mail",
+                     'viết archive_bcc = "phongqlt+luu@coquan.gov.vn" (không dấu), hoặc bỏ dòng này')
     return Mailbox(
         sender=sender,
         host=box.text("host"),
@@ -89,4 +99,5 @@ def parse_mailbox(sender: str, table: _Section) -> Mailbox | None:
         sent_folder=box.text("sent_folder", ""),
         processed_folder=processed,
         allow_plaintext_auth=box.boolean("allow_plaintext_auth", False),
+        archive_bcc=archive,
     )

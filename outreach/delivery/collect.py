@@ -48,7 +48,7 @@ IMAP_TIMEOUT_S = 60.0
 FETCH_BATCH = 50
 # Handled messages leave the folder being read; a reply stays for the person who answers it, and
 # what ties to nothing stays where staff look.
-MOVED = frozenset({Inbound.BOUNCE, Inbound.DELAY, Inbound.AUTO_REPLY})
+MOVED = frozenset({Inbound.BOUNCE, Inbound.DELAY, Inbound.AUTO_REPLY, Inbound.COPY})
 CLUE_LABELS = {"token": "đường trả về (VERP)", "message_id": "Message-ID", "recipient": "Final-Recipient"}
 
 
@@ -365,6 +365,8 @@ class _Folder:
         box = self.mailbox
         sha = hashlib.sha256(raw).hexdigest()
         notice = read_notice(raw)
+        if notice.own_id in self.index.message_ids:  # our own message (an archive copy), whatever it answers
+            notice = replace(notice, kind=Inbound.COPY)
         found = Found(box.name, uid, notice.kind, status=notice.status, from_address=notice.from_address,
                       subject=notice.subject, text=notice.diagnostic or notice.text)
         if sha in known:  # met before (copied back, or a new UIDVALIDITY): recorded already
@@ -372,7 +374,7 @@ class _Folder:
                 self.ledger.advance_cursor(box.name, box.folder, uidvalidity, uid, self.clock())
             return "move" if known[sha].kind in MOVED else "stay"
         pair, clues, conflict = self.index.tie(notice)
-        if notice.kind == Inbound.OTHER or (notice.kind == Inbound.COPY and not self._uncertain(pair)):
+        if notice.kind == Inbound.OTHER or (notice.kind == Inbound.COPY and pair is None):
             if advance:
                 self.ledger.advance_cursor(box.name, box.folder, uidvalidity, uid, self.clock())
             return "stay"
@@ -404,14 +406,10 @@ class _Folder:
         if notice.kind == Inbound.BOUNCE:
             if state == State.BOUNCED and before is not None and before.state in BOUNCEABLE:
                 self.report.bounced.append(listed)
-        elif notice.kind != Inbound.COPY or state == State.SENT:
+        elif notice.kind != Inbound.COPY or (before is not None and before.state == State.UNCERTAIN
+                                             and state == State.SENT):
             getattr(self.report, _LISTS[notice.kind]).append(listed)
         return "move" if notice.kind in MOVED else "stay"
-
-    def _uncertain(self, pair: tuple[str, str] | None) -> bool:
-        """Whether a copy of our own message (an archive copy) could settle its delivery."""
-        delivery = self.ledger.delivery(*pair) if pair is not None else None
-        return delivery is not None and delivery.state == State.UNCERTAIN
 
     def _record(self, message: InboundMessage, advance: bool) -> State | None:
         return self.ledger.record_inbound(message, self.clock(), advance=advance)

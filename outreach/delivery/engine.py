@@ -301,8 +301,9 @@ class _Run:
     def _ready(self, sender: Sender, messenger: Messenger, draft: Draft,
                delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
-        prepared = _prepare(self.root, self.manifest, draft, delivery, envelope_sender(self.root, sender, self.campaign, draft.key),
-                            messenger)
+        archive = sender.mailbox.archive_bcc if sender.mailbox is not None and messenger.name == EMAIL else ""
+        prepared = _prepare(self.root, self.manifest, draft, delivery,
+                            envelope_sender(self.root, sender, self.campaign, draft.key), messenger, archive)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
             _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)
         return prepared
@@ -339,8 +340,9 @@ class _Run:
 
 
 def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str,
-             messenger: Messenger) -> _Prepared | DraftProblem:
-    """The approved bytes and their envelope, or why they must not be sent."""
+             messenger: Messenger, archive: str = "") -> _Prepared | DraftProblem:
+    """The approved bytes and their envelope, or why they must not be sent. ``archive``: one more
+    envelope recipient (a blind copy the bytes do not name), the sender's archive address."""
     data = _read_payload(root, draft)
     if data is None:
         return draft.skipped(Skip.MISSING, f"Không tìm thấy {draft.folder}/{draft.payload}; thư không được gửi. "
@@ -354,7 +356,10 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, e
     if isinstance(envelope, str):
         return draft.skipped(Skip.RECIPIENTS, envelope)
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {draft.payload: sha}
-    return _Prepared(draft, Handover(draft.key, envelope_from, envelope.recipients, data),
+    recipients = envelope.recipients
+    if archive and archive.lower() not in {r.lower() for r in recipients}:
+        recipients += (archive,)
+    return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data),
                      Attempt(messenger.name, envelope.message_id, draft.to, draft.cc, files))
 
 

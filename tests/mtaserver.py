@@ -40,6 +40,7 @@ log_file_path = {root}/log/%slog
 never_users =
 host_lookup =
 tls_advertise_hosts =
+dsn_advertise_hosts = *
 acl_smtp_rcpt = accept_all
 keep_environment =
 

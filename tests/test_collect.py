@@ -596,8 +596,10 @@ def test_end_to_end_a_real_mta_bounces_an_unknown_user_and_collect_ties_it(tmp_p
 
             (found,) = bounced
             assert (found.key, found.status) == ("employers/TA00003", "5.0.0")
-            assert found.clues == "đường trả về (VERP), Message-ID, Final-Recipient"
-            assert b"Reporting-MTA: dns; mx.outreach-test.example" in (root / found.evidence).read_bytes()
+            assert found.clues == "đường trả về (VERP), ENVID, Message-ID, Final-Recipient"
+            evidence = (root / found.evidence).read_bytes()
+            assert b"Reporting-MTA: dns; mx.outreach-test.example" in evidence
+            assert b"%PDF" not in evidence and b"application/pdf" not in evidence  # RET=HDRS: headers only
             assert [e.to_state for e in ledger.events(CAMPAIGN, "employers/TA00003")][-2:] == ["bounced", "printed"]
             assert {ledger.delivery(CAMPAIGN, k).state for k in ("employers/TA00001", "employers/TA00002")} == \
                 {State.SENT}

@@ -60,7 +60,7 @@ from .ledger import (
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
-from .notices import Notice, read_notice, return_path_secret, tagged_return_path, verp_token
+from .notices import Notice, read_notice, return_path_secret, verp_token
 from .paper import PaperMessenger, bundle_of, bundles
 from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
 from .smtp import SmtpMessenger
@@ -139,7 +139,6 @@ __all__ = [
     "run_sink",
     "send_campaign",
     "send_test_copy",
-    "tagged_return_path",
     "utc_now",
     "verp_token",
     "write_delivery_report",

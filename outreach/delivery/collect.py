@@ -49,7 +49,8 @@ FETCH_BATCH = 50
 # Handled messages leave the folder being read; a reply stays for the person who answers it, and
 # what ties to nothing stays where staff look.
 MOVED = frozenset({Inbound.BOUNCE, Inbound.DELAY, Inbound.AUTO_REPLY, Inbound.COPY})
-CLUE_LABELS = {"token": "đường trả về (VERP)", "message_id": "Message-ID", "recipient": "Final-Recipient"}
+CLUE_LABELS = {"token": "đường trả về (VERP)", "envelope_id": "ENVID", "message_id": "Message-ID",
+               "recipient": "Final-Recipient"}
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,15 @@ class _Index:
     def tie(self, notice: Notice) -> tuple[tuple[str, str] | None, list[str], bool]:
         """(campaign, key) the clues agree on, which clues did, and whether they disagreed."""
         by_token = {self.tokens[t] for t in notice.tokens if t in self.tokens}
+        by_envelope_id = {self.tokens[t] for t in notice.envelope_ids if t in self.tokens}
         ids = notice.quoted_ids if notice.kind != Inbound.COPY else (notice.own_id,)
         by_id = {self.message_ids[i] for i in ids if i in self.message_ids}
-        candidates = by_token | by_id
+        candidates = by_token | by_envelope_id | by_id
         if len(candidates) != 1:
             return None, [], len(candidates) > 1
         (pair,) = candidates
-        clues = [name for name, found in (("token", by_token), ("message_id", by_id)) if found]
+        clues = [name for name, found in (("token", by_token), ("envelope_id", by_envelope_id), ("message_id", by_id))
+                 if found]
         if any(r.address in self.addresses.get(pair, ()) for r in notice.recipients):
             clues.append("recipient")
         return pair, clues, False

@@ -303,7 +303,7 @@ class _Run:
         """Read and check one message; restore its approved copy if someone deleted it."""
         archive = sender.mailbox.archive_bcc if sender.mailbox is not None and messenger.name == EMAIL else ""
         prepared = _prepare(self.root, self.manifest, draft, delivery,
-                            envelope_sender(self.root, sender, self.campaign, draft.key), messenger, archive)
+                            *envelope_sender(self.root, sender, self.campaign, draft.key), messenger, archive)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
             _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)
         return prepared
@@ -339,7 +339,7 @@ class _Run:
             self._skip(draft, reason, message)
 
 
-def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str,
+def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str, envelope_id: str,
              messenger: Messenger, archive: str = "") -> _Prepared | DraftProblem:
     """The approved bytes and their envelope, or why they must not be sent. ``archive``: one more
     envelope recipient (a blind copy the bytes do not name), the sender's archive address."""
@@ -359,7 +359,7 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, e
     recipients = envelope.recipients
     if archive and archive.lower() not in {r.lower() for r in recipients}:
         recipients += (archive,)
-    return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data),
+    return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data, envelope_id),
                      Attempt(messenger.name, envelope.message_id, draft.to, draft.cc, files))
 
 

@@ -76,18 +76,15 @@ def verp_token(secret: bytes, campaign: str, key: str) -> str:
     return base64.b32encode(digest.digest()).decode().lower()[:_TOKEN_CHARS]
 
 
-def tagged_return_path(address: str, secret: bytes, campaign: str, key: str) -> str:
-    """``phongqlt+b.<token>@bhxh…``: the envelope sender of one draft's message."""
-    local, _, domain = address.rpartition("@")
-    return f"{local}{TAG}{verp_token(secret, campaign, key)}@{domain}"
-
-
-def envelope_sender(root: Path, sender: Sender, campaign: str, key: str) -> str:
-    """MAIL FROM of one draft's message: tagged when the sender's mailbox is read (collect), else
-    its plain address (a tag nobody reads would only risk a server without plus addressing)."""
+def envelope_sender(root: Path, sender: Sender, campaign: str, key: str) -> tuple[str, str]:
+    """MAIL FROM of one draft's message and its envelope id (RFC 3461 ENVID): tagged when the
+    sender's mailbox is read (collect), else its plain address and no id (a tag nobody reads would
+    only risk a server without plus addressing)."""
     if sender.mailbox is None:
-        return sender.sender
-    return tagged_return_path(sender.sender, return_path_secret(root), campaign, key)
+        return sender.sender, ""
+    token = verp_token(return_path_secret(root), campaign, key)
+    local, _, domain = sender.sender.rpartition("@")
+    return f"{local}{TAG}{token}@{domain}", token
 
 
 @dataclass(frozen=True)
@@ -104,6 +101,7 @@ class RecipientStatus:
 class Notice:
     kind: Inbound  # BOUNCE, DELAY, AUTO_REPLY, REPLY (a person's answer to something), COPY or OTHER
     tokens: tuple[str, ...]  # return-path tokens found anywhere in the message
+    envelope_ids: tuple[str, ...]  # a DSN's Original-Envelope-Id (the ENVID given when sending)
     quoted_ids: tuple[str, ...]  # Message-IDs of messages it reports on or answers (lower case, no <>)
     own_id: str  # this message's own Message-ID (lower case, no <>)
     recipients: tuple[RecipientStatus, ...]  # of a bounce or delay
@@ -131,18 +129,22 @@ def read_notice(raw: bytes) -> Notice:
 
     report = _delivery_report(message)
     if report is not None:
-        kind = _kind_of(report)
-        return Notice(kind, quoted_ids=_returned_ids(raw, own_id), recipients=report, text="", **common)
+        statuses, envelope_ids = report
+        return Notice(_kind_of(statuses), quoted_ids=_returned_ids(raw, own_id), recipients=statuses, text="",
+                      envelope_ids=envelope_ids, **common)
     if _from_daemon(message, from_address):
         failures = _non_standard_failures(message, raw)
         if failures:
             return Notice(_kind_of(failures), quoted_ids=_returned_ids(raw, own_id), recipients=failures, text="",
-                          **common)
+                          envelope_ids=(), **common)
     if _auto_reply(message, subject):
-        return Notice(Inbound.AUTO_REPLY, quoted_ids=answered, recipients=(), text=_reply_text(message), **common)
+        return Notice(Inbound.AUTO_REPLY, quoted_ids=answered, recipients=(), text=_reply_text(message),
+                      envelope_ids=(), **common)
     if answered:
-        return Notice(Inbound.REPLY, quoted_ids=answered, recipients=(), text=_reply_text(message), **common)
-    return Notice(Inbound.COPY if own_id else Inbound.OTHER, quoted_ids=(), recipients=(), text="", **common)
+        return Notice(Inbound.REPLY, quoted_ids=answered, recipients=(), text=_reply_text(message),
+                      envelope_ids=(), **common)
+    return Notice(Inbound.COPY if own_id else Inbound.OTHER, quoted_ids=(), recipients=(), text="", envelope_ids=(),
+                  **common)
 
 
 def _kind_of(statuses: tuple[RecipientStatus, ...]) -> Inbound:
@@ -154,7 +156,8 @@ def _kind_of(statuses: tuple[RecipientStatus, ...]) -> Inbound:
     return Inbound.OTHER  # delivered, relayed, expanded: a success report changes nothing
 
 
-def _delivery_report(message: email.message.Message) -> tuple[RecipientStatus, ...] | None:
+def _delivery_report(message: email.message.Message) -> tuple[tuple[RecipientStatus, ...], tuple[str, ...]] | None:
+    """The per-recipient statuses of an RFC 3464 report, and its Original-Envelope-Id."""
     for part in message.walk():
         if part.get_content_type() != "multipart/report" or \
                 part.get_param("report-type", "").lower() != "delivery-status":
@@ -165,7 +168,7 @@ def _delivery_report(message: email.message.Message) -> tuple[RecipientStatus, .
     return None
 
 
-def _status_blocks(part: email.message.Message) -> tuple[RecipientStatus, ...]:
+def _status_blocks(part: email.message.Message) -> tuple[tuple[RecipientStatus, ...], tuple[str, ...]]:
     """Per-recipient blocks (the first block is per-message, with no Final-Recipient)."""
     blocks = part.get_payload()
     if isinstance(blocks, str):  # a body the parser left as text: split it into header blocks
@@ -174,6 +177,8 @@ def _status_blocks(part: email.message.Message) -> tuple[RecipientStatus, ...]:
         blocks = [email.message_from_string(block.strip() + "\n") for block in re.split(r"\r?\n\r?\n", text)
                   if block.strip()]
     found = []
+    envelope_ids = tuple(str(block["Original-Envelope-Id"]).strip().lower() for block in blocks
+                         if block.get("Original-Envelope-Id"))
     for block in blocks:
         recipient = block.get("Final-Recipient") or block.get("Original-Recipient")
         if not recipient:
@@ -183,7 +188,7 @@ def _status_blocks(part: email.message.Message) -> tuple[RecipientStatus, ...]:
         found.append(RecipientStatus(address, str(block.get("Action", "")).strip().lower(),
                                      status.group(1) if status else "",
                                      " ".join(str(block.get("Diagnostic-Code", "")).split())))
-    return tuple(found)
+    return tuple(found), envelope_ids
 
 
 def _from_daemon(message: email.message.Message, from_address: str) -> bool:

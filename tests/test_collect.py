@@ -198,6 +198,46 @@ class CutAfterData(MaildirHandler):
         return f"250 2.0.0 Ok: queued as {key}"
 
 
+# ---------------------------------------------------------------------------- recognising (pure)
+
+
+ORIGINAL = (b"Message-ID: <cv-05@bhxh-khanhhoa.example.vn>\r\nFrom: phongqlt@bhxh-khanhhoa.example.vn\r\n"
+            b"Subject: Cong van\r\n\r\nKinh gui\r\n")
+
+
+@pytest.mark.parametrize("raw, kind", [
+    (dsn(ORIGINAL, "a@example.vn", to="phongqlt@bhxh-khanhhoa.example.vn"), Inbound.BOUNCE),
+    (dsn(ORIGINAL, "a@example.vn", status="4.2.2", action="delayed", to="q@x.vn"), Inbound.DELAY),
+    (dsn(ORIGINAL, "a@example.vn", status="2.0.0", action="delivered", to="q@x.vn"), Inbound.OTHER),
+    (exim_bounce(ORIGINAL, "a@example.vn", "q@x.vn"), Inbound.BOUNCE),
+    (vacation(ORIGINAL, "a@example.vn", "q@x.vn"), Inbound.AUTO_REPLY),
+    # An out-of-office notice without Auto-Submitted, known by its subject; never a bounce.
+    (b"From: a@example.vn\r\nSubject: Out of Office: Cong van\r\nIn-Reply-To: <cv-05@bhxh-khanhhoa.example.vn>"
+     b"\r\n\r\nI am away. User unknown errors? No.\r\n", Inbound.AUTO_REPLY),
+    # A person who writes "mailbox full" is still a person replying, not a mailer daemon.
+    (reply(ORIGINAL, "a@example.vn", "q@x.vn", "Hộp thư cũ bị đầy (mailbox full, 550 5.2.2), xin gửi địa chỉ mới."),
+     Inbound.REPLY),
+    (ORIGINAL, Inbound.COPY),
+    (b"From: someone@example.vn\r\nSubject: hello\r\n\r\nhi\r\n", Inbound.OTHER),
+])
+def test_what_a_message_is(raw: bytes, kind: Inbound) -> None:
+    from outreach.delivery import read_notice
+
+    assert read_notice(raw).kind == kind
+
+
+def test_a_report_says_who_failed_with_what_and_which_message_it_returns() -> None:
+    from outreach.delivery import read_notice
+
+    notice = read_notice(dsn(ORIGINAL, "ketoan@example.vn", status="5.2.2",
+                             diagnostic="smtp; 552 5.2.2 <{rcpt}>: Mailbox full", to="q@x.vn"))
+    (recipient,) = notice.recipients
+    assert (recipient.address, recipient.action, recipient.status) == ("ketoan@example.vn", "failed", "5.2.2")
+    assert recipient.diagnostic == "smtp; 552 5.2.2 <ketoan@example.vn>: Mailbox full"
+    assert notice.quoted_ids == ("cv-05@bhxh-khanhhoa.example.vn",)  # the report's own Message-Id left out
+    assert notice.from_address == f"mailer-daemon@{REPORTING_MTA}"
+
+
 # ---------------------------------------------------------------------------- sending with a tag
 
 

@@ -111,11 +111,10 @@ def collect(config: Config, ledger: Ledger, campaign: str | None = None, *, cloc
     if campaign is not None:
         senders = _senders_of(config, campaign)
         mailboxes = [m for m in mailboxes if m.sender in senders]
-    index = _Index.build(config, ledger) if mailboxes else None
+    index = _Index.build(config, ledger) if mailboxes else _Index({}, {}, {}, {})
     for mailbox in mailboxes:
         report.mailboxes.append(mailbox.name)
         try:
-            assert index is not None
             with _open(mailbox) as imap:
                 _Folder(config, ledger, index, mailbox, imap, campaign, report, clock, limit).run()
                 _confirm_uncertain(config, ledger, index, mailbox, imap, campaign, report, clock)
@@ -352,12 +351,11 @@ class _Folder:
 
     def _move_recorded(self, known: Iterable[InboundMessage], uidvalidity: int, last: int) -> None:
         """Messages recorded by a run that stopped before it could move them: move them now."""
-        recorded = [m.uid for m in known if m.folder == self.mailbox.folder and m.uidvalidity == uidvalidity
-                    and m.kind in MOVED and m.uid <= last]
+        recorded = {m.uid for m in known if m.folder == self.mailbox.folder and m.uidvalidity == uidvalidity
+                    and m.kind in MOVED and m.uid <= last}
         if not recorded:
             return
-        still_here = set(_uids(self.imap, "UID " + ",".join(str(uid) for uid in recorded)))
-        left = [uid for uid in recorded if uid in still_here]
+        left = [uid for uid in _uids(self.imap, f"UID 1:{last}") if uid in recorded]  # what is still here
         if left:
             _ensure_folder(self.imap, self.mailbox.processed_folder)
             _move(self.imap, left, self.mailbox.processed_folder)

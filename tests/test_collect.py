@@ -226,6 +226,14 @@ def test_what_a_message_is(raw: bytes, kind: Inbound) -> None:
     assert read_notice(raw).kind == kind
 
 
+def test_a_reply_answers_the_nearest_message_it_names() -> None:
+    from outreach.delivery import read_notice
+
+    raw = (b"From: a@example.vn\r\nSubject: Re: Nhac\r\nIn-Reply-To: <nhac-1@bhxh>\r\n"
+           b"References: <cv-05@bhxh> <nhac-1@bhxh>\r\n\r\nDa nhan.\r\n")
+    assert read_notice(raw).quoted_ids == ("nhac-1@bhxh", "cv-05@bhxh")
+
+
 def test_a_report_says_who_failed_with_what_and_which_message_it_returns() -> None:
     from outreach.delivery import read_notice
 

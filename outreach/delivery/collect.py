@@ -171,7 +171,9 @@ class _Index:
         by_token = {self.tokens[t] for t in notice.tokens if t in self.tokens}
         by_envelope_id = {self.tokens[t] for t in notice.envelope_ids if t in self.tokens}
         ids = notice.quoted_ids if notice.kind != Inbound.COPY else (notice.own_id,)
-        by_id = {self.message_ids[i] for i in ids if i in self.message_ids}
+        matching = [self.message_ids[i] for i in ids if i in self.message_ids]
+        # An answer belongs to the message it answers, the nearest one; a report names only its own.
+        by_id = set(matching[:1]) if notice.kind in (Inbound.REPLY, Inbound.AUTO_REPLY) else set(matching)
         candidates = by_token | by_envelope_id | by_id
         if len(candidates) != 1:
             return None, [], len(candidates) > 1

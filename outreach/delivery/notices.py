@@ -42,7 +42,7 @@ TAG = "+b."
 _TOKEN_CHARS = 16  # 80 bits of base32: two deliveries sharing a token is not a practical worry
 _TOKEN = re.compile(rf"\+b\.([a-z2-7]{{{_TOKEN_CHARS}}})@", re.IGNORECASE)
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
-_MESSAGE_ID = re.compile(rb"(?im)^(?:Message-ID|In-Reply-To|References):[ \t]*((?:[^\r\n]|\r?\n[ \t])*)")
+_MESSAGE_ID = re.compile(rb"(?im)^Message-ID:[ \t]*((?:[^\r\n]|\r?\n[ \t])*)")
 _ANGLE_ID = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "bounce", "bounces")
 _AUTO_REPLY_SUBJECT = re.compile(
@@ -102,7 +102,7 @@ class Notice:
     kind: Inbound  # BOUNCE, DELAY, AUTO_REPLY, REPLY (a person's answer to something), COPY or OTHER
     tokens: tuple[str, ...]  # return-path tokens found anywhere in the message
     envelope_ids: tuple[str, ...]  # a DSN's Original-Envelope-Id (the ENVID given when sending)
-    quoted_ids: tuple[str, ...]  # Message-IDs of messages it reports on or answers (lower case, no <>)
+    quoted_ids: tuple[str, ...]  # Message-IDs it reports on or answers, nearest first (lower case, no <>)
     own_id: str  # this message's own Message-ID (lower case, no <>)
     recipients: tuple[RecipientStatus, ...]  # of a bounce or delay
     from_address: str
@@ -123,7 +123,10 @@ def read_notice(raw: bytes) -> Notice:
     from_address = parseaddr(_header(message, "From"))[1].lower()
     subject = _header(message, "Subject")
     own_id = _ids(_header(message, "Message-ID"))
-    answered = _ids(f"{_header(message, 'In-Reply-To')} {_header(message, 'References')}")
+    # The message answered first, then what it references, nearest first: a reply to a reminder
+    # references the original letter too, and is a reply to the reminder.
+    answered = tuple(dict.fromkeys(_ids(_header(message, "In-Reply-To"))
+                                   + tuple(reversed(_ids(_header(message, "References"))))))
     common = {"tokens": tuple(dict.fromkeys(t.lower() for t in _TOKEN.findall(raw.decode("latin-1")))),
               "own_id": own_id[0] if own_id else "", "from_address": from_address, "subject": subject}
 
@@ -237,7 +240,8 @@ def _auto_reply(message: email.message.Message, subject: str) -> bool:
 
 def _returned_ids(raw: bytes, own_id: tuple[str, ...]) -> tuple[str, ...]:
     """The Message-IDs of the message a bounce returns: in its returned headers (message/rfc822 or
-    text/rfc822-headers), or, for a bounce that pastes them into its text, any such header line."""
+    text/rfc822-headers), or, for a bounce that pastes them into its text, any such header line.
+    Only Message-ID: the returned message's In-Reply-To names another (the letter a reminder recalls)."""
     found = []
     for match in _MESSAGE_ID.finditer(raw):
         found += _ids(match.group(1).decode("latin-1"))

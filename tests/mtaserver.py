@@ -105,7 +105,9 @@ class EximServer:
         (root / "exim.conf").write_text(_config(root, user, domain, local, recipient_domain, known, maildir))
         port = free_port()
         server = cls(root, port, None)
-        command = [EXIM, "-C", str(root / "exim.conf"), "-bd", "-odi", "-oX", f"127.0.0.1:{port}"]
+        # -bdf: the daemon in the foreground, so the PID started is the server's and stopping it stops Exim
+        # (-bd would fork it into the background and leave it running after the test).
+        command = [EXIM, "-C", str(root / "exim.conf"), "-bdf", "-odi", "-oX", f"127.0.0.1:{port}"]
         with serving(root, command, server._greets, server.log) as process:
             server.process = process
             yield server

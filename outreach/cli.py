@@ -556,7 +556,7 @@ def print_collect_report(report) -> None:
             said = " ".join(part for part in (found.status, found.text.splitlines()[0] if found.text else "") if part)
             clues = f" [khớp theo: {found.clues}]" if found.clues else ""
             print(f"  {who}: {said}{clues}".rstrip())
-    for added in report.supplements:
+    for added in (s for s in report.supplements if s.bundle):
         print(f"Bản in bổ sung {added.campaign}: {added.bundle} ({len(added.letters)} thư), nhãn địa chỉ "
               f"{added.labels}. In ra, gửi bưu điện, rồi ghi nhận: outreach posted {added.campaign} --by \"Họ tên\" "
               "--all [--date NGÀY].")

@@ -609,6 +609,13 @@ def test_bounced_and_refused_letters_go_on_paper_in_the_supplementary_bundle(off
         assert (delivery.state, delivery.channel, delivery.where) == (State.PRINTED, "paper", added.bundle)
 
     assert office.collect().supplements == []  # nothing new: the bundle stays as it is
+    changed_sender, changed = office.sent()["employers/TA00002"]
+    office.deliver(dsn(changed, "dv2@example.vn", envelope_sender=changed_sender))
+    letter = office.root / office.manifest.drafts[1].folder / "letter.pdf"
+    letter.write_bytes(letter.read_bytes() + b"\n% rebuilt since it was sent\n")
+    later = office.collect()
+    assert later.supplements[0].added == [] and "không còn là công văn đã gửi" in later.errors[0]
+    assert ledger.delivery(CAMPAIGN, "employers/TA00002").state == State.BOUNCED  # for a person to print
     (office.root / added.bundle).unlink()  # a rebuild clears print/: the next collect writes it again
     assert office.collect().supplements[0].letters == added.letters
     from outreach.outbox.manifest import read_manifest

@@ -132,6 +132,7 @@ def collect(config: Config, ledger: Ledger, campaign: str | None = None, *, cloc
             continue
         if added is not None:
             report.supplements.append(added)
+            report.errors += added.problems
     return report
 
 

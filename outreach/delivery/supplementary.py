@@ -11,6 +11,7 @@ Each one's list row (file, row, column) is reported, so the address can be corre
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class Supplement:
     added: list[str] = field(default_factory=list)  # keys put on paper by this run
     letters: list[str] = field(default_factory=list)  # every key in the bundle
     corrections: list[Correction] = field(default_factory=list)  # of the keys added
+    problems: list[str] = field(default_factory=list)  # letters that could not go in (Vietnamese), for a person
 
 
 def needs_paper(delivery: Delivery) -> bool:
@@ -61,7 +63,8 @@ def needs_paper(delivery: Delivery) -> bool:
 
 def supplement(config: Config, ledger: Ledger, campaign: str, *, converter=None,
                clock=utc_now) -> Supplement | None:
-    """Put on paper what the e-mail did not reach; None when the bundle has nothing new to say."""
+    """Put on paper what the e-mail did not reach; None when the bundle has nothing new to say. A
+    letter whose file is missing or no longer what was e-mailed stays out, and is said in ``problems``."""
     workspace = Workspace(config.root)
     manifest = read_manifest(config.root, campaign)
     deliveries = ledger.deliveries(campaign)
@@ -72,24 +75,45 @@ def supplement(config: Config, ledger: Ledger, campaign: str, *, converter=None,
             and x.state == State.PRINTED and x.where == where]
     if not added and (target.exists() or not held):
         return None
-    letters = [d for d in manifest.drafts if d in added or d in held]
+    pdfs: dict[str, bytes] = {}
+    problems = []
+    for draft in (d for d in manifest.drafts if d in added or d in held):
+        found = _letter(config.root, draft, deliveries[draft.key])
+        if isinstance(found, str):
+            problems.append(found)
+        else:
+            pdfs[draft.key] = found
+    added = [d for d in added if d.key in pdfs]
+    letters = [d for d in manifest.drafts if d.key in pdfs]
+    result = Supplement(campaign, problems=problems)
+    if not letters or (not added and target.exists()):
+        return result
     recipients = _recipients(config, campaign, letters)
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_bundle((_letter(config.root, d) for d in letters), target)
+    write_bundle([pdfs[d.key] for d in letters], target)
     labels = _labels(target, campaign, [recipients[d.key] for d in letters], converter)
     ledger.reprint(campaign, [d.key for d in added], where, clock())  # once the letters are in the bundle
-    corrections = [_correction(recipients[d.key], d, deliveries[d.key]) for d in added]
-    return Supplement(campaign, where, workspace.relative(labels), [d.key for d in added],
-                      [d.key for d in letters], corrections)
+    result.bundle, result.labels = where, workspace.relative(labels)
+    result.added, result.letters = [d.key for d in added], [d.key for d in letters]
+    result.corrections = [_correction(recipients[d.key], d, deliveries[d.key]) for d in added]
+    return result
 
 
-def _letter(root: Path, draft: Draft) -> bytes:
+def _letter(root: Path, draft: Draft, delivery: Delivery) -> bytes | str:
+    """The letter as it was e-mailed (its sha256 recorded when it was handed to the server), or why
+    it cannot go into the bundle (Vietnamese)."""
     path = draft.path(root, "letter.pdf")
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise UserError(f"Không tìm thấy {path} để in bản giấy bổ sung cho {draft.key} ({draft.name}). Cách sửa: "
-                        "chạy lại 'outreach build' cho chiến dịch (thư đã gửi giữ nguyên), rồi chạy lại collect.") from None
+        return (f"Không tìm thấy {path} để in bản giấy bổ sung cho {draft.key} ({draft.name}). Cách sửa: chạy lại "
+                "'outreach build' cho chiến dịch (thư đã gửi giữ nguyên), rồi chạy lại 'outreach collect'.")
+    sent = delivery.file_hashes.get("letter.pdf")
+    if sent and hashlib.sha256(data).hexdigest() != sent:
+        return (f"{path} không còn là công văn đã gửi qua e-mail cho {draft.key} ({draft.name}): tệp đã thay đổi "
+                f"sau khi gửi (sha256 lúc gửi {sent[:16]}…), nên không được in thay. Cách sửa: lấy công văn từ bản "
+                "lưu trong approved/ hoặc xem lại bản thảo, rồi in và gửi bưu điện riêng.")
+    return data
 
 
 def _recipients(config: Config, campaign: str, drafts: list[Draft]) -> dict[str, Recipient]:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.datagen import generate_employers, write_employers_xlsx  # noqa: E402
 from bench.memory import TreeMemorySampler  # noqa: E402
 from outreach.config import load_config  # noqa: E402
+from outreach.delivery import Ledger  # noqa: E402
 from outreach.outbox import letter_pages, read_manifest  # noqa: E402
 from outreach.outbox import build_campaign  # noqa: E402
 from outreach.workspace import init_workspace  # noqa: E402
@@ -42,7 +43,8 @@ def main() -> None:
         config = load_config(root)
         with TreeMemorySampler() as memory:
             started = time.perf_counter()
-            report = build_campaign(config, CAMPAIGN, progress=False)
+            with Ledger.open(root) as ledger:
+                report = build_campaign(config, CAMPAIGN, ledger, progress=False)
             seconds = time.perf_counter() - started
         drafts = read_manifest(root, CAMPAIGN).drafts
         pages = sum(letter_pages(d) for d in drafts)

@@ -7,7 +7,9 @@ ledger and SMTP code to the loopback sink, one message at a time, exactly as `ou
 Builds a fake outbox once (bench/out/delivery-N), then for each sink kind: a fresh ledger, approve
 all, and a separate `send` process against a sink in its own process (so neither shares the other's
 GIL). Prints messages/s and MB/s of the send, its CPU time per message, and the peak RSS of the send
-and sink processes.
+and sink processes; and, as the baseline measured in the same run against the same sink, a bare
+smtplib loop sending the same files over one connection (no ledger, no approval check, no fsync),
+with the ratio of the two, since the machine's speed changes from hour to hour.
 """
 
 from __future__ import annotations
@@ -116,13 +118,39 @@ def send(root: Path, port: int) -> None:
                       "max_rss_kb": own_peak_kb()}))
 
 
+def bare_send(root: Path, port: int) -> None:
+    """Child process: the baseline, smtplib.sendmail of every message.eml over one connection."""
+    import smtplib
+
+    manifest = read_manifest(root, CAMPAIGN)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for draft in manifest.drafts:
+            smtp.sendmail(SENDER, list(draft.to), (root / draft.folder / "message.eml").read_bytes())
+    print(json.dumps({"sent": len(manifest.drafts), "seconds": time.perf_counter() - started,
+                      "cpu_s": time.process_time() - cpu_started}))
+
+
+def with_sink(root: Path, kind: str, child: list[str]) -> tuple[dict, int]:
+    """Run ``child`` (given the sink's port last) against a fresh sink of ``kind``: its JSON, sink RSS."""
+    shutil.rmtree(root / "maildir", ignore_errors=True)
+    me = [sys.executable, str(Path(__file__).resolve())]
+    sink = subprocess.Popen([*me, "--serve-sink", kind, str(root / "maildir")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    port = int(sink.stdout.readline())
+    done = subprocess.run([*me, *child, str(port)], capture_output=True, text=True, check=True)
+    sink.stdin.close()
+    sink_rss_kb = int(sink.stdout.readline())
+    sink.wait()
+    return json.loads(done.stdout), sink_rss_kb
+
+
 def run(root: Path, kind: str, count: int) -> dict:
     ledger_path = Workspace(root).ledger
     ledger_path.unlink(missing_ok=True)
     for leftover in ledger_path.parent.glob(f"{ledger_path.name}-*"):
         leftover.unlink()
     shutil.rmtree(root / "outbox" / CAMPAIGN / "approved", ignore_errors=True)
-    shutil.rmtree(root / "maildir", ignore_errors=True)
     manifest = read_manifest(root, CAMPAIGN)
     with Ledger.open(root) as ledger:
         started = time.perf_counter()
@@ -130,19 +158,12 @@ def run(root: Path, kind: str, count: int) -> dict:
         approve_s = time.perf_counter() - started
     os.sync()  # approval (which writes the approved copies) and sending are hours apart in real use
 
-    me = [sys.executable, str(Path(__file__).resolve())]
-    sink = subprocess.Popen([*me, "--serve-sink", kind, str(root / "maildir")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    port = int(sink.stdout.readline())
-    sender = subprocess.run([*me, "--send", str(root), str(port)], capture_output=True, text=True, check=True)
-    sink.stdin.close()
-    sink_rss_kb = int(sink.stdout.readline())
-    sink.wait()
-    result = json.loads(sender.stdout)
+    baseline, _ = with_sink(root, kind, ["--bare-send", str(root)])
+    result, sink_rss_kb = with_sink(root, kind, ["--send", str(root)])
     stored = len(list((root / "maildir" / "new").iterdir())) if kind == "maildir" else None
     megabytes = sum((root / d.folder / "message.eml").stat().st_size for d in manifest.drafts) / 1e6
     return {**result, "kind": kind, "count": count, "approve_s": approve_s, "stored": stored,
-            "mb": megabytes, "sink_rss_kb": sink_rss_kb}
+            "mb": megabytes, "sink_rss_kb": sink_rss_kb, "baseline": baseline}
 
 
 def main() -> None:
@@ -150,6 +171,8 @@ def main() -> None:
         return serve_sink(sys.argv[2], Path(sys.argv[3]))
     if len(sys.argv) > 1 and sys.argv[1] == "--send":
         return send(Path(sys.argv[2]), int(sys.argv[3]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--bare-send":
+        return bare_send(Path(sys.argv[2]), int(sys.argv[3]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", nargs="?", type=int, default=2000)
     parser.add_argument("--sink", nargs="+", choices=("discard", "maildir"), default=["discard", "maildir"])
@@ -167,6 +190,11 @@ def main() -> None:
               f"({r['seconds']:.1f} s, {r['mb'] / r['count'] * 1000:.0f} KB/msg, CPU {r['cpu_s'] / r['sent'] * 1000:.2f} ms/msg)  "
               f"send RSS {r['max_rss_kb'] / 1024:.0f} MB, sink RSS {r['sink_rss_kb'] / 1024:.0f} MB, "
               f"approve {r['approve_s']:.1f} s" + (f", stored {r['stored']}" if r["stored"] is not None else ""))
+        bare = r["baseline"]
+        print(f"{'':8s} baseline (bare smtplib loop, same sink): {bare['sent'] / bare['seconds']:7.1f} msg/s, "
+              f"CPU {bare['cpu_s'] / bare['sent'] * 1000:.2f} ms/msg; outreach/baseline: "
+              f"{(r['sent'] / r['seconds']) / (bare['sent'] / bare['seconds']):.2f} of the speed, "
+              f"{(r['cpu_s'] / r['sent']) / (bare['cpu_s'] / bare['sent']):.1f}x the CPU per message")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ PIN = "123456"
 
 def make_office(n: int, out: Path) -> Path:
     from outreach.config import load_config
+    from outreach.delivery import Ledger
     from outreach.outbox import build_campaign, issue_document_number
     from outreach.outbox import read_manifest, write_manifest
 
@@ -45,7 +46,8 @@ def make_office(n: int, out: Path) -> Path:
     from outreach.accounts import Actor
 
     issue_document_number(config, "vssid-2022", dt.date(2023, 1, 5), Actor("Lê Văn Thư"))
-    build_campaign(config, "vssid-2022", only=["YK34396"], progress=False)
+    with Ledger.open(root) as ledger:
+        build_campaign(config, "vssid-2022", ledger, only=["YK34396"], progress=False)
     manifest = read_manifest(root, "vssid-2022")
     (model,) = manifest.drafts
     source = root / model.folder

@@ -160,17 +160,24 @@ SAMPLE_ROWS = 100  # rows of each list `template check` fills the template in fo
 
 def _template_samples(config, campaign, path: Path, lists) -> list:
     """Whom `template check` fills the template in for, as a draft and as issued: a made-up recipient
-    of each of the campaign's audiences and the first rows of its lists; an appendix has no recipient."""
-    from .letters import sample_contexts, sample_recipient
+    of each of the campaign's audiences, the first rows of its lists and, when it has Nơi nhận bodies,
+    the original letter they get; an appendix has no recipient."""
+    from .letters import original_recipient, sample_contexts, sample_recipient
 
     if campaign is None:
         return []
-    if path.resolve() in {guidance.resolve() for guidance in campaign.guidance}:
+    if _is_appendix(campaign, path):
         return list(sample_contexts(config, campaign, [None]))
     extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
     recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
     recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
+    recipients += [original_recipient(config, campaign)] if campaign.noi_nhan else []
     return list(sample_contexts(config, campaign, recipients))
+
+
+def _is_appendix(campaign, path: Path) -> bool:
+    """A guidance file of the campaign: attached to the letter, addressed to no one."""
+    return campaign is not None and path.resolve() in {guidance.resolve() for guidance in campaign.guidance}
 
 
 def _campaign_of_template(config, name: str | None, path: Path):
@@ -199,7 +206,7 @@ def _template(args: argparse.Namespace) -> int:
     campaign = _campaign_of_template(config, args.campaign, path)
     lists = load_campaign_recipients(config, campaign) if args.campaign else []
     samples = _template_samples(config, campaign, path, lists)
-    issues = check_template(path, _provided_variables(lists), samples)
+    issues = check_template(path, _provided_variables(lists), samples, letter=not _is_appendix(campaign, path))
     if lists:
         issues += check_empty_values(path, [r for lst in lists for r in lst.recipients])
     problems = [issue for issue in issues if issue.blocking]
@@ -213,8 +220,15 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _print_build(report) -> None:
+    from .delivery import LABELS, Unsent
+
     print(f"Chiến dịch {report.campaign} — công văn số {report.document_number.strip() or '(chưa cấp số)'}")
-    print(f"  {report.drafts} bản thảo: {len(report.built)} tạo mới, {len(report.unchanged)} không đổi.")
+    counted = [f"{len(report.built)} tạo mới", f"{len(report.unchanged)} không đổi"]
+    if report.rejected_rows:  # a row with no letter is counted, never hidden behind "0 thư lỗi"
+        counted.append(f"{len(report.rejected_rows)} dòng {LABELS[Unsent.REJECTED].long} (không có thư)")
+    if report.failed:
+        counted.append(f"{len(report.failed)} thư lỗi")
+    print(f"  {report.drafts} bản thảo: {', '.join(counted)}.")
     if report.print_count:
         print(f"  {report.print_count} người nhận không có e-mail → bản xem trước để in: {report.print_bundle} "
               "(chưa dùng để gửi: thư giấy đã duyệt được xếp vào bản in chính thức khi chạy 'outreach send')")
@@ -228,14 +242,40 @@ def _print_build(report) -> None:
 
 @command("build")
 def _build(args: argparse.Namespace) -> int:
+    from .delivery import Ledger
     from .outbox import build_campaign
 
-    report = build_campaign(_config(args), args.campaign, only=args.only or (), limit=args.limit)
+    config = _config(args)
+    with Ledger.open(config.root) as ledger:
+        report = build_campaign(config, args.campaign, ledger, only=args.only or (), limit=args.limit)
     if args.json:
         _print_json(report.as_json())
     else:
         _print_build(report)
     return 1 if report.failed else 0
+
+
+@command("remind")
+def _remind(args: argparse.Namespace) -> int:
+    from .localtime import aware
+    from .schedule import build_reminders
+
+    reports = build_reminders(_config(args), args.campaign, now=aware(args.at) if args.at else None)
+    if args.json:
+        _print_json([r.as_json() for r in reports])
+        return 1 if any(r.failed for r in reports) else 0
+    for r in reports:
+        print(f"Thư nhắc {r.campaign} (sau {r.after_working_days} ngày làm việc): tạo mới {len(r.built)}, "
+              f"giữ nguyên {len(r.unchanged)}, đã xác nhận nên không nhắc {len(r.answered)}, "
+              f"chưa đến hạn nhắc {len(r.not_due)}.")
+        if r.expired:
+            print(f"  Chiến dịch {args.campaign} đã hết hạn: không tạo thư nhắc mới.")
+        for problem in r.failed:
+            print(f"  LỖI {problem.key} ({problem.name}): {problem.message}")
+        if r.built:
+            print(f"  Bước tiếp theo: xem trước ('outreach preview {r.campaign}') rồi duyệt "
+                  f"('outreach approve {r.campaign} --by NGƯỜI_DUYỆT --all'); thư được gửi trong giờ gửi của phòng.")
+    return 1 if any(r.failed for r in reports) else 0
 
 
 @command("register")
@@ -254,15 +294,16 @@ def _register(args: argparse.Namespace) -> int:
 
 @command("issue")
 def _issue(args: argparse.Namespace) -> int:
-    import datetime as dt
-
+    from .delivery import Ledger
+    from .localtime import office_today
     from .outbox import build_campaign, issue_document_number
 
     config = _config(args)
-    entry = issue_document_number(config, args.campaign, args.date or dt.date.today(), _actor(args, "sender"))
+    entry = issue_document_number(config, args.campaign, args.date or office_today(), _actor(args, "sender"))
     print(f"Công văn của chiến dịch {args.campaign}: số {entry.number:02d}/{entry.ky_hieu}, ngày {entry.issued_on:%d/%m/%Y}.")
     print("Tạo lại bản thảo với số này…")
-    report = build_campaign(config, args.campaign)
+    with Ledger.open(config.root) as ledger:
+        report = build_campaign(config, args.campaign, ledger)
     _print_build(report)
     print(f"Bước tiếp theo: xem trước ('outreach preview {args.campaign}') rồi duyệt ('outreach approve {args.campaign} --by NGƯỜI_DUYỆT --all').")
     return 1 if report.failed else 0
@@ -338,7 +379,8 @@ def _preview(args: argparse.Namespace) -> int:
     if draft is None:
         raise UserError("Chiến dịch chưa có bản thảo nào gửi e-mail.")
     print(f"Người nhận: {draft.name} ({draft.key}) — {draft.source_file} dòng {draft.source_row}")
-    print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
+    if any(f.name == "letter.pdf" for f in draft.files):  # a reminder carries the letter inside its message only
+        print(f"Công văn PDF: {draft.path(root, 'letter.pdf')}")
     if not draft.to:
         print(f"Không có e-mail: thư này gửi bản giấy. Sau khi duyệt, 'outreach send {manifest.campaign}' xếp thư vào "
               f"bản in (outbox/{manifest.campaign}/paper/); in, gửi bưu điện rồi ghi nhận bằng 'outreach posted'.")
@@ -481,7 +523,7 @@ def _resume(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .delivery import LABELS, PHASE_LABELS, campaign_phase, campaign_status, count_line, utc_now
+    from .delivery import LABELS, PHASE_LABELS, Answer, Unsent, campaign_phase, campaign_status, count_line, utc_now
     from .localtime import day_of
 
     _, manifest, ledger = _manifest_and_ledger(args)
@@ -495,7 +537,15 @@ def _status(args: argparse.Namespace) -> int:
     if status.pause.paused:
         print(f"TẠM DỪNG: {status.pause.reason}")
     print("  " + count_line(status.total, ": "))
-    for title, groups in (("Theo nhóm", status.by_audience), ("Theo huyện", status.by_district)):
+    if status.rejected:
+        print(f"  {LABELS[Unsent.REJECTED].long}: {len(status.rejected)} dòng (không có thư)")
+        for row in status.rejected:
+            print(f"    {Path(row.file).name} dòng {row.row}: {row.reason}")
+    senders = _config(args).senders()
+    by_sender = {f"{senders[code].name} ({code})" if code in senders else code: counts
+                 for code, counts in status.by_sender.items()}
+    for title, groups in (("Theo cơ quan gửi", by_sender), ("Theo nhóm", status.by_audience),
+                          ("Theo huyện", status.by_district)):
         print(title + ":")
         for name, counts in sorted(groups.items()):
             print(f"  {name}: " + count_line(counts))
@@ -506,6 +556,9 @@ def _status(args: argparse.Namespace) -> int:
             if letter.posted_on:
                 parts.append(f"{letter.posted_by}, ngày {day_of(letter.posted_on)}")
             print(" — ".join(part for part in parts if part))
+    if status.answers:
+        print("Người nhận thư đã gửi: " + ", ".join(f"{LABELS[answer].long} {status.answers[answer]}"
+                                                  for answer in Answer if status.answers.get(answer)))
     print_uncertain(ledger, args.campaign)
     return 0
 
@@ -515,8 +568,10 @@ def _report(args: argparse.Namespace) -> int:
     from .delivery import write_delivery_report
 
     _, manifest, ledger = _manifest_and_ledger(args)
-    path = write_delivery_report(ledger, manifest, Path(args.xlsx))
-    print(f"Đã ghi báo cáo gửi thư: {path.resolve()}")
+    path = write_delivery_report(ledger, manifest, Path(args.xlsx), only_not_received=args.not_received,
+                                 senders=_config(args).sender_names())
+    what = "danh sách người nhận chưa nhận được thư" if args.not_received else "báo cáo gửi thư"
+    print(f"Đã ghi {what}: {path.resolve()}")
     return 0
 
 
@@ -719,6 +774,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, metavar="N", help="chỉ tạo N thư đầu")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
 
+    p = sub.add_parser("remind", help="tạo thư nhắc cho người nhận chưa xác nhận đã nhận công văn",
+                       description="Với mỗi thư nhắc của chiến dịch (reminders trong config.toml): tạo bản thảo thư nhắc "
+                                   "cho người đã được gửi e-mail mà chưa xác nhận, khi đã qua đủ số ngày làm việc. Thư nhắc "
+                                   "là chiến dịch riêng (CHIẾN_DỊCH~nhac-1): xem trước, duyệt và gửi như công văn.")
+    p.add_argument("campaign", metavar="CHIẾN_DỊCH")
+    p.add_argument("--at", type=_moment, metavar="YYYY-MM-DDTHH:MM", help="coi như đồng hồ đang chỉ thời điểm này")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+
     p = sub.add_parser("register", help="xem sổ văn bản đi (số công văn đã cấp)")
     p.add_argument("--year", type=int, help="chỉ năm này")
 
@@ -797,6 +860,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="báo cáo Excel: hồ sơ gửi thư của từng người nhận")
     p.add_argument("campaign", metavar="CHIẾN_DỊCH")
     p.add_argument("--xlsx", required=True, metavar="TỆP.xlsx")
+    p.add_argument("--not-received", action="store_true",
+                   help="chỉ những người nhận chưa nhận được thư (chưa gửi e-mail hoặc chưa gửi bưu điện), mọi lý do")
 
     p = sub.add_parser("collect", help="đọc hộp thư của các phòng: thư bị trả lại, thư trả lời, bản lưu thư đã gửi",
                        description="Đọc hộp thư (IMAP) của từng phòng / BHXH huyện có [*.mailbox] trong config.toml: "

@@ -8,7 +8,6 @@ Nothing leaves the machine unless ``smtp_url`` says so.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import sys
 from dataclasses import replace
@@ -19,6 +18,7 @@ from .accounts import Actor
 from .config import SMTP_URL_ENV, Config, load_config
 from .delivery import Ledger, SmtpSink, approve, approved_states, campaign_status, count_line, send_campaign, write_delivery_report
 from .errors import redact
+from .localtime import office_today
 from .outbox import read_manifest
 from .outbox import build_campaign, issue_document_number
 from .recipients import load_list
@@ -62,13 +62,14 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
                   f"{len(result.rejected_rows)} bị loại, {len(result.converted)} ô đã chuyển đổi")
 
     print("2. Cấp số công văn (sổ văn bản đi)")
-    entry = issue_document_number(config, campaign, dt.date.today(), Actor(DEMO_APPROVER, source="demo"))
+    entry = issue_document_number(config, campaign, office_today(), Actor(DEMO_APPROVER, source="demo"))
     print(f"   Số {entry.number:02d}/{entry.ky_hieu} ngày {entry.issued_on:%d/%m/%Y}")
 
     signing = demo_signing(Workspace(root).outbox / DEMO_PKI, config.signer.name, config.agency.issuing_body)
     config = replace(config, signing=signing)
     print("3. Tạo công văn DOCX/PDF và thư e-mail (outbox/)")
-    report = build_campaign(config, campaign)
+    with Ledger.open(root) as ledger:
+        report = build_campaign(config, campaign, ledger)
     print(f"   {report.drafts} bản thảo ({len(report.built)} mới, {len(report.unchanged)} không đổi), "
           f"{len(report.failed)} lỗi; {report.print_count} thư gửi bản giấy (bản xem trước: {report.print_bundle or '-'})")
     for failed in report.failed:
@@ -96,7 +97,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
               f"{len(sent.printed)} thư giấy được xếp vào bản in.")
 
     report_path = Workspace(root).delivery_report(campaign)
-    write_delivery_report(ledger, manifest, report_path)
+    write_delivery_report(ledger, manifest, report_path, senders=config.sender_names())
     status = campaign_status(ledger, manifest)
     print("7. Kết quả: " + count_line(status.total))
     print("Xem:")

@@ -4,6 +4,7 @@ what of a message may be shown (``redact``).
 Our exception hierarchy (httpx's habit: one root per family, the tree written down here)::
 
     UserError                      a mistake staff can fix; the CLI prints its Vietnamese message and exits
+    ├── ConfigError                config: config.toml cannot be used as written (syntax, a key, a value)
     ├── RoutingError               recipients.routing: no sender covers a recipient (what to add to config)
     ├── LetterError                letters: a template cannot make this letter
     │   └── TemplateRunError       letters.render: the template failed while filling one letter in
@@ -43,6 +44,10 @@ class UserError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class ConfigError(UserError):
+    """``config.toml`` (or a table of it) cannot be used as written: the message names the key and the fix."""
 
 
 def redact(text: str) -> str:

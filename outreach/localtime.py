@@ -20,6 +20,11 @@ def aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=OFFICE_TZ)
 
 
+def office_today() -> dt.date:
+    """Today in the office, whatever zone the machine keeps: the day a number is issued on or a page shows."""
+    return dt.datetime.now(OFFICE_TZ).date()
+
+
 def local_time(value: str | dt.datetime | None, tz: dt.tzinfo = OFFICE_TZ) -> str:
     """``14:05 ngày 09/01/2023``, for a sentence or a page, from a stored UTC ISO string or a moment
     (a naive one is UTC, as the ledger stores it)."""

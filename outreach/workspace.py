@@ -6,6 +6,7 @@ stage asks it for a path instead of joining ``"outbox"`` by hand, so the layout 
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,14 @@ SAMPLE_ITEMS = (CONFIG_NAME, "templates", "recipients")
 OUTBOX = "outbox"
 MANIFEST_NAME = "manifest.json"
 DELIVERY_REPORT_NAME = "bao-cao-gui-thu.xlsx"
+# A reminder is a campaign of its own, named after the letter it follows ("vssid-2022~nhac-1"), its
+# drafts inside that letter's folder, so approval and the exactly-once sending apply unchanged.
+REMINDER_SEPARATOR = "~"
+
+
+def letter_campaign(campaign: str) -> str:
+    """The campaign whose letter a campaign's messages are about: itself, or a reminder's parent."""
+    return campaign.split(REMINDER_SEPARATOR, 1)[0]
 
 
 def send_lock_name(campaign: str) -> str:
@@ -61,7 +70,8 @@ class Workspace:
         return self.outbox / ".preview-cache"
 
     def campaign(self, name: str) -> Path:
-        return self.outbox / name
+        """A reminder's campaign (``vssid-2022~nhac-1``) lives inside its letter's: ``vssid-2022/nhac-1``."""
+        return self.outbox.joinpath(*name.split(REMINDER_SEPARATOR, 1))
 
     def manifest(self, campaign: str) -> Path:
         return self.campaign(campaign) / MANIFEST_NAME
@@ -104,8 +114,33 @@ class Workspace:
         """Held by the one `send` of a campaign; the web page reads it to show a send is running."""
         return self.outbox / send_lock_name(campaign)
 
+    @property
+    def scheduler_lock(self) -> Path:
+        """Held by the running `outreach run`, so the pages can say whether the schedule is kept."""
+        return self.outbox / ".scheduler.lock"
+
+    @property
+    def scheduler_state(self) -> Path:
+        """What the running `outreach run` last did and when it looks next (JSON, rewritten each tick)."""
+        return self.outbox / ".scheduler.json"
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+def lock_held(path: Path) -> bool:
+    """True while some process holds an flock on ``path``.
+
+    Read from /proc/locks, so the asker never takes the lock itself (a process starting to take it
+    at that instant would be refused).
+    """
+    try:
+        stat = path.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    device = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    return any(line.split()[1:2] == ["FLOCK"] and device in line.split() for line in table.splitlines())
 
 
 def find_root(explicit: Path | None, start: Path | None = None) -> Path:

@@ -1,6 +1,6 @@
-"""Shared test kit: a working folder with built campaigns (manifest + message.eml per draft, as
-`outreach build` leaves them), config.toml data with campaigns and senders, and a real aiosmtpd
-sink on loopback. Used by the scheduler tests; test_delivery.py keeps its own fixtures.
+"""The scheduler's test kit (fixture ``kit``): a working folder with several campaigns built by
+``factories.write_drafts`` (the one way the tests fake a build), config.toml data with campaigns and
+senders, and a real aiosmtpd sink on loopback.
 """
 
 from __future__ import annotations
@@ -9,23 +9,15 @@ import copy
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from outreach.config import Config, parse_config
 from outreach.delivery import Ledger, MaildirHandler, SmtpSink, approve
-from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
-from outreach.outbox.messages import build_message, message_bytes, parse_message
-from factories import OFFICE
-
-KIT_SENDERS = {
-    "QLT": ("phongqlt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"),
-    "TTPT": ("phongttpt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Truyền thông"),
-    "NT": ("bhxhnhatrang@bhxh-khanhhoa.example.vn", "BHXH thành phố Nha Trang"),
-}
-
+from outreach.outbox.manifest import Manifest
+from outreach.outbox.messages import parse_message
+from factories import OFFICE, SENDERS, Recipient, write_drafts
 
 class HookedHandler(MaildirHandler):
     """The sink's Maildir handler with an optional hook run while a message's DATA is handled."""
@@ -42,23 +34,12 @@ class HookedHandler(MaildirHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-@dataclass(frozen=True)
-class Letter:
-    audience: str
-    code: str
-    name: str
-    sender: str = "QLT"
-
-    @property
-    def key(self) -> str:
-        return f"{self.audience}/{self.code}"
-
-
-def letters(audience: str, count: int, sender: str, prefix: str = "") -> list[Letter]:
+def letters(audience: str, count: int, sender: str, prefix: str = "") -> list[Recipient]:
     """``count`` recipients of one audience sent by ``sender``; codes are unique per prefix."""
     kind = {"employers": "TA", "communes": "", "collection_agents": "DL"}[audience]
-    return [Letter(audience, f"{prefix}{kind}{index:05d}", f"Người nhận {prefix}{index}", sender)
-            for index in range(1, count + 1)]
+    codes = [f"{prefix}{kind}{index:05d}" for index in range(1, count + 1)]
+    return [Recipient(audience, code, f"Người nhận {prefix}{index}", (f"{code.lower()}@example.vn",), sender=sender)
+            for index, code in enumerate(codes, 1)]
 
 
 def base_config(port: int) -> dict:
@@ -67,15 +48,15 @@ def base_config(port: int) -> dict:
         **OFFICE,
         "smtp": {"sink": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5}},
         "departments": {
-            "QLT": {"name": "Phòng Quản lý thu", "sender": KIT_SENDERS["QLT"][0], "sender_name": KIT_SENDERS["QLT"][1],
+            "QLT": {"name": "Phòng Quản lý thu", "sender": SENDERS["QLT"][0], "sender_name": SENDERS["QLT"][1],
                     "audiences": ["employers"], "smtp": "sink", "schedule": dict(fast)},
-            "TTPT": {"name": "Phòng Truyền thông", "sender": KIT_SENDERS["TTPT"][0],
-                     "sender_name": KIT_SENDERS["TTPT"][1], "audiences": ["collection_agents", "communes"],
+            "TTPT": {"name": "Phòng Truyền thông", "sender": SENDERS["TTPT"][0],
+                     "sender_name": SENDERS["TTPT"][1], "audiences": ["collection_agents", "communes"],
                      "smtp": "sink", "schedule": {**fast, "windows": ["13:30-16:30"]}},
         },
         "district_offices": {
-            "NT": {"name": "BHXH thành phố Nha Trang", "sender": KIT_SENDERS["NT"][0],
-                   "sender_name": KIT_SENDERS["NT"][1], "district": "Thành phố Nha Trang",
+            "NT": {"name": "BHXH thành phố Nha Trang", "sender": SENDERS["NT"][0],
+                   "sender_name": SENDERS["NT"][1], "district": "Thành phố Nha Trang",
                    "sends_to_own_employers": True, "smtp": "sink", "schedule": dict(fast)},
         },
         "campaigns": {},
@@ -102,7 +83,7 @@ class MailKit:
         table = self.data["departments"].get(sender) or self.data["district_offices"][sender]
         table["schedule"].update(options)
 
-    def add_campaign(self, name: str, recipients: list[Letter], *, not_before: dt.datetime | None = None,
+    def add_campaign(self, name: str, recipients: list[Recipient], *, not_before: dt.datetime | None = None,
                      expires: dt.datetime | None = None) -> Manifest:
         entry: dict = {"title": f"Chiến dịch {name}", "subject": "đôn đốc tham gia BHXH tự nguyện",
                        "drafting_unit": "QLT", "template": "templates/cong-van.docx"}
@@ -111,24 +92,10 @@ class MailKit:
         if expires is not None:
             entry["expires"] = expires
         self.data["campaigns"][name] = entry
-        drafts = []
-        for r in recipients:
-            folder = self.root / "outbox" / name / r.audience / r.code
-            folder.mkdir(parents=True)
-            address, sender_name = KIT_SENDERS[r.sender]
-            to = (f"{r.code.lower()}@example.vn",)
-            message = build_message(sender_name=sender_name, sender=address, reply_to=address, to=to, cc=(),
-                                    subject=f"V/v {name}", text=f"Kính gửi: {r.name}\n",
-                                    html=f"<p>Kính gửi: {r.name}</p>", attachments=[])
-            (folder / "message.eml").write_bytes(message_bytes(message))
-            self.message_ids[str(message["Message-ID"])] = (name, r.key)
-            sha = sha256_file(folder / "message.eml")
-            drafts.append(Draft(campaign=name, audience=r.audience, code=r.code, name=r.name, to=to, cc=(),
-                                sender=r.sender, district="Thành phố Nha Trang",
-                                folder=str(folder.relative_to(self.root)),
-                                files=(DraftFile("message.eml", sha),), message_sha256=sha))
-        manifest = Manifest(name, "05/BHXH-QLT", "2023-01-02T08:00:00+07:00", tuple(drafts))
-        write_manifest(self.root, manifest)
+        manifest = write_drafts(self.root, name, recipients, subject=f"V/v {name}", with_letter=False,
+                                issued_at="2023-01-02T08:00:00+07:00")
+        for draft in manifest.drafts:
+            self.message_ids[str(parse_message(draft.eml_path(self.root).read_bytes())["Message-ID"])] = (name, draft.key)
         self.manifests[name] = manifest
         return manifest
 
@@ -172,4 +139,3 @@ def kit(tmp_path: Path):
 
 
 MailKit.letters = staticmethod(letters)  # tests reach the helpers through the fixture, not by importing conftest
-MailKit.Letter = Letter

@@ -6,14 +6,15 @@ import datetime as dt
 import io
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
 
-from outreach.config import Sender
-from outreach.delivery import Handover, Result, SmtpMessenger
+from outreach.config import Config, Sender
+from outreach.delivery import Handover, Ledger, Result, SmtpMessenger
+from outreach.outbox import BuildReport, build_campaign
 from outreach.outbox.manifest import Draft, DraftFile, Manifest, sha256_file, write_manifest
 from outreach.outbox.messages import Attachment, Envelope, build_message, message_bytes
 
@@ -29,6 +30,7 @@ START = dt.datetime(2023, 1, 9, 2, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in
 SENDERS = {
     "QLT": ("phongqlt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Quản lý thu"),
     "TTPT": ("phongttpt@bhxh-khanhhoa.example.vn", "BHXH tỉnh Khánh Hòa - Phòng Truyền thông"),
+    "NT": ("bhxhnhatrang@bhxh-khanhhoa.example.vn", "BHXH thành phố Nha Trang"),
 }
 
 
@@ -54,6 +56,10 @@ class Recipient:
     district: str = "Thành phố Nha Trang"
     pages: int = 1  # of its letter, each page ``width`` points wide
     width: int = 595
+
+    @property
+    def key(self) -> str:
+        return f"{self.audience}/{self.code}"
 
 
 @dataclass
@@ -86,31 +92,41 @@ def config_data(port: int, **schedule: int) -> dict:
     }
 
 
-def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[Manifest, dict[str, bytes]]:
-    """A built campaign as `outreach build` leaves it: folders with letter.pdf + message.eml, manifest."""
-    drafts, pdfs = [], {}
+def write_drafts(root: Path, campaign: str, recipients: Sequence[Recipient], *, subject: str = SUBJECT,
+                 with_letter: bool = True, issued_at: str = START.isoformat()) -> Manifest:
+    """A built campaign as `outreach build` leaves it: a folder per draft with its message.eml (and,
+    ``with_letter``, its letter.pdf, attached to the message), and the manifest naming them."""
+    drafts = []
     for r in recipients:
-        folder = root / "outbox" / CAMPAIGN / r.audience / r.code
+        folder = root / "outbox" / campaign / r.audience / r.code
         folder.mkdir(parents=True)
-        pdf = pdfs[f"{r.audience}/{r.code}"] = tiny_pdf(r.name, r.pages, r.width)
-        (folder / "letter.pdf").write_bytes(pdf)
-        files = [DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), r.pages)]
+        files, attachments = [], []
+        if with_letter:
+            pdf = tiny_pdf(r.name, r.pages, r.width)
+            (folder / "letter.pdf").write_bytes(pdf)
+            files.append(DraftFile("letter.pdf", sha256_file(folder / "letter.pdf"), r.pages))
+            attachments.append(Attachment(f"Công văn số 05 – {r.name}.pdf", pdf))
         message_sha = ""
         if r.to:
             address, sender_name = SENDERS[r.sender]
-            message = build_message(
-                sender_name=sender_name, sender=address, reply_to=address, to=r.to, cc=r.cc, subject=SUBJECT,
-                text=f"Kính gửi: {r.name}\n", html=f"<p>Kính gửi: {r.name}</p>",
-                attachments=[Attachment(f"Công văn số 05 – {r.name}.pdf", pdf)],
-            )
+            message = build_message(sender_name=sender_name, sender=address, reply_to=address, to=r.to, cc=r.cc,
+                                    subject=subject, text=f"Kính gửi: {r.name}\n", html=f"<p>Kính gửi: {r.name}</p>",
+                                    attachments=attachments)
             (folder / "message.eml").write_bytes(message_bytes(message))
             message_sha = sha256_file(folder / "message.eml")
             files.append(DraftFile("message.eml", message_sha))
-        drafts.append(Draft(campaign=CAMPAIGN, audience=r.audience, code=r.code, name=r.name, to=r.to, cc=r.cc,
+        drafts.append(Draft(campaign=campaign, audience=r.audience, code=r.code, name=r.name, to=r.to, cc=r.cc,
                             sender=r.sender, district=r.district, folder=str(folder.relative_to(root)),
                             files=tuple(files), message_sha256=message_sha))
-    manifest = Manifest(CAMPAIGN, "05/BHXH-QLT", START.isoformat(), tuple(drafts))
+    manifest = Manifest(campaign, "05/BHXH-QLT", issued_at, tuple(drafts))
     write_manifest(root, manifest)
+    return manifest
+
+
+def make_outbox(root: Path, recipients: list[Recipient], config: dict) -> tuple[Manifest, dict[str, bytes]]:
+    """The sample campaign built (letter.pdf + message.eml per draft), and its config written beside it."""
+    manifest = write_drafts(root, CAMPAIGN, recipients)
+    pdfs = {d.key: d.path(root, "letter.pdf").read_bytes() for d in manifest.drafts}
     (root / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
     (root / "config.toml").write_text(toml_text(config), encoding="utf-8")  # for the `outreach` command
     return manifest, pdfs
@@ -185,3 +201,9 @@ def copy_sample_office(target: Path) -> Path:
         source = REPO / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target / item)
     return target
+
+
+def build(config: Config, campaign: str, **options: object) -> BuildReport:
+    """`outreach build` as the CLI runs it: against the workspace's own delivery ledger."""
+    with Ledger.open(config.root) as ledger:
+        return build_campaign(config, campaign, ledger, progress=False, **options)

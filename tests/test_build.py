@@ -29,6 +29,8 @@ from outreach.outbox.build import issue_document_number
 from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
 from outreach.workspace import init_workspace
 
+from factories import build
+
 REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "vssid-2022"
 CODES = ["UHR562T", "VT00652", "WH41263", "DL56001", "DL56002", "22327", "22330", "22333"]
@@ -254,7 +256,7 @@ def test_the_sending_pace_and_the_rows_place_change_no_letter(office, tmp_path):
     moved = tmp_path / "moved"
     office.rename(moved)  # and the working folder moved
 
-    report = build_module.build_campaign(load_config(moved), CAMPAIGN, only=CODES, progress=False)
+    report = build(load_config(moved), CAMPAIGN, only=CODES)
 
     assert report.built == [] and len(report.unchanged) == len(CODES)
     after = read_manifest(moved, CAMPAIGN)

@@ -10,7 +10,7 @@ import pytest
 from outreach.config import DEFAULT_SCHEDULE, load_config, parse_config
 from outreach.localtime import WEEKDAYS
 from outreach.cli import main
-from outreach.errors import UserError, redact
+from outreach.errors import ConfigError, UserError, redact
 from outreach.workspace import find_root, init_workspace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -135,10 +135,85 @@ def test_password_comes_from_named_environment_variable(monkeypatch):
     assert config.smtp["noi-bo"].password() == "from-env"
 
 
-def test_toml_syntax_error_is_a_user_error(tmp_path):
-    (tmp_path / "config.toml").write_text("[agency\nname = 1", encoding="utf-8")
-    with pytest.raises(UserError, match="lỗi cú pháp TOML"):
+def test_unknown_key_in_a_campaign_is_refused_with_its_name_place_and_allowed_keys():
+    data = shipped()
+    data["campaigns"]["vssid-2022"]["files"] = ["recipients/employers-2023.xlsx"]  # the issue's mistake
+    with pytest.raises(UserError) as caught:
+        parse_config(data, REPO)
+    message = caught.value.message
+    assert message.startswith("config.toml: campaigns.vssid-2022.files: mục 'files' không có trong bảng "
+                              "[campaigns.vssid-2022]")
+    allowed = message.split("Các mục dùng được ở đó: ")[1].split(". ")[0].split(", ")
+    assert {"subject", "template", "audiences", "guidance", "email_text", "expires", "extra"} <= set(allowed)
+    assert "files" not in allowed
+    assert "chỉ dùng được trong [audiences." in message  # where a list's files go
+    assert "Cách sửa" in message
+
+
+@pytest.mark.parametrize("change, where, fragment", [
+    (lambda d: d.update(webb={"port": 8080}), "webb", "bảng [webb] không có trong cấp ngoài cùng"),
+    (lambda d: d["departments"]["QLT"].update(mailbox_typo={"host": "x"}), "departments.QLT.mailbox_typo",
+     "bảng [departments.QLT.mailbox_typo] không có trong bảng [departments.QLT]"),
+    (lambda d: d["departments"]["QLT"]["schedule"].update(batchsize=5), "departments.QLT.schedule.batchsize",
+     "có phải ý là 'batch_size'?"),
+    (lambda d: d["smtp"]["noi-bo"].update(user="a"), "smtp.noi-bo.user", "mục 'user'"),
+    (lambda d: d["voluntary"]["rules"][0].update(rate=22), "voluntary.rules[0].rate", "mục 'rate'"),
+    (lambda d: d["district_offices"]["NTR"]["account"].update(branch="x"), "district_offices.NTR.account.branch",
+     "Các mục dùng được ở đó: bank, bank_bin, holder, number"),
+    (lambda d: d["agency"].update(name="x"), "agency.name", "parent_body"),
+    (lambda d: d.update(signing={"required": False, "leader": {"pkcs12": "a.p12", "password_env": "P", "image": "i",
+                                                                 "pin": "1234"}}),
+     "signing.leader.pin", "pin_env"),
+])
+def test_unknown_key_or_table_anywhere_is_refused(change, where, fragment):
+    data = shipped()
+    change(data)
+    with pytest.raises(UserError) as caught:
+        parse_config(data, REPO)
+    assert caught.value.message.startswith(f"config.toml: {where}: ")
+    assert fragment in caught.value.message
+
+
+def test_keys_the_office_names_itself_are_not_unknown():
+    data = shipped()
+    data["campaigns"]["vssid-2022"]["extra"] = {"han_nop": "31/01/2023"}
+    data["voluntary"]["rules"][1]["support_percent"]["nhom_moi"] = 15
+    config = parse_config(data, REPO)
+    assert config.campaign("vssid-2022").extra == {"han_nop": "31/01/2023"}
+    assert "nhom_moi" in config.voluntary.support_groups
+
+
+def test_a_mistyped_required_key_is_pointed_at():
+    data = shipped()
+    data["campaigns"]["vssid-2022"]["subjct"] = data["campaigns"]["vssid-2022"].pop("subject")
+    with pytest.raises(UserError, match=r"campaigns.vssid-2022.subject: thiếu giá trị bắt buộc.*'subjct'"):
+        parse_config(data, REPO)
+
+
+def test_unknown_key_exits_like_every_config_error(tmp_path, capsys):
+    init_workspace(tmp_path / "office")
+    config = tmp_path / "office" / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'drafting_unit = "QLT"', 'drafting_unit = "QLT"\nfiles = ["recipients/moi.xlsx"]', 1), encoding="utf-8")
+    assert main(["--root", str(tmp_path / "office"), "validate"]) == 2
+    err = capsys.readouterr().err
+    assert "campaigns.vssid-2022.files" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text, line, fragment", [
+    ("[agency\nname = 1", "dòng 1, cột 8", "tên bảng thiếu dấu ] đóng"),
+    ('[agency]\nparent_body = "BẢO HIỂM XÃ HỘI VIỆT NAM\nplace = "Khánh Hòa"\n', "dòng 2, cột 40",
+     "thiếu dấu ngoặc kép đóng"),
+    ("[agency]\nplace = Khánh Hòa\n", "dòng 2, cột 9", "giá trị không hợp lệ"),
+    ('[a]\nx = 1\ny = 2\nx = 3\n', "dòng 4", "đã được khai báo"),
+])
+def test_toml_syntax_error_is_reported_in_vietnamese_with_its_line(tmp_path, text, line, fragment):
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as caught:
         load_config(tmp_path)
+    message = caught.value.message
+    assert f"lỗi cú pháp ở {line}" in message and fragment in message and "Cách sửa" in message
+    assert not any(word in message for word in ("Expected", "Invalid", "Illegal", "Cannot", "at line"))
 
 
 def test_find_root_walks_up_and_init_creates_working_folder(tmp_path):
@@ -189,3 +264,18 @@ def test_participants_need_voluntary_parameters_and_their_campaign_an_expiry():
                                  "audiences": ["participants"]}
     with pytest.raises(UserError, match=r"campaigns.nhac.expires: chiến dịch gửi người tham gia"):
         parse_config(data, REPO)
+
+
+def test_the_web_s_lenient_reading_leaves_out_only_the_wrong_campaign():
+    data = shipped()
+    data["campaigns"]["nhac-dao-han"]["files"] = ["recipients/moi.xlsx"]
+    with pytest.raises(ConfigError, match="campaigns.nhac-dao-han.files"):
+        parse_config(data, REPO)  # the CLI and the scheduler: the whole file is refused
+    config = parse_config(data, REPO, lenient_campaigns=True)
+    assert list(config.campaigns) == ["vssid-2022"]
+    assert "campaigns.nhac-dao-han.files" in config.broken_campaigns["nhac-dao-han"]
+    with pytest.raises(ConfigError, match="mục 'files'"):
+        config.campaign("nhac-dao-han")
+    data["departments"]["QLT"]["sendr"] = "x@y.vn"
+    with pytest.raises(ConfigError, match="departments.QLT.sendr"):  # what every page needs stays strict
+        parse_config(data, REPO, lenient_campaigns=True)

@@ -267,6 +267,23 @@ def test_unapproved_and_changed_messages_are_not_sent(outbox_factory) -> None:
     assert hashlib.sha256(kept).hexdigest() == approved  # the approved bytes outlive the change
 
 
+def test_an_approval_refused_for_one_draft_approves_and_keeps_nothing(outbox_factory) -> None:
+    box = outbox_factory(employers(40))
+    eml = box.manifest.drafts[29].eml_path(box.root)
+    eml.write_bytes(eml.read_bytes() + b"\r\n")
+
+    with pytest.raises(UserError, match="Không duyệt thư nào vì") as refused:
+        box.approve()
+
+    assert "employers/TA00030" in refused.value.message and "employers/TA00029" not in refused.value.message
+    assert box.ledger.deliveries(CAMPAIGN) == {}
+    assert not list((box.root / "outbox" / CAMPAIGN / "approved").rglob("*.eml"))  # no copy of unapproved bytes
+    eml.write_bytes(eml.read_bytes()[:-2])
+    assert len(box.approve()) == 40  # then each one read, checked and kept once, in manifest order
+    kept = sorted(p.name.split("-")[0] for p in (box.root / "outbox" / CAMPAIGN / "approved").rglob("*.eml"))
+    assert kept == [d.code for d in box.manifest.drafts]
+
+
 def test_a_message_rebuilt_during_the_rate_limit_wait_is_not_sent(outbox_factory) -> None:
     box = outbox_factory(employers(2), messages_per_minute=6)
     box.approve()
@@ -414,6 +431,10 @@ def test_connection_refused_leaves_the_rest_untouched(outbox_factory) -> None:
     assert "Không kết nối được máy chủ thư 127.0.0.1:1" in report.skipped[0].message
     assert {p.reason for p in report.skipped} == {Skip.UNREACHABLE}
     assert box.state("employers/TA00002") == "approved"
+    # what staff read says what happened and what to do, beside the evidence's English
+    explained = "từ chối kết nối: không có dịch vụ thư nào đang chạy ở địa chỉ và cổng này"
+    assert explained in retrying.message and explained in report.skipped[0].message
+    assert explained in box.ledger.delivery(CAMPAIGN, "employers/TA00001").last_error
 
 
 def test_starttls_profile_refuses_a_server_without_tls(outbox_factory) -> None:
@@ -456,7 +477,7 @@ def test_drop_after_final_dot_is_uncertain_and_never_resent(outbox_factory) -> N
 
 
 def test_drop_before_final_dot_is_retried_for_nothing_was_delivered(outbox_factory) -> None:
-    box = outbox_factory(employers(3))
+    box = outbox_factory(employers(3), messages_per_minute=60)  # a pause long enough for the whole grace
     box.handler.data["dv2@example.vn"] = ["CUT"]
     box.approve()
 

@@ -52,3 +52,15 @@ def test_the_recipient_page_warns_when_what_is_on_disk_is_not_what_was_built_or_
     changed = RecipientPage.build(ROWS, row("TA9", sha="a", approved="a"), {}, SimpleNamespace(sha256="b"))
     assert len(changed.problems) == 2 and "đã thay đổi" in changed.problems[0] and "duyệt lại" in changed.problems[1]
     assert RecipientPage.build(ROWS, row("TA9", sha="b", approved="b"), {}, SimpleNamespace(sha256="b")).problems == ()
+
+
+def test_the_campaign_page_counts_each_sending_office_in_config_order() -> None:
+    rows = [*ROWS, row("22327", "communes", district="Thành phố Nha Trang", sender="NTR", state="approved"),
+            row("so-y-te", "noi_nhan", district="")]
+    page = CampaignPage.build(CONFIG.campaign("vssid-2022"), CONFIG.senders(), rows, {"department": "NTR"})
+    assert [(g.code, g.name, g.total, dict(g.counts)) for g in page.by_sender] == [
+        ("QLT", "Phòng Quản lý thu", 4, {"sent": 2, "drafted": 2}),
+        ("TTPT", "Phòng Truyền thông và Phát triển đối tượng", 1, {"drafted": 1}),
+        ("NTR", "BHXH thành phố Nha Trang", 1, {"approved": 1})]
+    assert [r.draft.code for r in page.page.items] == ["22327"]  # the office's link filters on it
+    assert page.audiences == ("employers", "communes", "noi_nhan")  # the Nơi nhận bodies after the lists

@@ -161,7 +161,7 @@ def test_delivery_report_has_a_row_per_recipient(built, tmp_path):
 
 def test_every_command_explains_itself():
     for command in ("validate", "template", "build", "register", "issue", "sign", "verify", "preview", "approve", "revoke",
-                    "posted", "send", "resolve", "resume", "status", "report", "smtp-sink", "demo", "init", "run", "schedule",
+                    "posted", "send", "resolve", "resume", "status", "report", "remind", "smtp-sink", "demo", "init", "run", "schedule",
                     "serve"):
         result = subprocess.run([sys.executable, "-m", "outreach.cli", command, "--help"],
                                 capture_output=True, text=True)
@@ -253,3 +253,7 @@ def test_letters_on_paper_are_approved_printed_and_posted_by_name(paper_office, 
     assert by_code["DL56013"]["Bản in (tệp, trang)"].startswith("paper/lo-in-02-TTPT.pdf, trang 1")
     assert by_code["DL56013"]["Ngày gửi bưu điện"] == dt.datetime.combine(today, dt.time())
     assert by_code["GH71459"]["Trạng thái"] == "chưa duyệt" and by_code["GH71459"]["Bản in (tệp, trang)"] is None
+    assert outreach(root, "report", "vssid-2022", "--xlsx", str(tmp_path / "chua-nhan.xlsx"), "--not-received") == 0
+    rows = list(openpyxl.load_workbook(tmp_path / "chua-nhan.xlsx").active.iter_rows(values_only=True))
+    waiting = {code for code, row in by_code.items() if row["Trạng thái"] not in ("đã gửi", "đã gửi bưu điện")}
+    assert "GH71459" in waiting and "DL56013" not in waiting and {row[0] for row in rows[1:]} == waiting

@@ -16,10 +16,11 @@ import pytest
 from outreach.cli import main
 from outreach.config import load_config
 from outreach.convert import pdf_page_texts, pdf_text
-from outreach.outbox.build import build_campaign
 from outreach.outbox.manifest import read_manifest
 from outreach.outbox.messages import decoded_header, parse_message
 from outreach.payment.vietqr import crc16_ccitt_false, transfer_payload
+
+from factories import build
 
 REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "nhac-dao-han"
@@ -142,7 +143,7 @@ def test_a_letter_that_could_arrive_after_its_deadline_is_not_made(tmp_path):
     config_file.write_text(re.sub(r"expires = 2027-01-29T17:00:00", "expires = 2027-02-15T17:00:00",
                                   config_file.read_text(encoding="utf-8")), encoding="utf-8")
     # Trần Văn Hùng pays monthly: January 2027 is due by 31/01/2027; Nguyễn Thị Lan's year by 31/07/2027
-    report = build_campaign(load_config(root), CAMPAIGN, only=["056075012345", "056183004521"], progress=False)
+    report = build(load_config(root), CAMPAIGN, only=["056075012345", "056183004521"])
     assert report.built == [LAN]
     (failed,) = report.failed
     assert failed.key == "participants/056075012345"

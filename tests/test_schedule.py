@@ -19,7 +19,8 @@ from outreach.accounts import Actor
 from outreach.delivery import Attempt, Ledger, Outcome, send_campaign
 from outreach.outbox.manifest import Skip, Stop
 from outreach.schedule import scheduler as tick_module
-from outreach.schedule import run_scheduler, schedule_plan, show_schedule, tick
+from outreach.errors import UserError
+from outreach.schedule import run_scheduler, schedule_plan, scheduler_status, show_schedule, tick
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAMPAIGN = "vssid-2022"
@@ -402,6 +403,32 @@ def test_a_second_signal_stops_at_once(kit) -> None:
     code = run_scheduler(kit.config, once=False, at=at(1, 9, 9, 0), log=lines.append, wait=wait)
     assert code == 130 and lines[-1].startswith("Đã dừng ngay theo yêu cầu")
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_the_pages_can_tell_whether_the_schedule_is_kept(kit) -> None:
+    """While `outreach run` loops, its lock and heartbeat say so; a second run is refused; once it
+    stops, the status says it is not running and keeps when it last ticked."""
+    kit.add_campaign(CAMPAIGN, kit.letters("employers", 1, "QLT"))
+    workspace = kit.config.workspace
+    assert not scheduler_status(workspace).running
+    seen: list = []
+    second: list = []
+
+    def wait(seconds: float) -> None:
+        seen.append(scheduler_status(workspace))
+        second.append(run_scheduler(kit.config, once=False, log=lambda line: None, wait=wait))  # never reached
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(UserError, match="đã đang chạy") as refused:
+        run_scheduler(kit.config, once=False, at=at(1, 9, 9, 0), interval_s=60, log=lambda line: None, wait=wait)
+    assert str(os.getpid()) in refused.value.message and second == []
+    (running,) = seen
+    assert running.running and running.pid == os.getpid()
+    assert dt.datetime.fromisoformat(running.next_tick_at) - dt.datetime.fromisoformat(running.last_tick_at) == (
+        dt.timedelta(seconds=60))
+    stopped = scheduler_status(workspace)
+    assert not stopped.running and stopped.pid is None and stopped.next_tick_at is None
+    assert stopped.last_tick_at == running.last_tick_at
 
 
 # ---------------------------------------------------------------------------- schedule show

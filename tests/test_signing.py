@@ -41,6 +41,8 @@ from outreach.sign.placement import find_signature_block, page_texts
 from outreach.sign.verify import Verifier, signed_roles
 from outreach.config import Signer
 
+from factories import build
+
 REPO = Path(__file__).resolve().parent.parent
 CODES = ["YK34396", "22327", "DL56001"]
 PIN, WRONG_PIN, P12_PASSWORD = "246810", "111111", "p12-mat-khau"
@@ -157,7 +159,7 @@ def office(tmp_path_factory, test_pki, monkeypatch_module):
     """A working folder with a few numbered, built, unsigned letters (and a paper one) in two
     campaigns: the sample letter, and one whose signature block sits on the next page."""
     from outreach.config import load_config
-    from outreach.outbox.build import build_campaign, issue_document_number
+    from outreach.outbox.build import issue_document_number
 
     root = tmp_path_factory.mktemp("signed-office")
     for item in ("templates", "recipients"):
@@ -170,7 +172,7 @@ def office(tmp_path_factory, test_pki, monkeypatch_module):
     config = load_config(root)
     for campaign, codes in (("vssid-2022", CODES), (LONGER, ["22327"])):
         issue_document_number(config, campaign, dt.date(2023, 1, 5), Actor("Lê Văn Thư"))
-        assert not build_campaign(config, campaign, only=codes, progress=False).failed
+        assert not build(config, campaign, only=codes).failed
     return root
 
 
@@ -399,13 +401,11 @@ def test_approved_signed_messages_arrive_with_the_signed_bytes(office, test_pki,
 
 def test_a_rebuilt_signed_draft_loses_its_signatures_and_cannot_be_approved(office, capsys):
     from outreach.config import load_config
-    from outreach.outbox.build import build_campaign
-
     template = office / "templates/cong-van-dai.docx"
     document = Document(str(template))
     document.add_paragraph("Đoạn thêm sau khi ký.")
     document.save(str(template))
-    report = build_campaign(load_config(office), LONGER, only=["22327"], progress=False)
+    report = build(load_config(office), LONGER, only=["22327"])
     assert report.built == ["communes/22327"]
     assert any("không còn chữ ký" in warning for warning in report.warnings)
     (draft,) = letters(office, LONGER)

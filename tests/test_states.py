@@ -22,6 +22,7 @@ from outreach.delivery.ledger import (
     REVOCABLE,
     TRANSITIONS,
     WAITING,
+    Answer,
     BOUNCEABLE,
     CampaignEvent,
     Ledger,
@@ -73,7 +74,7 @@ def test_only_a_printed_letter_can_be_posted_and_nothing_twice() -> None:
 
 
 def test_every_state_and_event_has_both_labels_in_vietnamese() -> None:
-    named = [*State, *Unsent, *CampaignEvent, *MailEvent]
+    named = [*State, *Unsent, *CampaignEvent, *Answer, *MailEvent]
     assert set(LABELS) == set(named)
     for key in named:
         label = LABELS[key]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import io
 import mailbox
 import re
 import shutil
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from outreach.config import load_config
@@ -26,10 +28,12 @@ from outreach.delivery import Attempt, Ledger, Outcome, PaperMessenger, SmtpSink
 from outreach.localtime import OFFICE_TZ
 from outreach.outbox.manifest import read_manifest, write_manifest
 from outreach.outbox.messages import parse_message
-from outreach.outbox.build import BuildReport, build_campaign, issue_document_number
+from outreach.outbox.build import BuildReport, issue_document_number
 from outreach.accounts import Actor
 from outreach.letters import Register
 from outreach.web import app_for_host, create_app
+
+from factories import build
 
 REPO = Path(__file__).resolve().parent.parent
 CAMPAIGN = "vssid-2022"
@@ -67,7 +71,7 @@ def build_workspace(target: Path) -> Path:
     """Built as after 'outreach issue': numbered 05/01/2023, so its letters can be approved."""
     root = make_workspace(target)
     issue_document_number(load_config(root), CAMPAIGN, ISSUED_ON, Actor("Lê Văn Thư"))
-    report = build_campaign(load_config(root), CAMPAIGN, only=ONLY, progress=False)
+    report = build(load_config(root), CAMPAIGN, only=ONLY)
     assert not report.failed, report.failed
     assert len(report.built) == len(ONLY)
     return root
@@ -549,6 +553,75 @@ def test_sending_page_progress_and_delivery_record(staff: Staff, root: Path) -> 
     assert "2.0.0 Ok: queued as X1" in page and "&lt;2@example.vn&gt;" in page
 
 
+def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, root: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    sending = f"/campaigns/{CAMPAIGN}/sending"
+    assert 'id="send-now"' not in staff.page(sending)  # nothing approved: nothing to send
+    assert any("Không có thư đã duyệt nào chờ gửi" in m
+               for m in flashes(staff.post(f"/campaigns/{CAMPAIGN}/send").get_data(as_text=True)))
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", ["employers/UHR562T", "employers/VT00652"])
+    page = staff.page(sending)
+    assert 'data-running="no"' in page and "Lịch gửi tự động <strong>không chạy</strong>" in page
+    assert "Gửi ngay 2 thư đã duyệt" in page
+
+    monkeypatch.setenv("OUTREACH_SMTP_URL", "smtp://127.0.0.1:1")  # the mail server is down
+    staff.post(f"/campaigns/{CAMPAIGN}/send", {"next": sending})
+    assert staff.app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
+    page = html.unescape(staff.page(sending))
+    assert "1 thư chờ gửi lại" in page and "từ chối kết nối: không có dịch vụ thư nào đang chạy" in page
+    assert "Gửi lại ngay 1 thư đang chờ gửi lại" in page and ledger_state(root, "employers/UHR562T") == "retrying"
+
+    with SmtpSink(tmp_path / "maildir", port=0) as sink:
+        monkeypatch.setenv("OUTREACH_SMTP_URL", sink.url)
+        staff.post(f"/campaigns/{CAMPAIGN}/send", {"retry_now": "1", "next": sending})
+        assert staff.app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
+        page = staff.page(sending)
+        assert "đã gửi 2 thư" in page and 'id="send-now"' not in page and 'id="retry-now"' not in page
+        again = staff.post(f"/campaigns/{CAMPAIGN}/send", {"next": sending}).get_data(as_text=True)
+        assert any("Không có thư đã duyệt nào chờ gửi" in m for m in flashes(again))
+        received = [parse_message(m.as_bytes()) for m in mailbox.Maildir(tmp_path / "maildir")]
+    with Ledger.open(root) as ledger:
+        ids = {ledger.delivery(CAMPAIGN, key).message_id for key in ("employers/UHR562T", "employers/VT00652")}
+    assert sorted(str(m["Message-ID"]).strip() for m in received) == sorted(ids) and len(ids) == 2  # each once
+
+
+def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",
+                ["employers/UHR562T", "employers/VT00652"])
+        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("email", "<2@example.vn>", ("a@example.vn",), (), {}), utc_now())
+        ledger.finish(CAMPAIGN, "employers/UHR562T", Outcome("sent", 250, "2.0.0 Ok: queued as X1"), utc_now())
+        ledger.claim(CAMPAIGN, "employers/VT00652", Attempt("email", "<3@example.vn>", ("b@example.vn",), (), {}), utc_now())
+        ledger.finish(CAMPAIGN, "employers/VT00652", Outcome("failed", 550, "5.1.1 No such user",
+                                                              error="Địa chỉ không tồn tại."), utc_now())
+    page = staff.page(f"/campaigns/{CAMPAIGN}/chua-nhan")
+    everyone = {f"{d.audience}/{d.code}" for d in read_manifest(root, CAMPAIGN).drafts}
+    assert set(keys(page)) == everyone - {"employers/UHR562T"}  # every state but the end of the road
+    failed_row = page[page.index('data-key="employers/VT00652"'):].split("</tr>", 1)[0]
+    assert "Thất bại" in failed_row and "Địa chỉ không tồn tại." in failed_row and "kiểm tra địa chỉ e-mail" in failed_row
+    assert "Xem trước rồi duyệt thư" in page[page.index('data-key="employers/WSD098B"'):].split("</tr>", 1)[0]
+
+    def sheet_codes(url: str) -> list[str]:
+        response = staff.get(url)
+        assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+        rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+        assert rows[0][0] == "Mã"
+        refused = [row for row in rows[1:] if row[5] == "bị loại"]  # the list's rows with no letter
+        assert len(refused) == (len(read_manifest(root, CAMPAIGN).rejected_rows) if "bao-cao" in url else 0)
+        return [row[0] for row in rows[1:] if row[5] != "bị loại"]
+
+    assert sorted(sheet_codes(f"/campaigns/{CAMPAIGN}/chua-nhan.xlsx")) == sorted(
+        key.split("/")[1] for key in everyone - {"employers/UHR562T"})
+    assert sorted(sheet_codes(f"/campaigns/{CAMPAIGN}/bao-cao-gui-thu.xlsx")) == sorted(key.split("/")[1] for key in everyone)
+    docx = staff.get(f"/campaigns/{CAMPAIGN}/recipients/UHR562T/letter.docx")
+    assert docx.status_code == 200 and docx.data.startswith(b"PK")
+    (unit,) = [d for d in read_manifest(root, CAMPAIGN).drafts if d.code == "UHR562T"]
+    assert any(unit.name in p.text for p in Document(io.BytesIO(docx.data)).paragraphs)  # that recipient's letter
+    campaign_page = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert 'id="not-received-link"' in campaign_page and 'id="delivery-report"' in campaign_page
+
+
 # ---------------------------------------------------------------------------- lists
 
 
@@ -662,7 +735,9 @@ def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) 
     assert staff.post("/campaigns/khong-co/build").status_code == 404
     (root / "config.toml").write_text("[agency\n", encoding="utf-8")
     broken = staff.get("/")
-    assert broken.status_code == 400 and "lỗi cú pháp TOML" in broken.get_data(as_text=True)
+    text = broken.get_data(as_text=True)
+    assert broken.status_code == 503 and "lỗi cú pháp ở dòng 1, cột 8" in text and "tên bảng thiếu dấu ]" in text
+    assert "Cấu hình chưa dùng được" in text and "Expected" not in text
     (root / "config.toml").write_text((REPO / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
 
     def crash(*args, **kwargs):
@@ -672,3 +747,68 @@ def test_error_pages(staff: Staff, root: Path, monkeypatch: pytest.MonkeyPatch) 
     response = staff.get(f"/campaigns/{CAMPAIGN}")
     assert response.status_code == 500 and "Lỗi của chương trình" in response.get_data(as_text=True)
     assert "boom" not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------- everyone counted
+
+
+def test_rejected_rows_are_counted_in_the_page_status_report_and_build_summary(
+        staff: Staff, root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from outreach.cli import main
+
+    manifest = read_manifest(root, CAMPAIGN)
+    rejected = manifest.rejected_rows
+    odd = next(row for row in rejected if row.file.endswith("employers.xlsx") and "e-mail" in row.reason.lower())
+    assert odd.audience == "employers" and odd.reason
+    page = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert f"Bị loại ({len(rejected)} dòng)" in page and 'id="bi-loai"' in page
+    assert f'data-rejected-row="{odd.row}"' in page and odd.reason in html.unescape(page)
+    assert '"><img' not in page  # the hostile address in the reason is shown as text
+    assert f'data-state-count="rejected">Bị loại <b>{len(rejected)}</b>' in page
+    assert f'data-rejected="{len(rejected)}"' in staff.page("/")
+
+    assert main(["--root", str(root), "status", CAMPAIGN]) == 0
+    out = capsys.readouterr().out
+    assert f"bị loại: {len(rejected)} dòng (không có thư)" in out and f"employers.xlsx dòng {odd.row}: " in out
+    assert main(["--root", str(root), "report", CAMPAIGN, "--xlsx", str(tmp_path / "r.xlsx")]) == 0
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+    listed = [row for row in rows if row["Trạng thái"] == "bị loại"]
+    assert len(listed) == len(rejected) and len(rows) == len(manifest.drafts) + len(rejected)
+    assert {"Tên": f"(dòng {odd.row} của employers.xlsx)", "Ghi chú": odd.reason}.items() <= next(
+        row for row in listed if row["Tên"].startswith(f"(dòng {odd.row} của employers")).items()
+
+    rows_out = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Thiếu tên đơn vị.",
+                 "audience": "employers"} for n in range(5, 9)]
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name: BuildReport(
+        name, "", built=["employers/UHR562T"], rejected_rows=rows_out)
+    staff.post(f"/campaigns/{CAMPAIGN}/build")
+    assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)
+    summary = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert "4 dòng bị loại</a> (không có thư)" in summary and "thư lỗi" not in summary
+
+
+def test_the_cli_build_summary_counts_rejected_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from outreach.cli import _print_build
+
+    rows = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Mã đơn vị bị trùng."} for n in (7, 9)]
+    _print_build(BuildReport(CAMPAIGN, "05/BHXH-QLT", built=["employers/UHR562T"], rejected_rows=rows, drafts=1))
+    out = capsys.readouterr().out
+    assert "1 bản thảo: 1 tạo mới, 0 không đổi, 2 dòng bị loại (không có thư)." in out
+    assert "thư lỗi" not in out and "recipients/employers.xlsx dòng 9: Mã đơn vị bị trùng." in out
+
+
+def test_a_wrong_campaign_table_takes_down_its_own_pages_only(staff: Staff, root: Path) -> None:
+    config = root / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'drafting_unit = "TTPT"', 'drafting_unit = "TTPT"\nfiles = ["recipients/moi.xlsx"]', 1), encoding="utf-8")
+    home = staff.get("/")
+    text = html.unescape(home.get_data(as_text=True))
+    assert home.status_code == 200 and 'data-broken-campaign="nhac-dao-han"' in text
+    assert "campaigns.nhac-dao-han.files: mục 'files' không có trong bảng [campaigns.nhac-dao-han]" in text
+    assert f'data-campaign="{CAMPAIGN}"' in text
+    assert staff.get(f"/campaigns/{CAMPAIGN}").status_code == 200
+    broken = staff.get("/campaigns/nhac-dao-han")
+    assert broken.status_code == 503 and "mục &#39;files&#39;" in broken.get_data(as_text=True)
+    assert staff.post("/campaigns/nhac-dao-han/build").status_code == 503

@@ -20,7 +20,7 @@ from outreach.letters.register import Register
 from outreach.outbox.build import BuildReport
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
-from outreach.web.auth import MAX_FAILURES
+from outreach.web.auth import MAX_FAILURES, PUBLIC_ENDPOINTS
 from outreach.workspace import Workspace
 
 from test_web import CAMPAIGN, build_workspace, flashes, make_workspace
@@ -91,7 +91,9 @@ def deliveries(root: Path) -> dict:
 
 
 SAMPLE_ARGS = {"name": CAMPAIGN, "code": "UHR562T", "number": 1, "index": 0, "login": "duyet", "filename": "style.css",
-               "switch": "disable"}
+               "switch": "disable", "token": "A" * 32}
+# Pages meant for recipients (the receipt confirmation): no login, their personal token is the key.
+RECIPIENT_PAGES = PUBLIC_ENDPOINTS - {"login", "static"}
 
 
 def urls(app, method: str) -> list[tuple[str, str]]:
@@ -116,6 +118,8 @@ def test_once_an_account_exists_every_page_needs_a_login(app, root: Path) -> Non
             assert response.status_code == 200, url
         elif endpoint == "login":
             assert response.status_code == 200 and 'name="username"' in response.get_data(as_text=True)
+        elif endpoint in RECIPIENT_PAGES:
+            assert response.status_code == 404, url  # an unknown token: no letter, no login page either
         else:
             assert response.status_code == 302, (url, response.status_code)
             assert response.headers["Location"].startswith("/login?next="), url
@@ -123,7 +127,7 @@ def test_once_an_account_exists_every_page_needs_a_login(app, root: Path) -> Non
     for endpoint, url in urls(app, "POST"):
         if endpoint != "login":
             response = anonymous.client.post(url, data={"csrf_token": token, "scope": "one", "key": KEY, "by": "A"})
-            assert response.status_code == 401, (url, response.status_code)
+            assert response.status_code == (404 if endpoint in RECIPIENT_PAGES else 401), (url, response.status_code)
     assert deliveries(root) == {}
 
 
@@ -156,7 +160,7 @@ def test_cookies_are_http_only_same_site_and_secure_over_https(root: Path) -> No
 
 def test_every_action_says_who_may_use_it(app) -> None:
     for endpoint, _ in urls(app, "POST"):
-        if endpoint != "login":
+        if endpoint not in PUBLIC_ENDPOINTS:
             assert hasattr(app.view_functions[endpoint], "required_roles"), endpoint
 
 

@@ -140,21 +140,6 @@ LETTER_BODY = (
     "xã, phường, thị trấn; Tổ chức dịch vụ thu theo phân cấp quản lý thu qua hệ thống email; zalo; skype./.",
 )
 
-NOI_NHAN = (
-    "UBND tỉnh (để báo cáo);",
-    "UBND các huyện, TX, TP;",
-    "Sở Lao động – Thương binh và Xã hội;",
-    "Sở Y tế;",
-    "Sở Nội vụ;",
-    "Sở Thông tin và Truyền thông;",
-    "Đài Phát thanh – Truyền hình Khánh Hòa;",
-    "Báo Khánh Hòa;",
-    "Lãnh đạo BHXH tỉnh;",
-    "Các phòng nghiệp vụ;",
-    "BHXH các huyện, TX, TP;",
-    "Đăng trang Web BHXH tỉnh KH; Facebook BHXH tỉnh KH;",
-)
-
 HELP_LINE = ("- Cần hỗ trợ: liên hệ bộ phận một cửa của BHXH các huyện, thị xã, thành phố hoặc của "
              "{{ ten_co_quan }}.")
 
@@ -254,7 +239,7 @@ RENEWAL_BODY = (
 
 def main(target: Path) -> None:
     write_skeleton(target / "thu-nhac-dao-han.docx", RENEWAL_BODY)
-    write_skeleton(target / "cong-van-vssid.docx", LETTER_BODY, noi_nhan=NOI_NHAN)
+    write_skeleton(target / "cong-van-vssid.docx", LETTER_BODY)
     write_appendix(target / "phu-luc-1-vssid.docx", "Phụ lục 1",
                    "HƯỚNG DẪN ĐĂNG KÝ TÀI KHOẢN GIAO DỊCH ĐIỆN TỬ\nTRÊN ỨNG DỤNG VssID", APPENDIX_1)
     write_appendix(target / "phu-luc-2-vssid.docx", "Phụ lục 2",

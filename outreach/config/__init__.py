@@ -7,6 +7,7 @@ Every mistake is reported with its key path and what to write instead, e.g.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import tomllib
@@ -15,14 +16,15 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import UserError, redact
+from ..errors import ConfigError, UserError, redact
 from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
-from ..workspace import Workspace
+from ..text import InvalidAddress, fold_diacritics, load_admin_units, mail_address
+from ..workspace import REMINDER_SEPARATOR, Workspace
 from .mailbox import Mailbox, parse_mailbox  # noqa: F401 (a sender's mailbox is part of the config)
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
@@ -35,9 +37,13 @@ AUDIENCE_LABELS = {
     "collection_agents": "Tổ chức dịch vụ thu BHXH, BHYT",
     "communes": "UBND xã, phường, thị trấn",
     "participants": "Người tham gia BHXH tự nguyện",
+    "noi_nhan": "Nơi nhận (bản gửi để biết, báo cáo)",
 }
+# The bodies of a campaign's "Nơi nhận" block: not a list audience; drafts and ledger keys use it as one.
+COPIES = "noi_nhan"
 SECURITY_MODES = ("none", "starttls", "ssl")
 SMTP_URL_ENV = "OUTREACH_SMTP_URL"
+RECEIPT_PATH = "/xac-nhan/"  # the recipients' confirmation page: <public_url>/xac-nhan/<token>
 
 
 @dataclass(frozen=True)
@@ -132,10 +138,13 @@ class BankAccount:
 @dataclass(frozen=True)
 class DistrictOffice(Sender):
     district: str = ""
-    sends_to_own_employers: bool = False
+    sends_to_own_employers: bool = False  # as written; routing reads sends_to, which includes it
     cc_on_employer_letters: bool = False
-    sends_to_own_participants: bool = False
+    sends_to_own_participants: bool = False  # as written; routing reads sends_to, which includes it
     account: BankAccount | None = None  # None: its participants pay into the province's account
+    # The audiences it sends to within its area (section 9): employers and participants it manages,
+    # communes and collection organisations located in its district. The one source routing reads.
+    sends_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,43 @@ class SendingPeriod:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """``reminders = [{ after_working_days = 5, text = "templates/nhac.txt.j2" }]`` of a campaign: an
+    e-mail to each recipient who has not answered (confirmed receipt, replied) N working days (of
+    the sender's calendar) after the letter was delivered."""
+
+    parent: str  # the campaign whose letter it follows
+    number: int  # 1 for the first reminder
+    after_working_days: int
+    text: Path  # Jinja text template of the reminder's body
+
+    @property
+    def campaign(self) -> str:
+        return f"{self.parent}{REMINDER_SEPARATOR}nhac-{self.number}"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """``[web]``: where recipients reach the page that confirms receipt ("" = no link in messages)."""
+
+    public_url: str = ""
+
+    def receipt_url(self, token: str) -> str:
+        return f"{self.public_url}{RECEIPT_PATH}{token}"
+
+
+@dataclass(frozen=True)
+class CopyRecipient:
+    """A body of the letter's "Nơi nhận" block: it gets the one original letter (by e-mail, or on
+    paper when it has no address) and its name is printed in the block."""
+
+    code: str  # its draft and ledger key under noi_nhan/: given, or made from the name
+    name: str  # as the block prints it, e.g. "UBND tỉnh (để báo cáo)"
+    emails: tuple[str, ...]
+    address: str = ""  # postal, for paper
+
+
+@dataclass(frozen=True)
 class Campaign(SendingPeriod):
     name: str
     title: str
@@ -191,6 +237,9 @@ class Campaign(SendingPeriod):
     not_before: dt.datetime | None
     expires: dt.datetime | None
     extra: dict[str, str] = field(default_factory=dict)
+    reminders: tuple[Reminder, ...] = ()
+    reminder: Reminder | None = None  # set on the campaign a reminder is: it sends no letter of its own
+    noi_nhan: tuple[CopyRecipient, ...] = ()  # templates read the names only, as the variable noi_nhan
 
 
 @dataclass(frozen=True)
@@ -205,12 +254,17 @@ class Config:
     campaigns: dict[str, Campaign]
     signing: SigningConfig = SigningConfig()
     voluntary: Voluntary | None = None
+    web: WebConfig = WebConfig()
+    # Campaigns left out because their table is wrong (only when parsed with lenient_campaigns), with why.
+    broken_campaigns: dict[str, str] = field(default_factory=dict)
 
     @property
     def workspace(self) -> Workspace:
         return Workspace(self.root)
 
     def campaign(self, name: str) -> Campaign:
+        if name in self.broken_campaigns:
+            raise ConfigError(self.broken_campaigns[name])
         try:
             return self.campaigns[name]
         except KeyError:
@@ -231,6 +285,10 @@ class Config:
     def senders(self) -> dict[str, Sender]:
         return {**self.departments, **self.district_offices}
 
+    def sender_names(self) -> dict[str, str]:
+        """Code → name of every sender, departments first: the order reports list offices in."""
+        return {code: sender.name for code, sender in self.senders().items()}
+
     def mailboxes(self) -> list[Mailbox]:
         """The senders' mailboxes, each once: two senders may share one (the same login and folder)."""
         unique: dict[tuple[str, str], Mailbox] = {}
@@ -241,50 +299,91 @@ class Config:
 
 
 class _Section:
-    """A table of the TOML file with its key path, so every error can name where it is."""
+    """A table of the TOML file with its key path, so every error can name where it is.
 
-    def __init__(self, data: Any, path: str) -> None:
+    The keys a table allows are the ones its parser asks for: every accessor (``text``, ``integer``,
+    ``get``, ``has``, ``section``, …) records the name it is asked, present or not, and
+    :meth:`reject_unknown` refuses whatever the file holds beyond them. A new key is therefore added
+    by reading it through an accessor, and nowhere else; reading ``data`` directly would leave it
+    "unknown". Tables whose keys are names the office chooses (departments' codes, support groups, a
+    campaign's ``extra``) are read with :meth:`sections` or :meth:`entries`, which allow any key.
+    """
+
+    def __init__(self, data: Any, path: str, *, parent: "_Section | None" = None,
+                 known: set[str] | None = None) -> None:
         if not isinstance(data, dict):
             raise _error(path, "phải là một bảng (table)", f"viết [{path}]")
         self.data = data
         self.path = path
+        self.known: set[str] = set() if known is None else known
+        self.free = False  # any key allowed: the keys are names, not fields
+        self.ignored = False  # left out of the config (a broken campaign, see parse_config): not checked again
+        self.children: list[_Section] = []
+        self.root: _Section = parent.root if parent is not None else self
+        if parent is not None:
+            parent.children.append(self)
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
 
+    def has(self, name: str) -> bool:
+        self.known.add(name)
+        return name in self.data
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.known.add(name)
+        return self.data.get(name, default)
+
     def section(self, name: str, required: bool = True) -> "_Section":
-        if name not in self.data:
+        if not self.has(name):
             if required:
-                raise _error(self.key(name), "thiếu mục bắt buộc", f"thêm bảng [{self.key(name)}]")
-            return _Section({}, self.key(name))
-        return _Section(self.data[name], self.key(name))
+                raise _error(self.key(name), "thiếu mục bắt buộc", f"thêm bảng [{self.key(name)}]" + self._typo(name))
+            return _Section({}, self.key(name), parent=self)
+        return _Section(self.data[name], self.key(name), parent=self)
 
     def sections(self, name: str) -> dict[str, "_Section"]:
         table = self.section(name, required=False)
+        table.free = True
         return {sub: table.section(sub) for sub in table.data}
 
+    def section_list(self, name: str) -> list["_Section"]:
+        """``[[name]]``: an array of tables, each checked like a table."""
+        items = self.get(name)
+        if not isinstance(items, list):
+            return []
+        return [_Section(item, f"{self.key(name)}[{index}]", parent=self) for index, item in enumerate(items)]
+
+    def entries(self) -> dict[str, Any]:
+        """This table's keys and values when the keys are names the office chooses."""
+        self.free = True
+        return dict(self.data)
+
+    def with_defaults(self, defaults: dict[str, Any]) -> "_Section":
+        """The same table with ``defaults`` under it; what its parser reads counts for this table."""
+        return _Section({**defaults, **self.data}, self.path, known=self.known)
+
     def text(self, name: str, default: str | None = None) -> str:
-        value = self.data.get(name, default)
+        value = self.get(name, default)
         if value is None:
-            raise _error(self.key(name), "thiếu giá trị bắt buộc", f'thêm {name} = "…"')
+            raise _error(self.key(name), "thiếu giá trị bắt buộc", f'thêm {name} = "…"' + self._typo(name))
         if not isinstance(value, str):
             raise _error(self.key(name), f"phải là chuỗi chữ, đang là {value!r}", f'viết {name} = "…"')
         return unicodedata.normalize("NFC", value.strip())
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
-        value = self.data.get(name, default)
+        value = self.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise _error(self.key(name), f"phải là số nguyên ≥ {minimum}, đang là {value!r}", f"viết {name} = {default}")
         return value
 
     def boolean(self, name: str, default: bool) -> bool:
-        value = self.data.get(name, default)
+        value = self.get(name, default)
         if not isinstance(value, bool):
             raise _error(self.key(name), f"phải là true hoặc false, đang là {value!r}", f"viết {name} = false")
         return value
 
     def text_list(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.data.get(name, list(default))
+        value = self.get(name, list(default))
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise _error(self.key(name), f"phải là danh sách chuỗi, đang là {value!r}", f'viết {name} = ["…", "…"]')
         return tuple(unicodedata.normalize("NFC", item.strip()) for item in value)
@@ -296,7 +395,7 @@ class _Section:
         return value
 
     def datetime(self, name: str, tz: str) -> dt.datetime | None:
-        value = self.data.get(name)
+        value = self.get(name)
         if value is None:
             return None
         if isinstance(value, dt.datetime):
@@ -305,9 +404,46 @@ class _Section:
             return dt.datetime.combine(value, dt.time(), tzinfo=ZoneInfo(tz))
         raise _error(self.key(name), f"phải là ngày giờ, đang là {value!r}", f"viết {name} = 2023-01-05T08:00:00")
 
+    def _typo(self, name: str) -> str:
+        """A required key missing while the table holds a look-alike nobody asked for: say so."""
+        strangers = [key for key in self.data if key not in self.known]
+        close = difflib.get_close_matches(name, strangers, n=1, cutoff=0.6)
+        return f" (trong bảng có mục '{close[0]}': có phải viết nhầm tên?)" if close else ""
 
-def _error(key: str, problem: str, fix: str) -> UserError:
-    return UserError(f"config.toml: {key}: {problem}. Cách sửa: {fix}.")
+    def reject_unknown(self) -> None:
+        """Refuse every key of this table and the tables under it that no parser asked for."""
+        problems = [self._unknown_key(table, key) for table in self._walk() if not table.free
+                    for key in table.data if key not in table.known]
+        if problems:
+            raise ConfigError("\n".join(problems))
+
+    def _walk(self) -> Iterator["_Section"]:
+        if self.ignored:
+            return
+        yield self
+        for child in self.children:
+            yield from child._walk()
+
+    def _unknown_key(self, table: "_Section", key: str) -> str:
+        where = f"bảng [{table.path}]" if table.path else "cấp ngoài cùng (ngoài mọi bảng)"
+        what = f"bảng [{table.key(key)}]" if isinstance(table.data[key], dict) else f"mục '{key}'"
+        allowed = ", ".join(sorted(table.known)) or "(không có mục nào)"
+        hints = []
+        close = difflib.get_close_matches(key, sorted(table.known), n=1, cutoff=0.6)
+        if close:
+            hints.append(f"có phải ý là '{close[0]}'?")
+        elsewhere = sorted({other.path for other in self.root._walk()
+                            if key in other.known and other.path != table.path and not other.free})
+        if elsewhere:
+            hints.append(f"mục '{key}' chỉ dùng được trong " + ", ".join(f"[{path}]" for path in elsewhere[:3]))
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        return (f"config.toml: {table.key(key)}: {what} không có trong {where}, chương trình không dùng nó{hint}. "
+                f"Các mục dùng được ở đó: {allowed}. Cách sửa: sửa tên cho đúng một trong các mục trên, "
+                "hoặc xóa dòng đó.")
+
+
+def _error(key: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(f"config.toml: {key}: {problem}. Cách sửa: {fix}.")
 
 
 _WINDOW = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
@@ -324,7 +460,7 @@ DEFAULT_SCHEDULE = {
 
 
 def _parse_schedule(table: _Section) -> SendingSchedule:
-    merged = _Section({**DEFAULT_SCHEDULE, **table.data}, table.path)
+    merged = table.with_defaults(DEFAULT_SCHEDULE)
 
     def positive(name: str) -> int:  # the default is merged in already; here it shows in the fix
         return merged.integer(name, DEFAULT_SCHEDULE[name], minimum=1)
@@ -353,7 +489,7 @@ def _parse_schedule(table: _Section) -> SendingSchedule:
     except (ZoneInfoNotFoundError, ValueError):
         raise _error(merged.key("timezone"), f"múi giờ '{timezone}' không tồn tại", f'viết timezone = "{OFFICE_TIMEZONE}"') from None
     days_off = []
-    raw_days_off = merged.data.get("days_off", [])
+    raw_days_off = merged.get("days_off", [])
     if not isinstance(raw_days_off, list) or not all(isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in raw_days_off):
         raise _error(merged.key("days_off"), "phải là danh sách ngày", "viết days_off = [2023-01-20, 2023-04-28]")
     days_off.extend(raw_days_off)
@@ -392,7 +528,7 @@ def _parse_smtp(name: str, table: _Section) -> SmtpProfile:
     if port > 65535:
         raise _error(table.key("port"), f"cổng {port} không tồn tại", "dùng cổng 1–65535, ví dụ 587")
     password_env = table.text("password_env", "")
-    if "password" in table.data:
+    if "password" in table.data:  # read directly: a refused key must not be listed among the allowed ones
         raise _error(table.key("password"), "không được ghi mật khẩu trong tệp cấu hình",
                      "xóa dòng password, đặt password_env = \"TEN_BIEN_MOI_TRUONG\" và đặt mật khẩu vào biến môi trường đó")
     return SmtpProfile(
@@ -463,24 +599,24 @@ def _percent(table: _Section, name: str, value: Any) -> Decimal:
 
 def _count(table: _Section, name: str, example: int) -> int:
     """A required whole number: a missing one is an error, never a default, since the law sets it."""
-    if name not in table.data:
+    if not table.has(name):
         raise _error(table.key(name), "thiếu giá trị bắt buộc", f"viết {name} = {example}")
     return table.integer(name, example)
 
 
 def _parse_rules(table: _Section) -> ContributionRules:
-    effective_from = table.data.get("from")
+    effective_from = table.get("from")
     if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
         raise _error(table.key("from"), f"phải là ngày bắt đầu áp dụng, đang là {effective_from!r}", "viết from = 2025-07-01")
     groups = table.section("support_percent")
-    support = {name: _percent(groups, name, value) for name, value in groups.data.items()}
+    support = {name: _percent(groups, name, value) for name, value in groups.entries().items()}
     default_group = table.text("default_group")
     if default_group not in support:
         raise _error(table.key("default_group"), f"nhóm '{default_group}' không có trong support_percent",
                      f"dùng một trong: {', '.join(support) or '(thêm nhóm vào support_percent)'}")
     deadlines = table.section("deadline_months")
     deadline_months = {}
-    for mode, months in deadlines.data.items():
+    for mode, months in deadlines.entries().items():
         if not mode.isdigit() or int(mode) < 1 or isinstance(months, bool) or not isinstance(months, int) \
                 or not 1 <= months <= int(mode):
             raise _error(deadlines.key(mode), f"'{mode} = {months!r}' không hợp lệ",
@@ -494,7 +630,7 @@ def _parse_rules(table: _Section) -> ContributionRules:
         raise _error(table.key("income_ceiling"), "thấp hơn poverty_line", "kiểm tra lại hai mức thu nhập")
     return ContributionRules(
         effective_from=effective_from,
-        rate_percent=_percent(table, "rate_percent", table.data.get("rate_percent")),
+        rate_percent=_percent(table, "rate_percent", table.get("rate_percent")),
         poverty_line=floor,
         income_ceiling=ceiling,
         support_percent=MappingProxyType(support),
@@ -505,15 +641,14 @@ def _parse_rules(table: _Section) -> ContributionRules:
 
 
 def _parse_voluntary(top: _Section) -> Voluntary | None:
-    if "voluntary" not in top.data:
+    if not top.has("voluntary"):
         return None
     table = top.section("voluntary")
-    raw_rules = table.data.get("rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
+    tables = table.section_list("rules")
+    if not tables:
         raise _error(table.key("rules"), "chưa có bộ tham số nào",
                      "thêm [[voluntary.rules]] với from, rate_percent, poverty_line, income_ceiling, support_percent, …")
-    rules = sorted((_parse_rules(_Section(item, f"{table.key('rules')}[{index}]")) for index, item in enumerate(raw_rules)),
-                   key=lambda r: r.effective_from)
+    rules = sorted(map(_parse_rules, tables), key=lambda r: r.effective_from)
     dates = [r.effective_from for r in rules]
     if len(set(dates)) != len(dates):
         raise _error(table.key("rules"), "hai bộ tham số cùng ngày bắt đầu áp dụng", "mỗi bộ một ngày from khác nhau")
@@ -529,7 +664,7 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     for audience in campaign_audiences:
         if audience not in audiences:
             raise _error(table.key("audiences"), f"không có nhóm nhận '{audience}'", f"dùng: {', '.join(audiences)}")
-    if "participants" in campaign_audiences and "expires" not in table.data:
+    if "participants" in campaign_audiences and not table.has("expires"):
         # The engine never sends past a campaign's expiry; the build keeps it before every payment deadline.
         raise _error(table.key("expires"), "chiến dịch gửi người tham gia BHXH tự nguyện phải có hạn gửi, để không thư "
                      "nhắc nào đến sau hạn nộp tiền", "viết expires = 2027-01-15T17:00:00 (không muộn hơn hạn nộp sớm nhất "
@@ -538,7 +673,11 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     if drafting_unit not in departments:
         raise _error(table.key("drafting_unit"), f"không có phòng '{drafting_unit}'", f"dùng: {', '.join(departments)}")
     extra_table = table.section("extra", required=False)
-    return Campaign(
+    if "participants" in campaign_audiences and table.has("noi_nhan"):
+        raise _error(table.key("noi_nhan"), "thư nhắc gửi riêng từng người tham gia BHXH tự nguyện không có bản gốc chung "
+                     "để gửi các nơi nhận", "bỏ các mục noi_nhan của chiến dịch này")
+    reminders = _parse_reminders(name, table, root)
+    campaign = Campaign(
         name=name,
         title=table.text("title", name),
         subject=table.text("subject"),
@@ -552,12 +691,123 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
         email_html=root / table.text("email_html", "templates/email.html.j2"),
         not_before=table.datetime("not_before", OFFICE_TIMEZONE),
         expires=table.datetime("expires", OFFICE_TIMEZONE),
-        extra={key: extra_table.text(key) for key in extra_table.data},
+        extra={key: extra_table.text(key) for key in extra_table.entries()},
+        reminders=reminders,
+        noi_nhan=_parse_copies(table),
+    )
+    table.reject_unknown()  # here, not only at the end: a campaign is refused wherever its table comes from
+    return campaign
+
+
+def _parse_copies(table: _Section) -> tuple[CopyRecipient, ...]:
+    """``[[campaigns.X.noi_nhan]]`` entries: name, email (one or more, separated by ;), address, code."""
+    items = table.get("noi_nhan", [])
+    key = table.key("noi_nhan")
+    if not isinstance(items, list):
+        raise _error(key, "phải là danh sách các bảng", f'viết [[{key}]] rồi name = "…", email = "…" cho từng nơi nhận')
+    copies: dict[str, CopyRecipient] = {}
+    for index, item in enumerate(items, start=1):
+        entry = _Section(item, f"{key}[{index}]", parent=table)
+        name = " ".join(entry.text("name").split()).rstrip(";").strip()  # the block adds the ";"
+        if not name:
+            raise _error(entry.key("name"), "tên nơi nhận đang trống", 'ghi tên như in ở mục Nơi nhận, vd. "Sở Y tế"')
+        emails = []
+        for part in (p.strip() for p in entry.text("email", "").split(";")):
+            if not part:
+                continue
+            try:
+                emails.append(mail_address(part).normalized)
+            except InvalidAddress as reason:
+                raise _error(entry.key("email"), f"'{part}' {reason}", "sửa địa chỉ, hoặc bỏ trống để gửi bản giấy") from None
+        code = entry.text("code", "") or re.sub(r"[^a-z0-9]+", "-", fold_diacritics(name))[:40].strip("-")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", code):
+            raise _error(entry.key("code"), f"mã '{code}' chỉ được có chữ không dấu, số và dấu -", 'vd. code = "so-y-te"')
+        if code in copies:
+            raise _error(entry.key("code"), f"trùng mã '{code}' với nơi nhận «{copies[code].name}»",
+                         'đặt code = "…" khác nhau cho hai nơi nhận')
+        copies[code] = CopyRecipient(code, name, tuple(dict.fromkeys(emails)), entry.text("address", ""))
+    return tuple(copies.values())
+
+
+# Who a district office's sends_to reaches: employers and participants by their managing office's
+# column, communes and collection organisations by the district they are in.
+LOCATED_AUDIENCES = ("communes", "collection_agents")
+MANAGED_AUDIENCES = ("employers", "participants")
+
+
+def _parse_district_office(code: str, table: _Section, smtp: dict[str, SmtpProfile]) -> DistrictOffice:
+    own_employers = table.boolean("sends_to_own_employers", False)
+    own_participants = table.boolean("sends_to_own_participants", False)
+    written = table.text_list("sends_to")
+    for audience in written:
+        if audience not in AUDIENCES:
+            raise _error(table.key("sends_to"), f"không có nhóm nhận '{audience}'",
+                         f"dùng các nhóm: {', '.join(f'{a!r}' for a in AUDIENCES)}, ví dụ sends_to = "
+                         '["communes", "collection_agents", "employers"]')
+    sends_to = tuple(a for a in AUDIENCES if a in written or (a == "employers" and own_employers)
+                     or (a == "participants" and own_participants))
+    district = table.text("district", "")
+    if any(a in LOCATED_AUDIENCES for a in sends_to):
+        official = load_admin_units().find_district(district) if district else None
+        if official is None:
+            known = ", ".join(load_admin_units().districts)
+            raise _error(table.key("district"), f"BHXH huyện gửi cho xã và tổ chức dịch vụ thu trên địa bàn nên cần "
+                         f"huyện của mình, đang là {district!r}", f'ghi district = "…" theo danh mục: {known}')
+    return DistrictOffice(
+        **_parse_sender_fields(code, table, smtp),
+        district=district,
+        sends_to_own_employers=own_employers,
+        cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
+        sends_to_own_participants=own_participants,
+        account=_parse_account(table.section("account")) if table.has("account") else None,
+        sends_to=sends_to,
     )
 
 
-def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) -> Config:
-    """Turn the TOML document into a checked :class:`Config` (pure; no file access)."""
+def _parse_reminders(name: str, table: _Section, root: Path) -> tuple[Reminder, ...]:
+    if REMINDER_SEPARATOR in name:
+        raise _error(table.path, f"tên chiến dịch không được chứa '{REMINDER_SEPARATOR}' (dành cho thư nhắc)",
+                     f"đổi tên, vd. [campaigns.{name.replace(REMINDER_SEPARATOR, '-')}]")
+    value = table.get("reminders", [])
+    example = 'reminders = [{ after_working_days = 5, text = "templates/nhac.txt.j2" }]'
+    if not isinstance(value, list):
+        raise _error(table.key("reminders"), f"phải là danh sách, đang là {value!r}", f"viết {example}")
+    reminders = []
+    for number, entry in enumerate(value, start=1):
+        item = _Section(entry, f"{table.key('reminders')}[{number}]", parent=table)
+        days = item.integer("after_working_days", 5, minimum=1)
+        if reminders and days <= reminders[-1].after_working_days:
+            raise _error(item.key("after_working_days"), f"thư nhắc thứ {number} phải đến sau thư nhắc thứ {number - 1} "
+                         f"({reminders[-1].after_working_days} ngày làm việc)", f"ghi một số lớn hơn {reminders[-1].after_working_days}")
+        reminders.append(Reminder(name, number, days, root / item.text("text")))
+    return tuple(reminders)
+
+
+def _reminder_campaign(parent: Campaign, reminder: Reminder) -> Campaign:
+    """The campaign a reminder is sent as: the parent's letter, number and expiry (never sent after
+    it), open from the moment it is built (its due day is the reminder's own)."""
+    return replace(parent, name=reminder.campaign, title=f"{parent.title} — thư nhắc lần {reminder.number}",
+                   not_before=None, reminders=(), reminder=reminder)
+
+
+def _parse_web(top: _Section) -> WebConfig:
+    table = top.section("web", required=False)
+    url = table.text("public_url", "").rstrip("/")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise _error(table.key("public_url"), f"'{url}' không phải địa chỉ trang web",
+                         'viết địa chỉ mà người nhận mở được từ Internet, vd. public_url = "https://congvan.bhxh-khanhhoa.example.vn"')
+    return WebConfig(public_url=url)
+
+
+def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, *,
+                 lenient_campaigns: bool = False) -> Config:
+    """Turn the TOML document into a checked :class:`Config` (pure; no file access).
+
+    ``lenient_campaigns``: a campaign whose table is wrong is left out and its error kept in
+    ``broken_campaigns`` instead of refusing the whole file, so that the web's pages that do not
+    need it keep working; the CLI and the scheduler refuse the file."""
     top = _Section(data, "")
     agency = top.section("agency")
     signer = top.section("signer")
@@ -594,26 +844,23 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
             raise _error("departments", f"nhóm '{audience}' được giao cho nhiều phòng ({', '.join(owners)})",
                          "mỗi nhóm nhận chỉ do một phòng gửi")
 
-    district_offices = {
-        code: DistrictOffice(
-            **_parse_sender_fields(code, table, smtp),
-            district=table.text("district", ""),
-            sends_to_own_employers=table.boolean("sends_to_own_employers", False),
-            cc_on_employer_letters=table.boolean("cc_on_employer_letters", False),
-            sends_to_own_participants=table.boolean("sends_to_own_participants", False),
-            account=_parse_account(table.section("account")) if "account" in table.data else None,
-        )
-        for code, table in top.sections("district_offices").items()
-    }
+    district_offices = {code: _parse_district_office(code, table, smtp)
+                        for code, table in top.sections("district_offices").items()}
     voluntary = _parse_voluntary(top)
     if "participants" in audiences and voluntary is None:
         raise _error("voluntary", "có nhóm nhận participants nhưng thiếu tham số BHXH tự nguyện",
                      "thêm [voluntary] với account và [[voluntary.rules]] (xem config.toml mẫu)")
-    campaigns = {
-        name: _parse_campaign(name, table, root, audiences, departments)
-        for name, table in top.sections("campaigns").items()
-    }
-    return Config(
+    campaigns, broken = {}, {}
+    for name, table in top.sections("campaigns").items():
+        try:
+            campaigns[name] = _parse_campaign(name, table, root, audiences, departments)
+        except ConfigError as error:
+            if not lenient_campaigns:
+                raise
+            broken[name] = error.message
+            table.ignored = True
+    campaigns |= {r.campaign: _reminder_campaign(c, r) for c in list(campaigns.values()) for r in c.reminders}
+    config = Config(
         root=root,
         agency=Agency(
             parent_body=agency.text("parent_body"),
@@ -629,18 +876,67 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None) 
         campaigns=campaigns,
         signing=parse_signing(top, root),
         voluntary=voluntary,
+        web=_parse_web(top),
+        broken_campaigns=broken,
     )
+    top.reject_unknown()
+    return config
 
 
-def load_config(root: Path) -> Config:
-    """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets."""
+def load_config(root: Path, *, lenient_campaigns: bool = False) -> Config:
+    """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets.
+    ``lenient_campaigns``: see :func:`parse_config`."""
     path = Workspace(root).config_file
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"Không tìm thấy {path}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo thư mục làm việc mới.") from None
+        raise ConfigError(f"Không tìm thấy {path}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo thư mục làm việc mới.") from None
     except UnicodeDecodeError:
-        raise UserError(f"{path} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
+        raise ConfigError(f"{path} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: lỗi cú pháp TOML — {exc}. Cách sửa: xem lại dòng được chỉ ra (dấu ngoặc kép, dấu =).") from None
-    return parse_config(data, root.resolve(), os.environ.get(SMTP_URL_ENV) or None)
+        raise _toml_syntax_error(path, path.read_text(encoding="utf-8"), exc) from None
+    return parse_config(data, root.resolve(), os.environ.get(SMTP_URL_ENV) or None, lenient_campaigns=lenient_campaigns)
+
+
+# tomllib's messages (Python 3.11: "<what> (at line L, column C)"), each as the problem and its fix.
+_TOML_PROBLEMS = (
+    (r"Illegal character '\\n'|Unterminated string",
+     "một chuỗi chữ thiếu dấu ngoặc kép đóng", 'thêm dấu " ở cuối giá trị, trên cùng dòng: ten = "giá trị"'),
+    (r"Unescaped '\\'|Found invalid character|Invalid hex value|Escaped character",
+     "dấu \\ trong chuỗi ngoặc kép bắt đầu một ký tự đặc biệt",
+     "viết đường dẫn bằng dấu /, hoặc đặt trong ngoặc đơn: 'templates\\cong-van.docx'"),
+    (r"Illegal character", "chuỗi chữ có ký tự điều khiển không được phép", "xóa ký tự đó hoặc gõ lại giá trị"),
+    (r"Expected '=' after a key", "thiếu dấu = giữa tên mục và giá trị", 'viết dạng ten_muc = "giá trị"'),
+    (r"Expected '\]' at the end of a table", "tên bảng thiếu dấu ] đóng", "viết tên bảng dạng [ten_bang]"),
+    (r"Expected '\]\]'", "tên bảng lặp thiếu ]] đóng", "viết dạng [[ten_bang]]"),
+    (r"Expected newline or end of document", "sau giá trị còn chữ thừa trên cùng dòng",
+     "mỗi dòng một mục; ghi chú bắt đầu bằng #; chữ phải nằm trọn trong ngoặc kép"),
+    (r"Cannot declare|Cannot overwrite|Cannot redefine|Cannot mutate|Duplicate inline table key",
+     "mục hoặc bảng này đã được khai báo ở chỗ khác trong tệp", "giữ một chỗ khai báo, xóa chỗ trùng"),
+    (r"Unclosed array", "danh sách thiếu dấu ] đóng", 'viết dạng ten = ["a", "b"] và đóng ] trước dòng mới'),
+    (r"Unclosed inline table", "bảng viết trên một dòng thiếu dấu } đóng", "viết dạng ten = { a = 1, b = 2 }"),
+    (r"Invalid date or datetime", "ngày giờ không hợp lệ", "viết dạng 2023-01-05 hoặc 2023-01-05T08:00:00"),
+    (r"Invalid value", "giá trị không hợp lệ",
+     'chữ đặt trong ngoặc kép ("…"), số viết liền, ngày dạng 2023-01-05, true/false viết thường'),
+    (r"Invalid initial character for a key part|Invalid statement|Expected",
+     "dòng này không phải một mục (ten = giá trị) hay một bảng ([ten]) hợp lệ",
+     "viết dạng ten_muc = \"giá trị\"; ghi chú bắt đầu bằng #"),
+)
+_TOML_WHERE = re.compile(r"^(?P<what>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$", re.S)
+
+
+def _toml_syntax_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """A TOML syntax error in Vietnamese: where (line, column, the line itself), what, how to fix."""
+    match = _TOML_WHERE.match(str(exc))
+    what = match["what"] if match else str(exc)
+    problem, fix = next(((problem, fix) for pattern, problem, fix in _TOML_PROBLEMS if re.match(pattern, what)),
+                        (f"lỗi cú pháp TOML ({what})", "so với config.toml mẫu xem dòng này viết khác ở đâu"))
+    if match and match["line"]:
+        number = int(match["line"])
+        lines = text.splitlines()
+        shown = lines[number - 1].strip() if number <= len(lines) else ""
+        where = f"dòng {number}, cột {match['column']}" + (f" («{shown}»)" if shown else "")
+    else:
+        where = f"cuối tệp (dòng {len(text.splitlines())})"
+    return ConfigError(f"{path}: lỗi cú pháp ở {where}: {problem}. Cách sửa: {fix}; lưu tệp rồi chạy lại lệnh "
+                     "(hoặc tải lại trang). Chưa sửa xong thì chương trình không đọc được cấu hình.")

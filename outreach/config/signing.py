@@ -100,10 +100,10 @@ def parse_signing(top: "_Section", root: Path) -> SigningConfig:
     """``[signing]``; absent means letters go out unsigned and approval asks for no signature."""
     from . import _error
 
-    if "signing" not in top.data:
+    if not top.has("signing"):
         return SigningConfig()
     table = top.section("signing")
-    keys = {role: _parse_key(role, table.section(role), root) for role in ROLES if role in table.data}
+    keys = {role: _parse_key(role, table.section(role), root) for role in ROLES if table.has(role)}
     tsa_url = table.text("tsa_url", "")
     if tsa_url and not tsa_url.startswith(("http://", "https://")):
         raise _error(table.key("tsa_url"), f"'{tsa_url}' không phải địa chỉ http(s)",
@@ -129,8 +129,8 @@ def parse_signing(top: "_Section", root: Path) -> SigningConfig:
 def _parse_key(role: Role, table: "_Section", root: Path) -> KeySource:
     from . import _error
 
-    pkcs11 = [k for k in PKCS11_KEYS if k in table.data]
-    pkcs12 = [k for k in PKCS12_KEYS if k in table.data]
+    pkcs11 = [k for k in PKCS11_KEYS if table.has(k)]
+    pkcs12 = [k for k in PKCS12_KEYS if table.has(k)]
     if pkcs11 and pkcs12:
         raise _error(table.path, f"vừa có {', '.join(pkcs11)} (token) vừa có {', '.join(pkcs12)} (tệp PKCS#12)",
                      "chỉ dùng một cách: token (pkcs11_module, token_label, key_label, pin_env) "

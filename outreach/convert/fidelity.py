@@ -22,10 +22,11 @@ from pathlib import Path
 import pikepdf
 
 from outreach.errors import UserError
+from outreach.text import LETTER_FONTS, font_key
 
 __all__ = ["PdfContent", "check_pdf", "page_count", "pdf_fonts", "pdf_page_texts", "pdf_text", "read_pdf"]
 
-DEFAULT_FONTS = ("LiberationSerif", "TimesNewRoman", "Times New Roman", "Liberation Serif")
+DEFAULT_FONTS = LETTER_FONTS
 _TEMPLATE_TAGS = ("{{", "}}", "{%", "%}")
 _SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
@@ -146,10 +147,10 @@ def pdf_page_texts(pdf: Path) -> list[str]:
 
 
 def _font_problems(fonts: Sequence[PdfFont], allowed_fonts: Sequence[str]) -> list[str]:
-    allowed = {_font_key(name) for name in allowed_fonts}
+    allowed = {font_key(name) for name in allowed_fonts}
     problems = []
     for font in fonts:
-        family = _font_key(font.name)
+        family = font_key(font.name)
         if not any(family.startswith(key) for key in allowed):
             problems.append(
                 f"PDF dùng phông “{font.name}” thay cho phông của mẫu (chỉ cho phép: "
@@ -162,10 +163,6 @@ def _font_problems(fonts: Sequence[PdfFont], allowed_fonts: Sequence[str]) -> li
     return problems
 
 
-def _font_key(name: str) -> str:
-    # "BAAAAA+LiberationSerif-Bold", "TimesNewRomanPS-BoldMT", "Times New Roman,Bold" → family
-    family = re.split(r"[-,]", _SUBSET_TAG.sub("", name), maxsplit=1)[0]
-    return family.replace(" ", "").casefold()
 
 
 def _text_problems(text: str, must_contain: Sequence[str]) -> list[str]:

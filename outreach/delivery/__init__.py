@@ -9,6 +9,8 @@
 * ``messenger``: the seam between the engine and a channel (``Messenger``, ``Handover``, ``Result``).
 * ``smtp``: the e-mail channel over SMTP (``SmtpMessenger``).
 * ``paper``: the paper channel: approved letters into print bundles (``PaperMessenger``).
+* ``ledger`` also keeps the confirmation links' token hashes and the recipients' confirmations
+  (``Ledger.receipt``, ``confirm``, ``answered_keys``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
 * ``notices``: the tagged return path (VERP) set when sending; what a message in a sender's mailbox
@@ -39,8 +41,10 @@ from .ledger import (
     POSTABLE,
     REVOCABLE,
     WAITING,
+    Answer,
     Attempt,
     CampaignPaused,
+    Confirmation,
     Delivery,
     DraftState,
     Event,
@@ -51,6 +55,7 @@ from .ledger import (
     MailEvent,
     Outcome,
     PauseState,
+    Receipt,
     SendInProgress,
     State,
     Unsent,
@@ -62,7 +67,8 @@ from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
 from .notices import Notice, read_notice, return_path_secret, verp_token
 from .paper import PaperMessenger, bundle_of, bundles
-from .report import PaperLetter, StatusCounts, campaign_status, draft_state, write_delivery_report
+from .report import (NEXT_STEPS, PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
+                     not_received, write_delivery_report)
 from .smtp import SmtpMessenger
 from .trial import TrialCopy, send_test_copy
 
@@ -71,12 +77,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPROVABLE",
+    "Answer",
     "Attempt",
     "BOUNCEABLE",
     "CLAIMABLE",
     "CampaignPaused",
     "Clock",
     "CollectReport",
+    "Confirmation",
     "DELIVERED",
     "DRAFT_STATES",
     "Delivery",
@@ -96,6 +104,7 @@ __all__ = [
     "MailEvent",
     "MaildirHandler",
     "Messenger",
+    "NEXT_STEPS",
     "Notice",
     "Outcome",
     "PAPER",
@@ -106,6 +115,7 @@ __all__ = [
     "PauseState",
     "Phase",
     "REVOCABLE",
+    "Receipt",
     "Result",
     "RetryPolicy",
     "SendInProgress",
@@ -119,6 +129,8 @@ __all__ = [
     "TrialCopy",
     "Unsent",
     "WAITING",
+    "answer_of",
+    "answer_text",
     "approve",
     "approved_copy_path",
     "approved_states",
@@ -130,6 +142,7 @@ __all__ = [
     "count_line",
     "draft_state",
     "event_label",
+    "not_received",
     "post",
     "read_notice",
     "resolve",

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +41,8 @@ from .ledger import (
 from .messenger import PAPER
 
 Clock = Callable[[], dt.datetime]
+# Reading, hashing and copying payloads wait on the disk or run in hashlib, both outside the GIL.
+APPROVAL_WORKERS = 4
 
 
 
@@ -55,31 +59,47 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, key
                         f"'Số: {manifest.document_number.strip()}'. Cách sửa: chạy 'outreach issue {manifest.campaign}' "
                         "để lấy số trong sổ văn bản đi (thư sẽ được tạo lại với số đó), xem lại rồi duyệt.")
     current = ledger.deliveries(manifest.campaign)
-    gate = signing_gate(root)
-    approved: list[tuple[Draft, ApprovalRequest, bytes]] = []
-    problems: list[str] = []
-    for draft in _select(manifest, keys):
-        delivery = current.get(draft.key)
-        refusal = _approval_refusal(draft, delivery)
-        if refusal:
-            if keys is not None:
-                problems.append(refusal)
-            continue
-        data = _read_payload(root, draft)
-        actual = hashlib.sha256(data).hexdigest() if data is not None else "(không có tệp)"
-        if actual != draft.payload_sha256:
-            problems.append(f"{_who(draft)}: {draft.payload} đã thay đổi sau khi tạo bản thảo "
-                            f"({_short(draft.payload_sha256)} → {_short(actual)}).")
-        elif unsigned := gate.refusal(draft):
-            problems.append(unsigned)
-        elif not (delivery and delivery.state == State.APPROVED and delivery.message_sha256 == actual):
-            approved.append((draft, ApprovalRequest(draft.key, draft.sender, actual, draft.channel), data))
+    named = keys is not None
+    with ThreadPoolExecutor(APPROVAL_WORKERS) as pool:  # in manifest order, whatever order they finish in
+        checked = list(pool.map(lambda draft: _check_and_keep(root, draft, current.get(draft.key), named),
+                                _select(manifest, keys)))
+    gate = signing_gate(root)  # serially: it verifies signatures with pyHanko, which is CPU, and caches
+    problems = [c.problem or gate.refusal(c.draft) for c in checked if c.problem or c.matches]
+    problems = [problem for problem in problems if problem]
     if problems:
+        for c in checked:
+            if c.created is not None:
+                c.created.unlink(missing_ok=True)  # nothing was approved: keep no copy of approved bytes
         raise UserError("Không duyệt thư nào vì:\n" + _bullets(problems) +
                         f"\nCách sửa: chạy lại 'outreach build {manifest.campaign}', xem lại rồi duyệt lại.")
-    for draft, request, data in approved:
-        _keep_approved_copy(root, draft, request.message_sha256, data)
-    return ledger.approve(manifest.campaign, [request for _, request, _ in approved], person, clock())
+    return ledger.approve(manifest.campaign, [c.request for c in checked if c.request is not None], person, clock())
+
+
+@dataclass(frozen=True)
+class _Checked:
+    draft: Draft
+    problem: str = ""
+    matches: bool = False  # its payload is the one the manifest names: the signing gate looks at it next
+    request: ApprovalRequest | None = None  # None: nothing to record (refused, or approved already)
+    created: Path | None = None  # the approved copy written for this request
+
+
+def _check_and_keep(root: Path, draft: Draft, delivery: Delivery | None, named: bool) -> _Checked:
+    """One draft's checks that read its payload, and the copy of the bytes to approve (read once)."""
+    refusal = _approval_refusal(draft, delivery)
+    if refusal:
+        return _Checked(draft, refusal if named else "")
+    data = _read_payload(root, draft)
+    actual = hashlib.sha256(data).hexdigest() if data is not None else "(không có tệp)"
+    if actual != draft.payload_sha256:
+        return _Checked(draft, f"{_who(draft)}: {draft.payload} đã thay đổi sau khi tạo bản thảo "
+                               f"({_short(draft.payload_sha256)} → {_short(actual)}).")
+    if delivery and delivery.state == State.APPROVED and delivery.message_sha256 == actual:
+        return _Checked(draft, matches=True)
+    assert data is not None
+    created = _keep_approved_copy(root, draft, actual, data)
+    return _Checked(draft, matches=True, request=ApprovalRequest(draft.key, draft.sender, actual, draft.channel),
+                    created=created)
 
 
 def revoke(ledger: Ledger, manifest: Manifest, by: Actor | str, keys: Sequence[str] | None = None, note: str = "",
@@ -186,17 +206,17 @@ def approved_copy_path(root: Path, draft: Draft, message_sha256: str) -> Path:
                                          Path(draft.payload).suffix)
 
 
-def _keep_approved_copy(root: Path, draft: Draft, message_sha256: str, data: bytes) -> None:
+def _keep_approved_copy(root: Path, draft: Draft, message_sha256: str, data: bytes) -> Path | None:
+    """The approved copy of ``data``, written unless it exists; the path when written now. A copy of its
+    own, never a link to the draft's file: bytes written into the draft later must not reach it."""
     path = approved_copy_path(root, draft, message_sha256)
     if path.exists():
-        return
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
-
-
-# ====================================================================== helpers
+    return path
 
 
 def _select(manifest: Manifest, keys: Sequence[str] | None) -> list[Draft]:

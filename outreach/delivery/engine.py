@@ -110,8 +110,12 @@ def send_campaign(
     clock: Clock = utc_now,
     sleep: Sleep = time.sleep,
     should_stop: StopCheck | None = None,
+    retry_now: bool = False,
 ) -> SendReport:
     """Send every approved, due, unchanged draft once; see the module docstring for the guarantees.
+
+    ``retry_now``: a person asked for the messages waiting to be tried again to go now, not at
+    their next attempt's time (the number of attempts still counts).
 
     ``messengers`` maps a channel to its messenger; by default e-mail through config.toml's SMTP
     profiles, and paper into the campaign's print bundles; a draft whose channel has none is
@@ -132,7 +136,7 @@ def send_campaign(
         messengers = {EMAIL: SmtpMessenger(config.smtp),
                       PAPER: PaperMessenger(config.workspace.paper_bundles(campaign))}
     run = _Run(config.root, config, manifest, ledger, report, department, limit, retry, messengers, clock, sleep,
-               should_stop)
+               should_stop, retry_now)
     if dry_run:
         run.send_all()
         return report
@@ -180,6 +184,7 @@ class _Run:
     clock: Clock
     sleep: Sleep
     should_stop: StopCheck | None = None
+    retry_now: bool = False
     failures: int = 0
 
     @property
@@ -219,7 +224,7 @@ class _Run:
                 continue
             if self.department is not None and draft.sender != self.department:
                 continue
-            if delivery.next_attempt_at and delivery.next_attempt_at > now:
+            if delivery.next_attempt_at and delivery.next_attempt_at > now and not self.retry_now:
                 self._skip(draft, Skip.RETRY_LATER, f"Chờ gửi lại sau {local_time(delivery.next_attempt_at)} "
                                   f"(lần thử {delivery.attempts}/{self.retry.max_attempts}).")
                 continue
@@ -272,7 +277,8 @@ class _Run:
                 if result.unreachable:
                     self._skip_all(items[index + 1:], Skip.UNREACHABLE,
                                    f"Không kết nối được {result.where} ({result.reply}); "
-                                   f"thư còn lại của {sender.name} để lượt sau.")
+                                   f"thư còn lại của {sender.name} để lượt sau." +
+                                   (f" {result.advice}" if result.advice else ""))
                     return not self.report.paused
                 if self.report.paused:
                     return False
@@ -375,6 +381,7 @@ def _replaced_since_read(root: Path, prepared: _Prepared) -> str:
 def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime) -> Outcome:
     sent = Outcome("sent", result.code, result.reply, result.where)  # every state keeps the answer
     said = result.said
+    advice = f" {result.advice}" if result.advice else ""
     if result.kind == "accepted":
         return sent
     if result.kind == "unknown":
@@ -383,9 +390,10 @@ def _outcome(result: Result, attempts: int, retry: RetryPolicy, now: dt.datetime
             "Máy chủ có thể đã nhận thư nên thư KHÔNG được gửi lại tự động; kiểm tra hộp thư người "
             "nhận hoặc nhật ký máy chủ rồi chạy 'outreach resolve'."))
     if result.kind == "permanent":
-        return replace(sent, state="failed", error=f"Máy chủ từ chối thư ({said}).")
+        return replace(sent, state="failed", error=f"Máy chủ từ chối thư ({said}).{advice}")
     if attempts >= retry.max_attempts:
-        return replace(sent, state="failed", error=f"Lỗi tạm thời lặp lại {attempts} lần, thôi không thử nữa ({said}).")
+        return replace(sent, state="failed",
+                       error=f"Lỗi tạm thời lặp lại {attempts} lần, thôi không thử nữa ({said}).{advice}")
     return replace(sent, state="retrying", next_attempt_at=now + retry.delay(attempts),
-                   error=f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{retry.max_attempts} ({said}).")
+                   error=f"Lỗi tạm thời, sẽ thử lại lần {attempts + 1}/{retry.max_attempts} ({said}).{advice}")
 

@@ -19,6 +19,12 @@ or paper for a recipient without one), operation by operation::
                                     (the supplementary bundle), then ``post`` as any printed letter
     post      printed -> posted     paper: a named person posted it, on a date
 
+Beside the state, what came back from the recipient (schema 4): ``receipt_tokens`` holds the sha256
+of each personal confirmation link's token (never the token), the letter it is for and the campaign
+whose message carries it (the letter's own, or one of its reminders); ``confirmations`` the first
+press of «Xác nhận đã nhận công văn» per letter: time, client address, user agent. A confirmation is
+also an event (``confirmed``) and revokes that letter's reminders not yet handed to a channel.
+
 A channel's acceptance (``Outcome`` "sent") is stored as that channel's state (:data:`ACCEPTED`):
 e-mail is delivered once a server has it, a letter only once someone has posted it.
 
@@ -40,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import sqlite3
@@ -52,7 +59,7 @@ from typing import TYPE_CHECKING, Literal
 from ..accounts import Actor
 from ..errors import UserError
 from ..outbox import Channel
-from ..workspace import Workspace, send_lock_name
+from ..workspace import REMINDER_SEPARATOR, Workspace, letter_campaign, send_lock_name
 
 if TYPE_CHECKING:
     from ..config import Sender
@@ -77,9 +84,19 @@ class State(StrEnum):
 
 
 class Unsent(StrEnum):
-    """What a draft shows when the ledger holds no live approval for it (never stored)."""
+    """What a draft shows when the ledger holds no live approval for it, and what a list's row that
+    has no draft shows (never stored)."""
 
     DRAFTED = "drafted"  # not approved, or its approval was revoked
+    REJECTED = "rejected"  # a row validation refused: no letter, listed with its reasons
+
+
+class Answer(StrEnum):
+    """What the recipient did about a letter delivered: ``events.to_state`` of a confirmation; the
+    others are never stored (shown by status, report and pages)."""
+
+    CONFIRMED = "confirmed"  # pressed «Xác nhận đã nhận công văn» on the page of its link
+    UNANSWERED = "unanswered"
 
 
 class CampaignEvent(StrEnum):
@@ -163,6 +180,7 @@ class Label:
 # The one table of what staff read for a state or an event: CLI, report, scheduler and pages.
 LABELS: Mapping[str, Label] = {
     Unsent.DRAFTED: Label("Chưa duyệt", "chưa duyệt"),
+    Unsent.REJECTED: Label("Bị loại", "bị loại"),
     State.APPROVED: Label("Đã duyệt", "đã duyệt, chờ gửi"),
     State.SENDING: Label("Đang gửi", "đang gửi"),
     State.SENT: Label("Đã gửi", "đã gửi"),
@@ -173,6 +191,8 @@ LABELS: Mapping[str, Label] = {
     State.POSTED: Label("Đã gửi bưu điện", "đã gửi bưu điện"),
     State.REVOKED: Label("Đã hủy duyệt", "đã hủy duyệt"),
     State.BOUNCED: Label("Bị trả lại", "bị trả lại"),
+    Answer.CONFIRMED: Label("Đã xác nhận", "người nhận đã xác nhận đã nhận công văn"),
+    Answer.UNANSWERED: Label("Chưa xác nhận", "người nhận chưa xác nhận"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
     MailEvent.DELAYED: Label("Chậm chuyển", "máy chủ báo chậm chuyển thư"),
@@ -233,6 +253,23 @@ def _deliveries_table(name: str) -> str:
 );"""
 
 
+_RECEIPT_TOKENS = """CREATE TABLE IF NOT EXISTS receipt_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    key TEXT NOT NULL,
+    via TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)"""
+_CONFIRMATIONS = """CREATE TABLE IF NOT EXISTS confirmations (
+    campaign TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    address TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL,
+    PRIMARY KEY (campaign, key)
+)"""
+_RECEIPT_TABLES = f"{_RECEIPT_TOKENS};\n{_CONFIRMATIONS};"
 _DELIVERIES_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_by_sender ON deliveries (sender, state, sent_at)"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS approvals (
@@ -268,6 +305,8 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+{_RECEIPT_TABLES}
 
 CREATE TABLE IF NOT EXISTS mailbox_cursors (
     mailbox TEXT NOT NULL,
@@ -315,8 +354,9 @@ CREATE TABLE IF NOT EXISTS campaigns (
 # PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns. Version 1 has
 # channel-neutral columns; version 2 the account (login) and the origin of each event beside the
 # actor's name; version 3 the paper states (printed, posted) and who posted when; version 4 the
-# bounced state (the mailbox cursors and inbound messages are new tables, made by _SCHEMA).
-SCHEMA_VERSION = 4
+# confirmation links' token hashes and the recipients' confirmations; version 5 the bounced
+# state (the mailbox cursors and inbound messages are new tables, made by _SCHEMA).
+SCHEMA_VERSION = 5
 _V1_COLUMNS = ('campaign, key, sender, state, approval_id, attempts, next_attempt_at, message_id, to_addrs, '
                'cc_addrs, code, reply, started_at, sent_at, file_hashes, last_error, updated_at, channel, "where"')
 _V3_COLUMNS = f"{_V1_COLUMNS}, posted_by, posted_on"
@@ -333,10 +373,11 @@ _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; colum
         "DROP TABLE deliveries",
         "ALTER TABLE deliveries_v2 RENAME TO deliveries",
         _DELIVERIES_INDEX),
-    4: (_deliveries_table("deliveries_v4"),
-        f'INSERT INTO deliveries_v4 ({_V3_COLUMNS}) SELECT {_V3_COLUMNS} FROM deliveries',
+    4: (_RECEIPT_TOKENS, _CONFIRMATIONS),
+    5: (_deliveries_table("deliveries_v5"),
+        f'INSERT INTO deliveries_v5 ({_V3_COLUMNS}) SELECT {_V3_COLUMNS} FROM deliveries',
         "DROP TABLE deliveries",
-        "ALTER TABLE deliveries_v4 RENAME TO deliveries",
+        "ALTER TABLE deliveries_v5 RENAME TO deliveries",
         _DELIVERIES_INDEX),
 }
 
@@ -425,6 +466,32 @@ class Event:
     detail: str
     login: str = ""  # the account, when staff accounts exist
     source: str = ""  # "web 192.0.2.7", "cli nva"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A recipient's press of «Xác nhận đã nhận công văn»: the first one counts."""
+
+    campaign: str
+    key: str
+    at: str
+    address: str  # the client's address as the web server saw it
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a confirmation link names: one letter (campaign, key), and whether it is confirmed."""
+
+    campaign: str
+    key: str
+    via: str  # the campaign of the message that carries the link (the letter's, or a reminder's)
+    state: State | None  # the letter's delivery state: only a letter handed to a channel can be confirmed
+    confirmation: Confirmation | None
+
+    @property
+    def confirmable(self) -> bool:
+        return self.state in EVIDENCE
 
 
 @dataclass(frozen=True)
@@ -577,9 +644,12 @@ class Ledger:
         return count
 
     def replied_keys(self, campaign: str) -> frozenset[str]:
-        """The keys of the campaign's drafts whose recipient has answered (a reply, not an auto-reply)."""
-        rows = self._db.execute("SELECT DISTINCT key FROM inbound WHERE campaign = ? AND kind = ?",
-                                (campaign, Inbound.REPLY))
+        """The letters whose recipient has replied (a person's answer, not an auto-reply), to the
+        letter or to one of its reminders (of a reminder's campaign: of the letter it follows)."""
+        letter = letter_campaign(campaign)
+        rows = self._db.execute(
+            "SELECT DISTINCT key FROM inbound WHERE kind = ? AND (campaign = ? OR substr(campaign, 1, ?) = ?)",
+            (Inbound.REPLY, letter, len(letter) + 1, letter + REMINDER_SEPARATOR))
         return frozenset(row[0] for row in rows)
 
     def inbound(self, campaign: str | None = None, key: str | None = None,
@@ -609,6 +679,68 @@ class Ledger:
 
     def pause_state(self, campaign: str) -> PauseState:
         return self._pause_row(self._db, campaign)
+
+    # ------------------------------------------------------------------ receipts
+
+    def add_receipt_token(self, token: str, campaign: str, key: str, via: str, now: dt.datetime) -> None:
+        """Remember a confirmation link's token (its sha256 only) for the letter ``campaign``/``key``,
+        carried by a message of ``via``. Durable before the message that carries it can be approved."""
+        with self._write() as db:
+            db.execute("INSERT INTO receipt_tokens (token_sha256, campaign, key, via, created_at) VALUES (?, ?, ?, ?, ?)",
+                       (token_digest(token), campaign, key, via, iso(now)))
+
+    def receipt(self, token: str) -> Receipt | None:
+        """The letter a link's token names, or None for a token no message carries."""
+        row = self._db.execute("SELECT campaign, key, via FROM receipt_tokens WHERE token_sha256 = ?",
+                               (token_digest(token),)).fetchone()
+        if row is None:
+            return None
+        campaign, key = row["campaign"], row["key"]
+        return Receipt(campaign, key, row["via"], self._state(self._db, campaign, key),
+                       self.confirmations(campaign, key).get(key))
+
+    def confirm(self, token: str, address: str, user_agent: str, now: dt.datetime) -> Receipt | None:
+        """Record the recipient's confirmation (the first press counts; a second changes nothing) and
+        revoke the letter's reminders not yet handed to a channel. None for an unknown token; a
+        letter not yet handed to a channel is left unconfirmed (a test copy's link confirms nothing)."""
+        at = iso(now)
+        digest = token_digest(token)
+        with self._write() as db:
+            row = db.execute("SELECT campaign, key FROM receipt_tokens WHERE token_sha256 = ?", (digest,)).fetchone()
+            if row is None:
+                return None
+            campaign, key = row["campaign"], row["key"]
+            first = self._state(db, campaign, key) in EVIDENCE and db.execute(
+                "INSERT INTO confirmations (campaign, key, at, address, user_agent, token_sha256) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING", (campaign, key, at, address, user_agent[:500], digest)).rowcount
+            if first:
+                actor = Actor("người nhận", "", f"web {address}")
+                _event(db, at, campaign, key, None, Answer.CONFIRMED, actor, user_agent[:500])
+                self._revoke_reminders(db, campaign, key, "người nhận đã xác nhận đã nhận công văn: không cần nhắc", at)
+        return self.receipt(token)
+
+    def _revoke_reminders(self, db: sqlite3.Connection, campaign: str, key: str, note: str, at: str) -> None:
+        """The recipient answered: the letter's reminders not yet handed to a channel are revoked
+        (a reply recorded from a mailbox calls this too)."""
+        reminders = db.execute("SELECT campaign, state FROM deliveries WHERE key = ? AND substr(campaign, 1, ?) = ?",
+                               (key, len(campaign) + 1, campaign + REMINDER_SEPARATOR)).fetchall()
+        for reminder, state in reminders:
+            if state in REVOCABLE:
+                db.execute("UPDATE approvals SET revoked_by = ?, revoked_at = ?, revoke_note = ? "
+                           "WHERE campaign = ? AND key = ? AND revoked_at IS NULL",
+                           (SYSTEM_ACTOR.name, at, note, reminder, key))
+                self._set(db, reminder, key, state, State.REVOKED, SYSTEM_ACTOR, note, at, {"next_attempt_at": None})
+
+    def confirmations(self, campaign: str, key: str | None = None) -> dict[str, Confirmation]:
+        """Confirmed letters of ``campaign`` (of a reminder's campaign: of the letter it follows)."""
+        rows = self._db.execute("SELECT campaign, key, at, address, user_agent FROM confirmations "
+                                "WHERE campaign = ? AND key = coalesce(?, key)", (letter_campaign(campaign), key))
+        return {row["key"]: Confirmation(**dict(row)) for row in rows}
+
+    def answered_keys(self, campaign: str) -> set[str]:
+        """Letters whose recipient answered: confirmed receipt, or replied (read from the mailboxes
+        by collect), so status, report, pages and reminders all follow one notion."""
+        return set(self.confirmations(campaign)) | self.replied_keys(campaign)
 
     # ------------------------------------------------------------------ approvals
 
@@ -659,7 +791,7 @@ class Ledger:
               replaced: Callable[[], str] | None = None) -> Delivery:
         """approved/retrying -> sending, committed before anything is sent. Refused if paused, and
         (MessageReplaced) if ``replaced`` gives a reason: it runs inside the claim's transaction,
-        where `build` cannot be replacing the draft's files (see :meth:`holding_claims`)."""
+        where `build` cannot be replacing the draft's files (see :meth:`replacing_drafts`)."""
         at = iso(now)
         with self._write() as db:
             pause = self._pause_row(db, campaign)
@@ -804,6 +936,9 @@ class Ledger:
             if event is not None and current is not None:
                 _event(db, at, message.campaign, message.key, current, event, SYSTEM_ACTOR,
                        said if event == MailEvent.DELAYED else f"{message.from_address}: {message.subject}")
+            if message.kind == Inbound.REPLY:
+                self._revoke_reminders(db, letter_campaign(message.campaign), message.key,
+                                       "người nhận đã trả lời công văn: không cần nhắc", at)
             return current
 
     def advance_cursor(self, mailbox: str, folder: str, uidvalidity: int, uid: int, now: dt.datetime) -> None:
@@ -845,12 +980,16 @@ class Ledger:
     # ------------------------------------------------------------------ locking
 
     @contextlib.contextmanager
-    def holding_claims(self, campaign: str) -> Iterator[Callable[[str], State | None]]:
+    def replacing_drafts(self, campaign: str) -> Iterator[Callable[[str], bool]]:
         """While inside, no process can claim a message (a claim needs the same write lock); gives
-        the state of a draft of ``campaign``. `build` replaces a draft's files in here, once it has
-        read that the draft is not being sent, and a claim checks the bytes it read are still there."""
+        whether a draft of ``campaign`` is evidence. `build` replaces a draft's files in here, once it
+        has read that the draft is not evidence, and a claim checks the bytes it read are still there."""
         with self._write(durable=False) as db:
-            yield lambda key: self._state(db, campaign, key)
+            yield lambda key: self._state(db, campaign, key) in EVIDENCE
+
+    def evidence_keys(self, campaign: str) -> frozenset[str]:
+        """The drafts of ``campaign`` handed to a channel: their bytes are kept, never rebuilt."""
+        return frozenset(key for key, d in self.deliveries(campaign).items() if d.state in EVIDENCE)
 
     @contextlib.contextmanager
     def send_lock(self, campaign: str) -> Iterator[None]:
@@ -933,6 +1072,10 @@ class Ledger:
         delivery = self.delivery(campaign, key)
         assert delivery is not None
         return delivery
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _check(campaign: str, key: str, current: State | None, new: State) -> None:

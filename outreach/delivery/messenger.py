@@ -46,6 +46,7 @@ class Result:
     reply: str  # the channel's words, or the error
     where: str  # at which step, e.g. "RCPT TO:<a@b.vn>"
     unreachable: bool = False  # the channel could not be reached at all: the sender's batch stops
+    advice: str = ""  # for staff, Vietnamese: what the failure means and what the office can do
 
     @property
     def said(self) -> str:

@@ -1,20 +1,22 @@
-"""Where a campaign stands: counts by state, the letters on paper, and the delivery report (one
-XLSX row per recipient, e-mail and paper alike)."""
+"""Where a campaign stands: counts by state, the letters on paper, whether the recipients of the
+letters delivered answered, and the delivery report (one XLSX row per recipient, e-mail and paper
+alike)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..config import AUDIENCE_LABELS
-from ..outbox import CHANNEL_LABELS, Draft, Manifest
-from ..localtime import OFFICE_TIMEZONE
+from ..outbox import CHANNEL_LABELS, Draft, Manifest, RejectedRow
+from ..localtime import OFFICE_TIMEZONE, local_time
 from ..text import append_row
-from .ledger import CLAIMABLE, LABELS, Delivery, DraftState, Inbound, InboundMessage, Ledger, PauseState, State, Unsent
+from .ledger import (CLAIMABLE, DELIVERED, DRAFT_STATES, LABELS, Answer, Confirmation, Delivery, DraftState, Inbound,
+                     InboundMessage, Ledger, PauseState, State, Unsent)
 from .messenger import PAPER
 
 
@@ -38,6 +40,17 @@ class StatusCounts:
     by_district: dict[str, dict[str, int]]
     pause: PauseState
     paper: tuple[PaperLetter, ...] = ()
+    rejected: tuple[RejectedRow, ...] = ()  # rows with no letter: counted, never left out of view
+    answers: dict[str, int] = field(default_factory=dict)  # of the letters delivered: Answer -> how many
+    by_sender: dict[str, dict[str, int]] = field(default_factory=dict)  # sender code → counts by state
+
+
+def answer_of(key: str, state: DraftState, confirmations: Mapping[str, Confirmation]) -> Answer | None:
+    """What the recipient of a delivered letter did (None: not delivered, nothing to answer). A
+    reply read from the mailboxes gets its own Answer here, beside the confirmation."""
+    if state not in DELIVERED:
+        return None
+    return Answer.CONFIRMED if key in confirmations else Answer.UNANSWERED
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
@@ -61,13 +74,20 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
     total: Counter[str] = Counter()
     by_audience: dict[str, Counter[str]] = {}
     by_district: dict[str, Counter[str]] = {}
+    by_sender: dict[str, Counter[str]] = {}
     paper: list[PaperLetter] = []
+    answers: Counter[str] = Counter()
+    confirmations = ledger.confirmations(manifest.campaign)
     for draft in manifest.drafts:
         delivery = deliveries.get(draft.key)
         state = draft_state(draft, delivery)
         total[state] += 1
+        answer = answer_of(draft.key, state, confirmations)
+        if answer is not None:
+            answers[answer] += 1
         by_audience.setdefault(draft.audience, Counter())[state] += 1
         by_district.setdefault(draft.district or "(không rõ huyện)", Counter())[state] += 1
+        by_sender.setdefault(draft.sender, Counter())[state] += 1
         active = _active(delivery)
         if (active.channel if active else draft.channel) == PAPER:
             paper.append(PaperLetter(draft.key, draft.name, state, active.where if active else "",
@@ -79,25 +99,53 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
         by_district={k: dict(v) for k, v in by_district.items()},
         pause=ledger.pause_state(manifest.campaign),
         paper=tuple(paper),
+        rejected=manifest.rejected_rows,
+        answers=dict(answers),
+        by_sender={k: dict(v) for k, v in by_sender.items()},
     )
 
 
 REPORT_COLUMNS = (
     ("Mã", 14), ("Tên", 40), ("Nhóm", 28), ("Địa chỉ e-mail", 34), ("Đồng gửi (Cc)", 30), ("Trạng thái", 18),
-    ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
+    ("Xác nhận đã nhận", 30),
+    ("Cơ quan gửi", 36), ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
     ("Bản in (tệp, trang)", 36), ("Người gửi bưu điện", 20), ("Ngày gửi bưu điện", 14), ("Ghi chú", 50),
     ("SHA-256 các tệp", 80), ("Người duyệt", 20), ("Thời gian duyệt", 20),
     ("Thư báo trả lại", 50), ("Trả lời của người nhận", 60),
 )
 
 
-def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE) -> Path:
-    """One row per recipient, Vietnamese headers, times in local time; written atomically."""
+# What the office does next for a letter that has not reached its recipient, by the state it is in.
+NEXT_STEPS: dict[DraftState, str] = {
+    Unsent.DRAFTED: "Xem trước rồi duyệt thư (hoặc tạo lại bản thảo nếu danh sách đã sửa).",
+    State.APPROVED: "Chờ lượt gửi theo lịch của phòng, hoặc bấm gửi ngay.",
+    State.SENDING: "Đang gửi: chờ kết quả.",
+    State.RETRYING: "Máy chủ thư tạm từ chối; thư sẽ được tự động gửi lại.",
+    State.FAILED: "Máy chủ thư từ chối hẳn: kiểm tra địa chỉ e-mail trong danh sách, sửa, tạo lại bản thảo và duyệt lại.",
+    State.UNCERTAIN: "Không rõ máy chủ đã nhận thư chưa: kiểm tra hộp thư đã gửi rồi xác nhận «đã gửi» hoặc «gửi lại».",
+    State.PRINTED: "Đã in: gửi qua bưu điện rồi ghi nhận «đã gửi bưu điện».",
+}
+
+
+def not_received(ledger: Ledger, manifest: Manifest) -> list[tuple[Draft, DraftState]]:
+    """Every recipient whose letter has not reached the end of its road (sent by e-mail, or posted),
+    whatever the reason, with the state it is in: the list an office works through before closing."""
+    deliveries = ledger.deliveries(manifest.campaign)
+    found = [(draft, draft_state(draft, deliveries.get(draft.key))) for draft in manifest.drafts]
+    return [(draft, state) for draft, state in found if state not in DELIVERED]
+
+
+def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezone: str = OFFICE_TIMEZONE,
+                          only_not_received: bool = False, senders: Mapping[str, str] | None = None) -> Path:
+    """One row per recipient (``only_not_received``: per recipient not reached yet), grouped by the
+    office that sends it (``senders``: code → name, in the order to list them), Vietnamese headers,
+    times in local time; a second sheet counts each office's letters by state. Written atomically."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     tz = ZoneInfo(timezone)
     deliveries = ledger.deliveries(manifest.campaign)
+    confirmations = ledger.confirmations(manifest.campaign)
     inbound: dict[str, list[InboundMessage]] = {}
     for message in ledger.inbound(manifest.campaign, kinds=(Inbound.BOUNCE, Inbound.REPLY)):
         inbound.setdefault(message.key, []).append(message)
@@ -105,9 +153,18 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     sheet = workbook.active
     sheet.title = "Gửi thư"
     sheet.append([title for title, _ in REPORT_COLUMNS])
-    for draft in manifest.drafts:
-        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz) +
-                   _inbound_cells(inbound.get(draft.key, ()), tz))
+    listed = [draft for draft, _ in not_received(ledger, manifest)] if only_not_received else manifest.drafts
+    names = dict(senders or {})
+    order = {code: index for index, code in enumerate([*names, *sorted({d.sender for d in listed} - set(names))])}
+    drafts = sorted(listed, key=lambda d: order[d.sender])  # stable: the manifest's order within an office
+    for draft in drafts:
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, confirmations,
+                                      _office(names, draft.sender)) + _inbound_cells(inbound.get(draft.key, ()), tz))
+    # The rows validation refused are part of the campaign's record; the not-received view lists
+    # letters, as its page does, and a refused row has none (the campaign page shows them, "bị loại").
+    for rejected in () if only_not_received else manifest.rejected_rows:
+        append_row(sheet, _rejected_row(rejected))
+    _sender_sheet(workbook.create_sheet("Theo cơ quan gửi"), drafts, deliveries, names, Font(bold=True))
     for index, (_, width) in enumerate(REPORT_COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
         sheet.cell(1, index).font = Font(bold=True)
@@ -127,8 +184,28 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     return path
 
 
-def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo) -> list[object]:
+def _office(names: Mapping[str, str], code: str) -> str:
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def _sender_sheet(sheet, drafts: list[Draft], deliveries: Mapping[str, Delivery], names: Mapping[str, str], bold) -> None:
+    """Per office: how many letters, and how many in each state that occurs."""
+    counts: dict[str, Counter[str]] = {}
+    for draft in drafts:
+        counts.setdefault(draft.sender, Counter())[draft_state(draft, deliveries.get(draft.key))] += 1
+    states = [s for s in DRAFT_STATES if any(s in c for c in counts.values())]
+    sheet.append(["Cơ quan gửi", "Số thư", *(LABELS[s].long for s in states)])
+    for code, count in counts.items():
+        append_row(sheet, [_office(names, code), sum(count.values()), *(count[s] for s in states)])
+    for cell in sheet[1]:
+        cell.font = bold
+    sheet.column_dimensions["A"].width = 50
+
+
+def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo,
+                confirmations: Mapping[str, Confirmation], office: str) -> list[object]:
     state = draft_state(draft, delivery)
+    answer = answer_of(draft.key, state, confirmations)
     active = _active(delivery)
     claimed = active if active is not None and active.started_at else None  # handed to a channel at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
@@ -145,6 +222,8 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         "; ".join(claimed.to if claimed else draft.to),
         "; ".join(claimed.cc if claimed else draft.cc),
         LABELS[state].long,
+        answer_text(answer, confirmations.get(draft.key), tz),
+        office,
         CHANNEL_LABELS.get(channel, channel),
         active.attempts if active else 0,
         _excel_time(email.sent_at if email else None, tz),
@@ -168,6 +247,24 @@ def _inbound_cells(messages: Sequence[InboundMessage], tz: ZoneInfo) -> list[obj
     bounces = [f"{when(m)}: {m.status} {m.text} ({m.evidence})" for m in messages if m.kind == Inbound.BOUNCE]
     replies = [f"{when(m)}, {m.from_address}: {m.text}" for m in messages if m.kind == Inbound.REPLY]
     return ["\n".join(bounces), "\n\n".join(replies)]
+
+
+def _rejected_row(rejected: RejectedRow) -> list[object]:
+    """A row of the list that has no letter: where it is and why, under the same headers."""
+    values = {"Tên": f"(dòng {rejected.row} của {Path(rejected.file).name})",
+              "Nhóm": AUDIENCE_LABELS.get(rejected.audience, rejected.audience),
+              "Trạng thái": LABELS[Unsent.REJECTED].long, "Ghi chú": rejected.reason}
+    return [values.get(title, "") for title, _ in REPORT_COLUMNS]
+
+
+def answer_text(answer: Answer | None, confirmation: Confirmation | None, tz: ZoneInfo | None = None) -> str:
+    """``Đã xác nhận lúc 09:12 ngày 10/01/2023 (từ 192.0.2.7)``, ``Chưa xác nhận``, or "" when not delivered."""
+    if answer is None:
+        return ""
+    if answer == Answer.CONFIRMED and confirmation is not None:
+        when = local_time(confirmation.at, tz) if tz else local_time(confirmation.at)
+        return f"{LABELS[answer].short} lúc {when} (từ {confirmation.address})"
+    return LABELS[answer].short
 
 
 def _excel_time(value: str | None, tz: ZoneInfo) -> dt.datetime | None:

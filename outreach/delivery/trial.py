@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import closing
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from .messenger import Handover
 from .smtp import SmtpMessenger
 
 TEST_COPY_PREFIX = "[BẢN THỬ] "
+TEST_COPY_LINK = "(bản thử: đường dẫn xác nhận riêng của người nhận không có ở đây)"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ def send_test_copy(config: Config, draft: Draft, to_address: str) -> TrialCopy:
         original = draft.eml_path(config.root).read_bytes()
     except FileNotFoundError:
         raise UserError(f"Không tìm thấy {draft.folder}/message.eml. Cách sửa: chạy build trước.") from None
-    message = trial_copy_message(original, address, sender.sender.rpartition("@")[2])
+    message = trial_copy_message(original, address, sender.sender.rpartition("@")[2],
+                                 config.web.receipt_url("") if config.web.public_url else "")
     messenger = SmtpMessenger(config.smtp)
     messenger.check(sender)
     with closing(messenger.open(sender)) as session:
@@ -44,9 +47,19 @@ def send_test_copy(config: Config, draft: Draft, to_address: str) -> TrialCopy:
     return TrialCopy(address, str(message["Message-ID"]), result.code, result.reply)
 
 
-def trial_copy_message(original: bytes, to_address: str, message_id_domain: str) -> EmailMessage:
-    """The approved message readdressed to a tester, subject marked, with its own Message-ID."""
+def trial_copy_message(original: bytes, to_address: str, message_id_domain: str, receipt_prefix: str = "") -> EmailMessage:
+    """The approved message readdressed to a tester, subject marked, with its own Message-ID, and
+    without the recipient's confirmation link (``receipt_prefix``…): a tester pressing its button
+    would confirm for the recipient."""
     message = parse_message(original)
+    if receipt_prefix:
+        link = re.compile(re.escape(receipt_prefix) + r"[A-Za-z0-9_-]+")
+        for part in message.walk():
+            if part.get_content_type() in ("text/plain", "text/html") and not part.is_attachment():
+                body = part.get_content()
+                if link.search(body):
+                    part.set_content(link.sub(TEST_COPY_LINK, body), subtype=part.get_content_subtype(),
+                                     cte="quoted-printable")
     message.replace_header("To", to_address)
     del message["Cc"]
     subject = str(message["Subject"] or "")

@@ -36,10 +36,12 @@ from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, meta, nodes
 from lxml import etree
 
-from ..config import Agency, Campaign, Config, Department, Signer
+from ..config import COPIES, Agency, Campaign, Config, Department, Signer
 from ..errors import UserError
+from ..localtime import office_today
 from ..recipients import Recipient, payment_account
 from . import sandbox
+from .fonts import font_problems, template_fonts
 from .notice import PaymentNotice, payment_notice
 from .pictures import placing
 from .sandbox import (LETTER_LIMITS, MESSAGE_LIMITS, Budget, Sandbox, TemplateFailure, UnsupportedTag, environment,
@@ -58,7 +60,7 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
     "recipient.tax_code": "Mã số thuế",
     "recipient.phone": "Số điện thoại",
     "recipient.contact": "Người liên hệ",
-    "recipient.extra.TEN_COT": "Cột thêm trong danh sách, theo tên cột, vd. recipient.extra['Số lao động']",
+    "recipient.extra": "Các cột khác của danh sách, theo tên cột, vd. {{ recipient.extra['Số lao động'] }}",
     "agency.parent_body": "Cơ quan chủ quản (chữ in hoa), vd. BẢO HIỂM XÃ HỘI VIỆT NAM",
     "agency.issuing_body": "Cơ quan ban hành (chữ in hoa), vd. BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA",
     "agency.abbreviation": "Chữ viết tắt tên cơ quan trong ký hiệu, vd. BHXH",
@@ -79,8 +81,10 @@ TEMPLATE_VARIABLES: Mapping[str, str] = {
     "ky_hieu_phong": "Chữ viết tắt đơn vị soạn thảo (dòng «Lưu: VT, QLT.»)",
     "ngay_thang": "Ngày ban hành, vd. ngày 05 tháng 01 năm 2023 (bản nháp: để trống ngày, tháng)",
     "dia_danh_ngay": "Địa danh và ngày, vd. Khánh Hòa, ngày 05 tháng 01 năm 2023",
+    "noi_nhan": "Tên các nơi nhận của chiến dịch (config.toml [[campaigns.X.noi_nhan]]), để in mục «Nơi nhận:», vd. "
+                "{%p for nhan in noi_nhan %} / - {{ nhan }}; / {%p endfor %}",
     "recipient.masked_code": "Mã đã che, để dùng ngoài thư (e-mail): người tham gia chỉ hiện 4 số cuối, vd. ********6789",
-    "payment.paid_until": "Người tham gia BHXH tự nguyện: tháng cuối cùng đã đóng, vd. 12/2026",
+    "payment.paid_until": "Tháng cuối cùng đã đóng (người tham gia BHXH tự nguyện), vd. 12/2026",
     "payment.period_start": "Tháng đầu của kỳ đóng tới, vd. 01/2027",
     "payment.period_end": "Tháng cuối của kỳ đóng tới, vd. 12/2027",
     "payment.mode": "Phương thức đóng, vd. 12 tháng một lần",
@@ -155,13 +159,21 @@ class LetterContext:
     dia_danh_ngay: str
     payment: PaymentNotice | None = None  # voluntary-insurance participants only
 
+    @property
+    def noi_nhan(self) -> tuple[str, ...]:
+        """The names of the campaign's copy recipients, for the letter's "Nơi nhận:" block."""
+        return tuple(copy.name for copy in self.campaign.noi_nhan)
+
     def as_template_vars(self) -> dict[str, Any]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {**{field.name: getattr(self, field.name) for field in fields(self)}, "noi_nhan": self.noi_nhan}
 
     def fingerprint(self) -> str:
         """Everything a template can read of this letter, as text: the same text, the same letter.
-        What is hidden from templates (sandbox.NOT_IN_LETTERS) is left out, so changing it rebuilds nothing."""
-        return fingerprint(self)
+        What is hidden from templates (sandbox.NOT_IN_LETTERS) is left out, so changing it rebuilds nothing.
+        The Nơi nhận names count only when there are some: letters of a campaign without them keep
+        the fingerprint they had before campaigns could list them, and so their approvals."""
+        names = self.noi_nhan
+        return fingerprint(self) + (f" noi_nhan={names!r}" if names else "")
 
 
 
@@ -183,8 +195,9 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
         raise ValueError(f"document numbers start at 1, got {number}")
     ky_hieu = f"{config.agency.abbreviation}-{campaign.drafting_unit}"
     so = BLANK if number is None else f"{number:02d}"
-    ngay_thang = blank_date(dt.date.today().year) if issued_on is None else vn_date(issued_on)
-    department = (config.department_for(recipient.kind) if recipient is not None
+    ngay_thang = blank_date(office_today().year) if issued_on is None else vn_date(issued_on)
+    # The original letter (no recipient, or the Nơi nhận bodies') is the drafting department's.
+    department = (config.department_for(recipient.kind) if recipient is not None and recipient.kind != COPIES
                   else config.departments[campaign.drafting_unit])
     payment = None
     if recipient is not None and recipient.participation is not None and config.voluntary is not None:
@@ -206,10 +219,16 @@ def build_context(config: Config, campaign: Campaign, recipient: Recipient | Non
     )
 
 
+def original_recipient(config: Config, campaign: Campaign) -> Recipient:
+    """Whom the one original letter, the one the Nơi nhận bodies get, is addressed to: the campaign's
+    audiences, as the original's Kính gửi lists them (their labels), personalised for none of them."""
+    return Recipient(kind=COPIES, code="", name="; ".join(config.audiences[a].label for a in campaign.audiences))
+
+
 def sample_contexts(config: Config, campaign: Campaign, recipients: Iterable[Recipient | None]) -> Iterator[LetterContext]:
     """Each recipient's letter as a draft and as issued (number 01, today): templates may differ between them."""
     for recipient in recipients:
-        for number, issued_on in ((None, None), (1, dt.date.today())):
+        for number, issued_on in ((None, None), (1, office_today())):
             yield build_context(config, campaign, recipient, number, issued_on)
 
 
@@ -277,7 +296,7 @@ def _line_of(source: str, lineno: int | None) -> str:
 
 # --- DOCX templates ------------------------------------------------------------------------
 
-IssueKind = Literal["syntax", "undefined", "split_tag", "runtime", "limit", "empty"]
+IssueKind = Literal["syntax", "undefined", "split_tag", "runtime", "limit", "empty", "no_recipient", "font"]
 
 
 @dataclass(frozen=True)
@@ -545,7 +564,8 @@ class LetterTemplate:
 
 # --- template check ------------------------------------------------------------------------
 
-def check_template(path: Path, provided: Iterable[str], samples: Iterable[LetterContext] = ()) -> list[TemplateIssue]:
+def check_template(path: Path, provided: Iterable[str], samples: Iterable[LetterContext] = (),
+                   letter: bool = True) -> list[TemplateIssue]:
     """Problems of a DOCX template, each with where it is; an empty list means it can be used.
 
     ``provided`` names the variables letters will have: top-level names (``so_ky_hieu``) or dotted
@@ -554,25 +574,31 @@ def check_template(path: Path, provided: Iterable[str], samples: Iterable[Letter
     objects (``recipient.…``, ``agency.…``) are checked against the objects' real fields.
     The template is then filled in for each of ``samples``, as ``build`` would: what fails there
     (a runtime error, a limit, a value some recipient lacks) is reported with where it is.
+    A ``letter`` (not an appendix) must name its recipient somewhere, and every template is set only
+    in fonts a letter can be made with (:mod:`.fonts`).
     """
     jinja = environment(True)
     source = _TemplateSource(path)
     templates, issues = source.compile(jinja)
+    used_fonts = template_fonts(source.data, [(part.root, part.paragraphs) for part in source.parts])
+    fonts = [TemplateIssue("font", f"{what}. Cách sửa: {fix}.", where) for what, fix, where in font_problems(used_fonts)]
     if len(templates) < len(source.parts):
-        return issues  # names cannot be read reliably from a template that does not parse
+        return issues + fonts  # names cannot be read reliably from a template that does not parse
     compiles = not issues
     provided = set(provided)
     top_level = {name.split(".", 1)[0] for name in provided}
     paragraphs = [item for part in source.parts for item in part.paragraphs]
     reported = set()
+    names_recipient = False
     for part in source.parts:
         tree = jinja.parse(part.source)
         used = meta.find_undeclared_variables(tree)
+        names_recipient = names_recipient or "recipient" in used
         for name in sorted(used - top_level - reported):
             reported.add(name)
-            known = ", ".join(sorted(top_level))
             issues.append(TemplateIssue("undefined", f"Biến «{name}» không có trong dữ liệu thư. Cách sửa: sửa tên "
-                                        f"biến; các biến dùng được: {known}.", _where_used(name, paragraphs)))
+                                        f"biến; các biến dùng được: {_field_list(provided, top=True)}.",
+                                        _where_used(name, paragraphs)))
         for chain in _attribute_chains(tree):
             if chain[0] not in used or chain[0] not in top_level:
                 continue
@@ -580,9 +606,55 @@ def check_template(path: Path, provided: Iterable[str], samples: Iterable[Letter
             if problem and problem[0] not in reported:
                 reported.add(problem[0])
                 issues.append(TemplateIssue("undefined", problem[1], _where_used(problem[0], paragraphs)))
+    if letter and not names_recipient:
+        issues.append(TemplateIssue(
+            "no_recipient", "Mẫu không có trường nào của người nhận: mọi thư sẽ giống hệt nhau, không ghi tên người "
+            "nhận, và bước kiểm tra PDF sẽ dừng mọi thư vì không thấy tên người nhận. Cách sửa: thêm ít nhất dòng "
+            "«Kính gửi: {{ recipient.salutation }}»; các trường của người nhận: "
+            f"{_field_list(provided, root='recipient')}.", "cả văn bản"))
     if compiles:
         issues += _sample_issues(LetterTemplate(path), samples, known_undefined=bool(reported))
-    return issues
+    return issues + fonts
+
+
+# What each context object is, in the words of a message about its fields.
+_ROOT_LABELS = {"recipient": "người nhận", "agency": "cơ quan", "signer": "người ký", "department": "phòng gửi thư",
+                "campaign": "chiến dịch", "payment": "khoản đóng BHXH tự nguyện"}
+
+
+def _label(description: str) -> str:
+    """The field's name from its documentation: "Địa chỉ (xuống dòng …)" → "Địa chỉ"."""
+    cuts = [at for at in (description.find(mark) for mark in (" (", ", vd.", " vd.", " — ", ": ")) if at > 0]
+    return description[:min(cuts)] if cuts else description
+
+
+def _tag(name: str) -> str:
+    root, _, rest = name.partition(".")
+    if rest.startswith("extra."):
+        return f"{{{{ {root}.extra['{rest[6:]}'] }}}}"
+    return f"{{{{ {name} }}}}"
+
+
+def _field_list(provided: Iterable[str], root: str | None = None, top: bool = False) -> str:
+    """The fields a template can use, in Vietnamese, each with the tag to copy: «Địa chỉ {{ recipient.address }}».
+
+    ``root``: the fields of one object; ``top``: one entry per top-level name."""
+    entries: dict[str, str] = {}
+    for name in sorted(provided):
+        head = name.split(".", 1)[0]
+        if top and "." in name:
+            if head in _ROOT_LABELS:
+                entries.setdefault(head, f"{head} ({_ROOT_LABELS[head]}: {{{{ {head}.… }}}})")
+            continue
+        if root is not None and head != root:
+            continue
+        if name == "recipient.extra":
+            continue  # its columns are listed one by one
+        if name.startswith("recipient.extra."):
+            entries[name] = f"cột «{name[16:]}» của danh sách {_tag(name)}"
+        elif name in TEMPLATE_VARIABLES:
+            entries[name] = f"{_label(TEMPLATE_VARIABLES[name])} {_tag(name)}"
+    return "; ".join(entries.values()) or "(không có)"
 
 
 def _sample_issues(template: LetterTemplate, samples: Iterable[LetterContext],
@@ -707,14 +779,14 @@ def _attribute_problem(chain: list[str], provided: set[str]) -> tuple[str, str] 
     root, attribute = chain[0], chain[1]
     attributes = _attributes(kind)
     if attribute not in attributes:
-        return (f"{root}.{attribute}", f"«{root}.{attribute}»: {root} không có thuộc tính «{attribute}». Cách sửa: "
-                f"dùng một trong: {', '.join(sorted(attributes))}.")
+        return (f"{root}.{attribute}", f"«{root}.{attribute}»: {_ROOT_LABELS.get(root, root)} không có thuộc tính "
+                f"«{attribute}». Cách sửa: dùng một trong: {_field_list(provided, root=root)}.")
     if len(chain) >= 3 and attribute in _mapping_fields(kind):
         name = f"{root}.{attribute}.{chain[2]}"
         if name not in provided:
-            columns = sorted(p.split(".", 2)[2] for p in provided if p.startswith(f"{root}.{attribute}.")) or ["(không có)"]
-            return (name, f"«{name}»: không có cột «{chain[2]}» trong dữ liệu. Cách sửa: thêm cột này vào danh sách "
-                    f"hoặc dùng một cột có sẵn: {', '.join(columns)}.")
+            columns = [f"«{p.split('.', 2)[2]}»" for p in sorted(provided) if p.startswith(f"{root}.{attribute}.")]
+            return (name, f"«{name}»: không có cột «{chain[2]}» trong danh sách. Cách sửa: thêm cột này vào danh sách "
+                    f"hoặc dùng một cột có sẵn: {', '.join(columns) or '(danh sách không có cột thêm nào)'}.")
     return None
 
 

@@ -30,6 +30,7 @@ import sys
 import time
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Iterable, Iterator, Literal, Mapping
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, nodes
@@ -41,8 +42,9 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Cycler, Namespace, missing
 
-from ..config import Campaign, Sender
+from ..config import Campaign, DistrictOffice, Sender
 from ..recipients import Recipient
+from ..text import format_day, format_money, format_number, read_day, read_number
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,60 @@ class TemplateFailure(Exception):
         self.kind, self.what, self.fix, self.lineno = kind, what, fix, lineno
 
 
-class _LimitExceeded(Exception):
+class _Refusal(Exception):
+    """The sandbox stopping a template, with what and the fix in Vietnamese."""
+
     # Not a TypeError/ValueError/LookupError: Jinja's filters and lookups swallow those.
     def __init__(self, what: str, fix: str) -> None:
         super().__init__(what)
         self.what, self.fix = what, fix
 
 
-def _number(value: float) -> str:
-    return f"{value:,}".replace(",", ".")
+class _LimitExceeded(_Refusal):
+    """A letter over one of its limits (time, steps, depth, size)."""
+
+
+class _BadValue(_Refusal):
+    """A formatting filter given what it cannot format."""
+
+
+def _shown(value: Any) -> str:
+    return f"«{value}»" if value != "" else "ô trống"
+
+
+def money(value: Any) -> str:
+    """``{{ x|tien }}``: ``24.800.000 đồng``."""
+    return format_money(_read_number(value, "tien"))
+
+
+def number(value: Any, decimals: int | None = None) -> str:
+    """``{{ x|con_so }}``: ``1.234.567``; ``{{ x|con_so(2) }}``: ``1.234.567,00``."""
+    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 10):
+        raise _BadValue(f"bộ lọc «con_so» nhận số chữ số thập phân từ 0 đến 10, không nhận {_shown(decimals)}",
+                        "viết «|con_so» hoặc «|con_so(2)»")
+    return format_number(_read_number(value, "con_so"), decimals)
+
+
+def day(value: Any) -> str:
+    """``{{ x|ngay }}``: ``05/01/2023``."""
+    try:
+        return format_day(read_day(value))
+    except ValueError:
+        raise _BadValue(f"bộ lọc «ngay» cần một ngày nhưng giá trị là {_shown(value)}",
+                        "trong danh sách ghi ngày dạng 05/01/2023 (hoặc định dạng ô là ngày), hoặc bỏ «|ngay»") from None
+
+
+def _read_number(value: Any, name: str) -> Decimal:
+    try:
+        return read_number(value)
+    except ValueError:
+        raise _BadValue(f"bộ lọc «{name}» cần một số nhưng giá trị là {_shown(value)}",
+                        "trong danh sách ghi số dạng 24800000 hoặc 24.800.000 (dấu chấm ngăn hàng nghìn, dấu phẩy "
+                        "trước phần thập phân), hoặc bỏ «|" + name + "»") from None
+
+
+# The Vietnamese formatting filters, by the names templates use.
+FORMAT_FILTERS = {"tien": money, "con_so": number, "ngay": day}
 
 
 _RECURSION_FIX = ("thêm điều kiện dừng cho macro (hoặc cho «loop(…)» của vòng lặp recursive), hoặc bỏ lời gọi "
@@ -108,7 +155,7 @@ class Budget:
     def step(self) -> None:
         self.steps += 1
         if self.steps > self.limits.steps:
-            raise _LimitExceeded(f"mẫu thực hiện quá {_number(self.limits.steps)} bước (vòng lặp, lời gọi macro, "
+            raise _LimitExceeded(f"mẫu thực hiện quá {format_number(self.limits.steps)} bước (vòng lặp, lời gọi macro, "
                                  "bộ lọc) cho một thư", _LOOP_FIX)
         self.tick()
 
@@ -126,7 +173,7 @@ class Budget:
     def write(self, characters: int) -> None:
         self.written += characters
         if self.written > self.limits.characters:
-            raise _LimitExceeded(f"thư dài quá {_number(self.limits.characters)} ký tự",
+            raise _LimitExceeded(f"thư dài quá {format_number(self.limits.characters)} ký tự",
                                  "bớt nội dung lặp lại (vòng lặp in cùng một đoạn nhiều lần); nội dung thật sự dài "
                                  "nên đưa vào tệp đính kèm")
         self.tick()
@@ -134,7 +181,7 @@ class Budget:
     def allow(self, size: int) -> None:
         """Refuse a value of ``size`` characters (or items, or digits) before or after it is made."""
         if size > self.limits.characters:
-            raise _LimitExceeded(f"một giá trị trong mẫu dài quá {_number(self.limits.characters)} ký tự",
+            raise _LimitExceeded(f"một giá trị trong mẫu dài quá {format_number(self.limits.characters)} ký tự",
                                  "xem lại phép nhân chuỗi, «center», «indent», «replace», «join» hoặc độ rộng định "
                                  "dạng ở chỗ này")
 
@@ -150,7 +197,7 @@ def _digits(value: int) -> int:
 
 def _allowed_digits(digits: int) -> int:
     if digits > MAX_DIGITS:
-        raise _LimitExceeded(f"số quá lớn (hơn {_number(MAX_DIGITS)} chữ số)",
+        raise _LimitExceeded(f"số quá lớn (hơn {format_number(MAX_DIGITS)} chữ số)",
                              "xem lại phép lũy thừa hoặc phép nhân ở chỗ này")
     return digits
 
@@ -229,7 +276,7 @@ def _filter_size(name: str, value: Any, args: tuple, kwargs: Mapping[str, Any]) 
     if name in ("batch", "slice"):
         count = _argument(args, kwargs, 0, "linecount" if name == "batch" else "slices", 0)
         if isinstance(count, int) and count > MAX_RANGE:
-            raise _LimitExceeded(f"bộ lọc «{name}» chia thành quá {_number(MAX_RANGE)} nhóm",
+            raise _LimitExceeded(f"bộ lọc «{name}» chia thành quá {format_number(MAX_RANGE)} nhóm",
                                  "dùng số nhóm nhỏ hơn")
         return 0
     if not isinstance(value, str):
@@ -388,10 +435,12 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # What no template can read, though its object is in the context: how and when letters are sent,
 # and where a row sits in its list. Changing these (the sending pace, a row inserted above, the
 # working folder moved) changes no letter, so it must keep every draft and its approval.
+# The first entry whose type matches is the one: a subclass goes before its base.
 NOT_IN_LETTERS: Mapping[type, frozenset[str]] = {
+    DistrictOffice: frozenset({"smtp", "schedule", "sends_to"}),  # who it sends to is routing, not letter text
     Sender: frozenset({"smtp", "schedule"}),
     Campaign: frozenset({"template", "audiences", "guidance", "static_attachments", "email_text", "email_html",
-                         "not_before", "expires"}),
+                         "not_before", "expires", "noi_nhan"}),  # Nơi nhận: the names only, as noi_nhan
     Recipient: frozenset({"source_file", "source_row"}),
 }
 
@@ -406,6 +455,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(extensions=[_SingleFile], **options)
+        self.filters.update(FORMAT_FILTERS)
         self.filters = {name: _bounded_filter(name, function) for name, function in self.filters.items()}
         del self.globals["lipsum"]  # placeholder text has no place in a letter, and costs what it is asked
         self.globals["namespace"] = _BoundedNamespace
@@ -508,8 +558,8 @@ _UNSAFE_FIX = ("chỉ dùng các biến có trong danh sách của 'outreach tem
 
 def _failure(error: Exception, source: str) -> TemplateFailure:
     line = _template_line(error)
-    if isinstance(error, _LimitExceeded):
-        return TemplateFailure("limit", error.what, error.fix, line)
+    if isinstance(error, _Refusal):
+        return TemplateFailure("limit" if isinstance(error, _LimitExceeded) else "runtime", error.what, error.fix, line)
     if isinstance(error, MemoryError):
         return TemplateFailure("limit", "mẫu dùng hết bộ nhớ khi tạo thư", _LOOP_FIX, line)
     if isinstance(error, _MissingValue):

@@ -57,11 +57,12 @@ PLACEHOLDER_BODY = (
 _MARKUP = re.compile(r"\*\*(?P<bold>.+?)\*\*|\*(?P<italic>[^*]+?)\*|<(?P<url>https?://[^>\s]+)>")
 
 
-def write_skeleton(path: Path, body: Sequence[str] | None = None, *, noi_nhan: Sequence[str] = ()) -> None:
+def write_skeleton(path: Path, body: Sequence[str] | None = None) -> None:
     """A công văn template: Decree-30 header, ``Kính gửi:`` one recipient, ``body``, Nơi nhận and signer.
 
-    ``noi_nhan`` are the recipients of copies between ``- Như trên;`` and ``- Lưu: VT, …``
-    (each written as ``- …;``). Without ``body`` the paragraphs are placeholders to overwrite.
+    The Nơi nhận block is ``- Như trên;``, then one ``- …;`` line for each of the campaign's copy
+    recipients (the variable ``noi_nhan``), then ``- Lưu: VT, …``: what it prints is who gets the
+    letter. Without ``body`` the paragraphs are placeholders to overwrite.
     """
     document = _new_document()
     _letter_header(document)
@@ -69,7 +70,7 @@ def write_skeleton(path: Path, body: Sequence[str] | None = None, *, noi_nhan: S
     _add_text(kinh_gui, "Kính gửi: {{ recipient.salutation }}", BODY_SIZE)
     _body(document, body or PLACEHOLDER_BODY)
     document.paragraphs[-1].paragraph_format.keep_with_next = True  # never a signature page without text
-    _letter_footer(document, noi_nhan)
+    _letter_footer(document)
     _save(document, path)
 
 
@@ -218,13 +219,14 @@ def _letter_header(document: DocxDocument) -> None:
     _cell_line(right, "{{ dia_danh_ngay }}", 14, italic=True, first=True, before=6)
 
 
-def _letter_footer(document: DocxDocument, noi_nhan: Sequence[str]) -> None:
+def _letter_footer(document: DocxDocument) -> None:
     table = _borderless_table(document, 1, FOOTER_COLUMNS_MM, 0)
     _cant_split(table.rows[0])
     left, right = table.cell(0, 0), table.cell(0, 1)
     _cell_line(left, "Nơi nhận:", 12, bold=True, italic=True, first=True, before=12, align=WD_ALIGN_PARAGRAPH.LEFT)
-    for entry in ("Như trên;", *noi_nhan, "Lưu: VT, {{ ky_hieu_phong }}."):
-        _cell_line(left, f"- {entry}", 11, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for line in ("- Như trên;", "{%p for nhan in noi_nhan %}", "- {{ nhan }};", "{%p endfor %}",
+                 "- Lưu: VT, {{ ky_hieu_phong }}."):
+        _cell_line(left, line, 11, align=WD_ALIGN_PARAGRAPH.LEFT)
     _cell_line(right, "{{ signer.authority }}", 14, bold=True, caps=True, first=True, before=12)
     _cell_line(right, "{{ signer.title }}", 14, bold=True, caps=True)
     _cell_line(right, "{{ signer.name }}", 14, bold=True, before=84)  # room for signature and seal

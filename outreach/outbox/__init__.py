@@ -26,6 +26,7 @@ from .manifest import (
     Halt,
     Manifest,
     ManifestCache,
+    RejectedRow,
     Skip,
     Stop,
     letter_pages,
@@ -34,6 +35,7 @@ from .manifest import (
     write_manifest,
 )
 from .messages import (
+    RECEIPT_TOKEN_BYTES,
     Attachment,
     Envelope,
     build_message,
@@ -45,6 +47,7 @@ from .messages import (
     parse_message,
     set_text_header,
     upgrade_attachments,
+    with_receipt_link,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +65,8 @@ __all__ = [
     "Halt",
     "Manifest",
     "ManifestCache",
+    "RECEIPT_TOKEN_BYTES",
+    "RejectedRow",
     "SENT_LATER",
     "Skip",
     "Stop",
@@ -81,6 +86,7 @@ __all__ = [
     "sha256_file",
     "sheet_pages",
     "upgrade_attachments",
+    "with_receipt_link",
     "write_address_labels",
     "write_bundle",
     "write_manifest",

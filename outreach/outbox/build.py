@@ -20,37 +20,51 @@ import datetime as dt
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from docx import Document
 
 from ..accounts import Actor
-from ..config import Campaign, Config
+from ..config import COPIES, Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
-from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, render_text_template,
-                       text_template)
+from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, original_recipient,
+                       render_text_template, text_template)
 from .bundle import write_address_labels, write_bundle
 from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
-from .messages import Attachment, build_message, message_bytes
+from .messages import RECEIPT_TOKEN_BYTES, Attachment, build_message, message_bytes, with_receipt_link
 from ..recipients import Recipient, RecipientList, load_list
-from ..delivery import EVIDENCE, Ledger
 from ..letters import Register
-from ..recipients import PaymentError, RoutingError, route
+from ..recipients import PaymentError, Route, RoutingError, route
 from ..text import fold_diacritics
 
 INPUTS_NAME = "inputs.sha256"
 STAGING_NAME = ".new"  # inside a draft folder: a rebuild's files, until they replace the draft's
 DRAFT_FILES = ("letter.docx", "letter.pdf", "message.eml")
 CHECKPOINT_S = 5.0  # the manifest is rewritten at most this often while drafts are replaced
+
+
+class DeliveryRecord(Protocol):
+    """What a build must know of the delivery record, handed in by the caller (the ledger sits above
+    the outbox): which drafts are evidence, so never rebuilt, and a way to replace a draft's files
+    while nothing can claim it, asking once more whether it became evidence meanwhile."""
+
+    def evidence_keys(self, campaign: str) -> frozenset[str]: ...
+
+    def replacing_drafts(self, campaign: str) -> AbstractContextManager[Callable[[str], bool]]: ...
+
+    def add_receipt_token(self, token: str, campaign: str, key: str, via: str, now: dt.datetime) -> None: ...
 
 
 @dataclass
@@ -125,19 +139,17 @@ class CampaignBuilder:
     def _context(self, recipient: Recipient | None) -> LetterContext:
         return build_context(self.config, self.campaign, recipient, self.number, self.issued_on)
 
-    def build(self, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
-        with Ledger.open(self.root) as ledger:
-            return self._build(ledger, only, limit)
-
-    def _build(self, ledger: Ledger, only: Sequence[str], limit: int | None) -> BuildReport:
+    def build(self, record: DeliveryRecord, only: Sequence[str] = (), limit: int | None = None) -> BuildReport:
         lists = load_campaign_recipients(self.config, self.campaign)
         document_number = self._context(None).so_ky_hieu
         report = BuildReport(campaign=self.campaign.name, document_number=document_number)
         for lst in lists:
             for row in lst.rejected_rows:
                 reasons = "; ".join(p.message for p in lst.problems if p.row == row and p.severity == "error")
-                report.rejected_rows.append({"file": str(lst.file), "row": str(row), "reason": reasons})
-        recipients = [r for lst in lists for r in lst.recipients if not only or r.code in only or r.key in only]
+                report.rejected_rows.append({"file": str(lst.file), "row": str(row), "reason": reasons,
+                                             "audience": lst.kind})
+        listed = [*(r for lst in lists for r in lst.recipients), *self._copy_recipients()]
+        recipients = [r for r in listed if not only or r.code in only or r.key in only]
         if limit is not None:
             recipients = recipients[:limit]
         attachments = self._guidance_attachments()
@@ -148,22 +160,26 @@ class CampaignBuilder:
             text_template(source)  # a template that does not parse stops the build before any letter
         message_sources = [p.read_text(encoding="utf-8") for p in (self.campaign.email_text, self.campaign.email_html)]
         previous = self._previous_drafts()
-        frozen = {key for key, d in ledger.deliveries(self.campaign.name).items() if d.state in EVIDENCE}
+        frozen = record.evidence_keys(self.campaign.name)
         pending: list[_Pending] = []
         drafts: dict[str, Draft] = {}
         for recipient in recipients:
+            copy = recipient.kind == COPIES  # a Nơi nhận body: the original letter, the drafting department's
             try:
-                routed = route(self.config, recipient)
-                context = self._context(recipient)
+                routed = Route(self.campaign.drafting_unit, ()) if copy else route(self.config, recipient)
+                context = self._context(original_recipient(self.config, self.campaign) if copy else recipient)
             except (RoutingError, PaymentError) as error:  # PaymentError: a participant's amount or deadline
                 report.failed.append(DraftProblem(recipient.key, recipient.name, str(error)))
                 continue
             folder = self.workspace.draft_folder(self.campaign.name, recipient.kind, recipient.code)
             # The sender's name and addresses are in the message; its mail server and pace are not.
             sender = fingerprint(self.config.senders()[routed.sender])
+            # The link's address is in the message; without one, the digest (and every draft) is as before.
+            link = [self.config.web.public_url] if self.config.web.public_url else []
             inputs = _inputs_digest(template_digest, context, [*attachment_digests, *message_sources,
                                                                self.campaign.email_subject, sender, *routed.cc,
-                                                               str(self.config.signing.required)])
+                                                               str(self.config.signing.required), *link,
+                                                               *([fingerprint(recipient)] if copy else [])])
             old = previous.get(recipient.key)
             if old and (recipient.key in frozen or _up_to_date(self.root, old, inputs)):
                 # Where the row is now (a row inserted above, the folder moved) changes no letter.
@@ -202,7 +218,7 @@ class CampaignBuilder:
                 checkpoints.before_replacing()
                 key = item.recipient.key
                 try:
-                    draft = self._finish_draft(ledger, item, result.pages, shared)
+                    draft = self._finish_draft(record, item, result.pages, shared)
                 except UserError as error:  # one bad row costs its own draft, never the campaign's
                     report.failed.append(DraftProblem(key, item.recipient.name, _message_problem(item.recipient, error)))
                     shutil.rmtree(item.staging, ignore_errors=True)
@@ -227,23 +243,37 @@ class CampaignBuilder:
         report.print_bundle, report.print_count = self._print_bundle(final.drafts, {r.key: r for r in recipients})
         return report
 
+    def _copy_recipients(self) -> list[Recipient]:
+        """The campaign's Nơi nhận bodies as recipients of their own copy (row = place in config.toml)."""
+        return [Recipient(kind=COPIES, code=c.code, name=c.name, emails=c.emails, address=c.address,
+                          source_file=self.workspace.config_file.name, source_row=index)
+                for index, c in enumerate(self.campaign.noi_nhan, start=1)]
+
     def _previous_drafts(self) -> dict[str, Draft]:
         if not self.workspace.manifest(self.campaign.name).is_file():
             return {}
         return {d.key: d for d in read_manifest(self.root, self.campaign.name).drafts}
 
     def _convert(self, pending: list[_Pending], template: LetterTemplate) -> Iterator[tuple[_Pending, ConversionResult]]:
-        """Each letter rendered and converted, as soon as its chunk is done (in no fixed order)."""
+        """Each letter rendered and converted, as soon as its chunk is done (in no fixed order). The
+        Nơi nhận bodies share one letter, the original: it is converted once and copied to each."""
         for item in pending:
             shutil.rmtree(item.staging, ignore_errors=True)
             item.staging.mkdir(parents=True)
+        copies = [p for p in pending if p.recipient.kind == COPIES]
+        converted = [p for p in pending if p.recipient.kind != COPIES] + copies[:1]
         jobs = [ConversionJob(key=p.recipient.key, docx=p.staging / "letter.docx", pdf=p.staging / "letter.pdf",
                               write_docx=partial(template.render_to, p.context))
-                for p in pending]
+                for p in converted]
         bar = _progress_bar(len(jobs), "Tạo thư") if self.progress and jobs else None
         try:
             for index, result in self.converter.convert_iter(jobs):
-                yield pending[index], result
+                item = converted[index]
+                # Copied before the original's own draft takes its staged files away.
+                first_copy = bool(copies) and item is copies[0]
+                shared = [(other, _copied(result, item, other)) for other in copies[1:]] if first_copy else []
+                yield item, result
+                yield from shared
                 if bar:
                     bar.update()
         finally:
@@ -252,13 +282,17 @@ class CampaignBuilder:
 
     @staticmethod
     def _gate(item: _Pending, result: ConversionResult) -> str | None:
-        """The fidelity gate: why this letter must not go out, or None."""
+        """The fidelity gate: why this letter must not go out, or None. A Nơi nhận body's name must
+        be in the original's Nơi nhận block: the printed list and the actual recipients agree."""
         if result.pdf is None:
             return result.error or "Không chuyển được sang PDF."
         # The converter's page count is that of the content it read: check_pdf compares it with
         # the written file, so it is not also given as the expected count (one mismatch, one line).
         problems = check_pdf(result.pdf, expected_pages=None, must_contain=[item.recipient.name],
                              content=result.content)
+        if problems and item.recipient.kind == COPIES:
+            problems.append("mẫu công văn phải in mục Nơi nhận từ danh sách nơi nhận của chiến dịch: thay các dòng cố "
+                            "định bằng {%p for nhan in noi_nhan %} / - {{ nhan }}; / {%p endfor %} (xem README)")
         return "; ".join(problems) if problems else None
 
     def _guidance_attachments(self) -> list[DraftFile]:
@@ -303,7 +337,7 @@ class CampaignBuilder:
         lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
         return _safe_filename(" - ".join(lines))[:120] + ".pdf"
 
-    def _finish_draft(self, ledger: Ledger, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
+    def _finish_draft(self, record: DeliveryRecord, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
         """Write the message of the checked letter (``pages`` long), then let the draft's new files
         replace its old ones; None if it has been sent meanwhile (its files are then evidence)."""
         recipient, staging = item.recipient, item.staging
@@ -316,10 +350,15 @@ class CampaignBuilder:
         if recipient.emails:
             sender = self.config.senders()[item.sender]
             # ky_so: the body may say the letter is digitally signed when nothing unsigned can be approved.
-            variables = {**item.context.as_template_vars(), "ky_so": self.config.signing.required}
+            # recipient: the addressee of the message, also when the letter is the original (Nơi nhận).
+            variables = {**item.context.as_template_vars(), "recipient": recipient, "ky_so": self.config.signing.required}
             number = item.context.so_ky_hieu.strip()
             label = f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
             letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"
+            link = self._receipt_link(record, recipient.key)
+            variables["xac_nhan"] = link
+            text, html = with_receipt_link(render_text_template(self.campaign.email_text, variables),
+                                           render_text_template(self.campaign.email_html, variables), link)
             message = build_message(
                 sender_name=sender.sender_name,
                 sender=sender.sender,
@@ -327,8 +366,8 @@ class CampaignBuilder:
                 to=recipient.emails,
                 cc=item.cc,
                 subject=" ".join(render_text_template(self.campaign.email_subject, variables).split()),
-                text=render_text_template(self.campaign.email_text, variables),
-                html=render_text_template(self.campaign.email_html, variables),
+                text=text,
+                html=html,
                 attachments=[Attachment(letter_name, letter_pdf.read_bytes()), *shared],
             )
             (staging / "message.eml").write_bytes(message_bytes(message))
@@ -336,8 +375,8 @@ class CampaignBuilder:
             files.append(DraftFile("message.eml", message_sha))
         # Asked again now, not at the start of the build: a send may have run meanwhile. Claims
         # wait while the files are replaced, and a claim checks the bytes it read are still there.
-        with ledger.holding_claims(self.campaign.name) as state_of:
-            if state_of(recipient.key) in EVIDENCE:
+        with record.replacing_drafts(self.campaign.name) as is_evidence:
+            if is_evidence(recipient.key):
                 shutil.rmtree(staging)
                 return None
             _replace_files(item)
@@ -356,6 +395,17 @@ class CampaignBuilder:
             source_file=recipient.source_file,
             source_row=recipient.source_row,
         )
+
+    def _receipt_link(self, record: DeliveryRecord, key: str) -> str:
+        """A new personal confirmation link for this message ("" without ``[web] public_url``). Its
+        token is drawn here, each time the message is built, and only its sha256 is kept (in the
+        ledger, before the message can be approved). A rebuild that changes nothing for a recipient
+        keeps its draft, so the link in the approved bytes stays the one that works."""
+        if not self.config.web.public_url:
+            return ""
+        token = secrets.token_urlsafe(RECEIPT_TOKEN_BYTES)
+        record.add_receipt_token(token, self.campaign.name, key, self.campaign.name, dt.datetime.now(dt.timezone.utc))
+        return self.config.web.receipt_url(token)
 
     def _print_bundle(self, drafts: Sequence[Draft], recipients: dict[str, Recipient]) -> tuple[str, int]:
         """Every letter that goes on paper in one PDF, each starting on a fresh sheet when printed
@@ -413,6 +463,15 @@ class _Checkpoints:
         self.unwritten = False
 
 
+def _copied(result: ConversionResult, original: _Pending, item: _Pending) -> ConversionResult:
+    """The original letter's files in another Nơi nhận body's staging folder, as if converted there."""
+    if result.pdf is None:
+        return replace(result, key=item.recipient.key)
+    for name in ("letter.docx", "letter.pdf"):
+        shutil.copyfile(original.staging / name, item.staging / name)
+    return replace(result, key=item.recipient.key, pdf=item.staging / "letter.pdf")
+
+
 def _message_problem(recipient: Recipient, error: UserError) -> str:
     if isinstance(error, LetterError):  # it names the recipient and the row already
         return error.message
@@ -449,13 +508,24 @@ def _progress_bar(total: int, label: str):
 def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date, by: Actor):
     """The campaign's number from the register (sổ văn bản đi): the one it has, else the next (issued by ``by``)."""
     campaign = config.campaign(campaign_name)
+    _refuse_reminder(campaign, "cấp số")
     return Register(config.workspace.register).issue(
         campaign.name, f"{config.agency.abbreviation}-{campaign.drafting_unit}", issued_on, campaign.subject, by)
 
 
-def build_campaign(config: Config, name: str, only: Sequence[str] = (), limit: int | None = None,
-                   progress: bool | None = None) -> BuildReport:
-    return CampaignBuilder(config, config.campaign(name), progress=progress).build(only=only, limit=limit)
+def build_campaign(config: Config, name: str, record: DeliveryRecord, only: Sequence[str] = (),
+                   limit: int | None = None, progress: bool | None = None) -> BuildReport:
+    campaign = config.campaign(name)
+    _refuse_reminder(campaign, "tạo bản thảo")
+    return CampaignBuilder(config, campaign, progress=progress).build(record, only=only, limit=limit)
+
+
+def _refuse_reminder(campaign: Campaign, what: str) -> None:
+    """A reminder has no letter of its own: it follows its campaign's, number and all."""
+    if campaign.reminder is not None:
+        raise UserError(f"{campaign.name} là thư nhắc của chiến dịch {campaign.reminder.parent}, không có công văn "
+                        f"riêng nên không {what} bằng lệnh này. Cách sửa: chạy 'outreach remind {campaign.reminder.parent}' "
+                        "để tạo thư nhắc cho những người nhận đã đến hạn nhắc.")
 
 
 def _signed(pdf: Path) -> bool:

@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections import Counter
+from functools import cached_property
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -142,6 +143,16 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class RejectedRow:
+    """A row of a list that validation refused: it has no letter, and the campaign still counts it."""
+
+    file: str
+    row: int
+    reason: str
+    audience: str = ""  # empty in manifests written before it was recorded
+
+
+@dataclass(frozen=True)
 class Manifest:
     campaign: str
     document_number: str  # "05/BHXH-QLT", or "" for an unnumbered draft
@@ -156,15 +167,29 @@ class Manifest:
         number = self.document_number.strip()
         return bool(number) and not number.startswith("/")
 
+    @property
+    def rejected_rows(self) -> tuple[RejectedRow, ...]:
+        """The rows validation refused (``rejected`` also lists drafts that failed, by key)."""
+        return tuple(RejectedRow(item.get("file", ""), int(item["row"]), item.get("reason", ""), item.get("audience", ""))
+                     for item in self.rejected if "row" in item)
+
     def usual_pages(self) -> dict[str, int]:
         """The most common letter length of each audience: a longer letter often hides an overflow."""
         return usual_pages(self.drafts)
 
     def draft(self, key: str) -> Draft:
+        """The draft of a key (``employers/YK34396``) or a code (the first draft with it)."""
+        found = self._index.get(key)
+        if found is None:
+            raise UserError(f"Chiến dịch {self.campaign} không có bản thảo cho người nhận '{key}'.")
+        return found
+
+    @cached_property
+    def _index(self) -> dict[str, Draft]:
+        index: dict[str, Draft] = {}
         for draft in self.drafts:
-            if draft.key == key or draft.code == key:
-                return draft
-        raise UserError(f"Chiến dịch {self.campaign} không có bản thảo cho người nhận '{key}'.")
+            index.setdefault(draft.code, draft)
+        return index | {draft.key: draft for draft in self.drafts}  # a key has a "/", a code never
 
 
 def letter_pages(draft: Draft) -> int:

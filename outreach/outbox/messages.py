@@ -54,6 +54,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
+from html import escape as html_escape
 from urllib.parse import quote
 
 from ..errors import UserError
@@ -98,6 +99,26 @@ class AddressError(UserError):
     """An e-mail address that is not valid."""
 
 
+RECEIPT_TOKEN_BYTES = 24  # 192 random bits (secrets.token_urlsafe): 32 characters in the link
+RECEIPT_TEXT = ("Đề nghị Quý cơ quan, đơn vị xác nhận đã nhận công văn này bằng cách mở đường dẫn dưới đây "
+                "và bấm nút «Xác nhận đã nhận công văn»:")
+
+
+def with_receipt_link(text: str, html: str, link: str) -> tuple[str, str]:
+    """The bodies with the personal confirmation link: where the templates put it (``xac_nhan``),
+    or else a paragraph at the end of each, so no message built with a link is without it."""
+    if not link:
+        return text, html
+    if link not in text:
+        text = f"{text.rstrip()}\n\n{RECEIPT_TEXT}\n{link}\n"
+    if link not in html:
+        anchor = html_escape(link)
+        paragraph = f'<p>{html_escape(RECEIPT_TEXT)}<br><a href="{anchor}">{anchor}</a></p>'
+        end = html.lower().rfind("</body>")
+        html = f"{html[:end]}{paragraph}\n{html[end:]}" if end >= 0 else f"{html}\n{paragraph}\n"
+    return text, html
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -118,6 +139,7 @@ def build_message(
     attachments: Sequence[Attachment],
     message_id_domain: str | None = None,
     date: dt.datetime | None = None,
+    in_reply_to: str = "",
 ) -> EmailMessage:
     """The complete message, ready for :func:`message_bytes`. Raises HeaderInjectionError/AddressError."""
     sender_address = check_address("sender", sender)
@@ -134,6 +156,11 @@ def build_message(
         _set_structured(msg, "Cc", [check_address("cc", a) for a in cc])
     set_text_header(msg, "Subject", header_text("subject", subject))
     _set_structured(msg, "Message-ID", [new_message_id(message_id_domain or sender_address.rpartition("@")[2])])
+    if in_reply_to:  # a reminder: mail readers thread it under the letter it follows (RFC 5322 3.6.4)
+        if not _MESSAGE_ID.fullmatch(in_reply_to):
+            raise HeaderInjectionError(f"Message-ID của thư gốc '{in_reply_to}' không hợp lệ.")
+        msg.set_raw("In-Reply-To", in_reply_to)
+        msg.set_raw("References", in_reply_to)
     msg.set_raw("MIME-Version", "1.0")
     msg.set_raw("Content-Language", "vi")
     _multipart(msg, "mixed", [_alternative(text, html), *(_attachment_part(a) for a in attachments)])

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Mapping
 
+from ..config import COPIES
 from ..payment import Month
 
 Severity = Literal["error", "warning", "converted"]
@@ -29,7 +30,7 @@ class Participation:
 
 @dataclass(frozen=True)
 class Recipient:
-    kind: str  # employers | collection_agents | communes | participants (also the audience name)
+    kind: str  # employers | collection_agents | communes | participants (also the audience name) | noi_nhan
     code: str
     name: str
     emails: tuple[str, ...] = ()
@@ -56,6 +57,8 @@ class Recipient:
             return f"Ủy ban nhân dân {self.name}"
         if self.kind == "participants":
             return f"Ông/Bà {self.name}"
+        if self.kind == COPIES:  # a Nơi nhận body, or the original letter whose name is its Kính gửi line
+            return self.name
         return f"{self.name} (mã đơn vị {self.code})"
 
     @property

@@ -14,7 +14,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from lxml import etree
 from python_calamine import CalamineError
 
 from ..errors import UserError
+from ..text import BUILTIN_FORMATS
 
 LEGACY_FONT = re.compile(r"^\s*(\.vn|vni[-_ ])", re.IGNORECASE)
 _FONT_NAME = re.compile(rb'<name val="([^"]*)"')
@@ -36,12 +37,14 @@ _XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 @dataclass(frozen=True)
 class Sheet:
-    """Rows of cells; ``fonts[(row, col)]`` names a cell's font where it matters (0-based)."""
+    """Rows of cells; ``fonts[(row, col)]`` names a cell's font where it matters, ``formats[(row, col)]``
+    the number format of a cell that has one other than General (0-based)."""
 
     path: Path
     rows: list[list[Any]]
     fonts: dict[tuple[int, int], str]
     encoding: str  # of a CSV file; "xlsx" for a workbook
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def read_sheet(path: Path) -> Sheet:
@@ -112,6 +115,7 @@ def _read_xlsx(path: Path) -> Sheet:
         frame = pd.read_excel(path, sheet_name=tab.name, header=None, dtype=object, engine="calamine")
         legacy_fonts = {name.decode("utf-8", "replace") for name in _FONT_NAME.findall(styles)}
         fonts = _cell_fonts(path, tab.name) if any(LEGACY_FONT.match(name) for name in legacy_fonts) else {}
+        formats = _number_formats(styles, sheet_xml)
     except tuple(kind for kinds, _ in _DAMAGE for kind in kinds) as exc:
         what = next(text for kinds, text in _DAMAGE if isinstance(exc, kinds))
         raise UserError(
@@ -121,7 +125,35 @@ def _read_xlsx(path: Path) -> Sheet:
         ) from None
     rows = [[None if _is_blank(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
     _fill_merged(rows, sheet_xml)
-    return Sheet(path=path, rows=rows, fonts=fonts, encoding="xlsx")
+    return Sheet(path=path, rows=rows, fonts=fonts, encoding="xlsx", formats=formats)
+
+
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def _number_formats(styles: bytes, sheet_xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, col) → number format code of each value cell whose style has one (not General), so a
+    column formatted ``#,##0`` reaches a letter as Excel shows it."""
+    if not styles:
+        return {}
+    root = etree.fromstring(styles, _XML)
+    codes = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter("{*}numFmt")}
+    cell_xfs = next(root.iter("{*}cellXfs"), None)
+    by_style = {}
+    for index, xf in enumerate(cell_xfs.iter("{*}xf") if cell_xfs is not None else ()):
+        number_format = int(xf.get("numFmtId", "0") or 0)
+        code = codes.get(number_format) or BUILTIN_FORMATS.get(number_format)
+        if code:
+            by_style[str(index)] = code
+    if not by_style:
+        return {}
+    formats = {}
+    for cell in etree.fromstring(sheet_xml, _XML).iter("{*}c"):
+        code = by_style.get(cell.get("s", "0"))
+        match = _CELL_REF.fullmatch(cell.get("r", ""))
+        if code and match and cell.get("t", "n") == "n":
+            formats[(int(match.group(2)) - 1, _column_index(match.group(1)))] = code
+    return formats
 
 
 def _is_blank(value: Any) -> bool:

@@ -20,7 +20,7 @@ import phonenumbers
 
 from ..text import AdminUnits, Commune, InvalidAddress, MailAddress, load_admin_units, mail_address
 from ..errors import UserError
-from ..text import CONTROL_CHARACTERS, detect_legacy, show_controls, tcvn3_to_unicode, to_nfc, vni_to_unicode
+from ..text import CONTROL_CHARACTERS, detect_legacy, excel_display, show_controls, tcvn3_to_unicode, to_nfc, vni_to_unicode
 from .columns import FIELD_LABELS, REQUIRED, ColumnMap, column_letter, find_header, header_key
 from .model import Problem, Recipient, RecipientList
 from .participants import read_participation
@@ -179,7 +179,9 @@ class _ListReader:
                          f"Đã chuyển từ bảng mã {label} sang Unicode: «{text}».", raw,
                          "kiểm tra chữ đã chuyển; lần sau nhập bằng phông Unicode (Times New Roman).")
         else:
-            text = _show(raw)
+            # A template's own column reads as Excel shows it (``#,##0`` → 24.800.000, a date 05/01/2023);
+            # the fields have their own rules (a code typed as a number must stay visible as such).
+            text = _show(raw) if field_name else excel_display(raw, self.sheet.formats.get((index, col), "General"))
             # A Windows-1258 file stores tones as combining marks everywhere: reported once for the file.
             if self.sheet.encoding != "cp1258" and unicodedata.normalize("NFC", text) != text:
                 check.add_at(column, "converted", "nfd_converted",
@@ -262,6 +264,8 @@ class _ListReader:
             check.add("error", "address_missing", "address", "Thiếu địa chỉ.", "", "điền địa chỉ trụ sở.")
         commune = self.commune_in_row(check, index, district, address)
         emails = self.emails(check, index)
+        if commune is not None and self.kind == "collection_agents":
+            commune_code = commune.code  # where it is: a district office may send to the organisations of its area
         if participation is not None:
             if commune is not None:
                 commune_code, participation = commune.code, replace(participation, commune=commune.name)

@@ -60,6 +60,14 @@ class OfficeCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         return self.day_off_reason(day) is None
 
+    def working_days_after(self, day: dt.date, count: int) -> dt.date:
+        """The ``count``-th working day after ``day`` (a letter sent on a Friday, 1 -> the Monday)."""
+        for _ in range(count):
+            day += dt.timedelta(days=1)
+            while not self.is_working_day(day):
+                day += dt.timedelta(days=1)
+        return day
+
     def spans(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The day's windows as aware local moments [start, end); none on a day off."""
         if not self.is_working_day(day):

@@ -58,6 +58,7 @@ from ..delivery import (
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, aware, format_day, format_moment
 from ..outbox import SENT_LATER, Halt, Manifest, ManifestCache, Stop
+from .presence import Heartbeat, keeping_schedule
 
 STOP_REQUESTED = "Đã dừng theo yêu cầu; thư còn lại sẽ được gửi khi chạy lại 'outreach run'."
 NOTHING_TO_SEND = "không có thư chờ gửi"
@@ -373,19 +374,13 @@ def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
 
     previous = _install_handlers(stop.handle)
     try:
-        if not once:
-            log(f"Bắt đầu gửi theo lịch: {len(config.senders())} phòng/đơn vị gửi, mỗi {interval_s} giây một lượt. "
-                "Dừng bằng Ctrl-C hoặc SIGTERM: thư đang gửi được gửi xong rồi mới dừng.")
-        run_tick()
-        if not once:
-            scheduler = schedule_lib.Scheduler()
-            scheduler.every(interval_s).seconds.do(run_tick)
-            while not stop():
-                scheduler.run_pending()
-                if stop():
-                    break
-                idle = scheduler.idle_seconds
-                wait(min(max(idle if idle is not None else interval_s, 0.0), float(interval_s)))
+        if once:
+            run_tick()
+        else:
+            with keeping_schedule(config.workspace, clock()) as heartbeat:
+                log(f"Bắt đầu gửi theo lịch: {len(config.senders())} phòng/đơn vị gửi, mỗi {interval_s} giây một "
+                    "lượt. Dừng bằng Ctrl-C hoặc SIGTERM: thư đang gửi được gửi xong rồi mới dừng.")
+                _loop(run_tick, heartbeat, stop, clock, interval_s, wait)
         if stop():
             log("Đã dừng theo yêu cầu sau khi gửi xong thư đang gửi. Chạy lại 'outreach run' để gửi tiếp.")
         return 0
@@ -395,6 +390,26 @@ def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
         return 130
     finally:
         _restore_handlers(previous)
+
+
+def _loop(run_tick: Callable[[], None], heartbeat: Heartbeat, stop: StopFlag, clock: Clock, interval_s: int,
+          wait: Callable[[float], object]) -> None:
+    """A tick now, then one every ``interval_s`` seconds until a stop is asked; each tick leaves its
+    heartbeat (when it ran, when the next one is due) for the pages."""
+    def beating_tick() -> None:
+        started = clock()
+        run_tick()
+        heartbeat(started, started + dt.timedelta(seconds=interval_s))
+
+    beating_tick()
+    scheduler = schedule_lib.Scheduler()
+    scheduler.every(interval_s).seconds.do(beating_tick)
+    while not stop():
+        scheduler.run_pending()
+        if stop():
+            break
+        idle = scheduler.idle_seconds
+        wait(min(max(idle if idle is not None else interval_s, 0.0), float(interval_s)))
 
 
 def _install_handlers(handler: Callable[[int, object], None]) -> dict[int, Any]:

@@ -223,4 +223,9 @@ def sign_campaign(config: Config, campaign: str, role: Role, only: Sequence[str]
     """Sign every numbered draft not yet signed in ``role``; ``approved`` (key → its state, for people)
     names the drafts whose approval binds their bytes: those are left alone (the ledger's
     ``approved_states``; the caller passes it so signing needs nothing above the outbox)."""
+    reminder = config.campaign(campaign).reminder
+    if reminder is not None:
+        raise UserError(f"{campaign} là thư nhắc: nó đính kèm lại công văn của chiến dịch {reminder.parent} đúng như đã "
+                        "gửi (đã ký), nên không có gì để ký. Cách sửa: xem trước rồi duyệt thư nhắc "
+                        f"('outreach approve {campaign} --by NGƯỜI_DUYỆT --all').")
     return CampaignSigning(config, campaign, role, approved=approved, progress=progress).run(only, secret)

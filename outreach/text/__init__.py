@@ -4,7 +4,17 @@ administrative units, and cells written to Excel files safely."""
 
 from .adminunits import AdminUnits, Commune, load_admin_units
 from .excel import append_row
+from .fonts import LETTER_FONTS, font_key, is_letter_font
 from .mailaddress import InvalidAddress, MailAddress, mail_address
+from .numbers import (
+    BUILTIN_FORMATS,
+    excel_display,
+    format_day,
+    format_money,
+    format_number,
+    read_day,
+    read_number,
+)
 from .vntext import (
     CONTROL_CHARACTERS,
     detect_legacy,
@@ -20,16 +30,26 @@ from .vntext import (
 
 __all__ = [
     "AdminUnits",
+    "BUILTIN_FORMATS",
     "CONTROL_CHARACTERS",
     "Commune",
     "InvalidAddress",
+    "LETTER_FONTS",
     "MailAddress",
     "append_row",
     "detect_legacy",
+    "excel_display",
     "fold_diacritics",
+    "font_key",
+    "format_day",
+    "format_money",
+    "format_number",
+    "is_letter_font",
     "load_admin_units",
     "mail_address",
     "match_key",
+    "read_day",
+    "read_number",
     "show_controls",
     "tcvn3_to_unicode",
     "to_nfc",

@@ -18,10 +18,12 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from ..accounts import Accounts, Role
+from ..config import load_config
 from ..errors import UserError
 from ..workspace import Workspace
 
@@ -34,7 +36,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     """The application for one working folder. ``secure``: served over HTTPS (Secure cookies);
     ``accounts_required``: refuse every page while no account exists (served beyond loopback)."""
     from . import auth, security, views
-    from .jobs import BuildJobs, default_build
+    from .jobs import BUILD, SEND, Jobs, default_build, default_send
     from .store import Store
 
     app = Flask(__name__)
@@ -49,12 +51,15 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_ACCOUNTS_REQUIRED=accounts_required,
         OUTREACH_SESSION_IDLE_S=auth.SESSION_IDLE_S,
         OUTREACH_BUILD=default_build,  # (config, campaign name) -> BuildReport; tests may replace it
+        OUTREACH_SEND=default_send,  # (config, campaign name, retry_now=…) -> SendReport; the same
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
         OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
+        OUTREACH_RECEIPT_LIMIT=(30, 600.0),  # requests to the confirmation page per client address, per seconds
     )
     app.jinja_env.autoescape = True  # also for templates not ending in .html
     app.extensions["outreach_store"] = Store(app.config["OUTREACH_ROOT"])
-    app.extensions["outreach_jobs"] = BuildJobs(app)
+    app.extensions["outreach_jobs"] = Jobs(app, BUILD)
+    app.extensions["outreach_send_jobs"] = Jobs(app, SEND)
     security.init_app(app)
     auth.init_app(app)
     views.init_app(app)
@@ -88,8 +93,15 @@ def app_for_host(root: Path, host: str, *, secure: bool = False) -> Flask:
     app = create_app(root, secure=secure, accounts_required=remote)
     if remote:
         app.config["OUTREACH_ALLOWED_HOSTS"] = None  # reached by any name; the accounts protect it
-    elif host not in ("localhost", "127.0.0.1"):
-        app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | {host}
+    else:
+        # Recipients reach the confirmation page by [web] public_url's name, through the office's
+        # reverse proxy; a config.toml that does not load is reported by every page anyway.
+        try:
+            public = urlsplit(load_config(Path(root)).web.public_url).hostname
+        except UserError:
+            public = None
+        names = {host} - {"localhost", "127.0.0.1"} | ({public} if public else set())
+        app.config["OUTREACH_ALLOWED_HOSTS"] = app.config["OUTREACH_ALLOWED_HOSTS"] | names
     return app
 
 

@@ -29,7 +29,9 @@ from ..accounts import ROLE_LABELS, Account, Accounts, Role
 from ..workspace import Workspace
 from .security import SAFE_METHODS, check_csrf, csrf_token, safe_next
 
-PUBLIC_ENDPOINTS = frozenset({"login", "static"})  # and any page meant for recipients
+# And the pages meant for recipients: the receipt confirmation, reached by a personal link (its token
+# names one letter and shows only its number and subject; see views/receipt.py).
+PUBLIC_ENDPOINTS = frozenset({"login", "static", "views.receipt", "views.receipt_confirm"})
 # Asked for by an open page on its own (the sending page polls): not a person's activity, so a page
 # left open does not keep its session alive for ever.
 UNATTENDED_ENDPOINTS = frozenset({"views.progress_json"})

@@ -8,9 +8,31 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..config import Campaign, Sender
+from ..config import COPIES, Campaign, Sender
 from .preview import MessageView
 from .store import PER_PAGE, Filters, Page, Row, paginate
+
+
+@dataclass(frozen=True)
+class SenderGroup:
+    """The letters one office sends (a department or a district office), counted by state."""
+
+    code: str
+    name: str
+    counts: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def sender_groups(senders: Mapping[str, Sender], rows: Sequence[Row]) -> tuple[SenderGroup, ...]:
+    """Every office with letters in the campaign, in config order (departments, then district offices)."""
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        counts.setdefault(row.draft.sender, Counter())[row.state] += 1
+    order = [code for code in senders if code in counts] + sorted(code for code in counts if code not in senders)
+    return tuple(SenderGroup(code, senders[code].name if code in senders else code, counts[code]) for code in order)
 
 
 @dataclass(frozen=True)
@@ -22,10 +44,11 @@ class CampaignPage:
     page: Page[Row]
     counts: Counter[str]  # by state, over every row
     selected_counts: Counter[str]  # by state, over the rows the filters keep
-    audiences: tuple[str, ...]  # the campaign's audiences that have rows, in config order
+    audiences: tuple[str, ...]  # the campaign's audiences that have rows, in config order, then its Nơi nhận
     districts: tuple[str, ...]
     has_no_district: bool
     departments: tuple[tuple[str, str], ...]  # (sender code, its name)
+    by_sender: tuple[SenderGroup, ...]  # over every row: who sends how many, in which state
 
     @classmethod
     def build(cls, campaign: Campaign, senders: Mapping[str, Sender], rows: Sequence[Row],
@@ -33,16 +56,18 @@ class CampaignPage:
         filters = Filters.from_args(args)
         selected = filters.apply(rows)
         codes = sorted({row.draft.sender for row in rows})
+        by_sender = sender_groups(senders, rows)
         return cls(
             rows=rows,
             filters=filters,
             page=paginate(selected, args.get("page"), args.get("per")),
             counts=Counter(row.state for row in rows),
             selected_counts=Counter(row.state for row in selected),
-            audiences=tuple(a for a in campaign.audiences if any(r.draft.audience == a for r in rows)),
+            audiences=tuple(a for a in (*campaign.audiences, COPIES) if any(r.draft.audience == a for r in rows)),
             districts=tuple(sorted({row.draft.district for row in rows if row.draft.district})),
             has_no_district=any(not row.draft.district for row in rows),
             departments=tuple((code, senders[code].name if code in senders else code) for code in codes),
+            by_sender=by_sender,
         )
 
     @property

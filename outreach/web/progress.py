@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -11,23 +10,12 @@ from pathlib import Path
 from ..delivery import DELIVERED, DRAFT_STATES, Event, PauseState, State, event_label
 from ..localtime import local_time
 from .store import Row
-from ..workspace import Workspace
+from ..workspace import Workspace, lock_held
 
 
 def send_running(root: Path, campaign: str) -> bool:
-    """True while a process holds the campaign's send lock (``Ledger.send_lock``, an flock).
-
-    Read from /proc/locks so the page never takes the lock itself (a sender starting at that
-    instant would be refused).
-    """
-    lock = Workspace(root).send_lock(campaign)
-    try:
-        stat = lock.stat()
-        table = Path("/proc/locks").read_text()
-    except OSError:
-        return False
-    device = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
-    return any(line.split()[1:2] == ["FLOCK"] and device in line.split() for line in table.splitlines())
+    """True while a process holds the campaign's send lock (``Ledger.send_lock``)."""
+    return lock_held(Workspace(root).send_lock(campaign))
 
 
 @dataclass(frozen=True)

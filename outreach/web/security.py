@@ -2,6 +2,10 @@
 
 * CSRF: one random token per session (``session["csrf"]``), put in every form as ``csrf_token``;
   every POST must carry it (compared in constant time) or is refused with 400.
+* The recipients' confirmation form (:data:`TOKEN_FORMS`) has no session and no CSRF token: the
+  secret is the personal token in its own URL, which the POST must carry. A page elsewhere that
+  could forge that POST would have to know the token, and whoever knows it can confirm anyway;
+  guessing one (192 random bits) is hopeless, and :class:`RateLimit` bounds the tries per address.
 * Host: on loopback, only loopback host names are answered, so a web page elsewhere cannot reach
   this server through DNS rebinding.
 """
@@ -10,12 +14,16 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request, session
 
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_FORMS = frozenset({"views.receipt_confirm"})  # POSTs whose secret is the token in their URL
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
@@ -67,8 +75,30 @@ def init_app(app: Flask) -> None:
         return response
 
 
+class RateLimit:
+    """At most ``limit`` requests per ``window_s`` seconds per key (a client address), sliding."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._lock = threading.Lock()
+        self._times: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._times) > 10_000:  # forget the addresses that went quiet, so memory stays bounded
+                self._times = {k: t for k, t in self._times.items() if t and now - t[-1] <= self.window_s}
+            times = self._times.setdefault(key, deque())
+            while times and now - times[0] > self.window_s:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
+
+
 def check_csrf():
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.endpoint in TOKEN_FORMS:
         return None
     sent = request.form.get(CSRF_FIELD, "") or request.headers.get("X-CSRF-Token", "")
     expected = session.get("csrf", "")

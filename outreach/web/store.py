@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from ..config import AUDIENCE_LABELS, Config, load_config
-from ..delivery import DRAFT_STATES, FAILURE_STATES, Delivery, DraftState, State, Unsent, draft_state
+from ..delivery import (DRAFT_STATES, FAILURE_STATES, Answer, Confirmation, Delivery, DraftState, State, Unsent,
+                        answer_of, draft_state)
 from ..errors import UserError
 from ..outbox import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
@@ -58,6 +59,8 @@ class Row:
     flags: frozenset[str]  # keys of PROBLEM_NAMES (without "any")
     folded: str  # name, code and addresses without diacritics, for the search box
     exact: str  # the same with diacritics (tone placement ignored)
+    answer: Answer | None = None  # of a delivered letter: did its recipient confirm receipt
+    confirmation: Confirmation | None = None
 
     @property
     def key(self) -> str:
@@ -169,7 +172,8 @@ class Store:
     _rows: dict[str, tuple[tuple, list[Row]]] = field(default_factory=dict)
 
     def config(self) -> Config:
-        return load_config(self.root)
+        # A wrong campaign table takes down its own pages only (its error is shown there and at home).
+        return load_config(self.root, lenient_campaigns=True)
 
     def manifest(self, campaign: str) -> Manifest | None:
         """The campaign's manifest, or None when it was never built."""
@@ -197,8 +201,11 @@ class Store:
                 result.append(checked)
         return result
 
-    def rows(self, config: Config, manifest: Manifest, deliveries: Mapping[str, Delivery]) -> list[Row]:
-        """One row per draft: its state from the ledger, its problems, its search text."""
+    def rows(self, config: Config, manifest: Manifest, deliveries: Mapping[str, Delivery],
+             confirmations: Mapping[str, Confirmation] | None = None) -> list[Row]:
+        """One row per draft: its state from the ledger, its problems, its search text, and whether
+        its recipient confirmed receipt."""
+        confirmations = confirmations or {}
         rows = []
         for base in self._base_rows(config, manifest):
             draft = base.draft
@@ -207,7 +214,9 @@ class Store:
             active = delivery if delivery is not None and delivery.state != State.REVOKED else None
             failing = state in FAILURE_STATES or (active is not None and active.last_error)
             rows.append(replace(base, state=state, delivery=active,
-                                flags=base.flags | {"delivery"} if failing else base.flags))
+                                flags=base.flags | {"delivery"} if failing else base.flags,
+                                answer=answer_of(draft.key, state, confirmations),
+                                confirmation=confirmations.get(draft.key)))
         return rows
 
     def _base_rows(self, config: Config, manifest: Manifest) -> list[Row]:

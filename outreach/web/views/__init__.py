@@ -7,19 +7,22 @@ Addresses::
     /campaigns/<name>                               campaigns.py: recipients table, filters, paging
     /campaigns/<name>/print.pdf                     campaigns.py: print bundle (recipients without e-mail)
     /campaigns/<name>/recipients/<code>             recipient.py: letter pages beside the e-mail
-    /campaigns/<name>/recipients/<code>/…           recipient.py: pages/<n>.png, letter.pdf, body.html,
-                                                    attachments/<i>, message.eml
+    /campaigns/<name>/recipients/<code>/…           recipient.py: pages/<n>.png, letter.pdf, letter.docx,
+                                                    body.html, attachments/<i>, message.eml
     POST /campaigns/<name>/{build,issue}            campaigns.py
     POST /campaigns/<name>/{approve,revoke,test-copy,resolve,pause,resume}   actions.py
     /campaigns/<name>/sending, …/progress.json      sending.py: sending progress, delivery record
+    /campaigns/<name>/bao-cao-gui-thu.xlsx          sending.py: the delivery record to download
+    /campaigns/<name>/chua-nhan[.xlsx]              sending.py: who has not received the letter yet
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
+    /xac-nhan/<token>, POST the same                receipt.py: a recipient confirms receipt (public)
 
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, campaigns, lists, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import accounts, actions, campaigns, lists, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
 from ._request import bp, redact
 from .wiring import init_app
 

@@ -24,9 +24,9 @@ from ...accounts import Actor
 from ...config import Campaign, Config
 from ...delivery import Ledger, Phase, campaign_phase, utc_now
 from ...errors import UserError, redact
-from ...localtime import OFFICE_TZ
+from ...localtime import office_today
 from ...outbox import Manifest
-from ..jobs import BuildJobs
+from ..jobs import Jobs
 from ..auth import accounts_on, current_account
 from ..preview import PageCache
 from ..security import safe_next
@@ -49,8 +49,12 @@ def app_store() -> Store:
     return current_app.extensions["outreach_store"]
 
 
-def build_jobs() -> BuildJobs:
+def build_jobs() -> Jobs:
     return current_app.extensions["outreach_jobs"]
+
+
+def send_jobs() -> Jobs:
+    return current_app.extensions["outreach_send_jobs"]
 
 
 def page_cache() -> PageCache:
@@ -70,7 +74,10 @@ def request_ledger() -> Ledger:
 
 
 def campaign_or_404(name: str) -> Campaign:
-    campaign = request_config().campaigns.get(name)
+    config = request_config()
+    if name in config.broken_campaigns:
+        config.campaign(name)  # raises its ConfigError: the page says what to fix in config.toml
+    campaign = config.campaigns.get(name)
     if campaign is None:
         abort(404, description=f"Không có chiến dịch '{name}' trong config.toml.")
     return campaign
@@ -89,7 +96,9 @@ def phase_of(campaign: Campaign, manifest: Manifest | None) -> Phase:
 
 
 def rows_of(manifest: Manifest) -> list[Row]:
-    return app_store().rows(request_config(), manifest, request_ledger().deliveries(manifest.campaign))
+    ledger = request_ledger()
+    return app_store().rows(request_config(), manifest, ledger.deliveries(manifest.campaign),
+                            ledger.confirmations(manifest.campaign))
 
 
 def row_or_404(rows: list[Row], code: str) -> Row:
@@ -120,7 +129,7 @@ def form_day(field: str, label: str) -> dt.date:
     """A day picked in a form's date field (``YYYY-MM-DD``); today, office time, when left empty."""
     raw = request.form.get(field, "").strip()
     try:
-        return dt.date.fromisoformat(raw) if raw else dt.datetime.now(OFFICE_TZ).date()
+        return dt.date.fromisoformat(raw) if raw else office_today()
     except ValueError:
         raise UserError(f"{label} '{raw}' không hợp lệ. Chọn ngày trong ô «{label}».") from None
 

@@ -1,4 +1,4 @@
-"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, posted, pause, resume."""
+"""The POST actions on a campaign's letters: approve, revoke, test copy, resolve, posted, pause, resume, send now."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ from ._request import (
     request_config,
     request_ledger,
     rows_of,
+    send_jobs,
     workspace_root,
 )
 
@@ -75,7 +76,8 @@ def _applicable(manifest: Manifest, states: Collection[str], nothing: str) -> tu
     those it leaves out; refused with ``nothing`` and what was left out when none is left."""
     scope, targets = _targets(rows_of(manifest))
     ready = targets if scope == "one" else [row for row in targets if row.state in states]
-    others = [row for row in targets if row not in ready]
+    chosen = {row.key for row in ready}
+    others = [row for row in targets if row.key not in chosen]
     if not ready:
         raise UserError(nothing + _skipped(others))
     return ready, others
@@ -100,7 +102,8 @@ def approve_action(name: str):
         if scope == "one" and targets[0].state == State.APPROVED:
             return "Thư này đã được duyệt từ trước."
         ready = targets if scope == "one" else [row for row in targets if row.state == Unsent.DRAFTED]
-        others = [row for row in targets if row not in ready]
+        chosen = {row.key for row in ready}
+        others = [row for row in targets if row.key not in chosen]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
         approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready])
@@ -197,5 +200,28 @@ def resume_action(name: str):
         campaign_or_404(name)
         resume(request_ledger(), name, person)
         return f"Chiến dịch {name} được gửi tiếp ở lượt gửi sau."
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/send")
+@requires(Role.SENDER)
+def send_action(name: str):
+    """«Gửi ngay»: the approved letters go now, in the background, at each sender's rate and within its
+    daily quota (not waiting for its windows); «Gửi lại ngay» (``retry_now``) also those waiting to retry."""
+    def run() -> str:
+        campaign_or_404(name)
+        manifest_or_404(name)
+        if build_jobs().running(name):
+            raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy gửi.")
+        retry_now = request.form.get("retry_now") == "1"
+        due = {State.RETRYING} if retry_now else {State.APPROVED, State.RETRYING}
+        if not any(d.state in due for d in request_ledger().deliveries(name).values()):
+            raise UserError("Không có thư nào đang chờ gửi lại." if retry_now else
+                            "Không có thư đã duyệt nào chờ gửi. Duyệt thư trước rồi hãy gửi.")
+        send_jobs().start(name, retry_now=retry_now)
+        what = "các thư đã duyệt và các thư đang chờ gửi lại" if retry_now else "các thư đã duyệt"
+        return (f"Đang gửi {what} của chiến dịch {name}, theo tốc độ và hạn mức trong ngày của từng phòng. "
+                "Kết quả hiện ở trang Tiến độ gửi.")
 
     return act(name, run)

@@ -3,7 +3,6 @@ preview, and the paper channel's bundles of approved letters)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from flask import (
 from ...accounts import Role
 from ...delivery import PAPER, Phase, bundles
 from ...errors import UserError
-from ...localtime import OFFICE_TZ
+from ...localtime import office_today
 from ...workspace import Workspace
 from ..auth import requires
 from ..pages import CampaignPage
@@ -63,7 +62,7 @@ def campaigns():
             "running": send_running(workspace_root(), campaign.name),
             "job": build_jobs().get(campaign.name),
         })
-    return render_template("campaigns.html", items=items)
+    return render_template("campaigns.html", items=items, broken=config.broken_campaigns)
 
 
 @bp.post("/campaigns/<name>/build")
@@ -126,6 +125,7 @@ def campaign(name: str):
         districts=view.districts,
         has_no_district=view.has_no_district,
         departments=view.departments,
+        by_sender=view.by_sender,
         link=lambda row: recipient_url(name, row, ambiguous, **filters.args()),
         page_url=lambda number: url_for("views.campaign", name=name, **filters.args(), page=number,
                                         **({"per": page.per} if request.args.get("per") else {})),
@@ -136,7 +136,7 @@ def campaign(name: str):
         paper_count=sum(1 for row in rows if row.draft.channel == PAPER),
         no_district=NO_DISTRICT,
         numbered=manifest.numbered,
-        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
+        today=office_today().isoformat(),
         problem_names=PROBLEM_NAMES,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from flask import (
@@ -17,7 +16,7 @@ from flask import (
 
 from ...delivery import INBOUND_LABELS, bundle_of
 from ...errors import UserError
-from ...localtime import OFFICE_TZ
+from ...localtime import office_today
 from ..preview import attachment, letter_pdf, message_view, read_message
 from ..security import BODY_SECURITY_POLICY
 from ...sign import letter_signatures
@@ -84,7 +83,7 @@ def recipient(name: str, code: str):
         numbered=manifest.numbered,
         signatures=letter_signatures(request_config(), row.draft),
         bundle_url=url_for("views.paper_bundle", name=name, filename=bundle.rpartition("/")[2]) if bundle else None,
-        today=dt.datetime.now(OFFICE_TZ).date().isoformat(),
+        today=office_today().isoformat(),
     )
 
 
@@ -108,6 +107,17 @@ def letter(name: str, code: str):
     response = Response(letter_pdf(workspace_root(), row.draft), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="cong-van-{row.draft.code}.pdf"'
     return response
+
+
+@bp.get("/campaigns/<name>/recipients/<code>/letter.docx")
+def letter_docx(name: str, code: str):
+    """The letter as Word made it, for a person who must correct or print it by hand."""
+    row = row_or_404(rows_of(manifest_or_404(name)), code)
+    path = row.draft.path(workspace_root(), "letter.docx")
+    if not path.is_file():
+        abort(404, description="Bản thảo này không còn tệp Word (letter.docx).")
+    return send_file(path, as_attachment=True, download_name=f"cong-van-{row.draft.code}.docx",
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
 def _message(name: str, code: str):

@@ -1,16 +1,26 @@
-"""Sending progress of one campaign and its delivery record."""
+"""Sending progress of one campaign, its delivery record, and who has not received the letter yet."""
 
 from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
 
 from flask import (
     jsonify,
     render_template,
     request,
+    send_file,
     url_for,
 )
 
+from ...delivery import DELIVERED, NEXT_STEPS, utc_now, write_delivery_report
+from ...schedule import CampaignOutlook, schedule_plan, scheduler_status
+from ...workspace import Workspace
+
 from ..progress import progress, send_running
 from ..store import (
+    Row,
     ambiguous_codes,
     paginate,
 )
@@ -22,6 +32,7 @@ from ._request import (
     request_config,
     request_ledger,
     rows_of,
+    send_jobs,
     workspace_root,
 )
 
@@ -39,14 +50,23 @@ def sending(name: str):
     rows, state = _progress(name)
     delivered = sorted((row for row in rows if row.delivery is not None),
                        key=lambda row: row.delivery.updated_at, reverse=True)
-    page = paginate(delivered, request.args.get("page"), request.args.get("per"))
-    ambiguous = ambiguous_codes(rows)
-    return render_template(
-        "sending.html", campaign=campaign, progress=state, page=page,
-        link=lambda row: recipient_url(name, row, ambiguous),
-        page_url=lambda number: url_for("views.sending", name=name, page=number),
-        smtp=_smtp_targets(),
-    )
+    return _rows_page("sending.html", "views.sending", name, rows, delivered, campaign=campaign, progress=state,
+                      smtp=_smtp_targets(), send_job=send_jobs().get(name),
+                      scheduler=scheduler_status(Workspace(workspace_root())), outlooks=_outlooks(name))
+
+
+def _outlooks(name: str) -> list[CampaignOutlook]:
+    """When each sender of the campaign is expected to finish, by its calendar (approved letters only)."""
+    plan = schedule_plan(request_config(), utc_now(), now=utc_now())
+    return [outlook for outlook in plan.campaigns if outlook.campaign == name]
+
+
+def _rows_page(template: str, endpoint: str, name: str, rows: list[Row], shown: list[Row], **context: object):
+    """A page of ``shown`` (some of the campaign's ``rows``), each linked to its recipient's page."""
+    page = paginate(shown, request.args.get("page"), request.args.get("per"))
+    ambiguous = ambiguous_codes(rows)  # a code two audiences share, among all of the campaign's rows
+    return render_template(template, page=page, link=lambda row: recipient_url(name, row, ambiguous),
+                           page_url=lambda number: url_for(endpoint, name=name, page=number), **context)
 
 
 def _smtp_targets() -> list[str]:
@@ -59,3 +79,33 @@ def progress_json(name: str):
     campaign_or_404(name)
     _, state = _progress(name)
     return jsonify(state.as_json())
+
+
+def _report_download(name: str, filename: str, only_not_received: bool):
+    manifest = manifest_or_404(name)
+    with tempfile.TemporaryDirectory(prefix="outreach-report-") as folder:
+        path = write_delivery_report(request_ledger(), manifest, Path(folder) / filename,
+                                     only_not_received=only_not_received, senders=request_config().sender_names())
+        data = path.read_bytes()
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/campaigns/<name>/bao-cao-gui-thu.xlsx")
+def delivery_report(name: str):
+    """The delivery record, one row per recipient: what `outreach report --xlsx` writes."""
+    return _report_download(name, f"bao-cao-gui-thu-{name}.xlsx", only_not_received=False)
+
+
+@bp.get("/campaigns/<name>/chua-nhan")
+def not_received(name: str):
+    """Everyone the letter has not reached yet, whatever the reason, each with what to do next."""
+    campaign = campaign_or_404(name)
+    rows = rows_of(manifest_or_404(name))
+    return _rows_page("not_received.html", "views.not_received", name, rows,
+                      [row for row in rows if row.state not in DELIVERED], campaign=campaign, next_steps=NEXT_STEPS)
+
+
+@bp.get("/campaigns/<name>/chua-nhan.xlsx")
+def not_received_xlsx(name: str):
+    return _report_download(name, f"chua-nhan-{name}.xlsx", only_not_received=True)

@@ -9,6 +9,7 @@ from flask import (
     current_app,
     g,
     render_template,
+    request,
 )
 from werkzeug.exceptions import HTTPException
 
@@ -26,9 +27,10 @@ from ...delivery import (
     WAITING,
     State,
     Unsent,
+    answer_text,
     event_label,
 )
-from ...errors import UserError
+from ...errors import ConfigError, UserError
 from ...localtime import day_of, local_time
 from ...outbox import CHANNEL_LABELS
 from ...recipients import SEVERITY_LABELS
@@ -38,6 +40,7 @@ from ..store import (
     audience_label,
 )
 from ._request import bp, redact
+from .receipt import RECIPIENT_ENDPOINTS
 
 ERROR_TITLES = {
     400: "Yêu cầu không hợp lệ",
@@ -48,6 +51,7 @@ ERROR_TITLES = {
     413: "Dữ liệu gửi lên quá lớn",
     429: "Thử quá nhiều lần",
     500: "Lỗi của chương trình",
+    503: "Cấu hình chưa dùng được",
 }
 ERROR_TEXTS = {
     404: "Trang này không tồn tại. Quay về danh sách chiến dịch để chọn lại.",
@@ -61,7 +65,9 @@ APPROVE_OFFERED = frozenset({Unsent.DRAFTED, *APPROVABLE}) - {State.APPROVED}
 
 
 def _error_page(code: int, text: str):
-    return render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Lỗi"), text=redact(text)), code
+    # A recipient sees no staff page, link or menu: only what went wrong.
+    template = "receipt_error.html" if request.endpoint in RECIPIENT_ENDPOINTS else "error.html"
+    return render_template(template, code=code, title=ERROR_TITLES.get(code, "Lỗi"), text=redact(text)), code
 
 
 def init_app(app: Flask) -> None:
@@ -86,6 +92,7 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         severity_labels=SEVERITY_LABELS,
         event_label=event_label,
+        answer_text=answer_text,
         Role=Role,
         role_labels=ROLE_LABELS,
     )
@@ -106,7 +113,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(UserError)
     def user_error(error: UserError):
-        return _error_page(400, error.message)
+        # config.toml as written cannot be used: the server's setup, not this request, is at fault
+        return _error_page(503 if isinstance(error, ConfigError) else 400, error.message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -343,7 +343,12 @@ def test_a_vacation_notice_is_never_a_bounce(office: Office) -> None:
 
 
 def test_a_reply_is_recorded_with_its_text_and_stays_in_the_inbox(office: Office) -> None:
+    from outreach.accounts import Actor
+    from outreach.delivery.ledger import ApprovalRequest
+
     key = "employers/TA00004"
+    reminder = f"{CAMPAIGN}~nhac-1"  # its reminder, approved and waiting: a reply makes it needless
+    office.ledger.approve(reminder, [ApprovalRequest(key, "QLT", "ab" * 32)], Actor("Người duyệt"), office.clock())
     _, original = office.sent()[key]
     answer = reply(original, "dv4@example.vn", SENDERS["QLT"][0],
                    "Công ty đã nhận công văn, sẽ hoàn thành trước ngày 15/01/2023.")
@@ -353,7 +358,9 @@ def test_a_reply_is_recorded_with_its_text_and_stays_in_the_inbox(office: Office
 
     (found,) = report.replied
     assert found.key == key and found.text == "Công ty đã nhận công văn, sẽ hoàn thành trước ngày 15/01/2023."
-    assert office.ledger.replied_keys(CAMPAIGN) == frozenset({key})
+    assert office.ledger.replied_keys(CAMPAIGN) == frozenset({key}) == office.ledger.replied_keys(reminder)
+    assert office.ledger.answered_keys(CAMPAIGN) == {key}  # what the reminders and the pages follow
+    assert office.ledger.delivery(reminder, key).state == State.REVOKED
     (recorded,) = office.ledger.inbound(CAMPAIGN, key)
     assert recorded.kind == Inbound.REPLY and recorded.from_address == "dv4@example.vn"
     assert (office.root / recorded.evidence).read_bytes() == answer
@@ -740,7 +747,7 @@ def _add_drafts(office: Office, codes: list[str], source: tuple[str, int] = ("",
 def test_bounces_and_replies_show_on_the_recipient_page_and_in_the_report(office: Office, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from outreach.delivery import write_delivery_report
+    from outreach.delivery import campaign_status, write_delivery_report
     from outreach.web import create_app
 
     sent = office.sent()
@@ -759,7 +766,11 @@ def test_bounces_and_replies_show_on_the_recipient_page_and_in_the_report(office
     page = client.get(f"/campaigns/{CAMPAIGN}/recipients/TA00001").get_data(as_text=True)
     assert "Bị trả lại" in page and "5.1.1" in page and "User unknown" in page
 
+    assert "Đã trả lời" in client.get(f"/campaigns/{CAMPAIGN}").get_data(as_text=True)
+
     path = write_delivery_report(office.ledger, office.manifest, tmp_path / "bao-cao.xlsx")
     rows = {row[0]: row for row in load_workbook(path).active.iter_rows(min_row=2, values_only=True)}
     assert rows["TA00001"][5] == "đã in, chờ gửi bưu điện" and "5.1.1" in rows["TA00001"][-2]
+    assert rows["TA00002"][6] == "Đã trả lời"
     assert rows["TA00002"][-1].endswith("dv2@example.vn: Đơn vị xin gia hạn đến 20/01.")
+    assert campaign_status(office.ledger, office.manifest).answers == {"replied": 1, "unanswered": 2}

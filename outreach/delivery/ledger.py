@@ -96,6 +96,7 @@ class Answer(StrEnum):
     others are never stored (shown by status, report and pages)."""
 
     CONFIRMED = "confirmed"  # pressed «Xác nhận đã nhận công văn» on the page of its link
+    REPLIED = "replied"  # wrote back (collect read the reply from the sender's mailbox); stored as its event
     UNANSWERED = "unanswered"
 
 
@@ -110,7 +111,6 @@ class MailEvent(StrEnum):
     """``events.to_state`` of what arrived in a sender's mailbox and changes no state."""
 
     DELAYED = "delayed"  # a notification said delivery is delayed (the server keeps trying)
-    REPLIED = "replied"  # the recipient answered the letter
 
 
 class Inbound(StrEnum):
@@ -192,11 +192,11 @@ LABELS: Mapping[str, Label] = {
     State.REVOKED: Label("Đã hủy duyệt", "đã hủy duyệt"),
     State.BOUNCED: Label("Bị trả lại", "bị trả lại"),
     Answer.CONFIRMED: Label("Đã xác nhận", "người nhận đã xác nhận đã nhận công văn"),
+    Answer.REPLIED: Label("Đã trả lời", "người nhận đã trả lời công văn"),
     Answer.UNANSWERED: Label("Chưa xác nhận", "người nhận chưa xác nhận"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
     MailEvent.DELAYED: Label("Chậm chuyển", "máy chủ báo chậm chuyển thư"),
-    MailEvent.REPLIED: Label("Đã trả lời", "người nhận đã trả lời"),
 }
 # What staff read for what collect found in a mailbox.
 INBOUND_LABELS: Mapping[str, str] = {
@@ -932,7 +932,7 @@ class Ledger:
                           f"bản lưu có cùng Message-ID trong thư mục {message.folder} của {message.mailbox} ({message.evidence})", at,
                           {"sent_at": started, "last_error": ""})
                 return State.SENT
-            event = {Inbound.DELAY: MailEvent.DELAYED, Inbound.REPLY: MailEvent.REPLIED}.get(message.kind)
+            event = {Inbound.DELAY: MailEvent.DELAYED, Inbound.REPLY: Answer.REPLIED}.get(message.kind)
             if event is not None and current is not None:
                 _event(db, at, message.campaign, message.key, current, event, SYSTEM_ACTOR,
                        said if event == MailEvent.DELAYED else f"{message.from_address}: {message.subject}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -45,12 +45,15 @@ class StatusCounts:
     by_sender: dict[str, dict[str, int]] = field(default_factory=dict)  # sender code → counts by state
 
 
-def answer_of(key: str, state: DraftState, confirmations: Mapping[str, Confirmation]) -> Answer | None:
-    """What the recipient of a delivered letter did (None: not delivered, nothing to answer). A
-    reply read from the mailboxes gets its own Answer here, beside the confirmation."""
+def answer_of(key: str, state: DraftState, confirmations: Mapping[str, Confirmation],
+              replied: Collection[str] = frozenset()) -> Answer | None:
+    """What the recipient of a delivered letter did (None: not delivered, nothing to answer): a
+    confirmation says most (receipt itself), then a reply read from the mailboxes (collect)."""
     if state not in DELIVERED:
         return None
-    return Answer.CONFIRMED if key in confirmations else Answer.UNANSWERED
+    if key in confirmations:
+        return Answer.CONFIRMED
+    return Answer.REPLIED if key in replied else Answer.UNANSWERED
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
@@ -78,11 +81,12 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
     paper: list[PaperLetter] = []
     answers: Counter[str] = Counter()
     confirmations = ledger.confirmations(manifest.campaign)
+    replied = ledger.replied_keys(manifest.campaign)
     for draft in manifest.drafts:
         delivery = deliveries.get(draft.key)
         state = draft_state(draft, delivery)
         total[state] += 1
-        answer = answer_of(draft.key, state, confirmations)
+        answer = answer_of(draft.key, state, confirmations, replied)
         if answer is not None:
             answers[answer] += 1
         by_audience.setdefault(draft.audience, Counter())[state] += 1
@@ -146,6 +150,7 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     tz = ZoneInfo(timezone)
     deliveries = ledger.deliveries(manifest.campaign)
     confirmations = ledger.confirmations(manifest.campaign)
+    replied = ledger.replied_keys(manifest.campaign)
     inbound: dict[str, list[InboundMessage]] = {}
     for message in ledger.inbound(manifest.campaign, kinds=(Inbound.BOUNCE, Inbound.REPLY)):
         inbound.setdefault(message.key, []).append(message)
@@ -158,7 +163,7 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     order = {code: index for index, code in enumerate([*names, *sorted({d.sender for d in listed} - set(names))])}
     drafts = sorted(listed, key=lambda d: order[d.sender])  # stable: the manifest's order within an office
     for draft in drafts:
-        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, confirmations,
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, confirmations, replied,
                                       _office(names, draft.sender)) + _inbound_cells(inbound.get(draft.key, ()), tz))
     # The rows validation refused are part of the campaign's record; the not-received view lists
     # letters, as its page does, and a refused row has none (the campaign page shows them, "bị loại").
@@ -203,9 +208,9 @@ def _sender_sheet(sheet, drafts: list[Draft], deliveries: Mapping[str, Delivery]
 
 
 def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo,
-                confirmations: Mapping[str, Confirmation], office: str) -> list[object]:
+                confirmations: Mapping[str, Confirmation], replied: Collection[str], office: str) -> list[object]:
     state = draft_state(draft, delivery)
-    answer = answer_of(draft.key, state, confirmations)
+    answer = answer_of(draft.key, state, confirmations, replied)
     active = _active(delivery)
     claimed = active if active is not None and active.started_at else None  # handed to a channel at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}

@@ -688,6 +688,7 @@ def test_mailbox_config_is_parsed_once_with_its_defaults(office: Office) -> None
     ({"security": "tls"}, "giá trị 'tls' không hợp lệ"),
     ({"processed_folder": "INBOX"}, "trùng với thư mục đang đọc"),
     ({"archive_bcc": "lưu trữ"}, "không phải địa chỉ e-mail"),
+    ({"fodler": "INBOX"}, "có phải ý là 'folder'"),  # a mistyped key is not silently ignored
 ])
 def test_mailbox_mistakes_are_said_with_their_key_and_the_fix(mailbox: dict, message: str) -> None:
     data = config_data(2525)

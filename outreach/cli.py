@@ -591,6 +591,54 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("collect")
+def _collect(args: argparse.Namespace) -> int:
+    from .delivery import Ledger, collect
+
+    config = _config(args)
+    with Ledger.open(config.root) as ledger:
+        report = collect(config, ledger, args.campaign)
+    if args.json:
+        _print_json(report.as_json())
+        return 1 if report.errors else 0
+    print_collect_report(report)
+    return 1 if report.errors else 0
+
+
+def print_collect_report(report) -> None:
+    if not report.mailboxes:
+        print("Chưa có hộp thư nào để đọc: thêm [departments.MÃ.mailbox] (host, port, security, username, "
+              "password_env, folder) vào config.toml.")
+    else:
+        print(f"Đã đọc {len(report.mailboxes)} hộp thư: {', '.join(report.mailboxes)}.")
+    sections = (
+        ("Bị trả lại", report.bounced), ("Chậm chuyển (máy chủ còn thử tiếp)", report.delayed),
+        ("Người nhận trả lời", report.replied), ("Trả lời tự động (không phải thư trả lại)", report.auto_replies),
+        ("Thư chưa chắc chắn, nay xác nhận đã gửi (có bản lưu)", report.confirmed_sent),
+        ("Không khớp thư nào, để nguyên trong hộp thư", report.unmatched),
+        ("Thuộc chiến dịch khác, để nguyên trong hộp thư", report.other_campaign),
+    )
+    for heading, items in sections:
+        if not items:
+            continue
+        print(f"{heading}: {len(items)}")
+        for found in items:
+            who = f"{found.campaign} {found.key}" if found.key else f"{found.from_address} «{found.subject}»"
+            said = " ".join(part for part in (found.status, found.text.splitlines()[0] if found.text else "") if part)
+            clues = f" [khớp theo: {found.clues}]" if found.clues else ""
+            print(f"  {who}: {said}{clues}".rstrip())
+    for added in (s for s in report.supplements if s.bundle):
+        print(f"Bản in bổ sung {added.campaign}: {added.bundle} ({len(added.letters)} thư), nhãn địa chỉ "
+              f"{added.labels}. In ra, gửi bưu điện, rồi ghi nhận: outreach posted {added.campaign} --by \"Họ tên\" "
+              "--all [--date NGÀY].")
+        for correction in added.corrections:
+            print(f"  Cần sửa danh sách: {correction.line}")
+    for error in report.errors:
+        print(f"LỖI: {error}")
+    if not any(items for _, items in sections) and not report.errors and not report.supplements:
+        print("Không có thư mới.")
+
+
 @command("smtp-sink")
 def _smtp_sink(args: argparse.Namespace) -> int:
     from .delivery import run_sink
@@ -836,6 +884,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", required=True, metavar="TỆP.xlsx")
     p.add_argument("--not-received", action="store_true",
                    help="chỉ những người nhận chưa nhận được thư (chưa gửi e-mail hoặc chưa gửi bưu điện), mọi lý do")
+
+    p = sub.add_parser("collect", help="đọc hộp thư của các phòng: thư bị trả lại, thư trả lời, bản lưu thư đã gửi",
+                       description="Đọc hộp thư (IMAP) của từng phòng / BHXH huyện có [*.mailbox] trong config.toml: "
+                                   "thư báo trả lại làm thư chuyển sang 'bị trả lại' (lưu bản gốc làm bằng chứng), thư "
+                                   "trả lời được ghi lại, thư đã xử lý được chuyển sang thư mục riêng, không xóa thư "
+                                   "nào. Mã thoát: 0 xong; 1 có hộp thư không đọc được.")
+    p.add_argument("campaign", nargs="?", metavar="CHIẾN_DỊCH", help="chỉ xử lý thư của chiến dịch này")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("smtp-sink", help="chạy máy chủ thư thử nghiệm trên 127.0.0.1, lưu thư vào outbox/smtp-sink")
     p.add_argument("--port", type=int, default=8025)

@@ -93,6 +93,19 @@ class Workspace:
         """Where the exact approved bytes of one payload are kept (``.eml``, ``.pdf`` on paper), never overwritten."""
         return self.campaign(campaign) / "approved" / audience / f"{code}-{sha256[:16]}{suffix}"
 
+    def inbound_copy(self, campaign: str, audience: str, code: str, sha256: str) -> Path:
+        """Where the raw bytes of a bounce or reply to one draft's message are kept, never overwritten."""
+        return self.campaign(campaign) / "inbound" / audience / f"{code}-{sha256[:16]}.eml"
+
+    def supplementary_bundle(self, campaign: str) -> Path:
+        """Letters the e-mail did not reach (bounced, refused for good), to print and post."""
+        return self.print_folder(campaign) / f"ban-in-bo-sung-{campaign}.pdf"
+
+    @property
+    def return_path_key(self) -> Path:
+        """The secret the return-path tokens are keyed with: nobody can forge a bounce for a delivery."""
+        return self.outbox / ".return-path.key"
+
     def paper_bundles(self, campaign: str) -> Path:
         """The paper channel's print bundles: approved letters only, each bundle written once and kept."""
         return self.campaign(campaign) / "paper"

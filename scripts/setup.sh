@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 # softhsm2: the PKCS#11 token of the demo and the tests; libnss3-tools: certutil, for the NSS database
 # pdfsig (poppler-utils) checks signatures against in the tests; zbar-tools: zbarimg, which reads the VietQR
 # code back from a rendered letter in the tests.
-SYSTEM_PACKAGES=(libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver
+# dovecot-imapd, exim4-daemon-light: a real IMAP server and a real MTA the collect tests start as ordinary
+# processes (tests/imapserver.py, tests/mtaserver.py).
+SYSTEM_PACKAGES=(dovecot-imapd exim4-daemon-light libreoffice-writer-nogui python3-uno fonts-liberation2 poppler-utils chromium chromium-driver
                  softhsm2 libnss3-tools zbar-tools)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do

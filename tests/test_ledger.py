@@ -36,6 +36,7 @@ DATA = Path(__file__).parent / "data"
 WRITTEN = {
     0: (19, {"employers/TA00004": "uncertain"}),
     1: (20, {"employers/TA00004": "sent"}),  # resolved by a person under version 1
+    3: (20, {"employers/TA00004": "sent"}),  # version 1's, opened by version 3 (paper states): before bounced
 }
 
 

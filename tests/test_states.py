@@ -23,8 +23,10 @@ from outreach.delivery.ledger import (
     TRANSITIONS,
     WAITING,
     Answer,
+    BOUNCEABLE,
     CampaignEvent,
     Ledger,
+    MailEvent,
     State,
     Unsent,
     count_line,
@@ -34,7 +36,7 @@ from outreach.delivery.ledger import (
 PACKAGE = Path(outreach.__file__).parent
 # The strings ledgers already written hold: a changed value would orphan their rows. A new one
 # (printed, posted: schema 2) widens the CHECK, which takes a migration (test_ledger.py).
-STORED = ("approved", "sending", "sent", "retrying", "failed", "uncertain", "printed", "posted", "revoked")
+STORED = ("approved", "sending", "sent", "retrying", "failed", "uncertain", "printed", "posted", "revoked", "bounced")
 
 
 def test_stored_values_are_those_of_existing_ledgers() -> None:
@@ -53,23 +55,26 @@ def test_the_sql_check_is_generated_from_the_enum(tmp_path: Path) -> None:
 def test_derived_sets_equal_the_sets_each_consumer_typed_before() -> None:
     assert REVOCABLE == {"approved", "retrying", "failed"}
     assert CLAIMABLE == {"approved", "retrying"}
-    assert EVIDENCE == {"sending", "sent", "uncertain", "printed", "posted"}
+    assert EVIDENCE == {"sending", "sent", "uncertain", "printed", "posted", "bounced"}
     assert FAILURE_STATES == {"retrying", "failed", "uncertain"}
     assert APPROVABLE == {"approved", "retrying", "failed", "revoked"}
     assert WAITING == {"approved", "retrying", "sending"}
     assert POSTABLE == {"printed"} and DELIVERED == {"sent", "posted"}
+    assert BOUNCEABLE == {"sent", "uncertain"}
     assert DRAFT_STATES == ("drafted", "approved", "sending", "sent", "retrying", "failed", "uncertain", "printed",
-                            "posted")
+                            "posted", "bounced")
 
 
 def test_only_a_printed_letter_can_be_posted_and_nothing_twice() -> None:
     assert {state for state, nexts in TRANSITIONS.items() if State.POSTED in nexts} == {State.PRINTED}
-    assert {state for state, nexts in TRANSITIONS.items() if State.PRINTED in nexts} == {State.SENDING, State.UNCERTAIN}
-    assert TRANSITIONS[State.POSTED] == frozenset() and TRANSITIONS[State.SENT] == frozenset()
+    assert {state for state, nexts in TRANSITIONS.items() if State.PRINTED in nexts} == \
+        {State.SENDING, State.UNCERTAIN, State.BOUNCED, State.FAILED}  # the last two: what the e-mail did not reach
+    assert TRANSITIONS[State.POSTED] == frozenset() and TRANSITIONS[State.SENT] == {State.BOUNCED}
+    assert TRANSITIONS[State.BOUNCED] == {State.PRINTED}  # its letter goes on paper (the supplementary bundle)
 
 
 def test_every_state_and_event_has_both_labels_in_vietnamese() -> None:
-    named = [*State, *Unsent, *CampaignEvent, *Answer]
+    named = [*State, *Unsent, *CampaignEvent, *Answer, *MailEvent]
     assert set(LABELS) == set(named)
     for key in named:
         label = LABELS[key]

@@ -25,6 +25,7 @@ from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
 from ..text import InvalidAddress, fold_diacritics, load_admin_units, mail_address
 from ..workspace import REMINDER_SEPARATOR, Workspace
+from .mailbox import Mailbox, parse_mailbox  # noqa: F401 (a sender's mailbox is part of the config)
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
 
@@ -116,6 +117,7 @@ class Sender:
     reply_to: str
     smtp: str
     schedule: SendingSchedule
+    mailbox: Mailbox | None = None  # where its bounces and replies arrive (outreach collect)
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,14 @@ class Config:
     def sender_names(self) -> dict[str, str]:
         """Code → name of every sender, departments first: the order reports list offices in."""
         return {code: sender.name for code, sender in self.senders().items()}
+
+    def mailboxes(self) -> list[Mailbox]:
+        """The senders' mailboxes, each once: two senders may share one (the same login and folder)."""
+        unique: dict[tuple[str, str], Mailbox] = {}
+        for sender in self.senders().values():
+            if sender.mailbox is not None:
+                unique.setdefault((sender.mailbox.name, sender.mailbox.folder), sender.mailbox)
+        return list(unique.values())
 
 
 class _Section:
@@ -512,6 +522,7 @@ def _parse_sender_fields(code: str, table: _Section, smtp_names: dict[str, SmtpP
         "reply_to": table.text("reply_to", sender).lower(),
         "smtp": smtp,
         "schedule": _parse_schedule(table.section("schedule", required=False)),
+        "mailbox": parse_mailbox(code, table),
     }
 
 

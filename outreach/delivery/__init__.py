@@ -13,6 +13,10 @@
   (``Ledger.receipt``, ``confirm``, ``answered_keys``).
 * ``trial``: test copies to a tester; ``report``: status counts and the delivery report XLSX.
 * ``sink``: a local SMTP server storing a Maildir, for the demo and the tests.
+* ``notices``: the tagged return path (VERP) set when sending; what a message in a sender's mailbox
+  is (RFC 3464 report, non-standard bounce, auto-reply, reply, copy) and its clues (pure).
+* ``collect``: ``outreach collect``: the senders' mailboxes over IMAP, each message tied to its
+  delivery, recorded with its evidence, moved to a folder of its own (never deleted).
 
 Callers outside the package import from here.
 """
@@ -22,14 +26,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .approval import Clock, FourEyes, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
+from .collect import CollectReport, Found, collect
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
     APPROVABLE,
+    BOUNCEABLE,
     CLAIMABLE,
     DELIVERED,
     DRAFT_STATES,
     EVIDENCE,
     FAILURE_STATES,
+    INBOUND_LABELS,
     LABELS,
     POSTABLE,
     REVOCABLE,
@@ -44,7 +51,10 @@ from .ledger import (
     DraftState,
     Event,
     IllegalTransition,
+    Inbound,
+    InboundMessage,
     Ledger,
+    MailEvent,
     Outcome,
     PauseState,
     Receipt,
@@ -58,6 +68,7 @@ from .ledger import (
 )
 from .phase import PHASE_LABELS, Phase, campaign_phase
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
+from .notices import Notice, read_notice, return_path_secret, verp_token
 from .paper import PaperMessenger, bundle_of, bundles
 from .report import (NEXT_STEPS, PaperLetter, StatusCounts, answer_of, answer_text, campaign_status, draft_state,
                      not_received, write_delivery_report)
@@ -71,10 +82,12 @@ __all__ = [
     "APPROVABLE",
     "Answer",
     "Attempt",
+    "BOUNCEABLE",
     "CLAIMABLE",
     "CampaignEvent",
     "CampaignPaused",
     "Clock",
+    "CollectReport",
     "Confirmation",
     "DELIVERED",
     "DRAFT_STATES",
@@ -85,13 +98,19 @@ __all__ = [
     "Event",
     "FAILURE_STATES",
     "FourEyes",
+    "Found",
     "Handover",
+    "INBOUND_LABELS",
     "IllegalTransition",
+    "Inbound",
+    "InboundMessage",
     "LABELS",
     "Ledger",
+    "MailEvent",
     "MaildirHandler",
     "Messenger",
     "NEXT_STEPS",
+    "Notice",
     "Outcome",
     "PAPER",
     "PHASE_LABELS",
@@ -125,19 +144,23 @@ __all__ = [
     "bundles",
     "campaign_phase",
     "campaign_status",
+    "collect",
     "count_line",
     "draft_state",
     "event_label",
     "not_received",
     "post",
+    "read_notice",
     "resolve",
     "resume",
+    "return_path_secret",
     "revoke",
     "run_sink",
     "send_campaign",
     "send_test_copy",
     "sending_process",
     "utc_now",
+    "verp_token",
     "write_delivery_report",
 ]
 

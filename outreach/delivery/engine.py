@@ -47,6 +47,7 @@ from .ledger import (
     utc_now,
 )
 from .messenger import EMAIL, PAPER, Handover, Messenger, Result, Session
+from .notices import envelope_sender
 from .paper import PaperMessenger
 from .smtp import SmtpMessenger
 
@@ -310,7 +311,9 @@ class _Run:
     def _ready(self, sender: Sender, messenger: Messenger, draft: Draft,
                delivery: Delivery) -> _Prepared | DraftProblem:
         """Read and check one message; restore its approved copy if someone deleted it."""
-        prepared = _prepare(self.root, self.manifest, draft, delivery, sender.sender, messenger)
+        archive = sender.mailbox.archive_bcc if sender.mailbox is not None and messenger.name == EMAIL else ""
+        prepared = _prepare(self.root, self.manifest, draft, delivery,
+                            *envelope_sender(self.root, sender, self.campaign, draft.key), messenger, archive)
         if not self.report.dry_run and isinstance(prepared, _Prepared):
             _keep_approved_copy(self.root, draft, delivery.message_sha256, prepared.handover.data)
         return prepared
@@ -346,9 +349,10 @@ class _Run:
             self._skip(draft, reason, message)
 
 
-def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str,
-             messenger: Messenger) -> _Prepared | DraftProblem:
-    """The approved bytes and their envelope, or why they must not be sent."""
+def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, envelope_from: str, envelope_id: str,
+             messenger: Messenger, archive: str = "") -> _Prepared | DraftProblem:
+    """The approved bytes and their envelope, or why they must not be sent. ``archive``: one more
+    envelope recipient (a blind copy the bytes do not name), the sender's archive address."""
     data = _read_payload(root, draft)
     if data is None:
         return draft.skipped(Skip.MISSING, f"Không tìm thấy {draft.folder}/{draft.payload}; thư không được gửi. "
@@ -362,7 +366,10 @@ def _prepare(root: Path, manifest: Manifest, draft: Draft, delivery: Delivery, e
     if isinstance(envelope, str):
         return draft.skipped(Skip.RECIPIENTS, envelope)
     files = {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)} | {draft.payload: sha}
-    return _Prepared(draft, Handover(draft.key, envelope_from, envelope.recipients, data),
+    recipients = envelope.recipients
+    if archive and archive.lower() not in {r.lower() for r in recipients}:
+        recipients += (archive,)
+    return _Prepared(draft, Handover(draft.key, envelope_from, recipients, data, envelope_id),
                      Attempt(messenger.name, envelope.message_id, draft.to, draft.cc, files))
 
 

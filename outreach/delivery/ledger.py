@@ -12,7 +12,11 @@ or paper for a recipient without one), operation by operation::
                       -> failed     5xx, or still temporary after the last attempt
                       -> uncertain  the line failed after the final dot, before the reply
     recover   sending -> uncertain  found at start: the sending process died mid-send
-    resolve   uncertain -> sent | printed | retrying            (a person, with a note)
+    resolve   uncertain -> sent | printed | retrying            (a person, with a note; or ``collect``
+                                    when the sender's Sent folder holds the message's Message-ID)
+    bounce    sent | uncertain -> bounced   a delivery status notification said it failed for good
+    reprint   bounced | failed -> printed   the e-mail did not reach them: the letter goes on paper
+                                    (the supplementary bundle), then ``post`` as any printed letter
     post      printed -> posted     paper: a named person posted it, on a date
 
 Beside the state, what came back from the recipient (schema 4): ``receipt_tokens`` holds the sha256
@@ -81,6 +85,7 @@ class State(StrEnum):
     PRINTED = "printed"  # paper: in a print bundle (``where`` says which, which pages), not posted yet
     POSTED = "posted"  # paper: posted by a named person on a date
     REVOKED = "revoked"
+    BOUNCED = "bounced"  # e-mail: accepted by a server, then a notification said it failed for good
 
 
 class Unsent(StrEnum):
@@ -96,6 +101,7 @@ class Answer(StrEnum):
     others are never stored (shown by status, report and pages)."""
 
     CONFIRMED = "confirmed"  # pressed «Xác nhận đã nhận công văn» on the page of its link
+    REPLIED = "replied"  # wrote back (collect read the reply from the sender's mailbox); stored as its event
     UNANSWERED = "unanswered"
 
 
@@ -108,22 +114,42 @@ class CampaignEvent(StrEnum):
     SIGNED = "signed"  # a signing run (``outreach sign``): which role, how many letters
 
 
+class MailEvent(StrEnum):
+    """``events.to_state`` of what arrived in a sender's mailbox and changes no state."""
+
+    DELAYED = "delayed"  # a notification said delivery is delayed (the server keeps trying)
+
+
+class Inbound(StrEnum):
+    """What ``collect`` took a message in a sender's mailbox for (``inbound.kind``)."""
+
+    BOUNCE = "bounce"  # a permanent failure of one of our messages
+    DELAY = "delay"  # a delay notice
+    REPLY = "reply"  # a person answering one of our messages
+    AUTO_REPLY = "auto_reply"  # a vacation notice or other automatic answer: never a bounce
+    COPY = "copy"  # a copy of one of our messages (the Sent folder): it did go out
+    UNMATCHED = "unmatched"  # a notification or reply tied to no message of ours: left in place, listed
+    OTHER = "other"  # none of these: left in place
+
+
 DraftState = State | Unsent
 
 TRANSITIONS: Mapping[State | None, frozenset[State]] = {
     None: frozenset({State.APPROVED}),
     State.APPROVED: frozenset({State.APPROVED, State.SENDING, State.REVOKED}),
     State.RETRYING: frozenset({State.APPROVED, State.SENDING, State.REVOKED}),
-    State.FAILED: frozenset({State.APPROVED, State.REVOKED}),
+    State.FAILED: frozenset({State.APPROVED, State.REVOKED, State.PRINTED}),
     State.REVOKED: frozenset({State.APPROVED}),
     State.SENDING: frozenset({State.SENT, State.PRINTED, State.RETRYING, State.FAILED, State.UNCERTAIN}),
-    State.UNCERTAIN: frozenset({State.SENT, State.PRINTED, State.RETRYING}),
-    State.SENT: frozenset(),
+    State.UNCERTAIN: frozenset({State.SENT, State.PRINTED, State.RETRYING, State.BOUNCED}),
+    State.SENT: frozenset({State.BOUNCED}),
+    State.BOUNCED: frozenset({State.PRINTED}),
     State.PRINTED: frozenset({State.POSTED}),
     State.POSTED: frozenset(),
 }
 # What a channel's acceptance leaves (any other channel: sent). Only a PRINTED row can be posted, and
-# only the paper channel reaches PRINTED: nothing e-mailed is ever marked posted.
+# only the paper channel reaches PRINTED: nothing e-mailed is ever marked posted (a letter the e-mail
+# did not reach is printed on the paper channel: reprint moves its row there).
 ACCEPTED: Mapping[str, State] = {Channel.EMAIL: State.SENT, Channel.PAPER: State.PRINTED}
 
 
@@ -143,7 +169,10 @@ APPROVABLE = _leading_to(State.APPROVED)
 EVIDENCE = frozenset(State) - APPROVABLE  # handed to a channel: bytes kept, never rebuilt or re-approved
 FAILURE_STATES = TRANSITIONS[State.SENDING] - set(ACCEPTED.values())  # what a send that did not succeed leaves
 POSTABLE = _leading_to(State.POSTED)  # printed: a person posts these
-DELIVERED = frozenset(state for state in State if not TRANSITIONS[state])  # the end of the road: sent, posted
+# Not derivable either: a sent message may still bounce, days later; until then it counts as delivered.
+DELIVERED = frozenset({State.SENT, State.POSTED})
+# What a notification may turn into bounced: a server had the message (or may have had it).
+BOUNCEABLE = _leading_to(State.BOUNCED)
 # Not derivable: the table does not say which states move on without a person. Approved messages the
 # engine will still settle by itself (waiting, or on the wire right now); uncertain needs someone.
 WAITING = CLAIMABLE | {State.SENDING}
@@ -168,12 +197,25 @@ LABELS: Mapping[str, Label] = {
     State.PRINTED: Label("Đã in", "đã in, chờ gửi bưu điện"),
     State.POSTED: Label("Đã gửi bưu điện", "đã gửi bưu điện"),
     State.REVOKED: Label("Đã hủy duyệt", "đã hủy duyệt"),
+    State.BOUNCED: Label("Bị trả lại", "bị trả lại"),
     Answer.CONFIRMED: Label("Đã xác nhận", "người nhận đã xác nhận đã nhận công văn"),
+    Answer.REPLIED: Label("Đã trả lời", "người nhận đã trả lời công văn"),
     Answer.UNANSWERED: Label("Chưa xác nhận", "người nhận chưa xác nhận"),
     CampaignEvent.PAUSED: Label("Tạm dừng", "tạm dừng"),
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
     CampaignEvent.BUILT: Label("Tạo bản thảo", "tạo bản thảo"),
     CampaignEvent.SIGNED: Label("Ký số", "ký số"),
+    MailEvent.DELAYED: Label("Chậm chuyển", "máy chủ báo chậm chuyển thư"),
+}
+# What staff read for what collect found in a mailbox.
+INBOUND_LABELS: Mapping[str, str] = {
+    Inbound.BOUNCE: "thư báo trả lại (không chuyển được)",
+    Inbound.DELAY: "thư báo chậm chuyển",
+    Inbound.REPLY: "thư trả lời của người nhận",
+    Inbound.AUTO_REPLY: "thư trả lời tự động (vắng mặt, …)",
+    Inbound.COPY: "bản lưu thư đã gửi",
+    Inbound.UNMATCHED: "không khớp với thư nào của chiến dịch",
+    Inbound.OTHER: "thư khác",
 }
 # What a draft can show, in the order pages and summaries list them (a revoked one shows drafted).
 DRAFT_STATES: tuple[DraftState, ...] = (Unsent.DRAFTED, *(s for s in State if s is not State.REVOKED))
@@ -275,6 +317,40 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 
 {_RECEIPT_TABLES}
 
+CREATE TABLE IF NOT EXISTS mailbox_cursors (
+    mailbox TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, folder)
+);
+
+CREATE TABLE IF NOT EXISTS inbound (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    campaign TEXT NOT NULL DEFAULT '',
+    key TEXT NOT NULL DEFAULT '',
+    clues TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    from_address TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL DEFAULT '',
+    evidence TEXT NOT NULL DEFAULT '',
+    UNIQUE (mailbox, sha256)
+);
+CREATE INDEX IF NOT EXISTS inbound_by_campaign ON inbound (campaign, key, id);
+CREATE TRIGGER IF NOT EXISTS inbound_no_update BEFORE UPDATE ON inbound
+    BEGIN SELECT RAISE(ABORT, 'inbound messages are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS inbound_no_delete BEFORE DELETE ON inbound
+    BEGIN SELECT RAISE(ABORT, 'inbound messages are append-only'); END;
+
 CREATE TABLE IF NOT EXISTS campaigns (
     campaign TEXT PRIMARY KEY,
     paused INTEGER NOT NULL DEFAULT 0,
@@ -287,10 +363,12 @@ CREATE TABLE IF NOT EXISTS campaigns (
 # PRAGMA user_version. Version 0 is the ledger before versions: SMTP-named columns. Version 1 has
 # channel-neutral columns; version 2 the account (login) and the origin of each event beside the
 # actor's name; version 3 the paper states (printed, posted) and who posted when; version 4 the
-# confirmation links' token hashes and the recipients' confirmations.
-SCHEMA_VERSION = 4
+# confirmation links' token hashes and the recipients' confirmations; version 5 the bounced
+# state (the mailbox cursors and inbound messages are new tables, made by _SCHEMA).
+SCHEMA_VERSION = 5
 _V1_COLUMNS = ('campaign, key, sender, state, approval_id, attempts, next_attempt_at, message_id, to_addrs, '
                'cc_addrs, code, reply, started_at, sent_at, file_hashes, last_error, updated_at, channel, "where"')
+_V3_COLUMNS = f"{_V1_COLUMNS}, posted_by, posted_on"
 _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; columns end up as in _SCHEMA
     1: ("ALTER TABLE deliveries RENAME COLUMN smtp_code TO code",
         "ALTER TABLE deliveries RENAME COLUMN smtp_reply TO reply",
@@ -305,6 +383,11 @@ _MIGRATIONS: Mapping[int, tuple[str, ...]] = {  # to version N from N - 1; colum
         "ALTER TABLE deliveries_v2 RENAME TO deliveries",
         _DELIVERIES_INDEX),
     4: (_RECEIPT_TOKENS, _CONFIRMATIONS),
+    5: (_deliveries_table("deliveries_v5"),
+        f'INSERT INTO deliveries_v5 ({_V3_COLUMNS}) SELECT {_V3_COLUMNS} FROM deliveries',
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_v5 RENAME TO deliveries",
+        _DELIVERIES_INDEX),
 }
 
 _DELIVERY_SELECT = """
@@ -457,6 +540,27 @@ class Outcome:
     next_attempt_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message ``collect`` handled in a sender's mailbox (``inbound``; append-only)."""
+
+    mailbox: str
+    folder: str
+    uidvalidity: int
+    uid: int
+    sha256: str  # of the raw bytes: the same message met again (copied back, new UIDVALIDITY) is known
+    kind: Inbound
+    campaign: str = ""
+    key: str = ""
+    clues: str = ""  # what tied it to the delivery: "return path, Message-ID, Final-Recipient"
+    status: str = ""  # the RFC 3463 status, e.g. 5.1.1
+    text: str = ""  # the server's diagnostic, or the reply's text
+    from_address: str = ""
+    subject: str = ""
+    evidence: str = ""  # the raw bytes' file, relative to the working folder
+    at: str = ""
+
+
 class Ledger:
     """One connection to the ledger; safe to use from several processes at once."""
 
@@ -548,6 +652,40 @@ class Ledger:
             count += 1
         return count
 
+    def replied_keys(self, campaign: str) -> frozenset[str]:
+        """The letters whose recipient has replied (a person's answer, not an auto-reply), to the
+        letter or to one of its reminders (of a reminder's campaign: of the letter it follows)."""
+        letter = letter_campaign(campaign)
+        rows = self._db.execute(
+            "SELECT DISTINCT key FROM inbound WHERE kind = ? AND (campaign = ? OR substr(campaign, 1, ?) = ?)",
+            (Inbound.REPLY, letter, len(letter) + 1, letter + REMINDER_SEPARATOR))
+        return frozenset(row[0] for row in rows)
+
+    def inbound(self, campaign: str | None = None, key: str | None = None,
+                kinds: Sequence[Inbound] = tuple(Inbound), mailbox: str | None = None) -> list[InboundMessage]:
+        """Messages collect handled, oldest first: of a campaign (and one of its drafts), of one
+        mailbox, or all."""
+        marks = ", ".join("?" for _ in kinds)
+        rows = self._db.execute(
+            f"SELECT * FROM inbound WHERE campaign = coalesce(?, campaign) AND key = coalesce(?, key) "
+            f"AND mailbox = coalesce(?, mailbox) AND kind IN ({marks}) ORDER BY id", (campaign, key, mailbox, *kinds))
+        return [_inbound(row) for row in rows]
+
+    def mailbox_cursor(self, mailbox: str, folder: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, last UID handled) of a mailbox's folder, or None before its first collect."""
+        row = self._db.execute("SELECT uidvalidity, last_uid FROM mailbox_cursors WHERE mailbox = ? AND folder = ?",
+                               (mailbox, folder)).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    def message_ids(self) -> dict[str, tuple[str, str]]:
+        """Message-ID (without angle brackets, lower case) -> (campaign, key), of every message handed
+        to a server or that may have been."""
+        rows = self._db.execute("SELECT message_id, campaign, key FROM deliveries WHERE message_id != ''")
+        return {row[0].strip("<>").lower(): (row[1], row[2]) for row in rows}
+
+    def delivery_keys(self) -> list[tuple[str, str]]:
+        return [(row[0], row[1]) for row in self._db.execute("SELECT campaign, key FROM deliveries")]
+
     def pause_state(self, campaign: str) -> PauseState:
         return self._pause_row(self._db, campaign)
 
@@ -616,9 +754,9 @@ class Ledger:
         return {row["key"]: Confirmation(**dict(row)) for row in rows}
 
     def answered_keys(self, campaign: str) -> set[str]:
-        """Letters whose recipient answered: confirmed receipt. Replies (read from the mailboxes)
-        join here, so status, report, pages and reminders all follow one notion."""
-        return set(self.confirmations(campaign))
+        """Letters whose recipient answered: confirmed receipt, or replied (read from the mailboxes
+        by collect), so status, report, pages and reminders all follow one notion."""
+        return set(self.confirmations(campaign)) | self.replied_keys(campaign)
 
     # ------------------------------------------------------------------ approvals
 
@@ -755,6 +893,18 @@ class Ledger:
                 self._set(db, campaign, key, current, State.RETRYING, by, note, at, {"next_attempt_at": at})
         return self._must(campaign, key)
 
+    def reprint(self, campaign: str, keys: Sequence[str], where: str, now: dt.datetime) -> list[Delivery]:
+        """bounced | failed -> printed on the paper channel (all or none): the e-mail did not reach
+        them, so their letters are in the supplementary bundle ``where``, to be posted."""
+        at = iso(now)
+        with self._write() as db:
+            for key in keys:
+                current = self._state(db, campaign, key)
+                self._set(db, campaign, key, current, State.PRINTED, SYSTEM_ACTOR,
+                          f"thư điện tử không đến được người nhận: in trong {where}", at,
+                          {"channel": Channel.PAPER, "where": where, "sent_at": at})
+        return [self._must(campaign, key) for key in keys]
+
     def post(self, campaign: str, keys: Sequence[str], by: Actor, on: dt.date, now: dt.datetime) -> list[Delivery]:
         """printed -> posted (all or none): ``by`` took these letters to the post on ``on``."""
         at = iso(now)
@@ -773,6 +923,65 @@ class Ledger:
     def record_build(self, campaign: str, by: Actor, scope: str) -> None:
         """`build` starts (outbox.DeliveryRecord): ``by`` ran it, over ``scope`` (which recipients)."""
         self.record(campaign, CampaignEvent.BUILT, by, scope, utc_now())
+
+    # ------------------------------------------------------------------ mailboxes
+
+    def record_inbound(self, message: InboundMessage, now: dt.datetime, advance: bool = True) -> State | None:
+        """Record one handled message and move its folder's cursor past it, in one transaction; a
+        bounce makes its delivery bounced, a copy in the Sent folder settles an uncertain one as sent,
+        a delay or a reply is an event. Returns the delivery's state afterwards (None: no delivery).
+        A message already recorded (same mailbox, same bytes) only moves the cursor. ``advance``
+        False leaves the cursor (a message before this one is kept for a later run)."""
+        at = iso(now)
+        with self._write() as db:
+            if advance:
+                self._advance(db, message.mailbox, message.folder, message.uidvalidity, message.uid, at)
+            if db.execute("SELECT 1 FROM inbound WHERE mailbox = ? AND sha256 = ?",
+                          (message.mailbox, message.sha256)).fetchone():
+                return self._state(db, message.campaign, message.key) if message.key else None
+            fields = {name: getattr(message, name) for name in InboundMessage.__dataclass_fields__} | {"at": at}
+            db.execute(f"INSERT INTO inbound ({', '.join(fields)}) VALUES ({', '.join('?' for _ in fields)})",
+                       tuple(fields.values()))
+            if not message.key:
+                return None
+            current = self._state(db, message.campaign, message.key)
+            said = " ".join(part for part in (message.status, message.text) if part)
+            if message.kind == Inbound.BOUNCE and current in BOUNCEABLE:
+                self._set(db, message.campaign, message.key, current, State.BOUNCED, SYSTEM_ACTOR,
+                          f"{said} ({message.evidence})", at, {"last_error": f"Thư bị trả lại: {said}"})
+                return State.BOUNCED
+            if message.kind == Inbound.COPY and current == State.UNCERTAIN:
+                started = db.execute("SELECT started_at FROM deliveries WHERE campaign = ? AND key = ?",
+                                     (message.campaign, message.key)).fetchone()[0]
+                self._set(db, message.campaign, message.key, current, State.SENT, SYSTEM_ACTOR,
+                          f"bản lưu có cùng Message-ID trong thư mục {message.folder} của {message.mailbox} ({message.evidence})", at,
+                          {"sent_at": started, "last_error": ""})
+                return State.SENT
+            event = {Inbound.DELAY: MailEvent.DELAYED, Inbound.REPLY: Answer.REPLIED}.get(message.kind)
+            if event is not None and current is not None:
+                _event(db, at, message.campaign, message.key, current, event, SYSTEM_ACTOR,
+                       said if event == MailEvent.DELAYED else f"{message.from_address}: {message.subject}")
+            if message.kind == Inbound.REPLY:
+                self._revoke_reminders(db, letter_campaign(message.campaign), message.key,
+                                       "người nhận đã trả lời công văn: không cần nhắc", at)
+            return current
+
+    def advance_cursor(self, mailbox: str, folder: str, uidvalidity: int, uid: int, now: dt.datetime) -> None:
+        """Move a folder's cursor (a message left alone, or a new UIDVALIDITY with nothing in it yet)."""
+        with self._write(durable=False) as db:
+            self._advance(db, mailbox, folder, uidvalidity, uid, iso(now))
+
+    @staticmethod
+    def _advance(db: sqlite3.Connection, mailbox: str, folder: str, uidvalidity: int, uid: int, at: str) -> None:
+        # A new UIDVALIDITY starts the count again: the old UIDs name nothing in the folder any more.
+        db.execute(
+            """INSERT INTO mailbox_cursors (mailbox, folder, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (mailbox, folder) DO UPDATE SET
+                   last_uid = CASE WHEN uidvalidity = excluded.uidvalidity THEN max(last_uid, excluded.last_uid)
+                                   ELSE excluded.last_uid END,
+                   uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at""",
+            (mailbox, folder, uidvalidity, uid, at))
+
 
     # ------------------------------------------------------------------ pause
 
@@ -924,6 +1133,11 @@ def _event(db: sqlite3.Connection, at: str, campaign: str, key: str, from_state:
 
 
 _STATE_OF = {state.value: state for state in State}  # 30 times faster than State(value), per row read
+
+
+def _inbound(row: sqlite3.Row) -> InboundMessage:
+    values = {key: row[key] for key in row.keys() if key != "id"}
+    return InboundMessage(**values | {"kind": Inbound(values["kind"])})
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:

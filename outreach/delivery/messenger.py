@@ -35,6 +35,8 @@ class Handover:
     envelope_from: str
     recipients: tuple[str, ...]
     data: bytes
+    # Names the delivery in what comes back (RFC 3461 ENVID, where the server offers DSN); "" for none.
+    envelope_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,8 +15,8 @@ from ..config import AUDIENCE_LABELS
 from ..outbox import CHANNEL_LABELS, Draft, Manifest, RejectedRow
 from ..localtime import OFFICE_TIMEZONE, local_time
 from ..text import append_row
-from .ledger import (CLAIMABLE, DELIVERED, DRAFT_STATES, LABELS, Answer, Confirmation, Delivery, DraftState, Ledger,
-                     PauseState, State, Unsent)
+from .ledger import (CLAIMABLE, DELIVERED, DRAFT_STATES, LABELS, Answer, Confirmation, Delivery, DraftState, Inbound,
+                     InboundMessage, Ledger, PauseState, State, Unsent)
 from .messenger import PAPER
 
 
@@ -45,12 +45,15 @@ class StatusCounts:
     by_sender: dict[str, dict[str, int]] = field(default_factory=dict)  # sender code → counts by state
 
 
-def answer_of(key: str, state: DraftState, confirmations: Mapping[str, Confirmation]) -> Answer | None:
-    """What the recipient of a delivered letter did (None: not delivered, nothing to answer). A
-    reply read from the mailboxes gets its own Answer here, beside the confirmation."""
+def answer_of(key: str, state: DraftState, confirmations: Mapping[str, Confirmation],
+              replied: Collection[str] = frozenset()) -> Answer | None:
+    """What the recipient of a delivered letter did (None: not delivered, nothing to answer): a
+    confirmation says most (receipt itself), then a reply read from the mailboxes (collect)."""
     if state not in DELIVERED:
         return None
-    return Answer.CONFIRMED if key in confirmations else Answer.UNANSWERED
+    if key in confirmations:
+        return Answer.CONFIRMED
+    return Answer.REPLIED if key in replied else Answer.UNANSWERED
 
 
 def draft_state(draft: Draft, delivery: Delivery | None) -> DraftState:
@@ -78,11 +81,12 @@ def campaign_status(ledger: Ledger, manifest: Manifest) -> StatusCounts:
     paper: list[PaperLetter] = []
     answers: Counter[str] = Counter()
     confirmations = ledger.confirmations(manifest.campaign)
+    replied = ledger.replied_keys(manifest.campaign)
     for draft in manifest.drafts:
         delivery = deliveries.get(draft.key)
         state = draft_state(draft, delivery)
         total[state] += 1
-        answer = answer_of(draft.key, state, confirmations)
+        answer = answer_of(draft.key, state, confirmations, replied)
         if answer is not None:
             answers[answer] += 1
         by_audience.setdefault(draft.audience, Counter())[state] += 1
@@ -111,6 +115,7 @@ REPORT_COLUMNS = (
     ("Cơ quan gửi", 36), ("Kênh gửi", 12), ("Số lần gửi", 10), ("Thời gian gửi", 20), ("Message-ID", 50), ("Phản hồi máy chủ", 50),
     ("Bản in (tệp, trang)", 36), ("Người gửi bưu điện", 20), ("Ngày gửi bưu điện", 14), ("Ghi chú", 50),
     ("SHA-256 các tệp", 80), ("Người duyệt", 20), ("Thời gian duyệt", 20),
+    ("Thư báo trả lại", 50), ("Trả lời của người nhận", 60),
 )
 
 
@@ -145,6 +150,10 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     tz = ZoneInfo(timezone)
     deliveries = ledger.deliveries(manifest.campaign)
     confirmations = ledger.confirmations(manifest.campaign)
+    replied = ledger.replied_keys(manifest.campaign)
+    inbound: dict[str, list[InboundMessage]] = {}
+    for message in ledger.inbound(manifest.campaign, kinds=(Inbound.BOUNCE, Inbound.REPLY)):
+        inbound.setdefault(message.key, []).append(message)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Gửi thư"
@@ -154,8 +163,8 @@ def write_delivery_report(ledger: Ledger, manifest: Manifest, path: Path, timezo
     order = {code: index for index, code in enumerate([*names, *sorted({d.sender for d in listed} - set(names))])}
     drafts = sorted(listed, key=lambda d: order[d.sender])  # stable: the manifest's order within an office
     for draft in drafts:
-        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, confirmations,
-                                      _office(names, draft.sender)))
+        append_row(sheet, _report_row(draft, deliveries.get(draft.key), manifest, tz, confirmations, replied,
+                                      _office(names, draft.sender)) + _inbound_cells(inbound.get(draft.key, ()), tz))
     # The rows validation refused are part of the campaign's record; the not-received view lists
     # letters, as its page does, and a refused row has none (the campaign page shows them, "bị loại").
     for rejected in () if only_not_received else manifest.rejected_rows:
@@ -199,9 +208,9 @@ def _sender_sheet(sheet, drafts: list[Draft], deliveries: Mapping[str, Delivery]
 
 
 def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz: ZoneInfo,
-                confirmations: Mapping[str, Confirmation], office: str) -> list[object]:
+                confirmations: Mapping[str, Confirmation], replied: Collection[str], office: str) -> list[object]:
     state = draft_state(draft, delivery)
-    answer = answer_of(draft.key, state, confirmations)
+    answer = answer_of(draft.key, state, confirmations, replied)
     active = _active(delivery)
     claimed = active if active is not None and active.started_at else None  # handed to a channel at least once
     hashes = claimed.file_hashes if claimed else {f.name: f.sha256 for f in (*draft.files, *manifest.attachments)}
@@ -233,6 +242,16 @@ def _report_row(draft: Draft, delivery: Delivery | None, manifest: Manifest, tz:
         active.approved_by if active else "",
         _excel_time(active.approved_at if active else None, tz),
     ]
+
+
+def _inbound_cells(messages: Sequence[InboundMessage], tz: ZoneInfo) -> list[object]:
+    """The bounce notifications (status, the server's words, the evidence file) and the replies with their text."""
+    def when(message: InboundMessage) -> str:
+        return f"{dt.datetime.fromisoformat(message.at).astimezone(tz):%d/%m/%Y %H:%M}"
+
+    bounces = [f"{when(m)}: {m.status} {m.text} ({m.evidence})" for m in messages if m.kind == Inbound.BOUNCE]
+    replies = [f"{when(m)}, {m.from_address}: {m.text}" for m in messages if m.kind == Inbound.REPLY]
+    return ["\n".join(bounces), "\n\n".join(replies)]
 
 
 def _rejected_row(rejected: RejectedRow) -> list[object]:

@@ -103,7 +103,7 @@ class _SmtpSession:
                               f"máy chủ thư {self.profile.host}:{self.profile.port}", unreachable=True,
                               advice=error_advice(error, self.profile))
         result, lost = _transaction(self._client.smtp, handover.envelope_from, handover.recipients, handover.data,
-                                    self.grace_s, self.profile)
+                                    self.grace_s, self.profile, handover.envelope_id)
         if lost:
             self.close()
         return result
@@ -192,18 +192,25 @@ def _keyring_password(username: str) -> str | None:
 
 
 def _transaction(smtp: smtplib.SMTP, envelope_from: str, recipients: Sequence[str],
-                 data: bytes, grace_s: float, profile: SmtpProfile) -> tuple[Result, bool]:
+                 data: bytes, grace_s: float, profile: SmtpProfile, envelope_id: str = "") -> tuple[Result, bool]:
     """MAIL, RCPT…, DATA with the exact bytes; every recipient must be accepted or nothing is sent.
-    Also says whether the connection is lost (or no longer worth keeping)."""
+    Also says whether the connection is lost (or no longer worth keeping).
+
+    Where the server offers DSN (RFC 3461) and the message has an envelope id, a bounce is asked to
+    carry it (ENVID, ORCPT) and only the headers (RET=HDRS: not the letter's PDFs back)."""
     stage = "MAIL FROM"
     try:
         smtp.ehlo_or_helo_if_needed()
-        code, reply = smtp.mail(envelope_from, [f"SIZE={len(data)}"] if smtp.has_extn("size") else [])
+        dsn = bool(envelope_id) and smtp.has_extn("dsn")
+        options = [f"SIZE={len(data)}"] if smtp.has_extn("size") else []
+        if dsn:
+            options += ["RET=HDRS", f"ENVID={_xtext(envelope_id)}"]
+        code, reply = smtp.mail(envelope_from, options)
         if code != 250:
             return _refused(smtp, stage, code, reply)
         for recipient in recipients:
             stage = f"RCPT TO:<{recipient}>"
-            code, reply = smtp.rcpt(recipient)
+            code, reply = smtp.rcpt(recipient, ["NOTIFY=FAILURE,DELAY", f"ORCPT=rfc822;{_xtext(recipient)}"] if dsn else [])
             if code not in (250, 251):
                 return _refused(smtp, stage, code, reply)
         stage = "DATA"
@@ -283,6 +290,11 @@ def _text(reply: bytes) -> str:
 
 def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _xtext(text: str) -> str:
+    """RFC 3461 4: printable ASCII but "+" and "=" as themselves, everything else as +HH."""
+    return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}" for c in text)
 
 
 def _dot_stuffed(data: bytes) -> bytes:

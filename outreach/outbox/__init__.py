@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .bundle import sheet_pages, write_bundle
+from .bundle import sheet_pages, write_address_labels, write_bundle
 from .manifest import (
     CHANNEL_LABELS,
     SENT_LATER,
@@ -87,6 +87,7 @@ __all__ = [
     "sheet_pages",
     "upgrade_attachments",
     "with_receipt_link",
+    "write_address_labels",
     "write_bundle",
     "write_manifest",
 ]

@@ -39,7 +39,7 @@ from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
 from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, original_recipient,
                        render_text_template, text_template)
-from .bundle import write_bundle
+from .bundle import write_address_labels, write_bundle
 from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
@@ -436,7 +436,7 @@ class CampaignBuilder:
                                                      self._context(None).so_ky_hieu), self.root)
         write_bundle((path.read_bytes() for path in files), target)
         labels = folder / "nhan-dia-chi.docx"
-        _write_address_labels(labels, [recipients[d.key] for group in bundles for d in group.drafts])
+        write_address_labels(labels, [recipients[d.key] for group in bundles for d in group.drafts])
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
@@ -502,26 +502,6 @@ def _replace_files(item: _Pending) -> None:
             (folder / name).unlink(missing_ok=True)  # a message.eml the recipient no longer gets
     (folder / INPUTS_NAME).write_text(item.inputs)
     item.staging.rmdir()
-
-
-def _write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:
-    """Two labels a row on A4, in the letter's font: addressee and postal address."""
-    from docx.shared import Mm, Pt
-
-    document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(12)
-    style = document.styles["Normal"]
-    style.font.name, style.font.size = "Times New Roman", Pt(12)
-    table = document.add_table(rows=0, cols=2)
-    for pair in (recipients[i:i + 2] for i in range(0, len(recipients), 2)):
-        cells = table.add_row().cells
-        for cell, recipient in zip(cells, pair):
-            cell.paragraphs[0].add_run(f"Kính gửi: {recipient.salutation}").bold = True
-            cell.add_paragraph(recipient.address or "(chưa có địa chỉ)")
-            cell.add_paragraph(f"{recipient.masked_code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
-    document.save(str(path))
 
 
 def _page_count_outliers(drafts: Sequence[Draft]) -> list[str]:

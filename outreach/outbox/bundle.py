@@ -5,12 +5,14 @@ of every letter without e-mail; the paper channel writes one per batch of approv
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from io import BytesIO
 from pathlib import Path
 
 import pikepdf
+
+from ..recipients import Recipient
 
 
 def sheet_pages(pages: int) -> int:
@@ -41,3 +43,24 @@ def write_bundle(letters: Iterable[bytes], target: Path) -> list[tuple[int, int]
         os.fsync(handle.fileno())
     temporary.replace(target)
     return ranges
+
+
+def write_address_labels(path: Path, recipients: Sequence[Recipient]) -> None:
+    """Two labels a row on A4, in the letter's font: addressee and postal address."""
+    from docx import Document
+    from docx.shared import Mm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(12)
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(12)
+    table = document.add_table(rows=0, cols=2)
+    for pair in (recipients[i:i + 2] for i in range(0, len(recipients), 2)):
+        cells = table.add_row().cells
+        for cell, recipient in zip(cells, pair):
+            cell.paragraphs[0].add_run(f"Kính gửi: {recipient.salutation}").bold = True
+            cell.add_paragraph(recipient.address or "(chưa có địa chỉ)")
+            cell.add_paragraph(f"{recipient.masked_code} — {recipient.source_file.rsplit('/', 1)[-1]} dòng {recipient.source_row}")
+    document.save(str(path))

@@ -7,7 +7,7 @@ windows and the campaign's expiry apply to them unchanged: this module only writ
 and manifest. Who gets reminder N:
 
 * the letter went out by e-mail (``sent``), and its recipient has not answered
-  (:meth:`Ledger.answered_keys`: confirmed receipt; replies, once read from the mailboxes);
+  (:meth:`Ledger.answered_keys`: confirmed receipt, or a reply ``collect`` read from the mailboxes);
 * ``after_working_days`` working days of the sender's calendar (weekends, Vietnamese holidays, the
   office's days off) have passed since the day it was sent, in the sender's time zone;
 * reminder N - 1, if any, was sent to them; the campaign has not expired.

@@ -47,11 +47,13 @@ from ..delivery import (
     LABELS,
     CampaignPaused,
     Clock,
+    CollectReport,
     Ledger,
     SendInProgress,
     SendReport,
     Sleep,
     State,
+    collect,
     send_campaign,
     utc_now,
 )
@@ -100,6 +102,7 @@ class TickReport:
     notes: list[str]  # campaign-wide notes (expired, not yet open, paused, unknown sender …)
     stopped: bool
     line: str  # the one Vietnamese log line
+    collected: CollectReport | None = None  # what the senders' mailboxes held (bounces, replies)
 
     @property
     def sent(self) -> int:
@@ -163,6 +166,8 @@ def tick(config: Config, now: dt.datetime, *, sleep: Sleep = time.sleep,
             report.senders.append(result)
             if report.stopped:
                 break
+        if config.mailboxes() and not report.stopped:
+            _collect(config, ledger, clock, report)
     report.line = _tick_line(report, bool(active))
     log(report.line)
     return report
@@ -276,6 +281,18 @@ def _send_sender(config: Config, ledger: Ledger, sender: Sender, calendar: Offic
             entry.note = f"{campaign.name}/{sender.code}: hết hạn trong lúc gửi, thư còn lại sẽ không gửi"
             report.notes.append(entry.note)
     result.problems.update({k: v for k, v in problems.items() if v})
+
+
+def _collect(config: Config, ledger: Ledger, clock: Clock, report: TickReport) -> None:
+    """Every tick reads the mailboxes too: a bounce is known (and its letter put on paper) within a tick."""
+    try:
+        report.collected = collect(config, ledger, clock=clock)
+    except UserError as error:  # a missing password stops collecting, never the sending
+        report.notes.append(f"không đọc được hộp thư: {error.message}")
+        return
+    summary = report.collected.summary()
+    if summary:
+        report.notes.append(summary)
 
 
 def _tick_line(report: TickReport, any_active: bool) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -202,9 +202,10 @@ class Store:
         return result
 
     def rows(self, config: Config, manifest: Manifest, deliveries: Mapping[str, Delivery],
-             confirmations: Mapping[str, Confirmation] | None = None) -> list[Row]:
+             confirmations: Mapping[str, Confirmation] | None = None,
+             replied: Collection[str] = frozenset()) -> list[Row]:
         """One row per draft: its state from the ledger, its problems, its search text, and whether
-        its recipient confirmed receipt."""
+        its recipient confirmed receipt or replied."""
         confirmations = confirmations or {}
         rows = []
         for base in self._base_rows(config, manifest):
@@ -215,7 +216,7 @@ class Store:
             failing = state in FAILURE_STATES or (active is not None and active.last_error)
             rows.append(replace(base, state=state, delivery=active,
                                 flags=base.flags | {"delivery"} if failing else base.flags,
-                                answer=answer_of(draft.key, state, confirmations),
+                                answer=answer_of(draft.key, state, confirmations, replied),
                                 confirmation=confirmations.get(draft.key)))
         return rows
 

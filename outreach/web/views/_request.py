@@ -98,7 +98,7 @@ def phase_of(campaign: Campaign, manifest: Manifest | None) -> Phase:
 def rows_of(manifest: Manifest) -> list[Row]:
     ledger = request_ledger()
     return app_store().rows(request_config(), manifest, ledger.deliveries(manifest.campaign),
-                            ledger.confirmations(manifest.campaign))
+                            ledger.confirmations(manifest.campaign), ledger.replied_keys(manifest.campaign))
 
 
 def row_or_404(rows: list[Row], code: str) -> Row:

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from ...delivery import bundle_of
+from ...delivery import INBOUND_LABELS, bundle_of
 from ...errors import UserError
 from ...localtime import office_today
 from ..preview import attachment, letter_pdf, message_view, read_message
@@ -76,6 +76,8 @@ def recipient(name: str, code: str):
         next_url=recipient_url(name, page.next, ambiguous, **filters.args()) if page.next else None,
         back_url=url_for("views.campaign", name=name, **filters.args(), page=page.list_page),
         events=request_ledger().events(name, row.key),
+        inbound=request_ledger().inbound(name, row.key),
+        inbound_labels=INBOUND_LABELS,
         sender=request_config().senders().get(row.draft.sender),
         test_to=session.get("test_to", ""),
         numbered=manifest.numbered,

@@ -15,13 +15,16 @@ import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import UserError
 from ..outbox import Draft, read_manifest, write_address_labels, write_bundle
-from ..recipients import Recipient
 from ..workspace import Workspace
 from .ledger import Delivery, Ledger, State, utc_now
+
+if TYPE_CHECKING:  # the recipients stage reads lists with pandas: imported when a supplement is written
+    from ..recipients import Recipient
 
 EMAIL_COLUMN = "Email"  # the canonical header of the addresses (DESIGN.md: Email, E-mail, Thư điện tử)
 
@@ -119,6 +122,8 @@ def _letter(root: Path, draft: Draft, delivery: Delivery) -> bytes | str:
 def _recipients(config: Config, campaign: str, drafts: list[Draft]) -> dict[str, Recipient]:
     """The list rows of these drafts (their postal address for the labels); the draft's own name and
     row where the list cannot be read any more."""
+    from ..recipients import Recipient
+
     found: dict[str, Recipient] = {}
     if campaign in config.campaigns:
         from ..outbox import load_campaign_recipients

@@ -94,7 +94,7 @@ def supplement(config: Config, ledger: Ledger, campaign: str, *, converter=None,
     recipients = _recipients(config, campaign, letters)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_bundle([pdfs[d.key] for d in letters], target)
-    labels = _labels(target, campaign, [recipients[d.key] for d in letters], converter)
+    labels = _labels(workspace.supplementary_labels(campaign), [recipients[d.key] for d in letters], converter)
     ledger.reprint(campaign, [d.key for d in added], where, clock())  # once the letters are in the bundle
     result.bundle, result.labels = where, workspace.relative(labels)
     result.added, result.letters = [d.key for d in added], [d.key for d in letters]
@@ -137,10 +137,9 @@ def _recipients(config: Config, campaign: str, drafts: list[Draft]) -> dict[str,
                                                    source_row=d.source_row) for d in drafts}
 
 
-def _labels(bundle: Path, campaign: str, recipients: list[Recipient], converter) -> Path:
+def _labels(target: Path, recipients: list[Recipient], converter) -> Path:
     from ..convert import ConversionJob, PdfConverter
 
-    target = bundle.with_name(f"nhan-dia-chi-bo-sung-{campaign}.pdf")
     with tempfile.TemporaryDirectory(prefix="nhan-") as folder:
         docx = Path(folder) / "nhan-dia-chi.docx"
         write_address_labels(docx, recipients)

@@ -1,0 +1,127 @@
+"""A campaign owns its lists: ``recipients/<campaign>/<audience>.xlsx`` is read by that campaign's
+build only; the others keep ``[audiences.X] files``. Accepted uploads are numbered versions with who
+and when; a pending upload changes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from outreach.accounts import Actor
+from outreach.cli import main
+from outreach.config import load_config
+from outreach.errors import UserError
+from outreach.outbox import load_campaign_recipients
+from outreach.recipients import CampaignLists, own_list
+
+REPO = Path(__file__).resolve().parent.parent
+HEADER = ["STT", "Mã đơn vị", "Tên đơn vị", "Mã số thuế", "Địa chỉ", "Huyện/Thị xã/Thành phố", "Email",
+          "Số điện thoại", "Cơ quan quản lý"]
+SECOND = "vssid-2023"
+
+
+def employers_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    """A real Excel list, as staff save it: a title, a blank line, the header, the rows."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH ĐƠN VỊ SỬ DỤNG LAO ĐỘNG"])
+    sheet.append([])
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+GOOD = [[1, "AB12345", "Công ty TNHH Biển Xanh", "", "12 Trần Phú, Nha Trang", "Thành phố Nha Trang",
+         "ketoan@bienxanh.example.vn", "", "BHXH tỉnh"],
+        [2, "CD67890", "Công ty Cổ phần Núi Cao", "", "3 Lê Lợi, Cam Ranh", "Thành phố Cam Ranh",
+         "nhansu@nuicao.example.vn", "", "BHXH tỉnh"]]
+BAD = [3, "EF11111", "Công ty Sai Thư", "", "5 Hùng Vương, Nha Trang", "Thành phố Nha Trang",
+       "ketoan@@saithu.example.vn", "", "BHXH tỉnh"]
+
+
+def second_campaign(root: Path) -> None:
+    """A second campaign beside the sample's, to the employers only, in config.toml."""
+    with open(root / "config.toml", "a", encoding="utf-8") as config:
+        config.write(f'''
+[campaigns.{SECOND}]
+title = "Công văn năm 2023"
+subject = "đôn đốc đóng BHXH năm 2023"
+drafting_unit = "QLT"
+template = "templates/cong-van-vssid.docx"
+audiences = ["employers"]
+guidance = []
+''')
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    for item in ("config.toml", "templates", "recipients"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
+    second_campaign(tmp_path)
+    return tmp_path
+
+
+def codes(root: Path, campaign: str) -> set[str]:
+    config = load_config(root)
+    return {r.code for lst in load_campaign_recipients(config, config.campaign(campaign)) for r in lst.recipients}
+
+
+def test_a_campaign_s_own_list_is_read_by_that_campaign_only(root: Path):
+    shared = codes(root, "vssid-2022")
+    before = codes(root, SECOND)
+    assert "UHR562T" in before and before < shared  # without its own list: the shared employers
+    employers_xlsx(root / "recipients" / SECOND / "employers.xlsx", GOOD)
+    assert codes(root, SECOND) == {"AB12345", "CD67890"}
+    assert codes(root, "vssid-2022") == shared  # the earlier campaign still reads the shared lists
+
+
+def test_validate_checks_every_campaign_s_own_list_too(root: Path, capsys):
+    employers_xlsx(root / "recipients" / SECOND / "employers.xlsx", [*GOOD, BAD])
+    assert main(["--root", str(root), "validate", "--json"]) == 1
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    files = json.dumps(report, ensure_ascii=False)
+    assert f"recipients/{SECOND}/employers.xlsx" in files and "ketoan@@saithu.example.vn" in files
+
+
+def test_two_own_files_for_one_audience_are_refused_by_name(root: Path):
+    employers_xlsx(root / "recipients" / SECOND / "employers.xlsx", GOOD)
+    (root / "recipients" / SECOND / "employers.csv").write_text("Mã đơn vị,Tên đơn vị\n", encoding="utf-8")
+    with pytest.raises(UserError, match=rf"recipients/{SECOND}/employers.xlsx và recipients/{SECOND}/employers.csv"):
+        own_list(load_config(root).workspace, SECOND, "employers")
+
+
+def test_accepted_uploads_are_numbered_versions_with_who_and_when(root: Path):
+    lists = CampaignLists(load_config(root).workspace, SECOND)
+    first = employers_xlsx(root / "upload" / "Danh sách ĐV.xlsx", GOOD).read_bytes()
+    pending = lists.stage("employers", "C:\\Users\\nva\\..\\Danh sách ĐV.xlsx", first)
+    assert pending.path.parent.parent == root / "recipients" / SECOND / ".pending"
+    assert pending.path.name == "danh-sach-dv.xlsx"  # the computer's folders and diacritics dropped
+    assert own_list(lists.workspace, SECOND, "employers") is None  # staged, not taken in
+    one = lists.accept(pending.token, Actor("Nguyễn Văn An", "nva", "web 127.0.0.1"), (2, 2, 0))
+    second = employers_xlsx(root / "upload" / "moi.xlsx", [*GOOD, BAD]).read_bytes()
+    two = lists.accept(lists.stage("employers", "moi.xlsx", second).token, Actor("Trần Thị Bình", "ttb"), (3, 2, 1))
+    assert (one.number, two.number) == (1, 2)
+    assert (root / one.file).read_bytes() == first and (root / two.file).read_bytes() == second
+    assert (root / "recipients" / SECOND / "employers.xlsx").read_bytes() == second
+    assert [(v.number, v.by, v.login, v.rejected) for v in lists.versions()] == [
+        (2, "Trần Thị Bình", "ttb", 1), (1, "Nguyễn Văn An", "nva", 0)]
+    with pytest.raises(UserError, match="không còn"):
+        lists.accept(pending.token, Actor("x"), (0, 0, 0))  # accepted once
+    with pytest.raises(UserError, match="không còn"):
+        lists.pending("../../config")
+
+
+def test_only_xlsx_and_csv_are_taken(root: Path):
+    lists = CampaignLists(load_config(root).workspace, SECOND)
+    with pytest.raises(UserError, match=r"\.xlsx.*\.csv"):
+        lists.stage("employers", "danh-sach.xls", b"x")
+    assert not (root / "recipients" / SECOND).exists()

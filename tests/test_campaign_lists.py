@@ -4,7 +4,9 @@ and when; a pending upload changes nothing."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -125,3 +127,86 @@ def test_only_xlsx_and_csv_are_taken(root: Path):
     with pytest.raises(UserError, match=r"\.xlsx.*\.csv"):
         lists.stage("employers", "danh-sach.xls", b"x")
     assert not (root / "recipients" / SECOND).exists()
+
+
+# ---------------------------------------------------------------------------- in the browser (Flask's test client)
+
+
+@pytest.fixture
+def staff(root: Path):
+    from test_web import Staff
+
+    from outreach.web import create_app
+
+    return Staff(create_app(root, testing=True))
+
+
+def upload(staff, data: bytes, name: str = "Danh sách mới.xlsx", audience: str = "employers"):
+    return staff.post(f"/campaigns/{SECOND}/lists/upload",
+                      {"audience": audience, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def test_an_upload_shows_its_report_before_anything_changes_then_accepted_is_the_campaign_s(root: Path, staff,
+                                                                                            tmp_path: Path):
+    shared = codes(root, "vssid-2022")
+    data = employers_xlsx(tmp_path / "moi.xlsx", [*GOOD, BAD]).read_bytes()
+    page = upload(staff, data)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'data-rows="3" data-valid="2" data-rejected="1"' in text
+    assert "Kết quả kiểm tra tệp Danh sách mới.xlsx" in text  # its own name, shown only
+    assert "ketoan@@saithu.example.vn" in text and "Cách sửa" in text  # the row's problem: value, what, fix
+    assert '<td class="num">6</td>' in text  # its row as Excel numbers it (title, blank, header, 3 rows)
+    assert not (root / "recipients" / SECOND / "employers.xlsx").exists()  # nothing taken in yet
+    assert codes(root, SECOND) < shared
+    accept = re.search(r'action="([^"]+/accept)"', text).group(1)
+    done = staff.post(accept, {"by": "Nguyễn Văn An"}).get_data(as_text=True)
+    assert "Đã nhận danh sách làm bản 1" in done and 'data-version="1"' in done and "Nguyễn Văn An" in done
+    assert codes(root, SECOND) == {"AB12345", "CD67890"}
+    assert codes(root, "vssid-2022") == shared  # the other campaign is untouched
+    assert (root / "recipients" / SECOND / "versions" / "1-employers.xlsx").read_bytes() == data
+    assert "tải lên từ tệp Danh sách mới.xlsx" in done
+
+
+def test_a_discarded_or_refused_upload_changes_nothing(root: Path, staff, tmp_path: Path):
+    data = employers_xlsx(tmp_path / "moi.xlsx", GOOD).read_bytes()
+    text = upload(staff, data).get_data(as_text=True)
+    discard = re.search(r'action="([^"]+/discard)"', text).group(1)
+    assert "danh sách của chiến dịch không thay đổi" in staff.post(discard).get_data(as_text=True)
+    assert not (root / "recipients" / SECOND / "employers.xlsx").exists()
+    assert not list((root / "recipients" / SECOND / ".pending").iterdir())
+    refused = upload(staff, b"MZ\x90\x00", name="../../config.toml").get_data(as_text=True)
+    assert "không phải danh sách Excel (.xlsx) hay CSV (.csv)" in refused
+    unreadable = upload(staff, b"not a workbook", name="hong.xlsx").get_data(as_text=True)
+    assert 'id="unreadable"' in unreadable and 'id="accept"' not in unreadable
+    wrong_audience = upload(staff, data, audience="communes").get_data(as_text=True)
+    assert "Chọn nhóm nhận" in wrong_audience
+    too_big = upload(staff, b"x" * (3 * 1024 * 1024), name="lon.xlsx")
+    assert too_big.status_code == 413 and "tối đa 2 MB" in too_big.get_data(as_text=True)
+    assert (root / "config.toml").read_text(encoding="utf-8").count(f"[campaigns.{SECOND}]") == 1
+    assert not (root / "recipients" / SECOND / "employers.xlsx").exists()
+    assert not (root / "recipients" / SECOND / "versions").exists()
+
+
+def test_only_drafters_upload_and_accept(root: Path, tmp_path: Path):
+    from test_web_accounts import add_staff, signed_in
+
+    from outreach.web import create_app
+
+    add_staff(root)
+    app = create_app(root, testing=True)
+    data = employers_xlsx(tmp_path / "moi.xlsx", GOOD).read_bytes()
+    form = lambda: {"audience": "employers", "file": (io.BytesIO(data), "moi.xlsx")}
+    approver = signed_in(app, "duyet")
+    assert 'id="upload-form"' not in approver.client.get(f"/campaigns/{SECOND}/lists").get_data(as_text=True)
+    assert approver.post(f"/campaigns/{SECOND}/lists/upload", form(), content_type="multipart/form-data"
+                         ).status_code == 403
+    drafter = signed_in(app, "soan", "192.0.2.11")
+    staged = drafter.post(f"/campaigns/{SECOND}/lists/upload", form(), content_type="multipart/form-data")
+    token = staged.headers["Location"].rsplit("/", 1)[1]
+    assert approver.post(f"/campaigns/{SECOND}/lists/pending/{token}/accept").status_code == 403
+    assert not (root / "recipients" / SECOND / "employers.xlsx").exists()
+    assert drafter.post(f"/campaigns/{SECOND}/lists/pending/{token}/accept").status_code == 302
+    version = CampaignLists(load_config(root).workspace, SECOND).versions()[0]
+    assert (version.number, version.by, version.login) == (1, "Phạm Văn Soạn", "soan")
+    assert version.source == "web 192.0.2.11"

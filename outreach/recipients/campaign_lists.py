@@ -75,12 +75,17 @@ class PendingUpload:
     token: str
     audience: str
     path: Path
+    uploaded_name: str  # as the person's computer called it: shown, never a path
+
+
+def _base_name(name: str) -> str:
+    return unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()[:120]
 
 
 def safe_upload_name(name: str) -> tuple[str, str]:
     """An uploaded file's name made harmless (no folders, no dots in front), and its suffix;
     anything but .xlsx and .csv is refused."""
-    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    base = _base_name(name)
     suffix = Path(base).suffix.lower()
     if suffix not in LIST_SUFFIXES:
         raise UserError(f"Tệp «{base or name}» không phải danh sách Excel (.xlsx) hay CSV (.csv). "
@@ -115,8 +120,9 @@ class CampaignLists:
         folder = self.pending_folder / token
         folder.mkdir(parents=True)
         (folder / "audience").write_text(audience, encoding="utf-8")
+        (folder / "uploaded-name").write_text(_base_name(uploaded_name), encoding="utf-8")
         (folder / name).write_bytes(data)
-        return PendingUpload(token, audience, folder / name)
+        return PendingUpload(token, audience, folder / name, _base_name(uploaded_name))
 
     def pending(self, token: str) -> PendingUpload:
         folder = self.pending_folder / token
@@ -124,7 +130,8 @@ class CampaignLists:
         if len(files) != 1:
             raise UserError("Tệp tải lên này không còn (đã được nhận, đã bỏ, hoặc quá một ngày). "
                             "Cách sửa: tải danh sách lên lại.")
-        return PendingUpload(token, (folder / "audience").read_text(encoding="utf-8"), files[0])
+        return PendingUpload(token, (folder / "audience").read_text(encoding="utf-8"), files[0],
+                             (folder / "uploaded-name").read_text(encoding="utf-8"))
 
     def discard(self, token: str) -> None:
         shutil.rmtree(self.pending(token).path.parent)
@@ -156,7 +163,7 @@ class CampaignLists:
             rows, valid, rejected = counts
             version = ListVersion(
                 number=number, audience=upload.audience, file=self.workspace.relative(kept),
-                uploaded_name=upload.path.name, sha256=hashlib.sha256(data).hexdigest(), by=by.name,
+                uploaded_name=upload.uploaded_name, sha256=hashlib.sha256(data).hexdigest(), by=by.name,
                 login=by.login, source=by.source, at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 rows=rows, valid=valid, rejected=rejected)
             entries = [asdict(v) for v in sorted((*versions, version), key=lambda v: v.number)]

@@ -6,34 +6,23 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from factories import Recipient, write_drafts
+from factories import Recipient, copy_sample_office, write_drafts
+from test_campaign_lists import campaign_table
 
 from outreach.cli import main
 from outreach.config import load_config
 from outreach.errors import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
 NAME = "don-doc-2023"
-TABLE = f'''[campaigns.{NAME}]
-title = "Đôn đốc đóng BHXH năm 2023"
-subject = "đôn đốc đóng BHXH, BHYT năm 2023"
-drafting_unit = "QLT"
-template = "templates/cong-van-vssid.docx"
-audiences = ["employers"]
-guidance = []
-'''
+TABLE = campaign_table(NAME, "Đôn đốc đóng BHXH năm 2023", "đôn đốc đóng BHXH, BHYT năm 2023")
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for item in ("config.toml", "templates", "recipients"):
-        source = REPO / item
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
-    return tmp_path
+    return copy_sample_office(tmp_path)
 
 
 def campaign_file(root: Path, text: str, name: str = NAME) -> Path:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from factories import copy_sample_office
 from openpyxl import Workbook
 
 from outreach.accounts import Actor
@@ -20,7 +20,6 @@ from outreach.errors import UserError
 from outreach.outbox import load_campaign_recipients
 from outreach.recipients import CampaignLists, own_list
 
-REPO = Path(__file__).resolve().parent.parent
 HEADER = ["STT", "Mã đơn vị", "Tên đơn vị", "Mã số thuế", "Địa chỉ", "Huyện/Thị xã/Thành phố", "Email",
           "Số điện thoại", "Cơ quan quản lý"]
 SECOND = "vssid-2023"
@@ -48,26 +47,27 @@ BAD = [3, "EF11111", "Công ty Sai Thư", "", "5 Hùng Vương, Nha Trang", "Th�
        "ketoan@@saithu.example.vn", "", "BHXH tỉnh"]
 
 
-def second_campaign(root: Path) -> None:
-    """A second campaign beside the sample's, to the employers only, in config.toml."""
-    with open(root / "config.toml", "a", encoding="utf-8") as config:
-        config.write(f'''
-[campaigns.{SECOND}]
-title = "Công văn năm 2023"
-subject = "đôn đốc đóng BHXH năm 2023"
+def campaign_table(name: str, title: str, subject: str) -> str:
+    """A campaign to the employers only, as config.toml (or a campaign file) writes it."""
+    return f'''[campaigns.{name}]
+title = "{title}"
+subject = "{subject}"
 drafting_unit = "QLT"
 template = "templates/cong-van-vssid.docx"
 audiences = ["employers"]
 guidance = []
-''')
+'''
+
+
+def second_campaign(root: Path) -> None:
+    """A second campaign beside the sample's, in config.toml."""
+    with open(root / "config.toml", "a", encoding="utf-8") as config:
+        config.write("\n" + campaign_table(SECOND, "Công văn năm 2023", "đôn đốc đóng BHXH năm 2023"))
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for item in ("config.toml", "templates", "recipients"):
-        source = REPO / item
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
-    second_campaign(tmp_path)
+    second_campaign(copy_sample_office(tmp_path))
     return tmp_path
 
 

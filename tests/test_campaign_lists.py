@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import load_config
+from outreach.delivery import Ledger
 from outreach.errors import UserError
 from outreach.outbox import load_campaign_recipients
 from outreach.recipients import CampaignLists, own_list
@@ -210,3 +211,7 @@ def test_only_drafters_upload_and_accept(root: Path, tmp_path: Path):
     version = CampaignLists(load_config(root).workspace, SECOND).versions()[0]
     assert (version.number, version.by, version.login) == (1, "Phạm Văn Soạn", "soan")
     assert version.source == "web 192.0.2.11"
+    with Ledger.open(root) as ledger:  # four-eyes: who brought the list in approves none of its letters
+        assert ledger.builders(SECOND) == {"soan"} and ledger.builders("vssid-2022") == set()
+    audit = approver.client.get(f"/campaigns/{SECOND}/audit").get_data(as_text=True)
+    assert "Nhận danh sách" in audit and f"bản 1: recipients/{SECOND}/versions/1-employers.xlsx" in audit

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ...accounts import Role
+from ...delivery import CampaignEvent, utc_now
 from ...errors import UserError
 from ...recipients import CampaignLists, own_list
 from ..auth import requires
@@ -15,6 +16,7 @@ from ._request import (
     bp,
     campaign_or_404,
     request_config,
+    request_ledger,
     workspace_root,
 )
 from .lists import without_fix
@@ -85,8 +87,12 @@ def list_accept(name: str, token: str):
         if checked.result is None:
             raise UserError(f"Không nhận được danh sách không đọc được: {checked.error}")
         result = checked.result
-        version = lists.accept(token, acting_person(),
-                               (result.rows, len(result.recipients), len(result.rejected_rows)))
+        by = acting_person()
+        version = lists.accept(token, by, (result.rows, len(result.recipients), len(result.rejected_rows)))
+        # Who brought the list in is, under four-eyes, as bound as who built from it.
+        request_ledger().record(name, CampaignEvent.LIST_ACCEPTED, by,
+                                f"bản {version.number}: {version.file} ({version.valid} hợp lệ, "
+                                f"{version.rejected} bị loại)", utc_now())
         flash(f"Đã nhận danh sách làm bản {version.number} của chiến dịch: {version.valid} người nhận hợp lệ, "
               f"{version.rejected} dòng bị loại. Bấm «Tạo lại bản thảo» để tạo thư theo danh sách mới.", "ok")
     except UserError as error:

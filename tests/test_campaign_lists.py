@@ -167,6 +167,7 @@ def test_an_upload_shows_its_report_before_anything_changes_then_accepted_is_the
     assert codes(root, "vssid-2022") == shared  # the other campaign is untouched
     assert (root / "recipients" / SECOND / "versions" / "1-employers.xlsx").read_bytes() == data
     assert "tải lên từ tệp Danh sách mới.xlsx" in done
+    assert f'href="/campaigns/{SECOND}/lists"' in staff.page("/lists")  # reached from the shared lists' page too
 
 
 def test_a_discarded_or_refused_upload_changes_nothing(root: Path, staff, tmp_path: Path):

@@ -38,6 +38,7 @@ def lists():
         "lists.html", checked=checked, problems=shown, total=page.total, number=page.number, pages=page.pages,
         severity=severity, file_index=file_index, severity_labels=SEVERITY_LABELS, root=workspace_root(),
         page_url=lambda n: url_for("views.lists", **args, page=n),
+        campaigns=[c for c in request_config().campaigns.values() if c.reminder is None],
     )
 
 

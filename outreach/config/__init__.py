@@ -275,7 +275,7 @@ class Config:
         except KeyError:
             known = ", ".join(self.campaigns) or "(chưa có)"
             raise UserError(
-                f"Không có chiến dịch '{name}' trong config.toml. Các chiến dịch: {known}."
+                f"Không có chiến dịch '{name}' trong config.toml hay thư mục campaigns/. Các chiến dịch: {known}."
             ) from None
 
     def department_for(self, audience: str) -> Department:

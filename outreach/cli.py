@@ -136,8 +136,14 @@ def _validate(args: argparse.Namespace) -> int:
         if any(kind not in config.audiences for kind in kinds):
             raise UserError(f"config.toml không có nhóm nhận '{args.kind}'. Cách sửa: thêm [audiences.{args.kind}] "
                             "với files = [\"recipients/….xlsx\"], hoặc ghi tên tệp cần kiểm tra.")
-        summary = ValidationSummary(tuple(check_coverage(config, load_list(path, kind))
-                                          for kind in kinds for path in config.audiences[kind].files))
+        from .recipients import own_list
+
+        # The shared lists, then every campaign's own (recipients/<campaign>/<audience>.xlsx).
+        paths = [(path, kind) for kind in kinds for path in config.audiences[kind].files]
+        paths += [(path, kind) for name, campaign in config.campaigns.items() if campaign.reminder is None
+                  for kind in kinds if kind in campaign.audiences
+                  for path in [own_list(config.workspace, name, kind)] if path is not None]
+        summary = ValidationSummary(tuple(check_coverage(config, load_list(path, kind)) for path, kind in paths))
     if args.report:
         write_xlsx(summary, Path(args.report))
     if args.json:

@@ -21,7 +21,7 @@ from .errors import redact
 from .localtime import office_today
 from .outbox import read_manifest
 from .outbox import build_campaign, issue_document_number
-from .recipients import load_list
+from .recipients import campaign_list_files, load_list
 from .recipients import check_coverage
 from .config import ROLE_LABELS, ROLES
 from .sign import MARK, demo_signing, sign_campaign
@@ -56,7 +56,7 @@ def run_demo(root: Path, smtp_url: str | None = None, campaign: str = DEMO_CAMPA
     config = load_config(root)
     print("1. Kiểm tra danh sách người nhận")
     for audience in config.campaign(campaign).audiences:
-        for path in config.audiences[audience].files:
+        for path in campaign_list_files(config, config.campaign(campaign), audience):
             result = check_coverage(config, load_list(path, audience))
             print(f"   {path.relative_to(root)}: {result.rows} dòng, {len(result.recipients)} hợp lệ, "
                   f"{len(result.rejected_rows)} bị loại, {len(result.converted)} ô đã chuyển đổi")

@@ -132,6 +132,20 @@ class Workspace:
         """What the running `outreach run` last did and when it looks next (JSON, rewritten each tick)."""
         return self.outbox / ".scheduler.json"
 
+    @property
+    def recipients(self) -> Path:
+        return self.root / "recipients"
+
+    def campaign_lists(self, campaign: str) -> Path:
+        """A campaign's own recipient lists (``<audience>.xlsx|.csv``) and their ``versions/``; a
+        reminder reads its letter's."""
+        return self.recipients / letter_campaign(campaign)
+
+    @property
+    def campaign_files(self) -> Path:
+        """``campaigns/<name>.toml``: campaigns made in the browser, read like config.toml's."""
+        return self.root / "campaigns"
+
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 

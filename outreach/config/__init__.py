@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
+from collections.abc import Mapping
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,7 @@ from ..localtime import OFFICE_TIMEZONE, WEEKDAYS
 from ..payment import ContributionRules
 from ..text import InvalidAddress, fold_diacritics, load_admin_units, mail_address
 from ..workspace import REMINDER_SEPARATOR, Workspace
+from .campaign_file import create_campaign_file, template_choices  # noqa: F401 (campaigns/*.toml)
 from .mailbox import Mailbox, parse_mailbox  # noqa: F401 (a sender's mailbox is part of the config)
 from .signing import (  # noqa: F401 (the signing section's types are part of the config)
     ROLE_LABELS, ROLES, KeySource, Pkcs11Key, Pkcs12Key, Role, SigningConfig, parse_signing)
@@ -273,7 +275,7 @@ class Config:
         except KeyError:
             known = ", ".join(self.campaigns) or "(chưa có)"
             raise UserError(
-                f"Không có chiến dịch '{name}' trong config.toml. Các chiến dịch: {known}."
+                f"Không có chiến dịch '{name}' trong config.toml hay thư mục campaigns/. Các chiến dịch: {known}."
             ) from None
 
     def department_for(self, audience: str) -> Department:
@@ -809,12 +811,17 @@ def _parse_web(top: _Section) -> WebConfig:
 
 
 def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, *,
-                 lenient_campaigns: bool = False) -> Config:
+                 lenient_campaigns: bool = False, campaign_sources: Mapping[str, str] | None = None,
+                 broken_files: Mapping[str, str] | None = None) -> Config:
     """Turn the TOML document into a checked :class:`Config` (pure; no file access).
 
     ``lenient_campaigns``: a campaign whose table is wrong is left out and its error kept in
     ``broken_campaigns`` instead of refusing the whole file, so that the web's pages that do not
-    need it keep working; the CLI and the scheduler refuse the file."""
+    need it keep working; the CLI and the scheduler refuse the file. ``campaign_sources``: the file
+    each campaign's table came from when not config.toml (``campaigns/<name>.toml``), which its
+    errors name; ``broken_files``: campaign files that could not be read at all, by campaign name
+    (only ever given with ``lenient_campaigns``)."""
+    sources = campaign_sources or {}
     top = _Section(data, "")
     agency = top.section("agency")
     signer = top.section("signer")
@@ -857,10 +864,13 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, 
     if "participants" in audiences and voluntary is None:
         raise _error("voluntary", "có nhóm nhận participants nhưng thiếu tham số BHXH tự nguyện",
                      "thêm [voluntary] với account và [[voluntary.rules]] (xem config.toml mẫu)")
-    campaigns, broken = {}, {}
+    campaigns, broken = {}, dict(broken_files or {})
     for name, table in top.sections("campaigns").items():
         try:
-            campaigns[name] = _parse_campaign(name, table, root, audiences, departments)
+            try:
+                campaigns[name] = _parse_campaign(name, table, root, audiences, departments)
+            except ConfigError as error:
+                raise _in_file(error, sources[name]) if name in sources else error from None
         except ConfigError as error:
             if not lenient_campaigns:
                 raise
@@ -891,18 +901,77 @@ def parse_config(data: dict[str, Any], root: Path, smtp_url: str | None = None, 
 
 
 def load_config(root: Path, *, lenient_campaigns: bool = False) -> Config:
-    """Read ``root/config.toml``; ``OUTREACH_SMTP_URL`` in the environment overrides SMTP targets.
-    ``lenient_campaigns``: see :func:`parse_config`."""
-    path = Workspace(root).config_file
+    """Read ``root/config.toml`` and the campaign files ``root/campaigns/*.toml`` (each one
+    ``[campaigns.<its name>]`` table, read exactly like config.toml's); ``OUTREACH_SMTP_URL`` in the
+    environment overrides SMTP targets. ``lenient_campaigns``: see :func:`parse_config` (a campaign
+    file that cannot be read leaves out that campaign only)."""
+    root = root.resolve()
+    data, sources, broken = read_config_files(root, lenient_campaigns=lenient_campaigns)
+    return parse_config(data, root, os.environ.get(SMTP_URL_ENV) or None, lenient_campaigns=lenient_campaigns,
+                        campaign_sources=sources, broken_files=broken)
+
+
+def read_config_files(root: Path, *, lenient_campaigns: bool = False
+                      ) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """config.toml's document with every campaign file's table merged into its ``campaigns``; the
+    file of each merged campaign; and (lenient only) the campaign files that could not be read."""
+    workspace = Workspace(root)
+    data = _read_toml(workspace.config_file, workspace.relative(workspace.config_file))
+    if not data and not workspace.config_file.is_file():
+        raise ConfigError(f"Không tìm thấy {workspace.config_file}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo "
+                          "thư mục làm việc mới.")
+    tables = dict(data.get("campaigns", {})) if isinstance(data.get("campaigns"), dict) else None
+    sources: dict[str, str] = {}
+    broken: dict[str, str] = {}
+    for path in sorted(workspace.campaign_files.glob("*.toml")) if tables is not None else []:
+        name, shown = path.stem, workspace.relative(path)
+        try:
+            table = _campaign_table(name, shown, _read_toml(path, shown))
+            if name in tables:
+                raise ConfigError(f"{shown}: chiến dịch '{name}' đã có trong config.toml ([campaigns.{name}]). "
+                                  f"Cách sửa: giữ một trong hai — xóa bảng [campaigns.{name}] khỏi config.toml, "
+                                  f"hoặc xóa (đổi tên) tệp {shown}.")
+        except ConfigError as error:
+            if not lenient_campaigns:
+                raise
+            broken[name] = error.message
+            continue
+        tables[name] = table
+        sources[name] = shown
+    if sources:
+        data = {**data, "campaigns": tables}
+    return data, sources, broken
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"Không tìm thấy {path}. Cách sửa: chạy 'outreach init THƯ_MỤC' để tạo thư mục làm việc mới.") from None
+        return {}
     except UnicodeDecodeError:
-        raise ConfigError(f"{path} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
+        raise ConfigError(f"{shown} không phải văn bản UTF-8. Cách sửa: lưu lại tệp với mã hóa UTF-8.") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _toml_syntax_error(path, path.read_text(encoding="utf-8"), exc) from None
-    return parse_config(data, root.resolve(), os.environ.get(SMTP_URL_ENV) or None, lenient_campaigns=lenient_campaigns)
+        raise _toml_syntax_error(path, text, exc) from None
+
+
+def _campaign_table(name: str, shown: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A campaign file holds one table, ``[campaigns.<the file's name>]``, and nothing else."""
+    campaigns = data.get("campaigns")
+    if set(data) != {"campaigns"} or not isinstance(campaigns, dict) or set(campaigns) != {name} \
+            or not isinstance(campaigns[name], dict):
+        tables = [f"[campaigns.{key}]" for key in campaigns] if isinstance(campaigns, dict) else []
+        found = ", ".join([*tables, *(f"[{key}]" for key in data if key != "campaigns")]) or "(trống)"
+        raise ConfigError(f"{shown}: tệp chiến dịch chỉ chứa đúng một bảng [campaigns.{name}] (cùng tên với tệp), "
+                          f"đang có: {found}. Cách sửa: đặt các mục của chiến dịch dưới dòng [campaigns.{name}], "
+                          "bỏ mọi bảng khác (chúng thuộc config.toml); hoặc đổi tên tệp cho trùng tên chiến dịch.")
+    return campaigns[name]
+
+
+def _in_file(error: ConfigError, shown: str) -> ConfigError:
+    """A campaign's error as the campaign file it came from names it (the parsers say config.toml)."""
+    return ConfigError(re.sub(r"^config\.toml: ", f"{shown}: ", error.message, flags=re.M))
 
 
 # tomllib's messages (Python 3.11: "<what> (at line L, column C)"), each as the problem and its fix.

@@ -112,6 +112,7 @@ class CampaignEvent(StrEnum):
     RESUMED = "resumed"
     BUILT = "built"  # a build of the campaign's drafts started (who ran it: four-eyes, the audit page)
     SIGNED = "signed"  # a signing run (``outreach sign``): which role, how many letters
+    LIST_ACCEPTED = "list_accepted"  # a list taken into the campaign on the web (who brought it in: four-eyes)
 
 
 class MailEvent(StrEnum):
@@ -205,6 +206,7 @@ LABELS: Mapping[str, Label] = {
     CampaignEvent.RESUMED: Label("Gửi tiếp", "gửi tiếp"),
     CampaignEvent.BUILT: Label("Tạo bản thảo", "tạo bản thảo"),
     CampaignEvent.SIGNED: Label("Ký số", "ký số"),
+    CampaignEvent.LIST_ACCEPTED: Label("Nhận danh sách", "nhận danh sách"),
     MailEvent.DELAYED: Label("Chậm chuyển", "máy chủ báo chậm chuyển thư"),
 }
 # What staff read for what collect found in a mailbox.
@@ -690,10 +692,12 @@ class Ledger:
         return self._pause_row(self._db, campaign)
 
     def builders(self, campaign: str) -> set[str]:
-        """The accounts (logins) that ever ran a build of this campaign: a build reads its lists and
-        templates and writes its drafts, so under four-eyes none of them approves its letters."""
-        rows = self._db.execute("SELECT DISTINCT login FROM events WHERE campaign = ? AND key = '' AND to_state = ? "
-                                "AND login != ''", (campaign, CampaignEvent.BUILT))
+        """The accounts (logins) that ever ran a build of this campaign or took a list into it: a
+        build reads its lists and templates and writes its drafts, so under four-eyes none of them
+        approves its letters."""
+        rows = self._db.execute("SELECT DISTINCT login FROM events WHERE campaign = ? AND key = '' "
+                                "AND to_state IN (?, ?) AND login != ''",
+                                (campaign, CampaignEvent.BUILT, CampaignEvent.LIST_ACCEPTED))
         return {row[0] for row in rows}
 
     # ------------------------------------------------------------------ receipts

@@ -44,7 +44,7 @@ from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import RECEIPT_TOKEN_BYTES, Attachment, build_message, message_bytes, with_receipt_link
-from ..recipients import Recipient, RecipientList, load_list
+from ..recipients import Recipient, RecipientList, campaign_list_files, load_list
 from ..letters import Register
 from ..recipients import PaymentError, Route, RoutingError, route
 from ..text import fold_diacritics
@@ -111,7 +111,9 @@ def _ascii_slug(text: str) -> str:
 
 
 def load_campaign_recipients(config: Config, campaign: Campaign) -> list[RecipientList]:
-    return [load_list(path, audience) for audience in campaign.audiences for path in config.audiences[audience].files]
+    """The campaign's lists: its own where it has them, else its audiences' shared files."""
+    return [load_list(path, audience) for audience in campaign.audiences
+            for path in campaign_list_files(config, campaign, audience)]
 
 
 def _inputs_digest(template_digest: str, context: LetterContext, extra: Sequence[str]) -> str:

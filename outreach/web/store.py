@@ -15,14 +15,14 @@ from typing import Generic, TypeVar
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from ..config import AUDIENCE_LABELS, Config, load_config
+from ..config import AUDIENCE_LABELS, Campaign, Config, load_config
 from ..delivery import (DRAFT_STATES, FAILURE_STATES, Answer, Confirmation, Delivery, DraftState, State, Unsent,
                         answer_of, draft_state)
 from ..errors import UserError
 from ..outbox import Draft, Manifest, ManifestCache, letter_pages
 from ..workspace import Workspace
 from ..recipients import Problem, RecipientList, load_list
-from ..recipients import check_coverage
+from ..recipients import campaign_list_files, check_coverage
 from ..text import fold_diacritics, match_key
 
 PROBLEM_NAMES = {
@@ -179,27 +179,35 @@ class Store:
         """The campaign's manifest, or None when it was never built."""
         return self._manifests.get(self.root, campaign)
 
-    def checked_lists(self, config: Config, audiences: Iterable[str] | None = None) -> list[CheckedList]:
-        """Every recipient file of these audiences, read and checked as ``outreach validate`` does."""
-        config_stamp = _stamp(Workspace(self.root).config_file)
+    def checked_lists(self, config: Config, audiences: Iterable[str] | None = None,
+                      campaign: Campaign | None = None) -> list[CheckedList]:
+        """Every recipient file of these audiences, read and checked as ``outreach validate`` does:
+        the shared ``[audiences.X] files``, or what ``campaign`` reads (its own lists where it has them)."""
         result = []
         for audience in audiences if audiences is not None else config.audiences:
-            for path in config.audiences[audience].files:
-                key = (str(path), audience)
-                stamp = (_stamp(path), config_stamp)
-                with self._lock:
-                    cached = self._lists.get(key)
-                if cached and cached[0] == stamp:
-                    result.append(cached[1])
-                    continue
-                try:
-                    checked = CheckedList(path, audience, check_coverage(config, load_list(path, audience)))
-                except UserError as error:
-                    checked = CheckedList(path, audience, None, error.message)
-                with self._lock:
-                    self._lists[key] = (stamp, checked)
-                result.append(checked)
+            try:
+                paths = campaign_list_files(config, campaign, audience) if campaign else config.audiences[audience].files
+            except UserError as error:  # two own files for one audience: said where the list would be
+                result.append(CheckedList(Workspace(self.root).campaign_lists(campaign.name), audience, None,
+                                          error.message))
+                continue
+            result.extend(self.checked_file(config, path, audience) for path in paths)
         return result
+
+    def checked_file(self, config: Config, path: Path, audience: str) -> CheckedList:
+        key = (str(path), audience)
+        stamp = (_stamp(path), _stamp(Workspace(self.root).config_file))
+        with self._lock:
+            cached = self._lists.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        try:
+            checked = CheckedList(path, audience, check_coverage(config, load_list(path, audience)))
+        except UserError as error:
+            checked = CheckedList(path, audience, None, error.message)
+        with self._lock:
+            self._lists[key] = (stamp, checked)
+        return checked
 
     def rows(self, config: Config, manifest: Manifest, deliveries: Mapping[str, Delivery],
              confirmations: Mapping[str, Confirmation] | None = None,
@@ -225,7 +233,7 @@ class Store:
         (folding 50,000 names for the search box on every request would take seconds)."""
         campaign = config.campaigns.get(manifest.campaign)
         audiences = campaign.audiences if campaign else sorted({d.audience for d in manifest.drafts})
-        checked = self.checked_lists(config, [a for a in audiences if a in config.audiences])
+        checked = self.checked_lists(config, [a for a in audiences if a in config.audiences], campaign)
         version = (manifest, _stamp(Workspace(self.root).config_file), *checked)
         with self._lock:
             cached = self._rows.get(manifest.campaign)

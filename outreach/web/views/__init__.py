@@ -15,7 +15,11 @@ Addresses::
     /campaigns/<name>/bao-cao-gui-thu.xlsx          sending.py: the delivery record to download
     /campaigns/<name>/chua-nhan[.xlsx]              sending.py: who has not received the letter yet
     /campaigns/<name>/audit                         audit.py: who did what, when, from where
+    /new-campaign, POST the same                    new_campaign.py: «Chiến dịch mới», campaigns/<name>.toml
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
+    /campaigns/<name>/lists                         campaign_lists.py: the campaign's own lists, versions
+    POST /campaigns/<name>/lists/upload             campaign_lists.py: an upload, kept aside and checked
+    /campaigns/<name>/lists/pending/<token>         campaign_lists.py: its report; POST …/accept, …/discard
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
     /xac-nhan/<token>, POST the same                receipt.py: a recipient confirms receipt (public)
@@ -23,7 +27,7 @@ Addresses::
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, audit, campaigns, lists, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import accounts, actions, audit, campaign_lists, campaigns, lists, new_campaign, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
 from ._request import bp, redact
 from .wiring import init_app
 

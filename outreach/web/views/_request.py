@@ -79,7 +79,7 @@ def campaign_or_404(name: str) -> Campaign:
         config.campaign(name)  # raises its ConfigError: the page says what to fix in config.toml
     campaign = config.campaigns.get(name)
     if campaign is None:
-        abort(404, description=f"Không có chiến dịch '{name}' trong config.toml.")
+        abort(404, description=f"Không có chiến dịch '{name}' trong config.toml hay thư mục campaigns/.")
     return campaign
 
 

@@ -32,16 +32,17 @@ def lists():
         if not severity or p.severity == severity
     ]
     page = paginate(problems, request.args.get("page"), PROBLEMS_PER_PAGE, PROBLEMS_PER_PAGE)
-    shown = [(c, p, _without_fix(p)) for c, p in page.items]
+    shown = [(c, p, without_fix(p)) for c, p in page.items]
     args = {k: v for k, v in (("severity", severity), ("file", file_index)) if v}
     return render_template(
         "lists.html", checked=checked, problems=shown, total=page.total, number=page.number, pages=page.pages,
         severity=severity, file_index=file_index, severity_labels=SEVERITY_LABELS, root=workspace_root(),
         page_url=lambda n: url_for("views.lists", **args, page=n),
+        campaigns=[c for c in request_config().campaigns.values() if c.reminder is None],
     )
 
 
-def _without_fix(problem) -> str:
+def without_fix(problem) -> str:
     """The message without its trailing fix, which has a column of its own."""
     suffix = f" Cách sửa: {problem.fix}"
     return problem.message[: -len(suffix)] if problem.fix and problem.message.endswith(suffix) else problem.message

@@ -56,7 +56,8 @@ ERROR_TITLES = {
 ERROR_TEXTS = {
     404: "Trang này không tồn tại. Quay về danh sách chiến dịch để chọn lại.",
     405: "Địa chỉ này không nhận thao tác như vậy. Hãy dùng các nút trên trang.",
-    413: "Dữ liệu gửi lên quá lớn.",
+    413: "Dữ liệu gửi lên quá lớn (tối đa 2 MB). Với một danh sách: lưu lại tệp chỉ với trang tính và các cột "
+         "cần dùng, hoặc chia thành nhiều tệp.",
     500: "Chương trình gặp lỗi không mong đợi. Chi tiết đã được ghi vào nhật ký của máy chủ; "
          "hãy báo cho người quản trị.",
 }

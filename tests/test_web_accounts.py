@@ -228,6 +228,12 @@ def test_four_eyes_whoever_built_approves_none_of_it(app, root: Path) -> None:
     page = refused.get_data(as_text=True)
     assert refused.status_code == 403 and "không được tự duyệt" in page and "Không có thư nào được duyệt" in page
     assert deliveries(root) == before and before[KEY].state == "revoked"
+    app.config["OUTREACH_APPROVE_IN_BACKGROUND"] = 0  # the whole list as a background job: refused before it starts
+    everything = {"scope": "filtered", "expected": str(len(read_manifest(root, CAMPAIGN).drafts))}
+    refused = both.post(f"/campaigns/{CAMPAIGN}/approve", everything)
+    assert refused.status_code == 403 and "không được tự duyệt" in refused.get_data(as_text=True)
+    assert app.extensions["outreach_approve_jobs"].get(CAMPAIGN) is None and deliveries(root) == before
+    app.config["OUTREACH_APPROVE_IN_BACKGROUND"] = 200
     assert signed_in(app, "duyet").post(*approve).status_code == 302
     assert deliveries(root)[KEY].state == "approved"
     config = Workspace(root).config_file

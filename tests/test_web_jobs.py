@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from outreach.outbox import BUILD_PHASE, BuildReport, Step
+from outreach.outbox import BUILD_PHASE, BuildReport, Step, read_manifest
 from outreach.web.jobs import BUILD, Job, default_approve
+from outreach.workspace import Workspace
 
 from test_web import CAMPAIGN, ONLY, Staff, flashes, ledger_state, root, built, staff  # noqa: F401 (fixtures)
 
@@ -115,3 +116,19 @@ def test_approving_many_letters_runs_in_the_background_and_blocks_a_build(staff:
     assert f"Đã duyệt xong {len(ONLY)} thư" in staff.page(f"/campaigns/{CAMPAIGN}")
     staff.post(f"/campaigns/{CAMPAIGN}/build")
     assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(WAIT_S) and builds == [CAMPAIGN]
+
+
+def test_a_background_approval_refused_approves_nothing_and_says_why(staff: Staff, root) -> None:
+    staff.app.config["OUTREACH_APPROVE_IN_BACKGROUND"] = 2
+    changed = next(d for d in read_manifest(root, CAMPAIGN).drafts if d.code == "VT00652")
+    with changed.eml_path(root).open("ab") as message:
+        message.write(b"\r\n")  # a byte added after the build: the manifest's sha256 no longer holds
+
+    staff.post(f"/campaigns/{CAMPAIGN}/approve", {"scope": "filtered", "expected": str(len(ONLY)), "by": "Nguyễn Thị Duyệt"})
+    assert staff.app.extensions["outreach_approve_jobs"].get(CAMPAIGN).wait(WAIT_S)
+
+    page = staff.page(f"/campaigns/{CAMPAIGN}")
+    assert "Duyệt không thành công: Không duyệt thư nào vì:" in page and "employers/VT00652" in page
+    assert all(ledger_state(root, draft.key) is None for draft in read_manifest(root, CAMPAIGN).drafts)
+    assert not list((Workspace(root).campaign(CAMPAIGN) / "approved").rglob("*.eml"))  # no copy of bytes kept
+    assert not staff.get(f"/campaigns/{CAMPAIGN}/approve-progress.json").get_json()["running"]

@@ -18,9 +18,8 @@ WAIT_S = 10
 
 def test_time_left_is_told_from_the_rate_so_far() -> None:
     job = Job(CAMPAIGN, dt.datetime.now(dt.timezone.utc), BUILD.title)
-    job.told(Step(BUILD_PHASE, 0, 2156))
-    job.phase_start = (1000.0, 0)  # the phase began at 1000 s (monotonic)
-    job.told(Step(BUILD_PHASE, 120, 2156))
+    job.told(Step(BUILD_PHASE, 0, 2156), now=1000.0)  # the phase began at 1000 s (monotonic)
+    job.told(Step(BUILD_PHASE, 120, 2156), now=1010.0)
 
     assert job.progress(now=1010.6).text == "Đang tạo bản thảo: 120/2.156 thư, còn khoảng 3 phút"
     assert job.progress(now=1000.5).text == "Đang tạo bản thảo: 120/2.156 thư, còn khoảng 10 giây"

@@ -128,9 +128,9 @@ class Job:
     report: Any = None
     error: str = ""
     thread: threading.Thread | None = None
-    step: Step | None = None  # the latest the work told
-    # When the step's phase began (monotonic seconds) and its count then: the rate is that phase's.
-    phase_start: tuple[float, int] = field(default=(0.0, 0))
+    # The latest step the work told, when its phase began (monotonic seconds) and the count then: the
+    # rate is that phase's. One tuple, replaced whole: a reader never pairs a step with another's start.
+    _told: tuple[Step, float, int] | None = field(default=None, repr=False)
 
     @property
     def running(self) -> bool:
@@ -148,20 +148,19 @@ class Job:
         seconds = int((end - self.started_at).total_seconds())
         return f"{seconds // 60} phút {seconds % 60} giây" if seconds >= 60 else f"{seconds} giây"
 
-    def told(self, step: Step) -> None:
-        """The job's :data:`OnStep`, called on the work's thread (one assignment each: readers never
-        see half a step)."""
-        if self.step is None or self.step.phase != step.phase:
-            self.phase_start = (time.monotonic(), step.done)
-        self.step = step
+    def told(self, step: Step, now: float | None = None) -> None:
+        """The job's :data:`OnStep`, called on the work's thread (``now``: monotonic seconds, for tests)."""
+        now = time.monotonic() if now is None else now
+        told = self._told
+        self._told = (step, told[1], told[2]) if told and told[0].phase == step.phase else (step, now, step.done)
 
     def progress(self, now: float | None = None) -> JobProgress:
-        step = self.step
-        if not self.running or step is None:
+        told = self._told
+        if not self.running or told is None:
             text = f"{self.title}: đang chuẩn bị (đã chạy {self.duration})…" if self.running else ""
-            return JobProgress(self.running, step.phase if step else "", step.done if step else 0,
-                               step.total if step else 0, None, text, self.error)
-        started, first = self.phase_start
+            return JobProgress(self.running, told[0].phase if told else "", told[0].done if told else 0,
+                               told[0].total if told else 0, None, text, self.error)
+        step, started, first = told
         elapsed = (time.monotonic() if now is None else now) - started
         left = round((step.total - step.done) * elapsed / (step.done - first)) if step.done > first else None
         text = f"{step.phase}: {format_number(step.done)}/{format_number(step.total)} thư"

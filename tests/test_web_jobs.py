@@ -100,6 +100,7 @@ def test_approving_many_letters_runs_in_the_background_and_blocks_a_build(staff:
     assert state["running"] and state["text"].startswith(f"Đang duyệt thư: 3/{len(ONLY)} thư, còn ")
     page = staff.page(f"/campaigns/{CAMPAIGN}")
     assert 'id="build" disabled' in page and 'id="approve-filtered"' in page and "3/7 thư" in page
+    assert "Đang duyệt</span>" in staff.page("/")  # the list of campaigns says so too
     refused = staff.post(f"/campaigns/{CAMPAIGN}/build").get_data(as_text=True)
     assert any(f"Chiến dịch {CAMPAIGN} đang được duyệt" in m for m in flashes(refused)) and builds == []
     again = staff.post(f"/campaigns/{CAMPAIGN}/approve", {"scope": "selected", "key": "employers/UHR562T",
@@ -131,3 +132,15 @@ def test_a_background_approval_refused_approves_nothing_and_says_why(staff: Staf
     assert all(ledger_state(root, draft.key) is None for draft in read_manifest(root, CAMPAIGN).drafts)
     assert not list((Workspace(root).campaign(CAMPAIGN) / "approved").rglob("*.eml"))  # no copy of bytes kept
     assert not staff.get(f"/campaigns/{CAMPAIGN}/approve-progress.json").get_json()["running"]
+
+
+def test_the_rebuild_after_the_number_is_counted_as_any_build(staff: Staff) -> None:
+    slow = SlowBuild([Step(BUILD_PHASE, 7, 2156)])
+    staff.app.config["OUTREACH_BUILD"] = slow
+    page = staff.post(f"/campaigns/{CAMPAIGN}/issue", {"date": "2023-01-05", "by": "Lê Văn Thư"}).get_data(as_text=True)
+    assert any("Đang tạo lại bản thảo với số này" in m for m in flashes(page))
+    slow.next()
+    assert staff.get(f"/campaigns/{CAMPAIGN}/build-progress.json").get_json()["text"].startswith(
+        "Đang tạo bản thảo: 7/2.156 thư, ")
+    slow.go_on.release()
+    assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(WAIT_S)

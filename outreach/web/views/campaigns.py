@@ -64,6 +64,7 @@ def campaigns():
             "pause": request_ledger().pause_state(campaign.name),
             "running": send_running(workspace_root(), campaign.name),
             "job": build_jobs().get(campaign.name),
+            "approving": approve_jobs().running(campaign.name),
         })
     return render_template("campaigns.html", items=items, broken=config.broken_campaigns)
 

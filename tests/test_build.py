@@ -25,6 +25,7 @@ from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import load_config
 from outreach.delivery import Attempt, Ledger, Outcome, campaign_status, send_campaign
+from outreach.outbox import BUILD_PHASE, BUNDLE_PHASE, Step
 from outreach.outbox.build import issue_document_number
 from outreach.outbox.manifest import Manifest, read_manifest, sha256_file
 from outreach.workspace import init_workspace
@@ -316,3 +317,24 @@ def test_status_does_not_call_a_rebuilt_draft_approved(office):
     touch_email_text(office, "Thêm một dòng.")
     assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0
     assert status_and_send(office) == (0, 0)
+
+
+def test_a_build_tells_its_observer_each_letter_done_of_those_to_do(office):
+    """What the web page's «Đang tạo bản thảo: 3/8 thư» is made of: counts that only grow, up to the
+    letters this build had to make, and a rebuild that changes nothing has none to do."""
+    numbered(office)
+    steps: list[Step] = []
+
+    report = build(load_config(office), CAMPAIGN, only=CODES, on_step=steps.append)
+
+    drafting = [step for step in steps if step.phase == BUILD_PHASE]
+    assert [step.done for step in drafting] == list(range(len(CODES) + 1))
+    assert {step.total for step in drafting} == {len(CODES)} == {len(report.built) + len(report.failed)}
+    assert steps[:len(drafting)] == drafting  # the drafts first, then the paper bundle (if any)
+    paper = [step for step in steps if step.phase == BUNDLE_PHASE]
+    assert [(step.done, step.total) for step in paper] == ([(0, report.print_count), (report.print_count,) * 2]
+                                                           if report.print_count else [])
+
+    again: list[Step] = []
+    build(load_config(office), CAMPAIGN, only=CODES, on_step=again.append)
+    assert [(step.done, step.total) for step in again if step.phase == BUILD_PHASE] == [(0, 0)]

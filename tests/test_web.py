@@ -166,7 +166,7 @@ def test_build_button_runs_in_the_background_and_shows_the_report(staff: Staff) 
     release = threading.Event()
     calls: list[str] = []
 
-    def fake_build(config, name: str, by) -> BuildReport:
+    def fake_build(config, name: str, by, on_step) -> BuildReport:
         calls.append(name)
         assert release.wait(10)
         return BuildReport(campaign=name, document_number="", built=["employers/UHR562T"],
@@ -186,7 +186,7 @@ def test_build_button_runs_in_the_background_and_shows_the_report(staff: Staff) 
     assert "Đã tạo bản thảo xong" in page and "1 thư mới hoặc có thay đổi" in page
     assert calls == [CAMPAIGN]
 
-    def broken_build(config, name: str, by) -> BuildReport:
+    def broken_build(config, name: str, by, on_step) -> BuildReport:
         raise UserError("Không đọc được mẫu công văn templates/cong-van-vssid.docx.")
 
     staff.app.config["OUTREACH_BUILD"] = broken_build
@@ -215,7 +215,7 @@ def test_issue_takes_the_next_number_then_rebuilds(tmp_path: Path) -> None:
     root = make_workspace(tmp_path / "fresh")
     staff = Staff(create_app(root, testing=True))
     builds: list[str] = []
-    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by: builds.append(name) or BuildReport(name, "")
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: builds.append(name) or BuildReport(name, "")
     page = staff.post(f"/campaigns/{CAMPAIGN}/issue", {"date": "ngày mai"}).get_data(as_text=True)
     assert any("Ngày ký 'ngày mai' không hợp lệ" in m for m in flashes(page))
     assert Register(root / "outbox" / "register.sqlite").entry_for(CAMPAIGN) is None
@@ -793,7 +793,7 @@ def test_rejected_rows_are_counted_in_the_page_status_report_and_build_summary(
 
     rows_out = [{"file": "recipients/employers.xlsx", "row": str(n), "reason": "Thiếu tên đơn vị.",
                  "audience": "employers"} for n in range(5, 9)]
-    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by: BuildReport(
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: BuildReport(
         name, "", built=["employers/UHR562T"], rejected_rows=rows_out)
     staff.post(f"/campaigns/{CAMPAIGN}/build")
     assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10)

@@ -181,7 +181,7 @@ def test_an_approval_outside_ones_roles_is_403_and_approves_nothing(app, root: P
 
 def test_each_role_does_its_part_and_nothing_else(app, root: Path) -> None:
     builds: list[tuple[str, str, str]] = []
-    app.config["OUTREACH_BUILD"] = lambda config, name, by: builds.append((name, by.login, by.source)) or \
+    app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: builds.append((name, by.login, by.source)) or \
         BuildReport(name, "")
     actions = {  # url: (role, form)
         "build": (Role.DRAFTER, {}),
@@ -214,7 +214,7 @@ def test_each_role_does_its_part_and_nothing_else(app, root: Path) -> None:
 def test_four_eyes_whoever_built_approves_none_of_it(app, root: Path) -> None:
     """A real build from the page (its drafts unchanged, so no conversion) by an account that may
     also approve: its approval is refused with 403 and changes nothing; another approver's is not."""
-    app.config["OUTREACH_BUILD"] = lambda config, name, by: build(config, name, only=ONLY, by=by)
+    app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: build(config, name, only=ONLY, by=by, on_step=on_step)
     Accounts(Workspace(root).accounts).add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], password("ca-hai"),
                                            Actor("người cài đặt", "", "cli root"))
     both = signed_in(app, "ca-hai")
@@ -228,6 +228,12 @@ def test_four_eyes_whoever_built_approves_none_of_it(app, root: Path) -> None:
     page = refused.get_data(as_text=True)
     assert refused.status_code == 403 and "không được tự duyệt" in page and "Không có thư nào được duyệt" in page
     assert deliveries(root) == before and before[KEY].state == "revoked"
+    app.config["OUTREACH_APPROVE_IN_BACKGROUND"] = 0  # the whole list as a background job: refused before it starts
+    everything = {"scope": "filtered", "expected": str(len(read_manifest(root, CAMPAIGN).drafts))}
+    refused = both.post(f"/campaigns/{CAMPAIGN}/approve", everything)
+    assert refused.status_code == 403 and "không được tự duyệt" in refused.get_data(as_text=True)
+    assert app.extensions["outreach_approve_jobs"].get(CAMPAIGN) is None and deliveries(root) == before
+    app.config["OUTREACH_APPROVE_IN_BACKGROUND"] = 200
     assert signed_in(app, "duyet").post(*approve).status_code == 302
     assert deliveries(root)[KEY].state == "approved"
     config = Workspace(root).config_file
@@ -294,7 +300,7 @@ def test_issuing_the_number_records_the_account(tmp_path: Path) -> None:
     root = make_workspace(tmp_path / "fresh")
     add_staff(root)
     app = create_app(root, testing=True)
-    app.config["OUTREACH_BUILD"] = lambda config, name, by: BuildReport(name, "")
+    app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: BuildReport(name, "")
     form = {"date": "2023-01-05", "by": "Mickey Mouse"}
     assert signed_in(app, "duyet").post(f"/campaigns/{CAMPAIGN}/issue", form).status_code == 403
     assert Register(Workspace(root).register).entry_for(CAMPAIGN) is None

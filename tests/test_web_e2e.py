@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from outreach.delivery import Attempt, Ledger, Outcome, approve, utc_now
+from outreach.outbox import BUILD_PHASE, Step
 from outreach.outbox.manifest import read_manifest
 from outreach.web import create_app
 
@@ -302,6 +303,45 @@ def test_sending_progress_updates_by_itself(browser, server: str, root: Path) ->
     assert script_errors(browser) == []
 
 
+def test_a_build_s_count_changes_on_the_page_without_a_reload(browser, root: Path) -> None:
+    """«Tạo lại bản thảo» of 2,156 letters: the notice counts them as the build tells it, the page
+    itself never reloaded, until the build ends and its report is shown."""
+    from werkzeug.serving import make_server
+
+    from test_web_jobs import SlowBuild
+
+    slow = SlowBuild([Step(BUILD_PHASE, 0, 2156), Step(BUILD_PHASE, 120, 2156), Step(BUILD_PHASE, 1200, 2156)])
+    app = create_app(root)
+    app.config.update(OUTREACH_POLL_MS=250, OUTREACH_BUILD=slow)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://127.0.0.1:{httpd.port}/campaigns/{CAMPAIGN}")
+        flash_after(browser, lambda: browser.find_element(By.ID, "build").click())
+        notice = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, ".job-progress .job-text")))
+        assert "Đang tạo bản thảo: đang chuẩn bị" in notice.text
+        assert not browser.find_element(By.CSS_SELECTOR, ".job-reload").is_displayed()  # JavaScript polls instead
+        browser.execute_script("window.sameDocument = true;")
+        for _ in range(2):
+            slow.next()
+        wait(browser, lambda d: "Đang tạo bản thảo: 120/2.156 thư, còn khoảng" in d.find_element(
+            By.CSS_SELECTOR, ".job-progress .job-text").text)
+        assert browser.find_element(By.CSS_SELECTOR, ".job-progress .job-bar").get_attribute("value") == "120"
+        shot(browser, "07-build-progress")
+        slow.next()
+        wait(browser, lambda d: "1.200/2.156 thư" in d.find_element(By.CSS_SELECTOR, ".job-progress .job-text").text)
+        assert browser.execute_script("return window.sameDocument === true;")
+        slow.go_on.release()  # the build ends: the page is loaded again, with its report
+        wait(browser, EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Đã tạo bản thảo xong"))
+        assert not browser.execute_script("return window.sameDocument === true;")
+        assert not browser.find_elements(By.CSS_SELECTOR, ".job-progress")
+        assert script_errors(browser) == []
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
 # ---------------------------------------------------------------------------- staff accounts
 
 
@@ -321,7 +361,7 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     accounts.add("ca-hai", "Đỗ Văn Cả Hai", ["drafter", "approver"], "mật-khẩu-của-cả-hai", setup)
     app = create_app(root)
     # A real build, of the drafts the folder has (unchanged: no conversion), run as the account that asks.
-    app.config["OUTREACH_BUILD"] = lambda config, name, by: build(config, name, only=ONLY, by=by)
+    app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: build(config, name, only=ONLY, by=by, on_step=on_step)
     httpd = BoundedServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .approval import Clock, FourEyes, approve, approved_copy_path, approved_states, post, resolve, resume, revoke
+from .approval import (Clock, FourEyes, approve, approved_copy_path, approved_states, check_approver, post, resolve,
+                       resume, revoke)
 from .collect import CollectReport, Found, collect
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
 from .ledger import (
@@ -144,6 +145,7 @@ __all__ = [
     "bundles",
     "campaign_phase",
     "campaign_status",
+    "check_approver",
     "collect",
     "count_line",
     "draft_state",

@@ -3,7 +3,9 @@ payload (``message.eml``; ``letter.pdf`` for a letter on paper), or withdraw tha
 
 * ``approve`` binds an approval to the sha256 of the draft's payload as it is on disk now, and
   keeps a copy of those bytes (``outbox/<campaign>/approved/…``): the evidence of what was sent
-  survives a later rebuild of the draft. Nothing goes out unapproved, on paper either.
+  survives a later rebuild of the draft. Nothing goes out unapproved, on paper either. It tells an
+  ``on_step`` observer each payload checked (the web page's count of a long approval);
+  ``check_approver`` is its refusals that read no payload, for a caller to ask before it starts.
 * ``revoke`` withdraws approvals not yet handed to the channel; ``resolve`` is a person's decision
   on an ``uncertain`` message; ``resume`` lifts a campaign's pause; ``post`` records who took
   printed letters to the post office, and on which day.
@@ -22,7 +24,7 @@ from typing import Literal
 from ..accounts import Actor
 from ..errors import UserError
 from ..localtime import OFFICE_TZ, day_of
-from ..outbox import Draft, Manifest
+from ..outbox import Draft, Manifest, OnStep, Step, no_steps
 from ..workspace import Workspace
 from ..sign import signing_gate
 from .ledger import (
@@ -43,7 +45,8 @@ from .messenger import PAPER
 Clock = Callable[[], dt.datetime]
 # Reading, hashing and copying payloads wait on the disk or run in hashlib, both outside the GIL.
 APPROVAL_WORKERS = 4
-
+APPROVE_PHASE = "Đang duyệt thư"  # each payload read, hashed against the manifest and kept
+RECORD_PHASE = "Đang ghi nhận việc duyệt"  # the approvals written to the ledger, all in one transaction
 
 
 class FourEyes(UserError):
@@ -51,13 +54,44 @@ class FourEyes(UserError):
 
 
 def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, keys: Sequence[str] | None = None,
-            *, clock: Clock = utc_now, four_eyes: bool = True) -> list[Delivery]:
+            *, clock: Clock = utc_now, four_eyes: bool = True, on_step: OnStep = no_steps) -> list[Delivery]:
     """Approve drafts (all, e-mail and paper, when ``keys`` is None) for their payload's current bytes.
 
     All or nothing: any draft changed since build, or already sent (when named), refuses the whole
     approval with one Vietnamese message listing every problem. ``four_eyes``: an account that ran a
     build of the campaign approves none of its drafts (:class:`FourEyes`, before anything is read).
+    ``on_step`` is told each draft checked (:data:`APPROVE_PHASE`), then the ledger's write.
     """
+    person = check_approver(ledger, manifest, by, four_eyes=four_eyes)
+    current = ledger.deliveries(manifest.campaign)
+    named = keys is not None
+    drafts = _select(manifest, keys)
+    on_step(Step(APPROVE_PHASE, 0, len(drafts)))
+    checked: list[_Checked] = []
+    with ThreadPoolExecutor(APPROVAL_WORKERS) as pool:  # in manifest order, whatever order they finish in
+        for done, check in enumerate(pool.map(lambda draft: _check_and_keep(root, draft, current.get(draft.key), named),
+                                              drafts), start=1):
+            checked.append(check)
+            on_step(Step(APPROVE_PHASE, done, len(drafts)))
+    gate = signing_gate(root)  # serially: it verifies signatures with pyHanko, which is CPU, and caches
+    problems = [c.problem or gate.refusal(c.draft) for c in checked if c.problem or c.matches]
+    problems = [problem for problem in problems if problem]
+    if problems:
+        for c in checked:
+            if c.created is not None:
+                c.created.unlink(missing_ok=True)  # nothing was approved: keep no copy of approved bytes
+        raise UserError("Không duyệt thư nào vì:\n" + _bullets(problems) +
+                        f"\nCách sửa: chạy lại 'outreach build {manifest.campaign}', xem lại rồi duyệt lại.")
+    requests = [c.request for c in checked if c.request is not None]
+    on_step(Step(RECORD_PHASE, 0, len(requests)))
+    approved = ledger.approve(manifest.campaign, requests, person, clock())
+    on_step(Step(RECORD_PHASE, len(requests), len(requests)))
+    return approved
+
+
+def check_approver(ledger: Ledger, manifest: Manifest, by: Actor | str, *, four_eyes: bool = True) -> Actor:
+    """The person recorded for an approval of ``manifest``'s drafts, or the refusal that reads no payload:
+    no name, the four-eyes rule (:class:`FourEyes`), a letter without its number."""
     person = _person(by, "người duyệt")
     if four_eyes and person.login and person.login in ledger.builders(manifest.campaign):
         raise FourEyes(f"Tài khoản {person.login} ({person.name}) đã tạo bản thảo của chiến dịch {manifest.campaign} "
@@ -68,21 +102,7 @@ def approve(root: Path, ledger: Ledger, manifest: Manifest, by: Actor | str, key
         raise UserError(f"Công văn của chiến dịch {manifest.campaign} chưa được cấp số: bản thảo còn ghi "
                         f"'Số: {manifest.document_number.strip()}'. Cách sửa: chạy 'outreach issue {manifest.campaign}' "
                         "để lấy số trong sổ văn bản đi (thư sẽ được tạo lại với số đó), xem lại rồi duyệt.")
-    current = ledger.deliveries(manifest.campaign)
-    named = keys is not None
-    with ThreadPoolExecutor(APPROVAL_WORKERS) as pool:  # in manifest order, whatever order they finish in
-        checked = list(pool.map(lambda draft: _check_and_keep(root, draft, current.get(draft.key), named),
-                                _select(manifest, keys)))
-    gate = signing_gate(root)  # serially: it verifies signatures with pyHanko, which is CPU, and caches
-    problems = [c.problem or gate.refusal(c.draft) for c in checked if c.problem or c.matches]
-    problems = [problem for problem in problems if problem]
-    if problems:
-        for c in checked:
-            if c.created is not None:
-                c.created.unlink(missing_ok=True)  # nothing was approved: keep no copy of approved bytes
-        raise UserError("Không duyệt thư nào vì:\n" + _bullets(problems) +
-                        f"\nCách sửa: chạy lại 'outreach build {manifest.campaign}', xem lại rồi duyệt lại.")
-    return ledger.approve(manifest.campaign, [c.request for c in checked if c.request is not None], person, clock())
+    return person
 
 
 @dataclass(frozen=True)

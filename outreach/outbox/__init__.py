@@ -6,6 +6,7 @@
 * ``manifest``: ``Draft`` (with its channel and payload), ``Manifest``, the skip and stop reasons;
 * ``messages``: the MIME message of one draft, built and parsed back;
 * ``bundle`` and ``bundles``: print bundles (each letter on fresh sheets), participants' bundles.
+* ``progress``: ``Step`` and ``OnStep``, how far a build has got, told to whoever started it.
 
 The build's entry points load on first use: ``build`` consults the ledger (``outreach.delivery``),
 which itself reads manifests and messages from here.
@@ -49,12 +50,15 @@ from .messages import (
     upgrade_attachments,
     with_receipt_link,
 )
+from .progress import BUILD_PHASE, BUNDLE_PHASE, OnStep, Step, no_steps
 
 if TYPE_CHECKING:
     from .build import BuildReport, build_campaign, issue_document_number, load_campaign_recipients
 
 __all__ = [
     "Attachment",
+    "BUILD_PHASE",
+    "BUNDLE_PHASE",
     "BuildReport",
     "CHANNEL_LABELS",
     "Channel",
@@ -65,10 +69,12 @@ __all__ = [
     "Halt",
     "Manifest",
     "ManifestCache",
+    "OnStep",
     "RECEIPT_TOKEN_BYTES",
     "RejectedRow",
     "SENT_LATER",
     "Skip",
+    "Step",
     "Stop",
     "build_campaign",
     "build_message",
@@ -80,6 +86,7 @@ __all__ = [
     "load_campaign_recipients",
     "message_bytes",
     "new_message_id",
+    "no_steps",
     "parse_message",
     "read_manifest",
     "set_text_header",

@@ -44,6 +44,7 @@ from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
                        sha256_file, usual_pages, write_manifest)
 from .messages import RECEIPT_TOKEN_BYTES, Attachment, build_message, message_bytes, with_receipt_link
+from .progress import BUILD_PHASE, BUNDLE_PHASE, OnStep, Step, no_steps
 from ..recipients import Recipient, RecipientList, campaign_list_files, load_list
 from ..letters import Register
 from ..recipients import PaymentError, Route, RoutingError, route
@@ -132,13 +133,14 @@ def _up_to_date(root: Path, draft: Draft, inputs: str) -> bool:
 
 class CampaignBuilder:
     def __init__(self, config: Config, campaign: Campaign, *, converter: PdfConverter | None = None,
-                 progress: bool | None = None) -> None:
+                 progress: bool | None = None, on_step: OnStep = no_steps) -> None:
         self.config, self.campaign = config, campaign
         self.root = config.root
         self.workspace = config.workspace
         self.out = self.workspace.campaign(campaign.name)
         self.converter = converter or PdfConverter()
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.bar = _TerminalBar() if (sys.stderr.isatty() if progress is None else progress) else None
+        self.on_step = _both(on_step, self.bar) if self.bar else on_step
         entry = Register(self.workspace.register).entry_for(campaign.name)
         self.number, self.issued_on = (entry.number, entry.issued_on) if entry else (None, None)
 
@@ -149,6 +151,13 @@ class CampaignBuilder:
               by: Actor | None = None) -> BuildReport:
         """Build the drafts, recorded first as ``by``'s build (:data:`BUILD_ACTOR`'s when None): before
         any file is replaced, so even a build that stops half-way names who ran it."""
+        try:
+            return self._build(record, only, limit, by)
+        finally:
+            if self.bar:
+                self.bar.close()
+
+    def _build(self, record: DeliveryRecord, only: Sequence[str], limit: int | None, by: Actor | None) -> BuildReport:
         scope = (f"chỉ {', '.join(only)}" if only else "mọi người nhận") + (f", tối đa {limit} thư" if limit else "")
         record.record_build(self.campaign.name, by or BUILD_ACTOR, scope)
         lists = load_campaign_recipients(self.config, self.campaign)
@@ -223,7 +232,7 @@ class CampaignBuilder:
 
         checkpoints = _Checkpoints(self.root, manifest)
         try:
-            for item, result in self._convert(pending, template):
+            for item, result in self._counted(self._convert(pending, template), len(pending)):
                 problem = self._gate(item, result)
                 if problem:
                     report.failed.append(DraftProblem(item.recipient.key, item.recipient.name, problem))
@@ -279,20 +288,22 @@ class CampaignBuilder:
         jobs = [ConversionJob(key=p.recipient.key, docx=p.staging / "letter.docx", pdf=p.staging / "letter.pdf",
                               write_docx=partial(template.render_to, p.context))
                 for p in converted]
-        bar = _progress_bar(len(jobs), "Tạo thư") if self.progress and jobs else None
-        try:
-            for index, result in self.converter.convert_iter(jobs):
-                item = converted[index]
-                # Copied before the original's own draft takes its staged files away.
-                first_copy = bool(copies) and item is copies[0]
-                shared = [(other, _copied(result, item, other)) for other in copies[1:]] if first_copy else []
-                yield item, result
-                yield from shared
-                if bar:
-                    bar.update()
-        finally:
-            if bar:
-                bar.close()
+        for index, result in self.converter.convert_iter(jobs):
+            item = converted[index]
+            # Copied before the original's own draft takes its staged files away.
+            first_copy = bool(copies) and item is copies[0]
+            shared = [(other, _copied(result, item, other)) for other in copies[1:]] if first_copy else []
+            yield item, result
+            yield from shared
+
+    def _counted(self, results: Iterator[tuple[_Pending, ConversionResult]],
+                 total: int) -> Iterator[tuple[_Pending, ConversionResult]]:
+        """``results``, each letter counted once the build has dealt with it (rendered, converted and
+        written, or refused): the loop resumes this generator only when it is done with the last one."""
+        self.on_step(Step(BUILD_PHASE, 0, total))
+        for done, result in enumerate(results, start=1):
+            yield result
+            self.on_step(Step(BUILD_PHASE, done, total))
 
     @staticmethod
     def _gate(item: _Pending, result: ConversionResult) -> str | None:
@@ -432,6 +443,7 @@ class CampaignBuilder:
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
         if not paper:
             return "", 0
+        self.on_step(Step(BUNDLE_PHASE, 0, len(paper)))
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
         # Participants' letters come in bundles per collection organisation or commune, each headed by its list sheet.
@@ -445,6 +457,7 @@ class CampaignBuilder:
         (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
+        self.on_step(Step(BUNDLE_PHASE, len(paper), len(paper)))
         return str(target.relative_to(self.root)), len(paper)
 
 
@@ -516,10 +529,35 @@ def _page_count_outliers(drafts: Sequence[Draft]) -> list[str]:
             "đa số thư cùng nhóm — nên xem trước." for d in drafts if letter_pages(d) != usual[d.audience]]
 
 
-def _progress_bar(total: int, label: str):
-    from tqdm import tqdm
+class _TerminalBar:
+    """The steps as a bar on the terminal (tqdm), one per phase."""
 
-    return tqdm(total=total, desc=label, unit="thư", file=sys.stderr)
+    def __init__(self) -> None:
+        self.bar = None
+        self.phase = ""
+
+    def __call__(self, step: Step) -> None:
+        from tqdm import tqdm
+
+        if step.phase != self.phase:
+            self.close()
+            self.phase = step.phase
+            self.bar = tqdm(total=step.total, desc=step.phase, unit="thư", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(step.done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _both(first: OnStep, second: OnStep) -> OnStep:
+    def both(step: Step) -> None:
+        first(step)
+        second(step)
+
+    return both
 
 
 def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date, by: Actor):
@@ -531,10 +569,13 @@ def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date
 
 
 def build_campaign(config: Config, name: str, record: DeliveryRecord, only: Sequence[str] = (),
-                   limit: int | None = None, progress: bool | None = None, by: Actor | None = None) -> BuildReport:
+                   limit: int | None = None, progress: bool | None = None, by: Actor | None = None,
+                   on_step: OnStep = no_steps) -> BuildReport:
+    """``progress``: a bar on the terminal (when it is one, if None); ``on_step``: told each letter done."""
     campaign = config.campaign(name)
     _refuse_reminder(campaign, "tạo bản thảo")
-    return CampaignBuilder(config, campaign, progress=progress).build(record, only=only, limit=limit, by=by)
+    return CampaignBuilder(config, campaign, progress=progress, on_step=on_step).build(record, only=only, limit=limit,
+                                                                                      by=by)
 
 
 def _refuse_reminder(campaign: Campaign, what: str) -> None:

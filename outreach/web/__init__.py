@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,7 +38,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     """The application for one working folder. ``secure``: served over HTTPS (Secure cookies);
     ``accounts_required``: refuse every page while no account exists (served beyond loopback)."""
     from . import auth, security, views
-    from .jobs import BUILD, SEND, Jobs, default_build, default_send
+    from .jobs import APPROVE, BUILD, SEND, Jobs, default_approve, default_build, default_send
     from .store import Store
 
     app = Flask(__name__)
@@ -51,15 +52,20 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
         OUTREACH_ROOT=Path(root).resolve(),
         OUTREACH_ACCOUNTS_REQUIRED=accounts_required,
         OUTREACH_SESSION_IDLE_S=auth.SESSION_IDLE_S,
-        OUTREACH_BUILD=default_build,  # (config, campaign name, by=actor) -> BuildReport; tests may replace it
+        OUTREACH_BUILD=default_build,  # (config, campaign name, by=actor, on_step=…) -> BuildReport; tests may replace it
+        OUTREACH_APPROVE=default_approve,  # (config, campaign name, by=…, keys=…, four_eyes=…, on_step=…) -> deliveries
+        OUTREACH_APPROVE_IN_BACKGROUND=200,  # approving more letters than this at once runs as a job, with a count
         OUTREACH_SEND=default_send,  # (config, campaign name, retry_now=…, by=…) -> SendReport; the same
         OUTREACH_ALLOWED_HOSTS={"localhost", "127.0.0.1", "[::1]"},
-        OUTREACH_POLL_MS=3000,  # how often the sending page asks for progress
+        OUTREACH_POLL_MS=3000,  # how often the sending page (and a running build's or approval's) asks for progress
         OUTREACH_RECEIPT_LIMIT=(30, 600.0),  # requests to the confirmation page per client address, per seconds
     )
     app.jinja_env.autoescape = True  # also for templates not ending in .html
     app.extensions["outreach_store"] = Store(app.config["OUTREACH_ROOT"])
-    app.extensions["outreach_jobs"] = Jobs(app, BUILD)
+    drafts = threading.RLock()  # a build and an approval of one campaign never run together
+    app.extensions["outreach_jobs"] = Jobs(app, BUILD, drafts)
+    app.extensions["outreach_approve_jobs"] = Jobs(app, APPROVE, drafts)
+    app.extensions["outreach_jobs"].rival(app.extensions["outreach_approve_jobs"])
     app.extensions["outreach_send_jobs"] = Jobs(app, SEND)
     security.init_app(app)
     auth.init_app(app)

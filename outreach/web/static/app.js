@@ -33,12 +33,32 @@
     }
   });
 
-  // A build running in the background: reload the page now and then to show its result.
-  var refresh = document.querySelector("[data-refresh]");
-  if (refresh) {
-    window.setTimeout(function () { window.location.reload(); },
-      1000 * Number(refresh.getAttribute("data-refresh")));
-  }
+  // A build or an approval running in the background: its count and time left, asked for now and
+  // then; once it has ended, the page is loaded again to show its report (and the letters it changed).
+  document.querySelectorAll("[data-job-url]").forEach(function (notice) {
+    var url = notice.getAttribute("data-job-url");
+    var every = Number(notice.getAttribute("data-poll-ms")) || 3000;
+    var text = notice.querySelector(".job-text");
+    var bar = notice.querySelector(".job-bar");
+    var reload = notice.querySelector(".job-reload");
+    if (reload) { reload.hidden = true; }
+    function poll() {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (data && !data.running) { window.location.reload(); return; }
+          if (data) {
+            text.textContent = data.text;
+            bar.hidden = !data.total;
+            bar.max = Math.max(data.total, 1);
+            bar.value = data.done;
+          }
+          window.setTimeout(poll, every);
+        })
+        .catch(function () { window.setTimeout(poll, every); });  // the server may be restarting
+    }
+    window.setTimeout(poll, every);
+  });
 
   // Sending progress: poll the JSON endpoint and update the numbers and the recent events.
   var panel = document.querySelector("[data-progress-url]");

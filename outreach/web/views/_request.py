@@ -57,6 +57,10 @@ def send_jobs() -> Jobs:
     return current_app.extensions["outreach_send_jobs"]
 
 
+def approve_jobs() -> Jobs:
+    return current_app.extensions["outreach_approve_jobs"]
+
+
 def page_cache() -> PageCache:
     return current_app.extensions["outreach_pages"]
 

@@ -7,6 +7,7 @@ from collections.abc import Collection
 
 from flask import (
     abort,
+    current_app,
     request,
     session,
 )
@@ -20,6 +21,7 @@ from ...delivery import (
     State,
     Unsent,
     approve,
+    check_approver,
     post,
     resolve,
     resume,
@@ -38,6 +40,7 @@ from ..store import (
 from ._request import (
     act,
     acting_person,
+    approve_jobs,
     bp,
     build_jobs,
     campaign_or_404,
@@ -100,6 +103,8 @@ def approve_action(name: str):
         manifest = manifest_or_404(name)
         if build_jobs().running(name):
             raise UserError("Chiến dịch đang được tạo lại bản thảo; chờ xong, xem lại rồi hãy duyệt.")
+        if approve_jobs().running(name):
+            raise UserError("Chiến dịch đang được duyệt (xem tiến độ ở đầu trang); chờ xong rồi hãy duyệt tiếp.")
         scope, targets = _targets(rows_of(manifest))
         if scope == "one" and targets[0].state == State.APPROVED:
             return "Thư này đã được duyệt từ trước."
@@ -108,9 +113,15 @@ def approve_action(name: str):
         others = [row for row in targets if row.key not in chosen]
         if not ready:
             raise UserError("Không có thư nào cần duyệt trong lựa chọn." + _skipped(others))
+        keys, four_eyes = [row.key for row in ready], request_config().web.four_eyes
         try:
-            approve(workspace_root(), request_ledger(), manifest, person, [row.key for row in ready],
-                    four_eyes=request_config().web.four_eyes)
+            if len(ready) > current_app.config["OUTREACH_APPROVE_IN_BACKGROUND"]:
+                # Refused now if it would be at all, before the page is told it runs.
+                check_approver(request_ledger(), manifest, person, four_eyes=four_eyes)
+                approve_jobs().start(name, by=person, keys=keys, four_eyes=four_eyes)
+                return (f"Đang duyệt {len(ready)} thư (người duyệt: {person}); tiến độ hiện ở đầu trang."
+                        + _skipped(others))
+            approve(workspace_root(), request_ledger(), manifest, person, keys, four_eyes=four_eyes)
         except FourEyes as refusal:
             abort(403, description=refusal.message)
         return f"Đã duyệt {len(ready)} thư (người duyệt: {person})." + _skipped(others)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import (
     abort,
+    jsonify,
     render_template,
     request,
     send_file,
@@ -20,6 +21,7 @@ from ...errors import UserError
 from ...localtime import office_today
 from ...workspace import Workspace
 from ..auth import requires
+from ..jobs import IDLE, Job
 from ..pages import CampaignPage
 from ..progress import send_running
 from ..store import (
@@ -31,6 +33,7 @@ from ._request import (
     act,
     acting_person,
     app_store,
+    approve_jobs,
     bp,
     build_jobs,
     campaign_or_404,
@@ -61,6 +64,7 @@ def campaigns():
             "pause": request_ledger().pause_state(campaign.name),
             "running": send_running(workspace_root(), campaign.name),
             "job": build_jobs().get(campaign.name),
+            "approving": approve_jobs().running(campaign.name),
         })
     return render_template("campaigns.html", items=items, broken=config.broken_campaigns)
 
@@ -89,6 +93,8 @@ def issue(name: str):
         day = form_day("date", "Ngày ký")
         if build_jobs().running(name):
             raise UserError("Chiến dịch đang được tạo bản thảo; chờ xong rồi hãy cấp số.")
+        if approve_jobs().running(name):
+            raise UserError("Chiến dịch đang được duyệt; chờ xong rồi hãy cấp số.")
         person = acting_person()
         entry = issue_document_number(request_config(), name, day, person)
         build_jobs().start(name, by=person)
@@ -104,8 +110,8 @@ def campaign(name: str):
     manifest = app_store().manifest(name)
     job = build_jobs().get(name)
     if manifest is None:
-        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, numbered=False,
-                               phase=Phase.NOT_BUILT)
+        return render_template("campaign.html", campaign=campaign, manifest=None, job=job, approve_job=None,
+                               numbered=False, phase=Phase.NOT_BUILT)
     rows = rows_of(manifest)
     view = CampaignPage.build(campaign, request_config().senders(), rows, request.args)
     ambiguous = ambiguous_codes(rows)
@@ -115,6 +121,7 @@ def campaign(name: str):
         campaign=campaign,
         manifest=manifest,
         job=job,
+        approve_job=approve_jobs().get(name),
         phase=phase_of(campaign, manifest),
         rows=rows,
         filters=filters,
@@ -140,6 +147,24 @@ def campaign(name: str):
         today=office_today().isoformat(),
         problem_names=PROBLEM_NAMES,
     )
+
+
+@bp.get("/campaigns/<name>/build-progress.json")
+def build_progress(name: str):
+    """The campaign's build running from the page: letters done of those to do, time left."""
+    campaign_or_404(name)
+    return _job_progress(build_jobs().get(name))
+
+
+@bp.get("/campaigns/<name>/approve-progress.json")
+def approve_progress(name: str):
+    """The campaign's approval running in the background (many letters at once), as the build's."""
+    campaign_or_404(name)
+    return _job_progress(approve_jobs().get(name))
+
+
+def _job_progress(job: Job | None):
+    return jsonify((job.progress() if job else IDLE).as_json())
 
 
 def _print_bundle(name: str) -> Path | None:

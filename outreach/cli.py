@@ -334,7 +334,7 @@ def _sign(args: argparse.Namespace) -> int:
     by = _actor(args, "approver" if args.role == "leader" else "sender", required=False)
     with Ledger.open(config.root) as ledger:
         approved = approved_states(ledger, args.campaign)
-    report = sign_campaign(config, args.campaign, args.role, args.only or (), approved=approved)
+    report = sign_campaign(config, args.campaign, args.role, args.only or (), approved=approved, workers=args.workers)
     if report.signed or report.appendices:
         with Ledger.open(config.root) as ledger:
             ledger.record(args.campaign, CampaignEvent.SIGNED, by,
@@ -827,6 +827,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="MÃ", help="chỉ các mã này")
     p.add_argument("--by", metavar="NGƯỜI", help=f"người ký; {BY_HELP} (vai trò approver cho leader, sender cho "
                                                 "agency); mặc định: người dùng hệ điều hành")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="số tiến trình ký song song (mặc định: một mỗi lõi CPU khi có đủ thư; 1: chỉ tiến trình này)")
 
     p = sub.add_parser("verify", help="kiểm tra chữ ký số của tệp PDF",
                        description="Với từng chữ ký: vai, người ký (theo chứng thư), thời gian ký (giờ Việt Nam), nguyên "

@@ -6,8 +6,11 @@ stage asks it for a path instead of joining ``"outbox"`` by hand, so the layout 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +121,10 @@ class Workspace:
         """The paper channel's print bundles: approved letters only, each bundle written once and kept."""
         return self.campaign(campaign) / "paper"
 
+    def sign_lock(self, campaign: str) -> Path:
+        """Held by the one `outreach sign` of a campaign: two would sign the same letters at once."""
+        return self.outbox / f".sign-{campaign}.lock"
+
     def send_lock(self, campaign: str) -> Path:
         """Held by the one `send` of a campaign; the web page reads it to show a send is running."""
         return self.outbox / send_lock_name(campaign)
@@ -148,6 +155,26 @@ class Workspace:
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+@contextlib.contextmanager
+def held_alone(path: Path, refusal: Callable[[str], Exception]) -> Iterator[None]:
+    """Hold an flock on ``path`` (released by the kernel however the process ends) while inside; when
+    another process holds it, raise ``refusal(what it wrote: "pid N")`` at once, never wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise refusal(handle.read().strip()) from None
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def lock_held(path: Path) -> bool:

@@ -524,6 +524,31 @@ def test_worker_processes_sign_letters_that_verify_here_and_in_pdfsig(clones, te
         assert report.count("Signature is Valid.") == 2 and report.count("Certificate is Trusted.") == 2, report
 
 
+def test_two_signing_runs_of_one_campaign_never_overlap(clones, capsys):
+    """A second `outreach sign` while one holds the campaign's signing lock is refused at once, touching
+    nothing; once the first ends, `--workers 1` signs in this process alone."""
+    import subprocess
+    import sys
+
+    before = snapshot(clones)
+    lock = Workspace(clones).sign_lock("vssid-2022")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX); f.truncate(0); "
+        "f.write('pid 4242'); f.flush(); print('held', flush=True); time.sleep(60)"), str(lock)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 2
+        assert "đang được ký số bởi một tiến trình khác (pid 4242)" in capsys.readouterr().err
+        assert snapshot(clones) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    assert outreach(clones, "sign", "vssid-2022", "--as", "leader", "--workers", "1") == 0
+    assert f"{COPIES} thư đã ký" in capsys.readouterr().out
+    assert_consistent(clones, {"leader"})
+
+
 def test_a_rerun_completes_what_a_killed_run_left(clones, test_pki, capsys):
     """The states a kill leaves, made on disk: (a) the letter renamed, its message not; (b) both
     renamed, the manifest not written; (c) the signed letter staged, not renamed. The rerun signs

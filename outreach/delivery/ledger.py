@@ -45,10 +45,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,7 +57,7 @@ from typing import TYPE_CHECKING, Literal
 from ..accounts import Actor
 from ..errors import UserError
 from ..outbox import Channel
-from ..workspace import REMINDER_SEPARATOR, Workspace, letter_campaign, send_lock_name
+from ..workspace import REMINDER_SEPARATOR, Workspace, held_alone, letter_campaign, send_lock_name
 
 if TYPE_CHECKING:
     from ..config import Sender
@@ -1024,23 +1022,12 @@ class Ledger:
     @contextlib.contextmanager
     def send_lock(self, campaign: str) -> Iterator[None]:
         """One sending process per campaign (an OS lock, released even on SIGKILL)."""
-        lock_path = self.path.with_name(send_lock_name(campaign))
-        with lock_path.open("a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                raise SendInProgress(
-                    f"Chiến dịch {campaign} đang được gửi bởi một tiến trình khác ({handle.read().strip()}). "
-                    "Chờ tiến trình đó kết thúc rồi chạy lại."
-                ) from None
-            handle.truncate(0)
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        def refusal(holder: str) -> SendInProgress:
+            return SendInProgress(f"Chiến dịch {campaign} đang được gửi bởi một tiến trình khác ({holder}). "
+                                  "Chờ tiến trình đó kết thúc rồi chạy lại.")
+
+        with held_alone(self.path.with_name(send_lock_name(campaign)), refusal):
+            yield
 
     # ------------------------------------------------------------------ internals
 

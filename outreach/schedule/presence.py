@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import UserError
-from ..workspace import Workspace, lock_held
+from ..workspace import Workspace, held_alone, lock_held
 
 Heartbeat = Callable[[dt.datetime, dt.datetime], None]  # (this tick, the next tick)
 
@@ -33,15 +32,11 @@ class SchedulerStatus:
 @contextlib.contextmanager
 def keeping_schedule(workspace: Workspace, started_at: dt.datetime) -> Iterator[Heartbeat]:
     """Held for the life of one `outreach run`; a second one on the same working folder is refused."""
-    workspace.outbox.mkdir(parents=True, exist_ok=True)
-    with open(workspace.scheduler_lock, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            found = scheduler_status(workspace)
-            raise UserError(f"Lịch gửi của thư mục làm việc này đã đang chạy (tiến trình {found.pid or '?'}): không cần "
-                            "chạy thêm 'outreach run'. Muốn dừng lịch gửi đó thì dừng tiến trình của nó.") from None
+    def refusal(holder: str) -> UserError:
+        return UserError(f"Lịch gửi của thư mục làm việc này đã đang chạy (tiến trình {holder or '?'}): không cần chạy "
+                         "thêm 'outreach run'. Muốn dừng lịch gửi đó thì dừng tiến trình của nó.")
 
+    with held_alone(workspace.scheduler_lock, refusal):
         def beat(last: dt.datetime, upcoming: dt.datetime) -> None:
             state = {"pid": os.getpid(), "started_at": started_at.isoformat(), "last_tick_at": last.isoformat(),
                      "next_tick_at": upcoming.isoformat()}

@@ -40,6 +40,7 @@ from ..convert import page_count
 from ..outbox import Draft, DraftProblem, Manifest, letter_pages, read_manifest, write_manifest
 from ..outbox import upgrade_attachments
 from ..config import ROLE_LABELS, Role
+from ..workspace import held_alone
 from .keys import load_trust_roots, open_key, read_secret, reinitialise_after_fork
 from .placement import PageText, appendix_box, find_signature_block, image_size, last_pages, page_texts, pages_to_search, place
 from .signing import RoleSigner, timestamper_for, times_new_roman
@@ -420,4 +421,9 @@ def sign_campaign(config: Config, campaign: str, role: Role, only: Sequence[str]
         raise UserError(f"{campaign} là thư nhắc: nó đính kèm lại công văn của chiến dịch {reminder.parent} đúng như đã "
                         "gửi (đã ký), nên không có gì để ký. Cách sửa: xem trước rồi duyệt thư nhắc "
                         f"('outreach approve {campaign} --by NGƯỜI_DUYỆT --all').")
-    return CampaignSigning(config, campaign, role, approved=approved, progress=progress).run(only, secret, workers)
+    def refusal(holder: str) -> UserError:
+        return UserError(f"Chiến dịch {campaign} đang được ký số bởi một tiến trình khác ({holder}); hai lần ký cùng lúc "
+                         "sẽ ký chồng lên cùng các thư. Cách sửa: chờ tiến trình đó xong rồi chạy lại.")
+
+    with held_alone(config.workspace.sign_lock(campaign), refusal):
+        return CampaignSigning(config, campaign, role, approved=approved, progress=progress).run(only, secret, workers)

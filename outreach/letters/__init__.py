@@ -1,7 +1,8 @@
 """Letters: the Decree-30 context of one letter (number, date, signer, recipient: ``context``), the
 sandboxed docxtpl render of a DOCX template and of the e-mail's text templates (``render``),
-``template check`` (``check``), the skeleton a new template starts from, and the register of
-outgoing letters (sổ văn bản đi)."""
+``template check`` (``check``), the template proposed from the leadership's ordinary Word letter
+(``recognise``), the skeleton a new template starts from, and the register of outgoing letters
+(sổ văn bản đi)."""
 
 from .register import Register, RegisterEntry
 from .check import check_empty_values, check_template, sample_recipient
@@ -15,6 +16,7 @@ from .context import (
     sample_contexts,
     vn_date,
 )
+from .recognise import RecognisedPart, Recognition, propose_template, recognise_letter
 from .render import LetterError, LetterTemplate, TemplateIssue, render_text_template, text_template
 from .skeleton import write_appendix, write_skeleton
 
@@ -22,6 +24,8 @@ __all__ = [
     "LetterContext",
     "LetterError",
     "LetterTemplate",
+    "RecognisedPart",
+    "Recognition",
     "Register",
     "RegisterEntry",
     "TEMPLATE_VARIABLES",
@@ -32,6 +36,8 @@ __all__ = [
     "check_template",
     "fingerprint",
     "original_recipient",
+    "propose_template",
+    "recognise_letter",
     "render_text_template",
     "sample_contexts",
     "sample_recipient",

@@ -69,6 +69,15 @@ class Workspace:
     def preview_cache(self) -> Path:
         return self.outbox / ".preview-cache"
 
+    @property
+    def template_proposals(self) -> Path:
+        """Word letters uploaded in the templates page, by sha256, until a template is saved from one."""
+        return self.outbox / ".template-proposals"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
     def campaign(self, name: str) -> Path:
         """A reminder's campaign (``vssid-2022~nhac-1``) lives inside its letter's: ``vssid-2022/nhac-1``."""
         return self.outbox.joinpath(*name.split(REMINDER_SEPARATOR, 1))

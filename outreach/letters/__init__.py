@@ -5,7 +5,16 @@ sandboxed docxtpl render of a DOCX template and of the e-mail's text templates (
 (sổ văn bản đi)."""
 
 from .register import Register, RegisterEntry
-from .check import check_empty_values, check_template, sample_recipient
+from .check import (
+    TemplateField,
+    check_empty_values,
+    check_template,
+    list_columns,
+    provided_variables,
+    sample_recipient,
+    template_fields,
+    template_samples,
+)
 from .context import (
     TEMPLATE_VARIABLES,
     LetterContext,
@@ -29,18 +38,23 @@ __all__ = [
     "Register",
     "RegisterEntry",
     "TEMPLATE_VARIABLES",
+    "TemplateField",
     "TemplateIssue",
     "blank_date",
     "build_context",
     "check_empty_values",
     "check_template",
     "fingerprint",
+    "list_columns",
     "original_recipient",
     "propose_template",
+    "provided_variables",
     "recognise_letter",
     "render_text_template",
     "sample_contexts",
     "sample_recipient",
+    "template_fields",
+    "template_samples",
     "text_template",
     "vn_date",
     "write_appendix",

@@ -22,6 +22,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..text import to_nfc
+from .skeleton import stable_bytes
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,10 @@ def recognise_letter(document: DocxDocument) -> Recognition:
 
 
 def propose_template(data: bytes) -> tuple[bytes, Recognition]:
-    """The proposed template of a .docx file's bytes, and what was recognised in it."""
+    """The proposed template of a .docx file's bytes (the same letter, the same bytes), and what was recognised."""
     document = Document(io.BytesIO(data))
     recognition = recognise_letter(document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue(), recognition
+    return stable_bytes(document), recognition
 
 
 class _Found:
@@ -159,7 +158,7 @@ def _issuer(found: _Found, number: Paragraph, paragraphs: list[Paragraph]) -> No
             above.append(paragraph)
     names = [p for p in above if _is_caps(_text(p)) and not _text(p).strip().startswith(_NATIONAL)][-2:]
     tags = ["{{ agency.parent_body }}", "{{ agency.issuing_body }}"][-len(names):] if names else []
-    for paragraph, tag in zip(names, tags):
+    for paragraph, tag in zip(names, tags, strict=True):
         text = _text(paragraph)
         before = text.strip()
         start = len(text) - len(text.lstrip())
@@ -270,7 +269,7 @@ def _signature(found: _Found, document: DocxDocument, noi_nhan: Paragraph | None
             tags = ("{{ signer.title }}",)
         else:
             tags = ("{{ signer.authority }}", "{{ signer.title }}")
-        for (paragraph, text), tag in zip(capitals, tags):
+        for (paragraph, text), tag in zip(capitals, tags, strict=True):
             stripped = text.strip()
             start = text.index(stripped) if stripped else 0
             _replace_span(paragraph, start, start + len(stripped), tag)

@@ -16,6 +16,10 @@ Addresses::
     /campaigns/<name>/chua-nhan[.xlsx]              sending.py: who has not received the letter yet
     /campaigns/<name>/audit                         audit.py: who did what, when, from where
     /lists, /lists/report.xlsx                      lists.py: validation of the recipient files
+    /templates, POST /templates/upload              templates.py: the letter from Word, the field picker
+    /templates/proposals/<sha256>[/mau.docx]        templates.py: what was recognised, the proposed template, its check
+    POST /templates/proposals/<sha256>/save         templates.py: save it into templates/ (never over a file)
+    /templates/files/<file>                         templates.py: the check of a template in templates/
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
     /xac-nhan/<token>, POST the same                receipt.py: a recipient confirms receipt (public)
@@ -23,7 +27,7 @@ Addresses::
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, audit, campaigns, lists, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import accounts, actions, audit, campaigns, lists, receipt, recipient, sending, templates  # noqa: F401 (each registers its routes on bp)
 from ._request import bp, redact
 from .wiring import init_app
 

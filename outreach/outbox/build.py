@@ -202,6 +202,7 @@ class CampaignBuilder:
                                        "rồi '--as agency').")
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
         shared = self._shared_attachments(attachments)
+        labels = tuple(self._attachment_label(f.name) for f in attachments)
 
         def manifest() -> Manifest:
             return Manifest(
@@ -230,7 +231,7 @@ class CampaignBuilder:
                 checkpoints.before_replacing()
                 key = item.recipient.key
                 try:
-                    draft = self._finish_draft(record, item, result.pages, shared)
+                    draft = self._finish_draft(record, item, result.pages, shared, labels)
                 except UserError as error:  # one bad row costs its own draft, never the campaign's
                     report.failed.append(DraftProblem(key, item.recipient.name, _message_problem(item.recipient, error)))
                     shutil.rmtree(item.staging, ignore_errors=True)
@@ -342,16 +343,26 @@ class CampaignBuilder:
         return [Attachment(self._attachment_title(f.name), (self.out / f.name).read_bytes()) for f in attachments]
 
     def _attachment_title(self, name: str) -> str:
-        """'Phụ lục 1 - Hướng dẫn đăng ký …', from the appendix's own first two lines."""
+        """'Phụ lục 1 - Hướng dẫn đăng ký ….pdf', the file name, from the appendix's own first two lines."""
+        lines = self._appendix_heading(name)
+        return _safe_filename(" - ".join(lines))[:120] + ".pdf" if lines else Path(name).name
+
+    def _attachment_label(self, name: str) -> str:
+        """'Phụ lục 1: Hướng dẫn đăng ký …', what the e-mail's list of attachments says of one."""
+        return ": ".join(self._appendix_heading(name)) or Path(name).stem
+
+    def _appendix_heading(self, name: str) -> list[str]:
+        """An appendix's first two lines (none for a file attached as it is)."""
         docx = (self.out / name).with_suffix(".docx")
         if not docx.is_file():
-            return Path(name).name
-        lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
-        return _safe_filename(" - ".join(lines))[:120] + ".pdf"
+            return []
+        return [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
 
-    def _finish_draft(self, record: DeliveryRecord, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
-        """Write the message of the checked letter (``pages`` long), then let the draft's new files
-        replace its old ones; None if it has been sent meanwhile (its files are then evidence)."""
+    def _finish_draft(self, record: DeliveryRecord, item: _Pending, pages: int, shared: Sequence[Attachment],
+                      labels: Sequence[str]) -> Draft | None:
+        """Write the message of the checked letter (``pages`` long; ``shared`` attached after it, ``labels``
+        what the message calls them), then let the draft's new files replace its old ones; None if it has
+        been sent meanwhile (its files are then evidence)."""
         recipient, staging = item.recipient, item.staging
         letter_pdf = staging / "letter.pdf"
         files = [
@@ -369,6 +380,8 @@ class CampaignBuilder:
             letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"
             link = self._receipt_link(record, recipient.key)
             variables["xac_nhan"] = link
+            # What is attached, as the message's text lists it: the letter, then each file in order.
+            variables["tep_dinh_kem"] = (label, *labels)
             text, html = with_receipt_link(render_text_template(self.campaign.email_text, variables),
                                            render_text_template(self.campaign.email_html, variables), link)
             message = build_message(

@@ -35,6 +35,13 @@ def send_lock_name(campaign: str) -> str:
 
 
 @dataclass(frozen=True)
+class CampaignEmail:
+    subject: Path
+    text: Path
+    html: Path
+
+
+@dataclass(frozen=True)
 class Workspace:
     """Every path under one working folder (see docs/DESIGN.md, "Outbox layout")."""
 
@@ -77,6 +84,12 @@ class Workspace:
     @property
     def templates(self) -> Path:
         return self.root / "templates"
+
+    def campaign_email(self, campaign: str) -> CampaignEmail:
+        """A campaign's own e-mail, written by the templates page: it replaces config.toml's for that
+        campaign only (config reads it), so editing one campaign's e-mail never changes another's."""
+        folder = self.templates / campaign
+        return CampaignEmail(folder / "email-subject.txt", folder / "email.txt.j2", folder / "email.html.j2")
 
     def campaign(self, name: str) -> Path:
         """A reminder's campaign (``vssid-2022~nhac-1``) lives inside its letter's: ``vssid-2022/nhac-1``."""

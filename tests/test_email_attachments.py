@@ -9,6 +9,7 @@ import email.policy
 from pathlib import Path
 
 from outreach.config import load_config
+from outreach.letters import html_email_template
 from outreach.outbox.manifest import read_manifest
 from outreach.workspace import init_workspace
 
@@ -69,3 +70,17 @@ def test_a_campaign_without_guidance_files_announces_no_appendix(tmp_path: Path)
     build(load_config(root), CAMPAIGN, only=(CODE,))
     text, _ = bodies(message_of(root))
     assert listed(text) == ["Công văn (dự thảo, chưa có số)", "to-roi"]
+
+
+def test_the_build_sends_the_campaigns_own_email(tmp_path: Path) -> None:
+    root = init_workspace(tmp_path / "office") and tmp_path / "office"
+    own = load_config(root).workspace.campaign_email(CAMPAIGN)
+    own.text.parent.mkdir(parents=True)
+    own.subject.write_text("Thư riêng {{ so_ky_hieu }}\n", encoding="utf-8")
+    own.text.write_text("Kính gửi: {{ recipient.salutation }}\n\nNội dung riêng của chiến dịch.\n", encoding="utf-8")
+    own.html.write_text(html_email_template(own.text.read_text(encoding="utf-8")), encoding="utf-8")
+    build(load_config(root), CAMPAIGN, only=(CODE,))
+    message = message_of(root)
+    text, body = bodies(message)
+    assert message["Subject"].startswith("Thư riêng") and "Nội dung riêng của chiến dịch." in text
+    assert "<p style=\"margin:0 0 12px 0;\">Nội dung riêng của chiến dịch.</p>" in body

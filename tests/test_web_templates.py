@@ -13,6 +13,7 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
+from outreach.config import load_config
 from outreach.web import create_app
 from test_web import Staff, flashes, make_workspace
 from word_letter import word_letter
@@ -117,3 +118,30 @@ def test_a_shipped_template_and_an_appendix_are_checked_in_the_page(staff: Staff
     appendix = text(staff.get("/templates/files/phu-luc-1-vssid.docx"))
     assert "phụ lục hướng dẫn" in appendix and "Mẫu dùng được" in appendix
     assert staff.get("/templates/files/config.toml").status_code == 404
+
+
+def test_a_campaigns_email_is_edited_as_its_own_and_no_other_changes(staff: Staff, root: Path) -> None:
+    shared = (root / "templates" / "email.txt.j2").read_text(encoding="utf-8")
+    other = load_config(root).campaigns["nhac-dao-han"]
+    before = (other.email_subject, other.email_text, other.email_html)
+    page = text(staff.get("/templates/email/vssid-2022"))
+    assert "đang dùng mẫu templates/email.txt.j2" in page and "Phụ lục 1: HƯỚNG DẪN" in html.unescape(page)
+
+    edited = shared.replace("Trân trọng cảm ơn./.", "Xin cảm ơn Quý đơn vị đã phối hợp./.")
+    saved = staff.post("/templates/email/vssid-2022", {"subject": "Công văn {{ so_ky_hieu }} về VssID", "text": edited})
+    assert "Đã lưu thư điện tử riêng của chiến dịch vssid-2022" in flashes(saved.get_data(as_text=True))[0]
+    campaign = load_config(root).campaigns["vssid-2022"]
+    assert campaign.email_text == root / "templates" / "vssid-2022" / "email.txt.j2"
+    assert campaign.email_subject == "Công văn {{ so_ky_hieu }} về VssID"
+    assert "Xin cảm ơn Quý đơn vị đã phối hợp./." in campaign.email_html.read_text(encoding="utf-8")
+    assert (root / "templates" / "email.txt.j2").read_text(encoding="utf-8") == shared
+    other = load_config(root).campaigns["nhac-dao-han"]
+    assert (other.email_subject, other.email_text, other.email_html) == before
+    assert "Xin cảm ơn Quý đơn vị đã phối hợp" in html.unescape(text(saved))  # the preview
+
+    broken = staff.post("/templates/email/vssid-2022", {"subject": "Công văn", "text": "Kính gửi {{ recipient.ten }}\n"})
+    assert broken.status_code == 422
+    message = html.unescape(text(broken))
+    assert "Chưa lưu" in message and "recipient.ten" in message and "nội dung thư" in message
+    assert "Xin cảm ơn" in campaign.email_text.read_text(encoding="utf-8")  # the saved one stays
+    assert staff.get("/templates/email/khong-co").status_code == 404

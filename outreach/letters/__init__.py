@@ -26,7 +26,15 @@ from .context import (
     vn_date,
 )
 from .recognise import RecognisedPart, Recognition, propose_template, recognise_letter
-from .render import LetterError, LetterTemplate, TemplateIssue, render_text_template, text_template
+from .render import (
+    LetterError,
+    LetterTemplate,
+    TemplateIssue,
+    first_lines,
+    html_email_template,
+    render_text_template,
+    text_template,
+)
 from .skeleton import write_appendix, write_skeleton
 
 __all__ = [
@@ -45,6 +53,8 @@ __all__ = [
     "check_empty_values",
     "check_template",
     "fingerprint",
+    "first_lines",
+    "html_email_template",
     "list_columns",
     "original_recipient",
     "propose_template",

@@ -192,7 +192,9 @@ def template_samples(config: Config, campaign: Campaign | None, recipients: Sequ
     if appendix:
         return list(sample_contexts(config, campaign, [None]))
     columns = list_columns(recipients)
-    chosen: list[Recipient] = [sample_recipient(audience, columns) for audience in campaign.audiences]
+    # A participant's letter needs a payment worked out from real rows: their list's rows are its samples.
+    chosen: list[Recipient] = [sample_recipient(audience, columns) for audience in campaign.audiences
+                               if audience in _SAMPLE_RECIPIENTS]
     per_file: dict[str, int] = {}
     for recipient in recipients:
         per_file[recipient.source_file] = per_file.get(recipient.source_file, 0) + 1

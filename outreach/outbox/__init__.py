@@ -51,7 +51,8 @@ from .messages import (
 )
 
 if TYPE_CHECKING:
-    from .build import BuildReport, build_campaign, issue_document_number, load_campaign_recipients
+    from .build import (BuildReport, attachment_titles, build_campaign, issue_document_number, letter_title,
+                        load_campaign_recipients, message_variables)
 
 __all__ = [
     "Attachment",
@@ -70,6 +71,7 @@ __all__ = [
     "SENT_LATER",
     "Skip",
     "Stop",
+    "attachment_titles",
     "build_campaign",
     "build_message",
     "check_address",
@@ -77,8 +79,10 @@ __all__ = [
     "envelope_of",
     "issue_document_number",
     "letter_pages",
+    "letter_title",
     "load_campaign_recipients",
     "message_bytes",
+    "message_variables",
     "new_message_id",
     "parse_message",
     "read_manifest",
@@ -92,7 +96,8 @@ __all__ = [
     "write_manifest",
 ]
 
-_BUILD = ("BuildReport", "build_campaign", "issue_document_number", "load_campaign_recipients")
+_BUILD = ("BuildReport", "attachment_titles", "build_campaign", "issue_document_number", "letter_title",
+          "load_campaign_recipients", "message_variables")
 
 
 def __getattr__(name: str) -> object:

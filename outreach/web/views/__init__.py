@@ -20,6 +20,7 @@ Addresses::
     /templates/proposals/<sha256>[/mau.docx]        templates.py: what was recognised, the proposed template, its check
     POST /templates/proposals/<sha256>/save         templates.py: save it into templates/ (never over a file)
     /templates/files/<file>                         templates.py: the check of a template in templates/
+    /templates/email/<name>, POST the same          templates.py: a campaign's own e-mail subject and text
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
     /xac-nhan/<token>, POST the same                receipt.py: a recipient confirms receipt (public)

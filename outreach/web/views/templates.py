@@ -22,19 +22,23 @@ from ...accounts import Role
 from ...config import Campaign
 from ...errors import UserError
 from ...letters import (
+    LetterError,
+    TemplateField,
     check_template,
+    html_email_template,
     list_columns,
     propose_template,
     provided_variables,
+    render_text_template,
     template_fields,
     template_samples,
 )
-from ...outbox import load_campaign_recipients
+from ...outbox import attachment_titles, load_campaign_recipients, message_variables
 from ...recipients import Recipient
 from ...text import fold_diacritics
 from ...workspace import Workspace
 from ..auth import requires
-from ._request import bp, request_config, workspace_root
+from ._request import bp, campaign_or_404, request_config, workspace_root
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SAMPLE_ROWS = 10  # list rows the page's check fills the template in for, beside the made-up recipients
@@ -196,3 +200,90 @@ def _check(path: Path, campaign: Campaign | None, recipients: list[Recipient], a
 def _safe_name(text: str) -> str:
     """A file name anyone can type and no path can hide in: «Công văn VssID 2023» → «cong-van-vssid-2023»."""
     return re.sub(r"[^a-z0-9]+", "-", fold_diacritics(text)).strip("-")[:_NAME_MAX].strip("-")
+
+
+# --- the e-mail of one campaign -------------------------------------------------------------
+
+@bp.get("/templates/email/<name>")
+@requires(Role.DRAFTER)
+def campaign_email(name: str):
+    campaign = _email_campaign(name)
+    return _email_page(campaign, campaign.email_subject, _read(campaign.email_text))
+
+
+@bp.post("/templates/email/<name>")
+@requires(Role.DRAFTER)
+def campaign_email_save(name: str):
+    campaign = _email_campaign(name)
+    subject = " ".join(request.form.get("subject", "").split())
+    text = request.form.get("text", "").replace("\r\n", "\n").strip("\n") + "\n"
+    if not subject or not text.strip():
+        return _email_page(campaign, subject, text, "Chưa lưu: tiêu đề và nội dung thư không được để trống.")
+    html = html_email_template(text)
+    try:
+        _preview(campaign, subject, text, html)
+    except LetterError as error:
+        return _email_page(campaign, subject, text, f"Chưa lưu: {error.message}")
+    own = Workspace(workspace_root()).campaign_email(campaign.name)
+    own.text.parent.mkdir(parents=True, exist_ok=True)
+    for path, content in ((own.subject, subject + "\n"), (own.text, text), (own.html, html)):
+        staged = path.with_name(path.name + ".new")
+        staged.write_text(content, encoding="utf-8")
+        staged.replace(path)  # a reader sees the old file or the new one, never half of one
+    flash(f"Đã lưu thư điện tử riêng của chiến dịch {campaign.name} ({Workspace(workspace_root()).relative(own.text)}"
+          "). Các chiến dịch khác không thay đổi. Bấm «Tạo bản thảo» ở trang chiến dịch để thư chưa gửi dùng nội dung "
+          "mới; thư đã gửi giữ nguyên như đã gửi.", "ok")
+    return redirect(url_for("views.campaign_email", name=campaign.name))
+
+
+def _email_campaign(name: str) -> Campaign:
+    campaign = campaign_or_404(name)
+    if campaign.reminder is not None:
+        abort(404, description=f"{name} là thư nhắc: nội dung của nó ở tệp thư nhắc ({campaign.reminder.text.name}).")
+    return campaign
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _email_page(campaign: Campaign, subject: str, text: str, error: str = ""):
+    own = Workspace(workspace_root()).campaign_email(campaign.name)
+    preview, problem = None, ""
+    try:
+        preview = _preview(campaign, subject, text, html_email_template(text))
+    except LetterError as failure:
+        problem = failure.message
+    recipients, list_error = _recipients(campaign)
+    return render_template("campaign_email.html", campaign=campaign, subject=subject, text=text, error=error,
+                           problem=problem, preview=preview, own=own.text.is_file(),
+                           source=Workspace(workspace_root()).relative(campaign.email_text),
+                           fields=[*_EMAIL_FIELDS, *template_fields(list_columns(recipients))],
+                           list_error=list_error), 200 if not error else 422
+
+
+_EMAIL_FIELDS = (
+    TemplateField("tep_dinh_kem", "Các tệp đính kèm", "Danh sách tên các tệp thư này đính kèm: công văn, rồi từng phụ "
+                  "lục, tài liệu — do hệ thống lập khi tạo bản thảo", "{% for tep in tep_dinh_kem %}- {{ tep }}\n{% endfor %}"),
+    TemplateField("xac_nhan", "Đường dẫn xác nhận đã nhận", "Đường dẫn riêng để người nhận xác nhận (trống khi chưa "
+                  "khai báo [web] public_url)", "{{ xac_nhan }}"),
+)
+
+
+def _preview(campaign: Campaign, subject: str, text: str, html: str) -> tuple[str, str, str]:
+    """The message for one sample recipient (a draft, as the build would write it): whom, subject, text.
+    Raises LetterError for a template that does not parse or names what a message does not have."""
+    config = request_config()
+    recipients, _ = _recipients(campaign)
+    samples = template_samples(config, campaign, recipients, rows=1)
+    if not samples:
+        raise LetterError("chưa có người nhận mẫu để thử: danh sách của chiến dịch chưa có dòng nào hợp lệ.")
+    context = samples[0]
+    link = config.web.receipt_url("(duong-dan-rieng)") if config.web.public_url else ""
+    variables = message_variables(config, context, context.recipient, link, attachment_titles(campaign, context))
+    render_text_template(html, variables, "nội dung HTML tạo từ nội dung thư")
+    return (context.recipient.salutation, " ".join(render_text_template(subject, variables).split()),
+            render_text_template(text, variables, "nội dung thư"))

@@ -70,3 +70,16 @@ def test_a_word_letter_becomes_a_template_in_the_browser(browser, server: str, r
     assert browser.find_element(By.ID, "check-result").text.startswith("Mẫu dùng được")
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "templates-saved.png"))
+
+
+@pytest.mark.parametrize("path", ["/templates", "/templates/files/cong-van-vssid.docx", "/templates/email/vssid-2022"])
+def test_the_templates_pages_fit_a_phone_without_sideways_scrolling(browser, server: str, path: str) -> None:  # noqa: F811
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(server + path)
+        wait(browser, EC.presence_of_element_located((By.ID, "field-table")))
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        viewport = browser.execute_script("return document.documentElement.clientWidth")
+        assert width <= viewport, (path, width, viewport)
+    finally:
+        browser.set_window_size(1400, 1000)

@@ -145,3 +145,17 @@ def test_a_campaigns_email_is_edited_as_its_own_and_no_other_changes(staff: Staf
     assert "Chưa lưu" in message and "recipient.ten" in message and "nội dung thư" in message
     assert "Xin cảm ơn" in campaign.email_text.read_text(encoding="utf-8")  # the saved one stays
     assert staff.get("/templates/email/khong-co").status_code == 404
+
+
+def test_only_a_drafter_uses_the_templates_pages(root: Path, tmp_path: Path) -> None:
+    from test_web_accounts import add_staff, signed_in
+
+    add_staff(root)
+    app = create_app(root, testing=True)
+    approver, drafter = signed_in(app, "duyet"), signed_in(app, "soan")
+    assert approver.client.get("/templates").status_code == 403
+    assert "Mẫu công văn" not in approver.client.get("/campaigns/vssid-2022").get_data(as_text=True)
+    assert approver.post("/templates/email/vssid-2022", {"subject": "x", "text": "y"}).status_code == 403
+    assert not (root / "templates" / "vssid-2022").exists()
+    assert drafter.client.get("/templates").status_code == 200
+    assert "Mẫu công văn" in drafter.client.get("/campaigns/vssid-2022").get_data(as_text=True)

@@ -188,15 +188,19 @@ def _kinh_gui(found: _Found, paragraph: Paragraph) -> None:
     match = _match(paragraph, _KINH_GUI)
     before = _text(paragraph).strip()
     addressees = [match.group("value")] if match.group("value") else []
+    blanks: list[Paragraph] = []  # removed only between addressees: the space before the body stays
     for following in _following(paragraph):
         text = _text(following)
-        entry = _ENTRY.match(text)
-        if entry is None and text.strip():
+        if not text.strip():
+            blanks.append(following)
+            continue
+        if _ENTRY.match(text) is None:
             break
-        if entry is not None:
-            addressees.append(text.strip())
-            before += " " + text.strip()
-        _remove(following)
+        addressees.append(text.strip())
+        before += " " + text.strip()
+        for removed in (*blanks, following):
+            _remove(removed)
+        blanks = []
     start, end = match.span("value")
     _replace_span(paragraph, start, end, ("" if _text(paragraph)[:start].endswith(" ") else " ")
                   + "{{ recipient.salutation }}")

@@ -107,3 +107,25 @@ def test_a_draft_with_a_blank_number_and_date(tmp_path):
     recognition = recognise_letter(docx.Document(path))
     assert {part.part for part in recognition.parts} >= {"so_ky_hieu", "dia_danh_ngay", "kinh_gui"}
     assert [p.becomes for p in recognition.parts if p.part == "so_ky_hieu"] == ["Số: {{ so_ky_hieu }}"]
+
+
+def test_what_the_letters_will_print_differently_is_said(tmp_path, config):
+    path = word_letter(tmp_path / "thu.docx", number="Số: 12/BHXH-TST", date="Nha Trang, ngày 05 tháng 12 năm 2022")
+    recognition = recognise_letter(docx.Document(path))
+    signer = (config.signer.authority, config.signer.title, config.signer.name)
+    assert (recognition.place, recognition.ky_hieu, recognition.signer) == ("Nha Trang", "BHXH-TST", signer)
+    notes = recognition.differences(config.agency.place, "BHXH-QLT", signer)
+    assert notes == ["Địa danh của thư gốc là «Nha Trang», thư sẽ ghi «Khánh Hòa» (config.toml, [agency] place).",
+                     "Ký hiệu của thư gốc là «BHXH-TST», thư sẽ ghi «BHXH-QLT» (chữ viết tắt cơ quan và đơn vị soạn "
+                     "thảo của chiến dịch)."]
+    assert recognition.differences(config.agency.place, "BHXH-QLT", ("GIÁM ĐỐC", "", "Trần Văn B"))[-1] == \
+        "Thư gốc do «Lê Hùng Chính» ký, thư sẽ ghi «Trần Văn B» (config.toml, [signer])."
+
+
+def test_a_noi_nhan_typed_with_line_breaks_is_said_and_the_signature_still_found(tmp_path):
+    path = word_letter(tmp_path / "thu.docx", noi_nhan_in_one_paragraph=True)
+    recognition = recognise_letter(document := docx.Document(path))
+    assert "nguoi_ky" in {part.part for part in recognition.parts}
+    assert [label for label, _ in recognition.missing] == ["mục «Nơi nhận:»"]
+    lines = _cells(document)
+    assert "{{ signer.name }}" in lines and any(text.startswith("Nơi nhận:\n- Như trên;") for text in lines)

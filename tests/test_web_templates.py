@@ -44,7 +44,7 @@ def test_a_word_letter_becomes_a_template_saved_after_confirmation(staff: Staff,
     page = text(response)
     proposal = response.request.path
     assert re.fullmatch(r"/templates/proposals/[0-9a-f]{64}", proposal)
-    assert "Mẫu dùng được" in page and "Không tìm thấy" not in page
+    assert "Mẫu dùng được" in page and "Không tìm thấy" not in page and "thư sẽ ghi" not in page
     assert "Số: 1234/BHXH-QLT" in page and "Số: {{ so_ky_hieu }}" in page
     assert "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC / Lê Hùng Chính" in page
     assert "Nơi nhận của thư gốc: UBND tỉnh (để báo cáo); Sở Y tế; Báo Khánh Hòa." in page

@@ -54,7 +54,8 @@ def body_paragraphs(count: int = 6) -> list[str]:
 def word_letter(path: Path, *, addressees=("Các đơn vị sử dụng lao động do BHXH tỉnh quản lý;",
                                            "Các Tổ chức dịch vụ thu BHXH, BHYT;",
                                            "UBND các xã, phường, thị trấn."),
-                number: str = "Số: 1234/BHXH-QLT", date: str = "Khánh Hòa, ngày 05 tháng 12 năm 2022") -> Path:
+                number: str = "Số: 1234/BHXH-QLT", date: str = "Khánh Hòa, ngày 05 tháng 12 năm 2022",
+                noi_nhan_in_one_paragraph: bool = False) -> Path:
     document = docx.Document()
     _times_everywhere(document)
     header = document.add_table(rows=2, cols=2)
@@ -80,9 +81,13 @@ def word_letter(path: Path, *, addressees=("Các đơn vị sử dụng lao đ�
         paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     footer = document.add_table(rows=1, cols=2)
     left, right = footer.cell(0, 0), footer.cell(0, 1)
-    _line(left, "Nơi nhận:", 12, bold=True, italic=True, first=True, center=False)
-    for entry in ("Như trên;", *(f"{copy};" for copy in COPIES), "Lưu: VT, QLT."):
-        _line(left, f"- {entry}", 11, center=False)
+    entries = [f"- {entry}" for entry in ("Như trên;", *(f"{copy};" for copy in COPIES), "Lưu: VT, QLT.")]
+    if noi_nhan_in_one_paragraph:  # Shift+Enter after each line
+        _line(left, "\n".join(["Nơi nhận:", *entries]), 11, first=True, center=False)
+    else:
+        _line(left, "Nơi nhận:", 12, bold=True, italic=True, first=True, center=False)
+        for entry in entries:
+            _line(left, entry, 11, center=False)
     _line(right, "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC", 14, bold=True, first=True)
     for _ in range(4):
         _line(right, "", 14)

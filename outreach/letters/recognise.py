@@ -42,6 +42,9 @@ class Recognition:
     subject: str  # the V/v text, for the campaign's subject
     addressees: tuple[str, ...]  # the Kính gửi lines of the letter
     copies: tuple[str, ...]  # the Nơi nhận entries other than «Như trên» and «Lưu»
+    place: str = ""  # the place before the date, «Khánh Hòa»
+    ky_hieu: str = ""  # the ký hiệu after the number, «BHXH-QLT»
+    signer: tuple[str, ...] = ()  # authority, title, name as the letter has them
 
     @property
     def complete(self) -> bool:
@@ -51,6 +54,27 @@ class Recognition:
         """The report, in Vietnamese: what each part became, what was not found, what staff still do."""
         lines = [f"{p.label}: «{p.found}» → «{p.becomes}»" for p in self.parts]
         lines += [f"Không tìm thấy {label}. {fix}" for label, fix in self.missing]
+        return lines + self.notes()
+
+    def differences(self, place: str, ky_hieu: str, signer: tuple[str, str, str]) -> list[str]:
+        """Where the letters will print other words than the leadership's letter (they take them from
+        config.toml and the campaign), so staff can correct one or the other before building."""
+        found = []
+        if self.place and self.place != place:
+            found.append(f"Địa danh của thư gốc là «{self.place}», thư sẽ ghi «{place}» (config.toml, [agency] place).")
+        if self.ky_hieu and self.ky_hieu != ky_hieu:
+            found.append(f"Ký hiệu của thư gốc là «{self.ky_hieu}», thư sẽ ghi «{ky_hieu}» (chữ viết tắt cơ quan và "
+                         "đơn vị soạn thảo của chiến dịch).")
+        if self.signer and self.signer[-1] != signer[-1]:
+            found.append(f"Thư gốc do «{self.signer[-1]}» ký, thư sẽ ghi «{signer[-1]}» (config.toml, [signer]).")
+        elif self.signer and tuple(self.signer) != tuple(signer)[-len(self.signer):]:
+            found.append(f"Quyền hạn, chức vụ của thư gốc là «{' / '.join(self.signer[:-1])}», thư sẽ ghi "
+                         f"«{' / '.join(signer[:-1])}» (config.toml, [signer]).")
+        return found
+
+    def notes(self) -> list[str]:
+        """What the letter said that now comes from the campaign: its subject, addressees and copies."""
+        lines = []
         if self.subject:
             lines.append(f"Trích yếu của thư gốc (đặt làm «V/v» của chiến dịch): «{self.subject}».")
         if self.addressees:
@@ -100,9 +124,11 @@ def recognise_letter(document: DocxDocument) -> Recognition:
     number = _first(paragraphs, _NUMBER)
     if number is not None:
         _issuer(found, number, paragraphs)
+        found.ky_hieu = to_nfc(_match(number, _NUMBER).group("value").rpartition("/")[2].strip())
         found.replace(number, "so_ky_hieu", _match(number, _NUMBER), " {{ so_ky_hieu }}")
     date = _first(paragraphs, _DATE)
     if date is not None:
+        found.place = to_nfc(" ".join(_match(date, _DATE).group("value").split(",", 1)[0].split()))
         found.replace(date, "dia_danh_ngay", _match(date, _DATE), "{{ dia_danh_ngay }}")
     subject = _first(paragraphs, _SUBJECT)
     if subject is not None:
@@ -117,7 +143,8 @@ def recognise_letter(document: DocxDocument) -> Recognition:
     return Recognition(
         parts=tuple(found.parts),
         missing=tuple((_LABELS[key], _FIXES[key]) for key in _LABELS if key not in found.keys),
-        subject=found.subject, addressees=tuple(found.addressees), copies=tuple(found.copies))
+        subject=found.subject, addressees=tuple(found.addressees), copies=tuple(found.copies),
+        place=found.place, ky_hieu=found.ky_hieu, signer=tuple(found.signer))
 
 
 def propose_template(data: bytes) -> tuple[bytes, Recognition]:
@@ -134,6 +161,8 @@ class _Found:
         self.subject = ""
         self.addressees: list[str] = []
         self.copies: list[str] = []
+        self.place = self.ky_hieu = ""
+        self.signer: list[str] = []
 
     def note(self, key: str, found: str, becomes: str, label: str = "") -> None:
         self.keys.add(key)
@@ -282,12 +311,14 @@ def _signature(found: _Found, document: DocxDocument, noi_nhan: Paragraph | None
     stripped = text.strip()
     _replace_span(paragraph, text.index(stripped), text.index(stripped) + len(stripped), "{{ signer.name }}")
     signed.append(stripped)
+    found.signer = [to_nfc(" ".join(line.split())) for line in signed if line]
     found.note("nguoi_ky", " / ".join(s for s in signed if s),
                "{{ signer.authority }} / {{ signer.title }} / {{ signer.name }}")
 
 
 def _signature_block(document: DocxDocument, noi_nhan: Paragraph | None) -> list[Paragraph]:
-    """The other cell of Nơi nhận's table row (Mẫu 1.5), else the paragraphs after the body's last one."""
+    """The other cell of Nơi nhận's table row (Mẫu 1.5), else what follows a Nơi nhận in the body,
+    else the document's last paragraphs (tables included)."""
     if noi_nhan is not None and _in_cell(noi_nhan):
         row = noi_nhan._p.getparent().getparent()
         for table in _tables(document):
@@ -295,12 +326,12 @@ def _signature_block(document: DocxDocument, noi_nhan: Paragraph | None) -> list
                 if table_row._tr is row:
                     return [p for cell in table_row.cells if not any(q._p is noi_nhan._p for q in cell.paragraphs)
                             for p in cell.paragraphs]
-    body = document.paragraphs
+    paragraphs = list(_all_paragraphs(document))
     if noi_nhan is not None:
-        at = next(i for i, p in enumerate(body) if p._p is noi_nhan._p) if not _in_cell(noi_nhan) else len(body)
-        before, after = body[:at], [p for p in body[at + 1:] if not _ENTRY.match(_text(p))]
-        return after if any(_text(p).strip() for p in after) else before[-6:]
-    return body[-6:]
+        at = next(i for i, p in enumerate(paragraphs) if p._p is noi_nhan._p)
+        after = [p for p in paragraphs[at + 1:] if not _ENTRY.match(_text(p))]
+        return after if any(_text(p).strip() for p in after) else paragraphs[max(at - 6, 0):at]
+    return paragraphs[-6:]
 
 
 # --- paragraphs and runs -------------------------------------------------------------------

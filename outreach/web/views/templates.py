@@ -92,7 +92,12 @@ def template_proposal(digest: str):
         path = Path(folder) / "mau.docx"
         path.write_bytes(data)
         issues = _check(path, campaign, recipients, appendix=False)
+    config = request_config()
+    differences = recognition.differences(
+        config.agency.place, f"{config.agency.abbreviation}-{campaign.drafting_unit}" if campaign else recognition.ky_hieu,
+        (config.signer.authority, config.signer.title, config.signer.name))
     return render_template("template_check.html", digest=digest, upload_name=name, recognition=recognition,
+                           differences=differences,
                            issues=issues, campaign=campaign, campaigns=request_config().campaigns.values(),
                            fields=template_fields(list_columns(recipients)), list_error=list_error,
                            suggested=_safe_name(Path(name).stem), template_file=None)

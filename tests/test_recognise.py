@@ -129,3 +129,14 @@ def test_a_noi_nhan_typed_with_line_breaks_is_said_and_the_signature_still_found
     assert [label for label, _ in recognition.missing] == ["mục «Nơi nhận:»"]
     lines = _cells(document)
     assert "{{ signer.name }}" in lines and any(text.startswith("Nơi nhận:\n- Như trên;") for text in lines)
+
+
+def test_a_short_noi_nhan_keeps_its_archive_line_and_gets_the_copies_loop():
+    document = docx.Document()
+    for text in ("Kính gửi Công ty X", "Nội dung.", "Nơi nhận:", "- Như trên;", "- Lưu: VT.", "GIÁM ĐỐC", "Nguyễn Văn A"):
+        document.add_paragraph(text)
+    recognise_letter(document)
+    assert [p.text for p in document.paragraphs] == [
+        "Kính gửi: {{ recipient.salutation }}", "Nội dung.", "Nơi nhận:", "- Như trên;", "{%p for nhan in noi_nhan %}",
+        "- {{ nhan }};", "{%p endfor %}", "- Lưu: VT.", "{{ signer.authority }}", "{{ signer.title }}",
+        "{{ signer.name }}"]

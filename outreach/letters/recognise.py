@@ -113,7 +113,7 @@ _NOI_NHAN = re.compile(r"^\s*Nơi\s+nhận\s*:?\s*$", re.IGNORECASE)
 _ENTRY = re.compile(r"^\s*[-–+•]\s*(?P<value>.*?)\s*$")
 _KEEP_COPY = re.compile(r"^Như\s+trên\b", re.IGNORECASE)
 _ARCHIVE = re.compile(r"^Lưu\s*:\s*(?P<value>.*?)\s*$", re.IGNORECASE)
-_ARCHIVE_UNIT = re.compile(r"(?P<unit>[A-ZĐ][A-ZĐ0-9]*)(?P<end>\s*\.?\s*)$")
+_ARCHIVE_UNIT = re.compile(r",\s*(?P<unit>[A-ZĐ][A-ZĐ0-9]*)\s*\.?\s*$")  # «VT, QLT.»: the unit after VT
 _NATIONAL = ("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP")
 
 
@@ -262,7 +262,7 @@ def _noi_nhan(found: _Found, label: Paragraph) -> None:
             changes.append(_text(paragraph).strip())
     loop_at = copies[0] if copies else next((p for p in entries if _KEEP_COPY.match(_entry(p))), None)
     if loop_at is not None:
-        line = _clone(loop_at, "{{ nhan }};", after=loop_at) if not copies else loop_at
+        line = _clone(loop_at, "- {{ nhan }};", after=loop_at) if not copies else loop_at
         if copies:
             text = _text(line)
             entry = _ENTRY.match(text)

@@ -123,6 +123,14 @@ class Workspace:
         """Letters the e-mail did not reach (bounced, refused for good), to print and post."""
         return self.print_folder(campaign) / f"ban-in-bo-sung-{campaign}.pdf"
 
+    def supplementary_labels(self, campaign: str) -> Path:
+        """The envelopes' address labels of the supplementary bundle."""
+        return self.print_folder(campaign) / f"nhan-dia-chi-bo-sung-{campaign}.pdf"
+
+    def supplementary_files(self, campaign: str) -> tuple[Path, Path]:
+        """What `collect` keeps in the print folder: a build's new preview replaces everything else there."""
+        return self.supplementary_bundle(campaign), self.supplementary_labels(campaign)
+
     @property
     def return_path_key(self) -> Path:
         """The secret the return-path tokens are keyed with: nobody can forge a bounce for a delivery."""

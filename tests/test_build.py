@@ -181,6 +181,25 @@ def test_a_sent_letter_stays_in_view_when_its_row_leaves_the_list(office, tmp_pa
     assert rows["ZZ00001"][1] == "Công ty TNHH Thử nghiệm ZZ00001" and "VT00652" in rows
 
 
+def test_a_build_replaces_its_print_preview_and_keeps_collect_s_supplementary_bundle(office):
+    from outreach.workspace import Workspace
+
+    workspace = Workspace(office)
+    bundle, labels = workspace.supplementary_files(CAMPAIGN)
+    bundle.parent.mkdir(parents=True)
+    bundle.write_bytes(b"%PDF-1.7 bounced letters")
+    labels.write_bytes(b"%PDF-1.7 their labels")
+    stale = bundle.parent / "ban-in-cu.pdf"
+    stale.write_bytes(b"%PDF-1.7 an earlier preview")
+
+    assert outreach(office, "build", CAMPAIGN, "--only", "GH71459") == 0  # an employer without e-mail: on paper
+
+    assert bundle.read_bytes() == b"%PDF-1.7 bounced letters" and labels.read_bytes() == b"%PDF-1.7 their labels"
+    assert not stale.exists()
+    previews = sorted(p.name for p in bundle.parent.glob("ban-in-*.pdf"))
+    assert previews == sorted([bundle.name, f"ban-in-{CAMPAIGN}.pdf"])
+
+
 def test_drafts_sent_while_a_build_runs_keep_their_files(office, monkeypatch):
     numbered(office)
     assert outreach(office, "build", CAMPAIGN, "--only", *CODES) == 0

@@ -588,6 +588,16 @@ def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, ro
     assert {(e.actor, e.login, e.source) for e in sent} == {("outreach", "", "web 127.0.0.1")}  # started from the page
 
 
+def test_the_print_preview_is_the_build_s_never_collect_s_supplementary_bundle(staff: Staff, root: Path) -> None:
+    from outreach.workspace import Workspace
+
+    workspace = Workspace(root)
+    preview = workspace.print_folder(CAMPAIGN) / f"ban-in-{CAMPAIGN}.pdf"
+    workspace.supplementary_bundle(CAMPAIGN).write_bytes(b"%PDF-1.7 bounced letters")  # sorts first
+    response = staff.get(f"/campaigns/{CAMPAIGN}/print.pdf")
+    assert response.status_code == 200 and response.data == preview.read_bytes()
+
+
 def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",

@@ -15,13 +15,16 @@ import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import UserError
 from ..outbox import Draft, read_manifest, write_address_labels, write_bundle
-from ..recipients import Recipient
 from ..workspace import Workspace
 from .ledger import Delivery, Ledger, State, utc_now
+
+if TYPE_CHECKING:  # the recipients stage reads lists with pandas: imported when a supplement is written
+    from ..recipients import Recipient
 
 EMAIL_COLUMN = "Email"  # the canonical header of the addresses (DESIGN.md: Email, E-mail, Thư điện tử)
 
@@ -91,7 +94,7 @@ def supplement(config: Config, ledger: Ledger, campaign: str, *, converter=None,
     recipients = _recipients(config, campaign, letters)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_bundle([pdfs[d.key] for d in letters], target)
-    labels = _labels(target, campaign, [recipients[d.key] for d in letters], converter)
+    labels = _labels(workspace.supplementary_labels(campaign), [recipients[d.key] for d in letters], converter)
     ledger.reprint(campaign, [d.key for d in added], where, clock())  # once the letters are in the bundle
     result.bundle, result.labels = where, workspace.relative(labels)
     result.added, result.letters = [d.key for d in added], [d.key for d in letters]
@@ -119,6 +122,8 @@ def _letter(root: Path, draft: Draft, delivery: Delivery) -> bytes | str:
 def _recipients(config: Config, campaign: str, drafts: list[Draft]) -> dict[str, Recipient]:
     """The list rows of these drafts (their postal address for the labels); the draft's own name and
     row where the list cannot be read any more."""
+    from ..recipients import Recipient
+
     found: dict[str, Recipient] = {}
     if campaign in config.campaigns:
         from ..outbox import load_campaign_recipients
@@ -132,10 +137,9 @@ def _recipients(config: Config, campaign: str, drafts: list[Draft]) -> dict[str,
                                                    source_row=d.source_row) for d in drafts}
 
 
-def _labels(bundle: Path, campaign: str, recipients: list[Recipient], converter) -> Path:
+def _labels(target: Path, recipients: list[Recipient], converter) -> Path:
     from ..convert import ConversionJob, PdfConverter
 
-    target = bundle.with_name(f"nhan-dia-chi-bo-sung-{campaign}.pdf")
     with tempfile.TemporaryDirectory(prefix="nhan-") as folder:
         docx = Path(folder) / "nhan-dia-chi.docx"
         write_address_labels(docx, recipients)

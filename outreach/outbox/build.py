@@ -444,10 +444,13 @@ class CampaignBuilder:
         double-sided, plus a sheet of address labels for the envelopes: a preview, approved or not."""
         paper = [d for d in drafts if d.channel == Channel.PAPER]
         folder = self.workspace.print_folder(self.campaign.name)
-        shutil.rmtree(folder, ignore_errors=True)
+        kept = set(self.workspace.supplementary_files(self.campaign.name))  # collect's, for letters e-mail missed
+        for old in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if old not in kept:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
         if not paper:
             return "", 0
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"ban-in-{_ascii_slug(self.campaign.name)}.pdf"
         # Participants' letters come in bundles per collection organisation or commune, each headed by its list sheet.
         bundles = paper_bundles(paper, recipients)

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pikepdf
 
-from ..recipients import Recipient
+if TYPE_CHECKING:  # the recipients stage reads lists with pandas: a send needs none of it
+    from ..recipients import Recipient
 
 
 def sheet_pages(pages: int) -> int:

@@ -143,7 +143,9 @@ def campaign(name: str):
 
 
 def _print_bundle(name: str) -> Path | None:
-    return next(iter(sorted(Workspace(workspace_root()).print_folder(name).glob("*.pdf"))), None)
+    workspace = Workspace(workspace_root())
+    supplementary = set(workspace.supplementary_files(name))  # collect's, not the build's preview
+    return next((p for p in sorted(workspace.print_folder(name).glob("ban-in-*.pdf")) if p not in supplementary), None)
 
 
 @bp.get("/campaigns/<name>/print.pdf")

@@ -82,10 +82,12 @@ def test_a_letter_naming_no_recipient_in_a_substituted_font_fails_the_check_in_t
     assert "«Cambria»" in page and "Không tìm thấy dòng «Kính gửi:»" in page
 
 
-def test_what_is_not_a_word_file_is_refused_in_vietnamese(staff: Staff) -> None:
+def test_what_is_not_a_word_file_is_refused_in_vietnamese(staff: Staff, root: Path) -> None:
     assert "không phải văn bản Word .docx" in flashes(upload(staff, b"a,b\n", "danh-sach.csv").get_data(as_text=True))[0]
     broken = flashes(upload(staff, b"not a zip", "thu.docx").get_data(as_text=True))[0]
     assert "Không đọc được tệp «thu.docx» như văn bản Word" in broken
+    renamed = (root / "recipients" / "employers.xlsx").read_bytes()  # an Excel file saved as .docx
+    assert "như văn bản Word" in flashes(upload(staff, renamed, "danh-sach.docx").get_data(as_text=True))[0]
     assert staff.get("/templates/proposals/" + "0" * 64).status_code == 404
     assert staff.get("/templates/proposals/..%2F..%2Fconfig.toml").status_code == 404
 

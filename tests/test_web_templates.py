@@ -108,7 +108,10 @@ def test_the_field_picker_lists_every_field_and_the_lists_own_columns(staff: Sta
     with_column(root, "Số lao động")
     page = text(staff.get("/templates?campaign=vssid-2022"))
     tags = {html.unescape(tag) for tag in re.findall(r'data-copy="([^"]+)"', page)}
-    assert {"{{ recipient.salutation }}", "{{ so_ky_hieu }}", "{{ signer.name }}", "{{ payment.amount }}"} <= tags
+    assert {"{{ recipient.salutation }}", "{{ so_ky_hieu }}", "{{ signer.name }}", "{{ noi_nhan }}"} <= tags
+    assert not any("payment." in tag for tag in tags)  # this campaign writes to no participant
+    renewal = text(staff.get("/templates?campaign=nhac-dao-han"))
+    assert "{{ payment.amount }}" in renewal
     assert "{{ recipient.extra['Số lao động'] }}" in tags
     assert "Cột «Số lao động» của danh sách" in html.unescape(page) and "Dòng sau «Kính gửi:»" in html.unescape(page)
 

@@ -214,10 +214,11 @@ class TemplateField:
     tag: str
 
 
-def template_fields(columns: Iterable[str] = ()) -> list[TemplateField]:
-    """Every field a letter of the campaign can use, the lists' own columns last, in Vietnamese."""
+def template_fields(columns: Iterable[str] = (), payments: bool = True) -> list[TemplateField]:
+    """Every field a letter of the campaign can use, the lists' own columns last, in Vietnamese;
+    ``payments``: with the fields of a participant's payment (a campaign writing to participants)."""
     found = [TemplateField(name, _label(text), text, _tag(name)) for name, text in TEMPLATE_VARIABLES.items()
-             if name != "recipient.extra"]
+             if name != "recipient.extra" and (payments or not name.startswith("payment."))]
     for column in sorted(set(columns)):
         name = f"recipient.extra.{column}"
         found.append(TemplateField(name, f"Cột «{column}» của danh sách", "Giá trị ô của cột này, như Excel hiển thị",

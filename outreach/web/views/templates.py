@@ -52,7 +52,7 @@ def templates():
     campaign = _chosen_campaign()
     recipients, list_error = _recipients(campaign)
     return render_template("templates.html", campaign=campaign, campaigns=request_config().campaigns.values(),
-                           files=_template_files(), fields=template_fields(list_columns(recipients)),
+                           files=_template_files(), fields=_fields(campaign, recipients),
                            list_error=list_error)
 
 
@@ -99,7 +99,7 @@ def template_proposal(digest: str):
     return render_template("template_check.html", digest=digest, upload_name=name, recognition=recognition,
                            differences=differences,
                            issues=issues, campaign=campaign, campaigns=request_config().campaigns.values(),
-                           fields=template_fields(list_columns(recipients)), list_error=list_error,
+                           fields=_fields(campaign, recipients), list_error=list_error,
                            suggested=_safe_name(Path(name).stem), template_file=None)
 
 
@@ -152,7 +152,7 @@ def template_file(filename: str):
     issues = _check(path, campaign, recipients, appendix=appendix)
     return render_template("template_check.html", digest=None, upload_name=None, recognition=None, issues=issues,
                            campaign=campaign, campaigns=request_config().campaigns.values(),
-                           fields=template_fields(list_columns(recipients)), list_error=list_error,
+                           fields=_fields(campaign, recipients), list_error=list_error,
                            suggested="", template_file=path.name, appendix=appendix)
 
 
@@ -195,6 +195,11 @@ def _recipients(campaign: Campaign | None) -> tuple[list[Recipient], str]:
         return [r for lst in load_campaign_recipients(request_config(), campaign) for r in lst.recipients], ""
     except UserError as error:
         return [], error.message
+
+
+def _fields(campaign: Campaign | None, recipients: list[Recipient]):
+    """The field picker's rows: a participant's payment only where the campaign writes to participants."""
+    return template_fields(list_columns(recipients), payments=campaign is None or "participants" in campaign.audiences)
 
 
 def _check(path: Path, campaign: Campaign | None, recipients: list[Recipient], appendix: bool):
@@ -266,7 +271,7 @@ def _email_page(campaign: Campaign, subject: str, text: str, error: str = ""):
     return render_template("campaign_email.html", campaign=campaign, subject=subject, text=text, error=error,
                            problem=problem, preview=preview, own=own.text.is_file(),
                            source=Workspace(workspace_root()).relative(campaign.email_text),
-                           fields=[*_EMAIL_FIELDS, *template_fields(list_columns(recipients))],
+                           fields=[*_EMAIL_FIELDS, *_fields(campaign, recipients)],
                            list_error=list_error), 200 if not error else 422
 
 

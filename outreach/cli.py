@@ -159,30 +159,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _provided_variables(lists) -> list[str]:
     """Names a template may use: the context, plus every extra column of the campaign's lists."""
-    from .letters import TEMPLATE_VARIABLES
+    from .letters import list_columns, provided_variables
 
-    extra = {f"recipient.extra.{key}" for lst in lists for r in lst.recipients for key in r.extra}
-    return sorted({*TEMPLATE_VARIABLES, *extra})
-
-
-SAMPLE_ROWS = 100  # rows of each list `template check` fills the template in for
+    return provided_variables(list_columns(r for lst in lists for r in lst.recipients))
 
 
 def _template_samples(config, campaign, path: Path, lists) -> list:
-    """Whom `template check` fills the template in for, as a draft and as issued: a made-up recipient
-    of each of the campaign's audiences, the first rows of its lists and, when it has Nơi nhận bodies,
-    the original letter they get; an appendix has no recipient."""
-    from .letters import original_recipient, sample_contexts, sample_recipient
+    from .letters import template_samples
 
-    if campaign is None:
-        return []
-    if _is_appendix(campaign, path):
-        return list(sample_contexts(config, campaign, [None]))
-    extra = sorted({key for lst in lists for r in lst.recipients for key in r.extra})
-    recipients = [sample_recipient(audience, extra) for audience in campaign.audiences]
-    recipients += [r for lst in lists for r in lst.recipients[:SAMPLE_ROWS]]
-    recipients += [original_recipient(config, campaign)] if campaign.noi_nhan else []
-    return list(sample_contexts(config, campaign, recipients))
+    return template_samples(config, campaign, [r for lst in lists for r in lst.recipients],
+                            appendix=_is_appendix(campaign, path))
 
 
 def _is_appendix(campaign, path: Path) -> bool:

@@ -38,6 +38,13 @@ def send_lock_name(campaign: str) -> str:
 
 
 @dataclass(frozen=True)
+class CampaignEmail:
+    subject: Path
+    text: Path
+    html: Path
+
+
+@dataclass(frozen=True)
 class Workspace:
     """Every path under one working folder (see docs/DESIGN.md, "Outbox layout")."""
 
@@ -71,6 +78,21 @@ class Workspace:
     @property
     def preview_cache(self) -> Path:
         return self.outbox / ".preview-cache"
+
+    @property
+    def template_proposals(self) -> Path:
+        """Word letters uploaded in the templates page, by sha256, until a template is saved from one."""
+        return self.outbox / ".template-proposals"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    def campaign_email(self, campaign: str) -> CampaignEmail:
+        """A campaign's own e-mail, written by the templates page: it replaces config.toml's for that
+        campaign only (config reads it), so editing one campaign's e-mail never changes another's."""
+        folder = self.templates / campaign
+        return CampaignEmail(folder / "email-subject.txt", folder / "email.txt.j2", folder / "email.html.j2")
 
     def campaign(self, name: str) -> Path:
         """A reminder's campaign (``vssid-2022~nhac-1``) lives inside its letter's: ``vssid-2022/nhac-1``."""

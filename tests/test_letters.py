@@ -470,10 +470,12 @@ def test_email_templates(config, campaign):
     context = build_context(config, campaign, employer(), 5, dt.date(2023, 1, 5))
     subject = render_text_template(campaign.email_subject, context)
     assert subject == f"Công văn số 05/BHXH-QLT V/v {campaign.subject}"
-    text = render_text_template(campaign.email_text, context)
+    variables = {**context.as_template_vars(), "tep_dinh_kem": ("Công văn số 05/BHXH-QLT", "Phụ lục 1: Hướng dẫn")}
+    text = render_text_template(campaign.email_text, variables)
     assert text.startswith(f"Kính gửi: {EMPLOYER_NAME} (mã đơn vị TA1234X)\n")
     assert "phongqlt@bhxh-khanhhoa.example.vn" in text and "Phòng Quản lý thu" in text
-    html = render_text_template(campaign.email_html, context)
+    assert "PDF:\n- Công văn số 05/BHXH-QLT;\n- Phụ lục 1: Hướng dẫn.\n\n" in text
+    html = render_text_template(campaign.email_html, variables)
     assert "Công ty TNHH A &amp; B &lt;Chi nhánh Nha Trang&gt;" in html and EMPLOYER_NAME not in html
     assert "http" not in html and "<img" not in html  # no external resources
 

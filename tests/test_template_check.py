@@ -111,3 +111,12 @@ def test_cli_template_check_fails_the_plain_word_letter(tmp_path, capsys):
 def test_shipped_letters_pass(name):
     assert check_template(Path(__file__).resolve().parent.parent / "templates" / name,
                           [*TEMPLATE_VARIABLES, "recipient.extra.Số lao động"]) == []
+
+
+def test_cli_template_check_of_the_participants_letter_fills_it_for_their_rows(tmp_path, capsys):
+    office = copy_sample_office(tmp_path)
+    # No made-up participant: a payment needs a real row, so the list's rows are the samples.
+    assert main(["--root", str(office), "template", "check", str(office / "templates" / "thu-nhac-dao-han.docx"),
+                 "--campaign", "nhac-dao-han"]) == 0
+    out = capsys.readouterr().out
+    assert "Mẫu dùng được." in out and "Đã thử điền" in out

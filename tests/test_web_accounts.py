@@ -92,7 +92,7 @@ def deliveries(root: Path) -> dict:
 
 
 SAMPLE_ARGS = {"name": CAMPAIGN, "code": "UHR562T", "number": 1, "index": 0, "login": "duyet", "filename": "style.css",
-               "switch": "disable", "token": "A" * 32}
+               "switch": "disable", "token": "A" * 32, "digest": "0" * 64}
 # Pages meant for recipients (the receipt confirmation): no login, their personal token is the key.
 RECIPIENT_PAGES = PUBLIC_ENDPOINTS - {"login", "static"}
 

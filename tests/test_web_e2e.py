@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,12 +45,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_workspace(tmp_path_factory.mktemp("e2e") / "ws")
 
 
-@pytest.fixture(scope="module")
-def server(root: Path) -> Iterator[str]:
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` on a free port of 127.0.0.1, for a browser; its address."""
     from werkzeug.serving import make_server
 
-    app = create_app(root)
-    app.config["OUTREACH_POLL_MS"] = 250  # the page asks for progress four times a second
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -58,6 +58,14 @@ def server(root: Path) -> Iterator[str]:
     finally:
         httpd.shutdown()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def server(root: Path) -> Iterator[str]:
+    app = create_app(root)
+    app.config["OUTREACH_POLL_MS"] = 250  # the page asks for progress four times a second
+    with serving(app) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

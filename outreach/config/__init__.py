@@ -691,9 +691,7 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
         audiences=campaign_audiences,
         guidance=tuple(root / p for p in table.text_list("guidance")),
         static_attachments=tuple(root / p for p in table.text_list("attachments")),
-        email_subject=table.text("email_subject", "{{ so_ky_hieu }} V/v {{ campaign.subject }}"),
-        email_text=root / table.text("email_text", "templates/email.txt.j2"),
-        email_html=root / table.text("email_html", "templates/email.html.j2"),
+        **_email(name, table, root),
         not_before=table.datetime("not_before", OFFICE_TIMEZONE),
         expires=table.datetime("expires", OFFICE_TIMEZONE),
         extra={key: extra_table.text(key) for key in extra_table.entries()},
@@ -702,6 +700,24 @@ def _parse_campaign(name: str, table: _Section, root: Path, audiences: dict[str,
     )
     table.reject_unknown()  # here, not only at the end: a campaign is refused wherever its table comes from
     return campaign
+
+
+def _email(name: str, table: _Section, root: Path) -> dict[str, Any]:
+    """The campaign's e-mail: its own files where the templates page wrote them (``templates/<campaign>/``),
+    else config.toml's keys (read either way, so they stay allowed keys)."""
+    chosen = {
+        "email_subject": table.text("email_subject", "{{ so_ky_hieu }} V/v {{ campaign.subject }}"),
+        "email_text": root / table.text("email_text", "templates/email.txt.j2"),
+        "email_html": root / table.text("email_html", "templates/email.html.j2"),
+    }
+    own = Workspace(root).campaign_email(name)
+    if own.subject.is_file():
+        chosen["email_subject"] = " ".join(own.subject.read_text(encoding="utf-8").split())
+    if own.text.is_file():
+        chosen["email_text"] = own.text
+    if own.html.is_file():
+        chosen["email_html"] = own.html
+    return chosen
 
 
 def _parse_copies(table: _Section) -> tuple[CopyRecipient, ...]:

@@ -10,15 +10,16 @@ import collections.abc
 import dataclasses
 import re
 import typing
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Iterator, Sequence
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 
+from ..config import Campaign, Config
 from ..recipients import Recipient
-from .context import TEMPLATE_VARIABLES, LetterContext
+from .context import TEMPLATE_VARIABLES, LetterContext, original_recipient, sample_contexts
 from .fonts import font_problems, template_fonts
 from .render import (
     LetterTemplate,
@@ -166,6 +167,63 @@ _SAMPLE_RECIPIENTS = {
         address="Trụ sở UBND Phường Vĩnh Hòa\nThành phố Nha Trang, tỉnh Khánh Hòa", district="Thành phố Nha Trang",
         commune_code="22327"),
 }
+
+
+SAMPLE_ROWS = 100  # rows of each list a template check fills the template in for
+
+
+def provided_variables(columns: Iterable[str] = ()) -> list[str]:
+    """Names a template may use: the context, plus ``recipient.extra.<column>`` for each list column."""
+    return sorted({*TEMPLATE_VARIABLES, *(f"recipient.extra.{column}" for column in columns)})
+
+
+def list_columns(recipients: Iterable[Recipient]) -> list[str]:
+    """The lists' own columns (those not read into a canonical field), as templates name them."""
+    return sorted({key for recipient in recipients for key in recipient.extra})
+
+
+def template_samples(config: Config, campaign: Campaign | None, recipients: Sequence[Recipient],
+                     appendix: bool = False, rows: int = SAMPLE_ROWS) -> list[LetterContext]:
+    """Whom a template check fills the template in for, as a draft and as issued: a made-up recipient
+    of each of the campaign's audiences, the first ``rows`` of each list and, when it has Nơi nhận bodies,
+    the original letter they get; an appendix has no recipient."""
+    if campaign is None:
+        return []
+    if appendix:
+        return list(sample_contexts(config, campaign, [None]))
+    columns = list_columns(recipients)
+    # A participant's letter needs a payment worked out from real rows: their list's rows are its samples.
+    chosen: list[Recipient] = [sample_recipient(audience, columns) for audience in campaign.audiences
+                               if audience in _SAMPLE_RECIPIENTS]
+    per_file: dict[str, int] = {}
+    for recipient in recipients:
+        per_file[recipient.source_file] = per_file.get(recipient.source_file, 0) + 1
+        if per_file[recipient.source_file] <= rows:
+            chosen.append(recipient)
+    chosen += [original_recipient(config, campaign)] if campaign.noi_nhan else []
+    return list(sample_contexts(config, campaign, chosen))
+
+
+@dataclass(frozen=True)
+class TemplateField:
+    """One field of the field picker: its name, what it holds in Vietnamese, the tag to copy."""
+
+    name: str
+    label: str
+    description: str
+    tag: str
+
+
+def template_fields(columns: Iterable[str] = (), payments: bool = True) -> list[TemplateField]:
+    """Every field a letter of the campaign can use, the lists' own columns last, in Vietnamese;
+    ``payments``: with the fields of a participant's payment (a campaign writing to participants)."""
+    found = [TemplateField(name, _label(text), text, _tag(name)) for name, text in TEMPLATE_VARIABLES.items()
+             if name != "recipient.extra" and (payments or not name.startswith("payment."))]
+    for column in sorted(set(columns)):
+        name = f"recipient.extra.{column}"
+        found.append(TemplateField(name, f"Cột «{column}» của danh sách", "Giá trị ô của cột này, như Excel hiển thị",
+                                   _tag(name)))
+    return found
 
 
 def sample_recipient(kind: str, extra_columns: Iterable[str] = ()) -> Recipient:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 import io
 import os
 import re
@@ -88,14 +89,40 @@ def _compile_text(source: str, html: bool, name: str) -> Template:
         raise LetterError(f"Mẫu {name}, dòng {error.lineno}: lỗi cú pháp — {_syntax_hint(error)}") from None
 
 
-def render_text_template(path_or_source: Path | str, context: LetterContext | Mapping[str, Any]) -> str:
-    """An e-mail subject or body; a file whose name ends in ``.html.j2`` is HTML and its values are escaped."""
-    template, name, source = text_template(path_or_source)
+_JINJA_TAG = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.S)
+_HTML_SHELL = """<!DOCTYPE html>
+<html lang="vi">
+<head><meta charset="utf-8"><title>Công văn số {{{{ so_ky_hieu }}}}</title></head>
+<body style="margin:0;padding:16px;background:#ffffff;">
+<div style="max-width:680px;font-family:'Times New Roman',Times,serif;font-size:16px;line-height:1.5;color:#000000;">
+{body}
+</div>
+</body>
+</html>
+"""
+
+
+def html_email_template(text_source: str) -> str:
+    """The HTML body template saying what the plain-text template ``text_source`` says: its paragraphs
+    as ``<p>``, its lines as ``<br>``, its tags as they are (the HTML render escapes their values), so a
+    staff member edits one text and the two parts of the message never disagree."""
+    escaped = "".join(piece if _JINJA_TAG.fullmatch(piece) else html.escape(piece, quote=False)
+                      for piece in _JINJA_TAG.split(text_source.replace("\r\n", "\n")))
+    paragraphs = [p.strip("\n") for p in escaped.split("\n\n") if p.strip()]
+    body = "\n".join('<p style="margin:0 0 12px 0;">' + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+    return _HTML_SHELL.format(body=body)
+
+
+def render_text_template(path_or_source: Path | str, context: LetterContext | Mapping[str, Any],
+                         name: str = "tiêu đề thư") -> str:
+    """An e-mail subject or body; a file whose name ends in ``.html.j2`` is HTML and its values are escaped.
+    ``name``: what messages call a template given as text."""
+    template, name, source = text_template(path_or_source, name)
     return _render(template, template_variables(context), Budget(MESSAGE_LIMITS), name, source,
                    functools.partial(_line_of, source))
 
 
-def text_template(path_or_source: Path | str) -> tuple[Template, str, str]:
+def text_template(path_or_source: Path | str, name: str = "tiêu đề thư") -> tuple[Template, str, str]:
     """The compiled e-mail subject or body, its name for messages and its source; raises LetterError if it
     cannot be read or does not parse, whoever the letter is for."""
     if isinstance(path_or_source, Path):
@@ -106,7 +133,7 @@ def text_template(path_or_source: Path | str) -> tuple[Template, str, str]:
                               "Cách sửa: kiểm tra đường dẫn trong config.toml và lưu tệp ở dạng UTF-8.") from None
         name, html = str(path_or_source), path_or_source.name.endswith(".html.j2")
     else:
-        source, name, html = path_or_source, "tiêu đề thư", False
+        source, html = path_or_source, False
     return _compile_text(source, html, name), name, source
 
 
@@ -177,6 +204,12 @@ def _copy(element: Any) -> Any:
 
 def _paragraph_text(paragraph: Any) -> str:
     return "".join(node.text or "" for node in paragraph.iter(_TEXT))
+
+
+def first_lines(docx: bytes | Path, count: int) -> list[str]:
+    """A document's first ``count`` non-empty paragraphs, spaces collapsed: an appendix's heading."""
+    document = Document(io.BytesIO(docx) if isinstance(docx, bytes) else str(docx))
+    return [" ".join(p.text.split()) for p in document.paragraphs if p.text.strip()][:count]
 
 
 def snippet(text: str, at: int | None = None, width: int = 80) -> str:

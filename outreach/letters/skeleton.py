@@ -166,15 +166,20 @@ def _page_numbers(section) -> None:
 
 
 def _save(document: DocxDocument, path: Path) -> None:
-    """Save with fixed zip timestamps: regenerating a template changes its bytes only if its content changes."""
     _drop_unused_styles(document)
-    buffer = io.BytesIO()
-    document.save(buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    path.write_bytes(stable_bytes(document))
+
+
+def stable_bytes(document: DocxDocument) -> bytes:
+    """The .docx with fixed zip timestamps: made again from the same content, the same bytes."""
+    buffer, out = io.BytesIO(), io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)),
                             source.read(info.filename), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _drop_unused_styles(document: DocxDocument) -> None:

@@ -53,7 +53,8 @@ from .messages import (
 from .progress import BUILD_PHASE, BUNDLE_PHASE, OnStep, Step, no_steps
 
 if TYPE_CHECKING:
-    from .build import BuildReport, build_campaign, issue_document_number, load_campaign_recipients
+    from .build import (BuildReport, attachment_titles, build_campaign, issue_document_number, letter_title,
+                        load_campaign_recipients, message_variables)
 
 __all__ = [
     "Attachment",
@@ -76,6 +77,7 @@ __all__ = [
     "Skip",
     "Step",
     "Stop",
+    "attachment_titles",
     "build_campaign",
     "build_message",
     "check_address",
@@ -83,8 +85,10 @@ __all__ = [
     "envelope_of",
     "issue_document_number",
     "letter_pages",
+    "letter_title",
     "load_campaign_recipients",
     "message_bytes",
+    "message_variables",
     "new_message_id",
     "no_steps",
     "parse_message",
@@ -99,7 +103,8 @@ __all__ = [
     "write_manifest",
 ]
 
-_BUILD = ("BuildReport", "build_campaign", "issue_document_number", "load_campaign_recipients")
+_BUILD = ("BuildReport", "attachment_titles", "build_campaign", "issue_document_number", "letter_title",
+          "load_campaign_recipients", "message_variables")
 
 
 def __getattr__(name: str) -> object:

@@ -31,14 +31,12 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from docx import Document
-
 from ..accounts import Actor
 from ..config import COPIES, Campaign, Config
 from ..errors import UserError
 from ..convert import ConversionJob, ConversionResult, PdfConverter, check_pdf, page_count, signed_fields
-from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, original_recipient,
-                       render_text_template, text_template)
+from ..letters import (LetterContext, LetterError, LetterTemplate, build_context, fingerprint, first_lines,
+                       original_recipient, render_text_template, text_template)
 from .bundle import write_address_labels, write_bundle
 from .bundles import list_sheet_pdfs, paper_bundles, print_order
 from .manifest import (Channel, Draft, DraftFile, DraftProblem, Manifest, letter_pages, read_manifest,
@@ -109,6 +107,31 @@ def _safe_filename(text: str) -> str:
 
 def _ascii_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold_diacritics(text)).strip("-")
+
+
+def letter_title(context: LetterContext) -> str:
+    """The letter as its message names it: «Công văn số 05/BHXH-QLT», or a draft without a number."""
+    number = context.so_ky_hieu.strip()
+    return f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
+
+
+def attachment_titles(campaign: Campaign, context: LetterContext) -> tuple[str, ...]:
+    """What the e-mail's list of attachments (``tep_dinh_kem``) says after the letter, in attachment
+    order: each guidance file's own first two lines («Phụ lục 1: HƯỚNG DẪN …»), each static file's name."""
+    variables = context.as_template_vars()
+    guidance = [": ".join(first_lines(LetterTemplate(source).render(variables), 2)) or source.stem
+                for source in campaign.guidance]
+    return (*guidance, *(static.stem for static in campaign.static_attachments))
+
+
+def message_variables(config: Config, context: LetterContext, recipient: Recipient, link: str,
+                      titles: Sequence[str]) -> dict[str, object]:
+    """What the e-mail's subject and bodies can use: the letter's variables, and ``recipient`` the
+    message's addressee (also when the letter is the original, for a Nơi nhận body); ``ky_so``: the
+    body may say the letter is digitally signed when nothing unsigned can be approved; ``xac_nhan``
+    the receipt link ("" without one); ``tep_dinh_kem`` what is attached, the letter then ``titles``."""
+    return {**context.as_template_vars(), "recipient": recipient, "ky_so": config.signing.required,
+            "xac_nhan": link, "tep_dinh_kem": (letter_title(context), *titles)}
 
 
 def load_campaign_recipients(config: Config, campaign: Campaign) -> list[RecipientList]:
@@ -213,6 +236,7 @@ class CampaignBuilder:
                                        "rồi '--as agency').")
             pending.append(_Pending(recipient, context, folder, inputs, routed.sender, routed.cc))
         shared = self._shared_attachments(attachments)
+        labels = attachment_titles(self.campaign, self._context(None))
 
         def manifest() -> Manifest:
             return Manifest(
@@ -241,7 +265,7 @@ class CampaignBuilder:
                 checkpoints.before_replacing()
                 key = item.recipient.key
                 try:
-                    draft = self._finish_draft(record, item, result.pages, shared)
+                    draft = self._finish_draft(record, item, result.pages, shared, labels)
                 except UserError as error:  # one bad row costs its own draft, never the campaign's
                     report.failed.append(DraftProblem(key, item.recipient.name, _message_problem(item.recipient, error)))
                     shutil.rmtree(item.staging, ignore_errors=True)
@@ -355,16 +379,17 @@ class CampaignBuilder:
         return [Attachment(self._attachment_title(f.name), (self.out / f.name).read_bytes()) for f in attachments]
 
     def _attachment_title(self, name: str) -> str:
-        """'Phụ lục 1 - Hướng dẫn đăng ký …', from the appendix's own first two lines."""
+        """'Phụ lục 1 - Hướng dẫn đăng ký ….pdf', from the appendix's own first two lines."""
         docx = (self.out / name).with_suffix(".docx")
         if not docx.is_file():
             return Path(name).name
-        lines = [" ".join(p.text.split()) for p in Document(str(docx)).paragraphs if p.text.strip()][:2]
-        return _safe_filename(" - ".join(lines))[:120] + ".pdf"
+        return _safe_filename(" - ".join(first_lines(docx, 2)))[:120] + ".pdf"
 
-    def _finish_draft(self, record: DeliveryRecord, item: _Pending, pages: int, shared: Sequence[Attachment]) -> Draft | None:
-        """Write the message of the checked letter (``pages`` long), then let the draft's new files
-        replace its old ones; None if it has been sent meanwhile (its files are then evidence)."""
+    def _finish_draft(self, record: DeliveryRecord, item: _Pending, pages: int, shared: Sequence[Attachment],
+                      labels: Sequence[str]) -> Draft | None:
+        """Write the message of the checked letter (``pages`` long; ``shared`` attached after it, ``labels``
+        what the message calls them), then let the draft's new files replace its old ones; None if it has
+        been sent meanwhile (its files are then evidence)."""
         recipient, staging = item.recipient, item.staging
         letter_pdf = staging / "letter.pdf"
         files = [
@@ -374,14 +399,9 @@ class CampaignBuilder:
         message_sha = ""
         if recipient.emails:
             sender = self.config.senders()[item.sender]
-            # ky_so: the body may say the letter is digitally signed when nothing unsigned can be approved.
-            # recipient: the addressee of the message, also when the letter is the original (Nơi nhận).
-            variables = {**item.context.as_template_vars(), "recipient": recipient, "ky_so": self.config.signing.required}
-            number = item.context.so_ky_hieu.strip()
-            label = f"Công văn số {number}" if not number.startswith("/") else "Công văn (dự thảo, chưa có số)"
-            letter_name = _safe_filename(f"{label} - {recipient.name}")[:150] + ".pdf"
+            letter_name = _safe_filename(f"{letter_title(item.context)} - {recipient.name}")[:150] + ".pdf"
             link = self._receipt_link(record, recipient.key)
-            variables["xac_nhan"] = link
+            variables = message_variables(self.config, item.context, recipient, link, labels)
             text, html = with_receipt_link(render_text_template(self.campaign.email_text, variables),
                                            render_text_template(self.campaign.email_html, variables), link)
             message = build_message(

@@ -60,6 +60,42 @@
     window.setTimeout(poll, every);
   });
 
+  // The field picker: "Chép" puts the tag on the clipboard (select-and-copy where the Clipboard API is
+  // refused, e.g. over plain HTTP beyond localhost) and says so; the search box filters the rows.
+  function copied(button, ok) {
+    var status = document.getElementById("copy-status");
+    var message = ok ? "Đã chép " + button.getAttribute("data-copy") : "Không chép được; hãy bôi đen thẻ rồi bấm Ctrl+C.";
+    button.textContent = ok ? "Đã chép" : "Chưa chép";
+    if (status) { status.textContent = message; }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy");
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      area.remove();
+      copied(button, ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(button, true); }, fallback);
+    } else {
+      fallback();
+    }
+  });
+  document.querySelectorAll("input[data-filter]").forEach(function (box) {
+    var rows = document.querySelectorAll(box.getAttribute("data-filter") + " tbody tr");
+    box.addEventListener("input", function () {
+      var words = box.value.toLowerCase().trim();
+      rows.forEach(function (row) { row.hidden = words !== "" && row.textContent.toLowerCase().indexOf(words) < 0; });
+    });
+  });
+
   // Sending progress: poll the JSON endpoint and update the numbers and the recent events.
   var panel = document.querySelector("[data-progress-url]");
   if (!panel) { return; }

@@ -20,6 +20,12 @@ Addresses::
     /campaigns/<name>/lists                         campaign_lists.py: the campaign's own lists, versions
     POST /campaigns/<name>/lists/upload             campaign_lists.py: an upload, kept aside and checked
     /campaigns/<name>/lists/pending/<token>         campaign_lists.py: its report; POST …/accept, …/discard
+    /templates, POST /templates/upload              templates.py: the letter from Word, the field picker
+    /templates/proposals/<sha256>[/mau.docx]        templates.py: what was recognised, the proposed template, its check
+    POST /templates/proposals/<sha256>/save         templates.py: save it into templates/ (never over a file)
+    /templates/files/<file>                         templates.py: the check of a template in templates/
+    /templates/email/<name>, POST the same          templates.py: a campaign's own e-mail subject and text
+
     /accounts, POST /accounts[/<login>/…]           accounts.py: staff accounts (administrators)
     /account, POST /account/password                accounts.py: one's own account and password
     /xac-nhan/<token>, POST the same                receipt.py: a recipient confirms receipt (public)
@@ -27,7 +33,10 @@ Addresses::
 Who may use each POST (and the account pages) is said with ``auth.requires`` beside its route.
 """
 
-from . import accounts, actions, audit, campaign_lists, campaigns, lists, new_campaign, receipt, recipient, sending  # noqa: F401 (each registers its routes on bp)
+from . import (  # noqa: F401 (each registers its routes on bp)
+    accounts, actions, audit, campaign_lists, campaigns, lists, new_campaign, receipt, recipient, sending, templates,
+)
+
 from ._request import bp, redact
 from .wiring import init_app
 

@@ -566,6 +566,9 @@ def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, ro
     assert "Gửi ngay 2 thư đã duyệt" in page
 
     monkeypatch.setenv("OUTREACH_SMTP_URL", "smtp://127.0.0.1:1")  # the mail server is down
+    banner = html.unescape(staff.page(sending))  # said before anyone presses the button
+    assert 'data-unreachable="127.0.0.1:1"' in banner and "Không kết nối được máy chủ thư" in banner
+    assert "từ chối kết nối: không có dịch vụ thư nào đang chạy" in banner
     staff.post(f"/campaigns/{CAMPAIGN}/send", {"next": sending})
     assert staff.app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
     page = html.unescape(staff.page(sending))
@@ -574,6 +577,7 @@ def test_send_now_from_the_page_sends_each_approved_letter_once(staff: Staff, ro
 
     with SmtpSink(tmp_path / "maildir", port=0) as sink:
         monkeypatch.setenv("OUTREACH_SMTP_URL", sink.url)
+        assert "data-unreachable" not in staff.page(sending)
         staff.post(f"/campaigns/{CAMPAIGN}/send", {"retry_now": "1", "next": sending})
         assert staff.app.extensions["outreach_send_jobs"].get(CAMPAIGN).wait(60)
         page = staff.page(sending)

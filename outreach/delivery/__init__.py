@@ -29,6 +29,7 @@ from .approval import (Clock, FourEyes, approve, approved_copy_path, approved_st
                        resume, revoke)
 from .collect import CollectReport, Found, collect
 from .engine import RetryPolicy, SendReport, Sleep, send_campaign
+from .smtp_advice import error_advice
 from .ledger import (
     APPROVABLE,
     BOUNCEABLE,
@@ -149,6 +150,7 @@ __all__ = [
     "collect",
     "count_line",
     "draft_state",
+    "error_advice",
     "event_label",
     "not_received",
     "post",

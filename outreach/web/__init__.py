@@ -39,6 +39,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     ``accounts_required``: refuse every page while no account exists (served beyond loopback)."""
     from . import auth, security, views
     from .jobs import APPROVE, BUILD, SEND, Jobs, default_approve, default_build, default_send
+    from .reachability import ServerProbe
     from .store import Store
 
     app = Flask(__name__)
@@ -67,6 +68,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     app.extensions["outreach_approve_jobs"] = Jobs(app, APPROVE, drafts)
     app.extensions["outreach_jobs"].rival(app.extensions["outreach_approve_jobs"])
     app.extensions["outreach_send_jobs"] = Jobs(app, SEND)
+    app.extensions["outreach_probe"] = ServerProbe()
     security.init_app(app)
     auth.init_app(app)
     views.init_app(app)

@@ -27,6 +27,7 @@ from ...errors import UserError, redact
 from ...localtime import office_today
 from ...outbox import Manifest
 from ..jobs import Jobs
+from ..reachability import ServerProbe, Unreachable
 from ..auth import accounts_on, current_account
 from ..preview import PageCache
 from ..security import safe_next
@@ -55,6 +56,15 @@ def build_jobs() -> Jobs:
 
 def send_jobs() -> Jobs:
     return current_app.extensions["outreach_send_jobs"]
+
+
+def unreachable_servers(manifest: Manifest) -> list[Unreachable]:
+    """The mail servers the campaign's e-mails go through that do not answer now."""
+    config = request_config()
+    senders = config.senders()
+    names = dict.fromkeys(senders[d.sender].smtp for d in manifest.drafts if d.to and d.sender in senders)
+    probe: ServerProbe = current_app.extensions["outreach_probe"]
+    return probe.unreachable(config.smtp[name] for name in names if name in config.smtp)
 
 
 def approve_jobs() -> Jobs:

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from ...delivery import DELIVERED, NEXT_STEPS, utc_now, write_delivery_report
+from ...delivery import DELIVERED, NEXT_STEPS, State, utc_now, write_delivery_report
 from ...schedule import CampaignOutlook, schedule_plan, scheduler_status
 from ...workspace import Workspace
 
@@ -33,6 +33,7 @@ from ._request import (
     request_ledger,
     rows_of,
     send_jobs,
+    unreachable_servers,
     workspace_root,
 )
 
@@ -50,9 +51,11 @@ def sending(name: str):
     rows, state = _progress(name)
     delivered = sorted((row for row in rows if row.delivery is not None),
                        key=lambda row: row.delivery.updated_at, reverse=True)
+    waiting = state.counts.get(State.APPROVED, 0) + state.counts.get(State.RETRYING, 0)
     return _rows_page("sending.html", "views.sending", name, rows, delivered, campaign=campaign, progress=state,
                       smtp=_smtp_targets(), send_job=send_jobs().get(name),
-                      scheduler=scheduler_status(Workspace(workspace_root())), outlooks=_outlooks(name))
+                      scheduler=scheduler_status(Workspace(workspace_root())), outlooks=_outlooks(name),
+                      down=unreachable_servers(manifest_or_404(name)) if waiting else [])
 
 
 def _outlooks(name: str) -> list[CampaignOutlook]:

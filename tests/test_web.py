@@ -602,6 +602,26 @@ def test_the_print_preview_is_the_build_s_never_collect_s_supplementary_bundle(s
     assert response.status_code == 200 and response.data == preview.read_bytes()
 
 
+def test_the_schedule_is_switched_on_and_off_from_the_page(staff: Staff, root: Path) -> None:
+    from outreach.schedule import scheduler_status
+    from outreach.workspace import Workspace
+
+    sending = f"/campaigns/{CAMPAIGN}/sending"
+    assert 'id="schedule-start"' in staff.page(sending) and not scheduler_status(Workspace(root)).running
+    page = staff.post(f"/campaigns/{CAMPAIGN}/schedule/start", {"next": sending}).get_data(as_text=True)
+    try:
+        assert any(m.startswith("Đã bật lịch gửi tự động") for m in flashes(page))
+        status = scheduler_status(Workspace(root))
+        assert status.running and status.last_tick_at  # `outreach run`'s own loop: its lock, its first tick
+        assert 'id="schedule-stop"' in page and 'id="schedule-start"' not in page
+        again = staff.post(f"/campaigns/{CAMPAIGN}/schedule/start", {"next": sending}).get_data(as_text=True)
+        assert any("đã được bật" in m for m in flashes(again))
+    finally:
+        page = staff.post(f"/campaigns/{CAMPAIGN}/schedule/stop", {"next": sending}).get_data(as_text=True)
+    assert any(m.startswith("Đã tắt lịch gửi tự động") for m in flashes(page))
+    assert not scheduler_status(Workspace(root)).running and 'id="schedule-start"' in page
+
+
 def test_who_has_not_received_the_letter_and_the_downloads(staff: Staff, root: Path) -> None:
     with Ledger.open(root) as ledger:
         approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt",

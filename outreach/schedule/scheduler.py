@@ -331,8 +331,8 @@ def _tick_line(report: TickReport, any_active: bool) -> str:
 class _Stop:
     """Set by SIGTERM/SIGINT: the first asks for a clean stop, the second stops at once."""
 
-    def __init__(self) -> None:
-        self.event = threading.Event()
+    def __init__(self, event: threading.Event | None = None) -> None:
+        self.event = event or threading.Event()
         self.signals = 0
 
     def __call__(self) -> bool:
@@ -348,17 +348,20 @@ class _Stop:
 def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
                   interval_s: int = TICK_INTERVAL_S, log: Callable[[str], object] = print,
                   sleep: Sleep | None = None, wait: Callable[[float], object] | None = None,
-                  by: Actor = SYSTEM_ACTOR) -> int:
+                  by: Actor = SYSTEM_ACTOR, stop_requested: threading.Event | None = None,
+                  on_started: Callable[[], object] | None = None) -> int:
     """``outreach run``: a tick now, then one every ``interval_s`` seconds (``schedule``) until stopped.
 
     ``at`` pretends the clock said that time when the run started (it then runs on from there);
     naive = Việt Nam time. SIGTERM/SIGINT: the message in flight finishes, then it stops and
     returns 0; a second signal stops at once and returns 130. ``sleep`` (rate-limit waits) and
     ``wait`` (between ticks) default to waits a stop request cuts short; tests inject them.
+    ``stop_requested``: set by whoever runs it in a thread of its own (the web server), as a signal would;
+    ``on_started``: called once it holds the folder's scheduler lock (a refusal raises instead).
     """
     if interval_s < 1:
         raise UserError(f"Khoảng cách giữa hai lượt gửi phải từ 1 giây trở lên (đang là {interval_s}).")
-    stop = _Stop()
+    stop = _Stop(stop_requested)
     sleep = sleep or stop.event.wait
     wait = wait or stop.event.wait
     clock: Clock = utc_now
@@ -381,6 +384,8 @@ def run_scheduler(config: Config, *, once: bool, at: dt.datetime | None = None,
             run_tick()
         else:
             with keeping_schedule(config.workspace, clock()) as heartbeat:
+                if on_started is not None:
+                    on_started()
                 log(f"Bắt đầu gửi theo lịch: {len(config.senders())} phòng/đơn vị gửi, mỗi {interval_s} giây một "
                     "lượt. Dừng bằng Ctrl-C hoặc SIGTERM: thư đang gửi được gửi xong rồi mới dừng.")
                 _loop(run_tick, heartbeat, stop, clock, interval_s, wait)

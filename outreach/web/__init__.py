@@ -40,6 +40,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     from . import auth, security, views
     from .jobs import APPROVE, BUILD, SEND, Jobs, default_approve, default_build, default_send
     from .reachability import ServerProbe
+    from .scheduling import PageScheduler
     from .store import Store
 
     app = Flask(__name__)
@@ -69,6 +70,7 @@ def create_app(root: Path, *, testing: bool = False, secure: bool = False, accou
     app.extensions["outreach_jobs"].rival(app.extensions["outreach_approve_jobs"])
     app.extensions["outreach_send_jobs"] = Jobs(app, SEND)
     app.extensions["outreach_probe"] = ServerProbe()
+    app.extensions["outreach_page_scheduler"] = PageScheduler(app.config["OUTREACH_ROOT"])
     security.init_app(app)
     auth.init_app(app)
     views.init_app(app)

@@ -28,6 +28,7 @@ from ...localtime import office_today
 from ...outbox import Manifest
 from ..jobs import Jobs
 from ..reachability import ServerProbe, Unreachable
+from ..scheduling import PageScheduler
 from ..auth import accounts_on, current_account
 from ..preview import PageCache
 from ..security import safe_next
@@ -56,6 +57,10 @@ def build_jobs() -> Jobs:
 
 def send_jobs() -> Jobs:
     return current_app.extensions["outreach_send_jobs"]
+
+
+def page_scheduler() -> PageScheduler:
+    return current_app.extensions["outreach_page_scheduler"]
 
 
 def unreachable_servers(manifest: Manifest) -> list[Unreachable]:

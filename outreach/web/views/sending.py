@@ -16,7 +16,10 @@ from flask import (
 
 from ...delivery import DELIVERED, NEXT_STEPS, State, utc_now, write_delivery_report
 from ...schedule import CampaignOutlook, schedule_plan, scheduler_status
+from ...accounts import Role
+from ...errors import UserError
 from ...workspace import Workspace
+from ..auth import requires
 
 from ..progress import progress, send_running
 from ..store import (
@@ -32,6 +35,9 @@ from ._request import (
     request_config,
     request_ledger,
     rows_of,
+    acting_person,
+    act,
+    page_scheduler,
     send_jobs,
     unreachable_servers,
     workspace_root,
@@ -55,7 +61,8 @@ def sending(name: str):
     return _rows_page("sending.html", "views.sending", name, rows, delivered, campaign=campaign, progress=state,
                       smtp=_smtp_targets(), send_job=send_jobs().get(name),
                       scheduler=scheduler_status(Workspace(workspace_root())), outlooks=_outlooks(name),
-                      down=unreachable_servers(manifest_or_404(name)) if waiting else [])
+                      down=unreachable_servers(manifest_or_404(name)) if waiting else [],
+                      page_scheduler=page_scheduler())
 
 
 def _outlooks(name: str) -> list[CampaignOutlook]:
@@ -112,3 +119,31 @@ def not_received(name: str):
 @bp.get("/campaigns/<name>/chua-nhan.xlsx")
 def not_received_xlsx(name: str):
     return _report_download(name, f"chua-nhan-{name}.xlsx", only_not_received=True)
+
+
+@bp.post("/campaigns/<name>/schedule/start")
+@requires(Role.SENDER)
+def schedule_start(name: str):
+    """«Bật lịch gửi tự động»: every campaign's approved letters go on each sender's calendar."""
+    def run() -> str:
+        campaign_or_404(name)
+        page_scheduler().start(acting_person(required=False))
+        return ("Đã bật lịch gửi tự động: thư đã duyệt của mọi chiến dịch được gửi trong giờ làm việc, ngày làm việc "
+                "và hạn mức của từng phòng, chừng nào trang web còn chạy.")
+
+    return act(name, run)
+
+
+@bp.post("/campaigns/<name>/schedule/stop")
+@requires(Role.SENDER)
+def schedule_stop(name: str):
+    """«Tắt lịch gửi tự động»: the message in flight finishes, then nothing more goes by the calendar."""
+    def run() -> str:
+        campaign_or_404(name)
+        if not page_scheduler().running:
+            raise UserError("Lịch gửi tự động không chạy từ trang này (nếu đang chạy bằng 'outreach run', dừng tiến "
+                            "trình đó trên máy chủ).")
+        page_scheduler().stop()
+        return "Đã tắt lịch gửi tự động; thư đang gửi dở (nếu có) đã được gửi xong."
+
+    return act(name, run)

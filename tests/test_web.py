@@ -196,6 +196,23 @@ def test_build_button_runs_in_the_background_and_shows_the_report(staff: Staff) 
     assert "Tạo bản thảo không thành công: Không đọc được mẫu công văn" in page
 
 
+def test_once_a_letter_is_sent_a_rebuild_asks_before_drafting_anyone_new(staff: Staff, root: Path) -> None:
+    builds: list[str] = []
+    staff.app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: builds.append(name) or BuildReport(name, "")
+    with Ledger.open(root) as ledger:
+        approve(root, ledger, read_manifest(root, CAMPAIGN), "Nguyễn Thị Duyệt", ["employers/UHR562T"])
+        ledger.claim(CAMPAIGN, "employers/UHR562T", Attempt("email", "<s@x>", ("a@example.vn",), (), {}), utc_now())
+        ledger.finish(CAMPAIGN, "employers/UHR562T", Outcome("sent", 250, "2.0.0 Ok"), utc_now())
+
+    page = staff.post(f"/campaigns/{CAMPAIGN}/build").get_data(as_text=True)
+    assert builds == [] and 'id="confirm-new"' in page  # nothing started: a person decides
+    newcomers = keys(page)
+    assert "employers/YK34396" in newcomers and not set(newcomers) & {f"employers/{c}" for c in ONLY}
+    page = staff.post(f"/campaigns/{CAMPAIGN}/build", {"confirm_new": "1"}).get_data(as_text=True)
+    assert "Đã bắt đầu tạo bản thảo" in page
+    assert staff.app.extensions["outreach_jobs"].get(CAMPAIGN).wait(10) and builds == [CAMPAIGN]
+
+
 def test_unnumbered_letters_can_be_previewed_but_not_approved(staff: Staff, root: Path) -> None:
     manifest = read_manifest(root, CAMPAIGN)
     write_manifest(root, replace(manifest, document_number="      /BHXH-QLT"))

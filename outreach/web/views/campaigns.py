@@ -72,13 +72,31 @@ def campaigns():
 @bp.post("/campaigns/<name>/build")
 @requires(Role.DRAFTER)
 def build(name: str):
-    campaign_or_404(name)
+    campaign = campaign_or_404(name)
+    newcomers = [] if request.form.get("confirm_new") == "1" else _newcomers_of_a_sent_campaign(name)
+    if newcomers:  # letters have gone out: drafting anyone new is a decision, not a side effect
+        return render_template("confirm_build.html", campaign=campaign, newcomers=newcomers,
+                               next=request.form.get("next", ""))
 
     def start() -> str:
         build_jobs().start(name, by=acting_person(required=False))
         return "Đã bắt đầu tạo bản thảo. Việc chuyển công văn sang PDF có thể mất vài phút; trang sẽ báo khi xong."
 
     return act(name, start)
+
+
+def _newcomers_of_a_sent_campaign(name: str) -> list:
+    """The recipients a rebuild would draft for the first time, once some letter of the campaign is
+    evidence (sent, printed, posted); none before that, when a build is only drafting."""
+    manifest = app_store().manifest(name)
+    if manifest is None or not request_ledger().evidence_keys(name):
+        return []
+    from ...outbox import load_campaign_recipients
+
+    drafted = {d.key for d in manifest.drafts}
+    config = request_config()
+    return [r for listed in load_campaign_recipients(config, config.campaign(name)) for r in listed.recipients
+            if r.key not in drafted]
 
 
 @bp.post("/campaigns/<name>/issue")

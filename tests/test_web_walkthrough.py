@@ -280,6 +280,10 @@ def test_the_walkthrough_from_a_word_letter_to_the_last_paper_copy(browser, serv
     assert len(list((sink.handler.maildir / "new").iterdir())) == len(emailed)
     shot(browser, "walk-05-sent")
 
+    browser.get(f"{server}/")  # the paper letter is not posted yet: not finished
+    listed = browser.find_element(By.CSS_SELECTOR, f'tr[data-campaign="{NAME}"]').text
+    assert "Đang trong đợt gửi" in listed and "Đã gửi xong" not in listed, listed
+    assert browser.find_element(By.CSS_SELECTOR, f'tr[data-campaign="{NAME}"] [data-rejected]').text.startswith("4 dòng")
     browser.get(f"{server}/campaigns/{NAME}/chua-nhan")
     not_received = main_text(browser)
     # The paper letter is printed, not yet posted: not received. Everyone e-mailed is; the rejected

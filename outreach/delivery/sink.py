@@ -26,6 +26,10 @@ class MaildirHandler:
 
     def __init__(self, maildir: Path) -> None:
         self.maildir = Path(maildir)
+        # Maildir(create=True) makes tmp/new/cur only when the folder itself is missing: an existing
+        # empty folder (made beforehand, e.g. `mkdir mail`) would answer every message with an error.
+        for part in ("tmp", "new", "cur"):
+            (self.maildir / part).mkdir(parents=True, exist_ok=True)
         self.mailbox = mailbox.Maildir(self.maildir, create=True)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:

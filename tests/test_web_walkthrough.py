@@ -290,6 +290,7 @@ def test_the_walkthrough_from_a_word_letter_to_the_last_paper_copy(browser, serv
     # rows have no letter and are counted as «bị loại» on the campaign page instead.
     waiting = [row.get_attribute("data-key") for row in browser.find_elements(By.CSS_SELECTOR, "#not-received tbody tr")]
     assert waiting == ["employers/TA10003"] and "Bản giấy" in not_received, not_received
+    assert "Ngoài ra 4 dòng của danh sách bị loại nên chưa có thư" in not_received, not_received
     shot(browser, "walk-05-not-received")
     # The delivery record, fetched as the page's link does (with the session): every letter, its state, the rejected rows.
     record = openpyxl.load_workbook(io.BytesIO(download(browser, f"{server}/campaigns/{NAME}/bao-cao-gui-thu.xlsx")))

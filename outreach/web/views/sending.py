@@ -113,7 +113,8 @@ def not_received(name: str):
     campaign = campaign_or_404(name)
     rows = rows_of(manifest_or_404(name))
     return _rows_page("not_received.html", "views.not_received", name, rows,
-                      [row for row in rows if row.state not in DELIVERED], campaign=campaign, next_steps=NEXT_STEPS)
+                      [row for row in rows if row.state not in DELIVERED], campaign=campaign, next_steps=NEXT_STEPS,
+                      rejected=len(manifest_or_404(name).rejected_rows))
 
 
 @bp.get("/campaigns/<name>/chua-nhan.xlsx")

@@ -510,11 +510,12 @@ def test_a_disabled_account_s_open_session_stops_working(browser, guarded_server
     browser.get(f"{server}/campaigns/{CAMPAIGN}")
     wait(browser, lambda d: "/login" in d.current_url)  # the page is gone, the open session with it
     assert not browser.find_elements(By.ID, "signed-in") and not browser.find_elements(By.ID, "recipients")
-    log_in_page = browser.find_element(By.TAG_NAME, "body").text
     browser.find_element(By.ID, "username").send_keys("duyet")
     browser.find_element(By.ID, "password").send_keys("mật-khẩu-của-duyệt")
-    browser.find_element(By.ID, "login").click()
-    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").text != log_in_page)
+    form = browser.find_element(By.ID, "login")
+    form.click()
+    wait(browser, EC.staleness_of(form))  # the answer's page, not the form still on screen
+    wait(browser, EC.presence_of_element_located((By.ID, "login")))  # the right password, still the login page
     assert "/login" in browser.current_url and not browser.find_elements(By.ID, "signed-in")
     browser.delete_all_cookies()
 
@@ -527,9 +528,10 @@ def test_repeated_wrong_passwords_lock_the_login_out(browser, guarded_server) ->
         browser.get(f"{server}/login")
         browser.find_element(By.ID, "username").send_keys("duyet")
         browser.find_element(By.ID, "password").send_keys(password)
-        browser.find_element(By.ID, "login").click()
-        wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
-        return browser.find_element(By.TAG_NAME, "body").text
+        form = browser.find_element(By.ID, "login")
+        form.click()
+        wait(browser, EC.staleness_of(form))  # the answer's page, not the form still on screen
+        return wait(browser, EC.presence_of_element_located((By.TAG_NAME, "body"))).text
 
     for number in range(5):
         assert "quá nhiều lần" not in attempt(f"đoán-sai-{number}")

@@ -60,6 +60,22 @@ def serving(app) -> Iterator[str]:
         thread.join(5)
 
 
+@contextmanager
+def serving_staff(app) -> Iterator[str]:
+    """``app`` on the server `outreach serve` runs, reached as localhost: its cookies are not those of
+    the 127.0.0.1 servers (cookies ignore the port)."""
+    from outreach.web.server import BoundedServer
+
+    httpd = BoundedServer("127.0.0.1", 0, app)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{httpd.port}"
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
 @pytest.fixture(scope="module")
 def server(root: Path) -> Iterator[str]:
     app = create_app(root)
@@ -367,7 +383,6 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """Another working folder, with accounts, on the server `outreach serve` runs. Reached as
     localhost: its cookies are not the ones of the server above (cookies ignore the port)."""
     from outreach.accounts import Accounts, Actor
-    from outreach.web.server import BoundedServer
     from outreach.workspace import Workspace
 
     root = build_workspace(tmp_path_factory.mktemp("e2e-staff") / "ws")
@@ -379,14 +394,8 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     app = create_app(root)
     # A real build, of the drafts the folder has (unchanged: no conversion), run as the account that asks.
     app.config["OUTREACH_BUILD"] = lambda config, name, by, on_step: build(config, name, only=ONLY, by=by, on_step=on_step)
-    httpd = BoundedServer("127.0.0.1", 0, app)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{httpd.port}", root
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with serving_staff(app) as address:
+        yield address, root
 
 
 def log_in(driver: webdriver.Chrome, server: str, login: str, password: str) -> None:
@@ -482,20 +491,13 @@ def test_the_audit_page_names_who_did_what_from_where(browser, staff_server) -> 
 def guarded_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A server of its own, so that the address it locks out locks nobody else's tests out."""
     from outreach.accounts import Accounts, Actor
-    from outreach.web.server import BoundedServer
     from outreach.workspace import Workspace
 
     root = build_workspace(tmp_path / "ws")
     Accounts(Workspace(root).accounts).add("duyet", "Nguyễn Thị Duyệt", ["approver"], "mật-khẩu-của-duyệt",
                                            Actor("người cài đặt", "", "cli root"))
-    httpd = BoundedServer("127.0.0.1", 0, create_app(root))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{httpd.port}", root
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with serving_staff(create_app(root)) as address:
+        yield address, root
 
 
 def test_a_disabled_account_s_open_session_stops_working(browser, guarded_server) -> None:

@@ -228,7 +228,7 @@ def test_chunks_are_merged_split_and_match_standalone_conversion(
     jobs = jobs_for(letters, tmp_path / "out")
     seen: list[int] = []
     with caplog.at_level(logging.WARNING, logger="outreach.convert"):
-        results = PdfConverter(workers=2, chunk_size=3).convert(jobs, progress=seen.append)
+        results = PdfConverter(workers=2, chunk_size=3, splice=False).convert(jobs, progress=seen.append)
 
     assert [r.key for r in results] == [j.key for j in jobs]
     assert [r.error for r in results] == [None] * len(jobs)
@@ -267,7 +267,7 @@ def test_doubtful_split_falls_back_to_converting_the_files_as_they_are(
     monkeypatch.setattr(chunk, "check_canary", reject)
     chosen = letters[:3]
     with caplog.at_level(logging.WARNING, logger="outreach.convert"):
-        results = PdfConverter(workers=1, chunk_size=3).convert(jobs_for(chosen, tmp_path))
+        results = PdfConverter(workers=1, chunk_size=3, splice=False).convert(jobs_for(chosen, tmp_path))
     assert "forced by the test" in caplog.text
     assert [len(c) for c in spy.calls] == [2, 3]  # merged+canary, then the 3 files as they are
     for result, name in zip(results, NAMES):
@@ -332,7 +332,7 @@ def test_a_bridged_office_starts_libreoffice_once_for_many_calls(
     letters: list[Path], tmp_path: Path, spy: CallSpy
 ) -> None:
     assert find_uno_python(find_soffice()), "no Python with LibreOffice's uno (python3-uno)"
-    results = PdfConverter(workers=1, chunk_size=2).convert(jobs_for(letters[:4], tmp_path))
+    results = PdfConverter(workers=1, chunk_size=2, splice=False).convert(jobs_for(letters[:4], tmp_path))
     assert [r.error for r in results] == [None] * 4
     assert len(spy.calls) == 2 and spy.starts == 1
 
@@ -348,7 +348,7 @@ def test_libreoffice_stopping_mid_run_is_restarted_and_no_letter_is_lost(
 
     spy.before_call = kill_libreoffice
     chosen = letters[:4]
-    results = PdfConverter(workers=1, chunk_size=2).convert(jobs_for(chosen, tmp_path))
+    results = PdfConverter(workers=1, chunk_size=2, splice=False).convert(jobs_for(chosen, tmp_path))
     assert [r.error for r in results] == [None] * 4
     for result, name in zip(results, NAMES):
         assert check_pdf(result.pdf, expected_pages=result.pages, must_contain=[name]) == []

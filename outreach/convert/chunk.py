@@ -31,6 +31,7 @@ Internal to the package (``outreach/convert/__init__.py`` says what its names me
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 import shutil
@@ -46,7 +47,8 @@ from .fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
 from .jobs import ConversionError, ConversionJob, ConversionResult
 from .merge import merge
 from .office import OfficeFailure, OfficePool
-from .split import check_canary, check_segments, page_ranges, write_pages
+from .splice import StandIn, StandIns, measure
+from .split import check_canary, check_segments, destination_pages, page_ranges, write_pages
 
 # One logger for the whole package, whichever of its modules logs: callers (and tests) listen
 # to "outreach.convert".
@@ -65,15 +67,27 @@ class _MergePlan:
     canary_docx: Path
 
 
+@dataclass(frozen=True)
+class _SplicePlan:
+    stand_in: StandIn
+    letters: list[Letter]
+    token: str
+    docx: Path
+    canary: int
+    canary_docx: Path
+
+
 @dataclass
 class ChunkRun:
-    """One chunk: merged documents where possible, then the remaining files as
-    they are, several per call, then one call per file with a retry."""
+    """One chunk: spliced letters where possible (``splice``'s docstring), merged documents of
+    whole letters, then the remaining files as they are, several per call, then one call per
+    file with a retry."""
 
     offices: OfficePool
     tmp: Path
     timeout_s: float
     write_lock: threading.Lock
+    stand_ins: StandIns | None = None  # None: no letter is spliced
     results: dict[int, ConversionResult] = field(default_factory=dict)
     list_rules: ListRulesCache = field(default_factory=dict)
 
@@ -86,6 +100,8 @@ class ChunkRun:
                 letters.append(read_letter(slot, job, self.list_rules))
             except ConversionError as exc:
                 self._fail(slot, job, str(exc))
+        if self.stand_ins is not None:
+            letters = self._spliced(letters)
         pending, office_failed = self._merged(letters)
         if len(pending) > 1 and not office_failed:
             pending = self._batches(pending)
@@ -104,6 +120,129 @@ class ChunkRun:
 
     def _fail(self, slot: int, job: ConversionJob, reason: str) -> None:
         self.results[slot] = ConversionResult(job.key, None, 0, reason)
+
+    def _spliced(self, letters: list[Letter]) -> list[Letter]:
+        """Convert the letters their group's stand-in allows to splice; returns the others."""
+        groups: dict[str, list[Letter]] = {}
+        rest = []
+        for letter in letters:
+            if letter.group is None:
+                rest.append(letter)
+            else:
+                groups.setdefault(letter.group, []).append(letter)
+        workdir = self._fresh_dir("spliced")
+        plans, inputs = [], []
+        for group, members in groups.items():
+            must_make, stand_in = self.stand_ins.claim(group, self.timeout_s)
+            if must_make:
+                try:
+                    stand_in = self._make_stand_in(members[0])
+                finally:
+                    self.stand_ins.publish(group, stand_in)
+                members = [letter for letter in members if letter.slot not in self.results]
+            fitting = [letter for letter in members if stand_in is not None and stand_in.fits(letter)]
+            rest += [letter for letter in members if letter not in fitting]
+            if not fitting:
+                continue
+            canary = max(range(len(fitting)), key=lambda i: fitting[i].text_size)
+            number = len(plans)
+            plan = _SplicePlan(stand_in, fitting, f"OutreachSplice{secrets.token_hex(4)}g{number}",
+                               workdir / f"spliced-{number}.docx", canary,
+                               _stage(fitting[canary], workdir / f"canary-{number}.docx"))
+            try:
+                merge(fitting, plan.docx, plan.token, keep=[stand_in.keep] * len(fitting))
+            except Exception as exc:  # a package we do not understand: convert them whole
+                _log.warning("could not merge %d letters to splice (%r)", len(fitting), exc)
+                rest += fitting
+                continue
+            plans.append((group, plan))
+            inputs += [plan.docx, plan.canary_docx]
+        if inputs:
+            try:
+                self.offices.convert(inputs, workdir)
+            except OfficeFailure:
+                return sorted(rest + [letter for _, plan in plans for letter in plan.letters],
+                              key=lambda letter: letter.slot)
+        for group, plan in plans:
+            left = self._splice(plan)
+            if left is None:
+                self.stand_ins.drop(group)
+                left = plan.letters
+            rest += left
+        return sorted(rest, key=lambda letter: letter.slot)
+
+    def _make_stand_in(self, letter: Letter) -> StandIn | None:
+        """Convert ``letter`` whole, learning the page each block starts on; the letter's result is
+        saved if the conversion passes the checks of any merged one."""
+        workdir = self._fresh_dir(f"stand-in-{letter.slot}")
+        token = f"OutreachStandIn{secrets.token_hex(4)}"
+        docx = workdir / "stand-in.docx"
+        try:
+            merge([letter], docx, token, mark_blocks=True)
+            self.offices.convert([docx], workdir)
+        except OfficeFailure:
+            return None
+        except Exception as exc:  # a package we do not understand: converted whole later
+            _log.warning("could not prepare a stand-in (%r); converting its group whole", exc)
+            return None
+        pdf = docx.with_suffix(".pdf")
+        try:
+            with pikepdf.open(pdf) as source:
+                (pages,) = page_ranges(source, token, 1)
+                page_texts = pdf_page_texts(pdf)
+                check_segments([letter], [pages], page_texts)
+                starts = destination_pages(source, f"{token}b0x")
+                content = PdfContent(tuple(page_texts), pdf_fonts(source, pages))
+                later_fonts = pdf_fonts(source, pages[1:])
+                self._save(letter, content, lambda: write_pages(letter, (source, pages)))
+        except Exception as exc:  # any doubt: this group is converted whole, as before
+            _log.warning("stand-in not used (%s); converting its group whole", exc)
+            return None
+        if letter.slot not in self.results or self.results[letter.slot].pdf is None:
+            return None
+        block_starts = [starts.get(f"{token}b0x{index}") for index in range(len(letter.block_digests))]
+        return measure(letter, block_starts, letter.job.pdf.read_bytes(), page_texts, later_fonts)
+
+    def _splice(self, plan: _SplicePlan) -> list[Letter] | None:
+        """Save each spliced letter that passes the checks; returns those that did not, or None
+        if the chunk's canary says splicing cannot be trusted."""
+        pdf = plan.docx.with_suffix(".pdf")
+        stand_in = plan.stand_in
+        try:
+            source = pikepdf.open(pdf)
+        except pikepdf.PdfError as exc:
+            _log.warning("spliced PDF of %d letters unreadable (%s)", len(plan.letters), exc)
+            return plan.letters
+        with source, pikepdf.open(io.BytesIO(stand_in.pdf)) as later:
+            try:
+                ranges = page_ranges(source, plan.token, len(plan.letters))
+                page_texts = pdf_page_texts(pdf)
+                check_segments(plan.letters, ranges, page_texts,
+                               [stand_in.kept_markers(letter) for letter in plan.letters])
+                holds = [len(pages) > 1 and stand_in.holds(letter, page_texts[pages.start],
+                                                           page_texts[pages.start + 1])
+                         for letter, pages in zip(plan.letters, ranges)]
+                if holds[plan.canary]:
+                    spliced = stand_in.texts_after(page_texts[ranges[plan.canary].start])
+                    check_canary(range(len(spliced)), list(spliced),
+                                 pdf_page_texts(plan.canary_docx.with_suffix(".pdf")))
+            except Exception as exc:  # any doubt about this chunk: its letters converted whole
+                _log.warning("spliced conversion of %d letters not used (%s); converting them whole",
+                             len(plan.letters), exc)
+                return None
+            left = []
+            for index, (letter, pages) in enumerate(zip(plan.letters, ranges)):
+                if not holds[index]:
+                    # The canary was converted whole already.
+                    if index != plan.canary or not self._take_output(letter, plan.canary_docx.with_suffix(".pdf")):
+                        left.append(letter)
+                    continue
+                first = page_texts[pages.start]
+                fonts = tuple(dict.fromkeys(pdf_fonts(source, [pages.start]) + stand_in.later_fonts))
+                content = PdfContent(stand_in.texts_after(first), fonts)
+                self._save(letter, content, lambda: write_pages(
+                    letter, (source, range(pages.start, pages.start + 1)), (later, range(1, len(later.pages)))))
+        return left
 
     def _merged(self, letters: list[Letter]) -> tuple[list[Letter], bool]:
         """Convert each group of compatible letters as one document; returns the letters still
@@ -165,7 +304,7 @@ class ChunkRun:
                 return False
             for letter, pages in zip(plan.letters, ranges):
                 content = PdfContent(tuple(page_texts[p] for p in pages), pdf_fonts(source, pages))
-                self._save(letter, content, lambda: write_pages(source, pages, letter))
+                self._save(letter, content, lambda: write_pages(letter, (source, pages)))
         return True
 
     def _batches(self, letters: list[Letter]) -> list[Letter]:

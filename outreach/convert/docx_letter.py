@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -62,6 +62,12 @@ class Letter:
     metadata: dict[str, str] = field(default_factory=dict)  # PDF metadata LibreOffice takes from docProps/core.xml
     group: str | None = None  # letters with equal groups can share one document; None: never
     markers: frozenset[str] = frozenset()  # see _markers
+    # Per body block (the final sectPr left out): a digest of what it prints (its XML and the
+    # parts it points to) and its markers.  Two letters of one group whose digests differ only on
+    # some blocks differ only there: what ``splice`` needs to know.
+    block_digests: tuple[bytes, ...] = ()
+    block_markers: tuple[frozenset[str], ...] = ()
+    section_digest: bytes = b""  # the final sectPr's, its headers and footers included
     text_size: int = 0
     # While open:
     package: zipfile.ZipFile | None = None
@@ -99,7 +105,15 @@ def read_letter(slot: int, job: ConversionJob, list_rules: ListRulesCache) -> Le
         core_part = target_of(package_rels, CORE_PROPERTIES, "", required=False)
         letter.metadata = _pdf_metadata(parse_optional(letter.package, core_part) if core_part else None)
         letter.group = _merge_group(letter, list_rules)
-        letter.markers = frozenset(_markers(letter.body))
+        if letter.group is not None:
+            blocks = list(letter.body)  # a group's letters end with their body-level sectPr
+            references = _references_by_block(letter.body)
+            digests = [_block_digest(letter, block, references.get(block, ())) for block in blocks]
+            letter.block_digests, letter.section_digest = tuple(digests[:-1]), digests[-1]
+            letter.block_markers = tuple(frozenset(_markers(block)) for block in blocks[:-1])
+            letter.markers = frozenset().union(*letter.block_markers)
+        else:
+            letter.markers = frozenset(marker for block in letter.body for marker in _markers(block))
         letter.text_size = sum(len(t.text or "") for t in letter.body.iter(w("t")))
         return letter
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
@@ -272,16 +286,40 @@ def _referenced_ids(element: etree._Element) -> set[str]:
     return set(RELATIONSHIP_ATTRIBUTES(element))
 
 
-def _markers(body: etree._Element) -> Iterator[str]:
-    """Short lines of the letter's body-level paragraphs, as they appear in the PDF text (see
-    squash).  Such a line is a single line of print, so no page break (and no page header
-    text) can fall inside it; lines in table cells may wrap and are left out."""
-    for paragraph in body.iterchildren(w("p")):
-        if _HAS_UNPRINTED_OR_FIELD(paragraph):
+def _references_by_block(body: etree._Element) -> dict[etree._Element, set[str]]:
+    """The relationship ids each body block refers to (one search of the body, not one per block)."""
+    found: dict[etree._Element, set[str]] = {}
+    for value in RELATIONSHIP_ATTRIBUTES(body):
+        block = value.getparent()
+        while block.getparent() is not body:
+            block = block.getparent()
+        found.setdefault(block, set()).add(str(value))
+    return found
+
+
+def _block_digest(letter: Letter, block: etree._Element, rel_ids: Iterable[str]) -> bytes:
+    digest = hashlib.sha256(etree.tostring(block))
+    for rel_id in sorted(rel_ids):
+        rel = letter.rels.get(rel_id)
+        if rel is None:
             continue
-        for line in map(squash, _paragraph_lines(paragraph)):
-            if 0 < len(line) <= _MARKER_MAX_CHARS:
-                yield line
+        if rel.get("TargetMode") == "External":
+            digest.update(f"{rel_id}|{rel.get('Target')}\n".encode())
+        else:
+            info = letter.package.getinfo(resolve(letter.main_part, rel.get("Target")))
+            digest.update(f"{rel_id}|{info.CRC}|{info.file_size}\n".encode())
+    return digest.digest()
+
+
+def _markers(block: etree._Element) -> Iterator[str]:
+    """Short lines of a body-level paragraph, as they appear in the PDF text (see squash).
+    Such a line is a single line of print, so no page break (and no page header text) can
+    fall inside it; lines in table cells may wrap and are left out."""
+    if block.tag != w("p") or _HAS_UNPRINTED_OR_FIELD(block):
+        return
+    for line in map(squash, _paragraph_lines(block)):
+        if 0 < len(line) <= _MARKER_MAX_CHARS:
+            yield line
 
 
 def _paragraph_lines(paragraph: etree._Element) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,9 +42,15 @@ _SECT_PR_ORDER = (
 
 
 
-def merge(letters: list[Letter], out: Path, token: str) -> None:
+def merge(letters: list[Letter], out: Path, token: str, keep: Sequence[int | None] = (),
+          mark_blocks: bool = False) -> None:
     """Write one DOCX holding ``letters`` as consecutive sections, with bookmarks
     ``{token}s{i}``/``{token}e{i}`` at the start and end of letter ``i``.
+
+    ``keep[i]``, when given and not None, keeps only the first so many body blocks of letter
+    ``i`` (the pages ``splice`` converts); ``mark_blocks`` puts a bookmark ``{token}b{i}x{j}`` at
+    the start of each block ``j``, to learn on which page each block starts.  (LibreOffice loses
+    some bookmarks put at a paragraph's end, and writes "_" in a destination's name as "5F".)
 
     Letters are opened one at a time and their body written out at once, so memory holds one
     letter, not the chunk.  The base letter's root stays as the wrapper each letter's content
@@ -70,7 +76,8 @@ def merge(letters: list[Letter], out: Path, token: str) -> None:
                         letter.open()
                         content = list(letter.body)
                         merged.import_relationships(letter, content)
-                    _add_letter(content, index, index == len(letters) - 1, token, bookmark_ids)
+                    _add_letter(content, index, index == len(letters) - 1, token, bookmark_ids,
+                                keep[index] if index < len(keep) else None, mark_blocks)
                     body.extend(content)
                     text = etree.tostring(base.document, encoding="UTF-8")
                     assert text.startswith(head) and text.endswith(tail), "wrapper changed"
@@ -102,11 +109,18 @@ def _wrapper_halves(document: etree._Element) -> tuple[bytes, bytes]:
 
 
 def _add_letter(content: list[etree._Element], index: int, last: bool, token: str,
-                bookmark_ids: Iterator[int]) -> None:
+                bookmark_ids: Iterator[int], keep: int | None, mark_blocks: bool) -> None:
     """Make ``content`` (a letter's body) one section run of the merged document."""
     # docx_letter._merge_blocker guarantees a body-level sectPr last.
     final_section = content.pop()
+    if keep is not None:
+        del content[keep:]
     _renumber_bookmarks(content, bookmark_ids)
+    if mark_blocks:
+        for number, block in enumerate(content):
+            paragraph = block if block.tag == w("p") else block.find(f".//{w('p')}")
+            if paragraph is not None:
+                _add_bookmark(paragraph, f"{token}b{index}x{number}", next(bookmark_ids), 0)
     _start_letter(content, final_section)
     closing = _closing_paragraph(content)
     _add_bookmark(_first_paragraph(content), f"{token}s{index}", next(bookmark_ids), 0)

@@ -161,7 +161,10 @@ class CampaignBuilder:
         self.root = config.root
         self.workspace = config.workspace
         self.out = self.workspace.campaign(campaign.name)
-        self.converter = converter or PdfConverter()
+        # The build's own converter keeps its offices warm for the build's three conversions
+        # (appendices, letters, address labels) and stops them at its end.
+        self.converter = converter or PdfConverter(keep_warm=True)
+        self._owns_converter = converter is None
         self.bar = _TerminalBar() if (sys.stderr.isatty() if progress is None else progress) else None
         self.on_step = _both(on_step, self.bar) if self.bar else on_step
         entry = Register(self.workspace.register).entry_for(campaign.name)
@@ -179,6 +182,8 @@ class CampaignBuilder:
         finally:
             if self.bar:
                 self.bar.close()
+            if self._owns_converter:
+                self.converter.close()
 
     def _build(self, record: DeliveryRecord, only: Sequence[str], limit: int | None, by: Actor | None) -> BuildReport:
         scope = (f"chỉ {', '.join(only)}" if only else "mọi người nhận") + (f", tối đa {limit} thư" if limit else "")
@@ -590,12 +595,13 @@ def issue_document_number(config: Config, campaign_name: str, issued_on: dt.date
 
 def build_campaign(config: Config, name: str, record: DeliveryRecord, only: Sequence[str] = (),
                    limit: int | None = None, progress: bool | None = None, by: Actor | None = None,
-                   on_step: OnStep = no_steps) -> BuildReport:
-    """``progress``: a bar on the terminal (when it is one, if None); ``on_step``: told each letter done."""
+                   on_step: OnStep = no_steps, converter: PdfConverter | None = None) -> BuildReport:
+    """``progress``: a bar on the terminal (when it is one, if None); ``on_step``: told each letter done;
+    ``converter``: a long-lived process's own (its offices warm, its stand-ins known), else the build's."""
     campaign = config.campaign(name)
     _refuse_reminder(campaign, "tạo bản thảo")
-    return CampaignBuilder(config, campaign, progress=progress, on_step=on_step).build(record, only=only, limit=limit,
-                                                                                      by=by)
+    return CampaignBuilder(config, campaign, converter=converter, progress=progress,
+                           on_step=on_step).build(record, only=only, limit=limit, by=by)
 
 
 def _refuse_reminder(campaign: Campaign, what: str) -> None:

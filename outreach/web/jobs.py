@@ -12,7 +12,9 @@ campaign's send lock, as `outreach send` does.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import functools
 import logging
 import threading
 import time
@@ -29,6 +31,7 @@ from ..text import format_number
 if TYPE_CHECKING:
     from flask import Flask
 
+    from ..convert import PdfConverter
     from ..delivery import Delivery, SendReport
     from ..outbox import BuildReport
 
@@ -44,7 +47,21 @@ def default_build(config: Config, campaign: str, *, by: Actor | None = None, on_
     if reminder is not None:  # counted by nobody: the page says only how long it has run
         return _build_reminder(config, campaign, reminder.parent)
     with Ledger.open(config.root) as ledger:
-        return build_campaign(config, campaign, ledger, progress=False, by=by, on_step=on_step)
+        return build_campaign(config, campaign, ledger, progress=False, by=by, on_step=on_step,
+                              converter=_server_converter())
+
+
+@functools.cache
+def _server_converter() -> "PdfConverter":
+    """One converter for the server's life: its LibreOffice processes stay running between builds
+    (starting them takes seconds), and a rebuild that changes only page 1 (the number issued)
+    converts only page 1 on the stand-ins of the build before.  Its offices end with the server
+    (the bridge takes LibreOffice down with its parent)."""
+    from ..convert import PdfConverter
+
+    converter = PdfConverter(keep_warm=True)
+    atexit.register(converter.close)
+    return converter
 
 
 def default_approve(config: Config, campaign: str, *, by: Actor, keys: Sequence[str], four_eyes: bool,

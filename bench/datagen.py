@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from outreach.text import tcvn3_to_unicode, unicode_to_tcvn3, unicode_to_vni  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-COMMUNES_CSV = REPO_ROOT / "outreach" / "data" / "khanh-hoa-don-vi-hanh-chinh-2022.csv"
+COMMUNES_CSV = REPO_ROOT / "outreach" / "text" / "data" / "khanh-hoa-don-vi-hanh-chinh-2022.csv"
 DEFAULT_OUT = REPO_ROOT / "recipients"
 
 SAMPLE_SEED = 2022

@@ -24,6 +24,7 @@ import outreach.outbox.build as build_module
 from outreach.accounts import Actor
 from outreach.cli import main
 from outreach.config import load_config
+from outreach.convert import pdf_page_texts
 from outreach.delivery import Attempt, Ledger, Outcome, campaign_status, send_campaign
 from outreach.outbox import BUILD_PHASE, BUNDLE_PHASE, Step
 from outreach.outbox.build import issue_document_number
@@ -338,3 +339,44 @@ def test_a_build_tells_its_observer_each_letter_done_of_those_to_do(office):
     again: list[Step] = []
     build(load_config(office), CAMPAIGN, only=CODES, on_step=again.append)
     assert [(step.done, step.total) for step in again if step.phase == BUILD_PHASE] == [(0, 0)]
+
+
+def test_a_build_starts_libreoffice_once_per_worker_and_a_kept_converter_rebuilds_page_one(office, monkeypatch):
+    """A build converts three times (appendices, letters, the paper letters' address labels) on the
+    same LibreOffice processes; a converter kept between builds (the web server's) converts only
+    page 1 of each letter again once the number is issued, on the stand-ins of the build before."""
+    from outreach.convert import PdfConverter, chunk, pool
+
+    starts: list[str] = []
+    opened = pool.open_office
+    monkeypatch.setattr(pool, "open_office", lambda *args: starts.append("office") or opened(*args))
+    whole: list[str] = []  # the letters converted whole: as a stand-in, or merged with others whole
+    make_stand_in, merged = chunk.ChunkRun._make_stand_in, chunk.ChunkRun._merged
+    monkeypatch.setattr(chunk.ChunkRun, "_make_stand_in",
+                        lambda run, letter: whole.append(letter.job.key) or make_stand_in(run, letter))
+    monkeypatch.setattr(chunk.ChunkRun, "_merged",
+                        lambda run, letters: whole.extend(letter.job.key for letter in letters) or merged(run, letters))
+    # Employers and collection organisations (communes' letters name the commune on page 4 too, so
+    # each is its own; they are converted whole), and an employer without e-mail: a letter on paper.
+    codes = [*CODES[:5], "GH71459"]
+
+    report = build(load_config(office), CAMPAIGN, only=codes)
+    assert report.print_count == 1 and not report.failed
+    out = office / "outbox" / CAMPAIGN
+    assert (out / "print" / "nhan-dia-chi.pdf").is_file() and (out / "attachments" / "phu-luc-1-vssid.pdf").is_file()
+    assert 1 <= len(starts) <= os.cpu_count()
+
+    starts.clear()
+    with PdfConverter() as converter:
+        touch_email_text(office, "Trân trọng.")  # every letter built again, on this converter
+        build(load_config(office), CAMPAIGN, only=codes, converter=converter)
+        numbered(office)
+        whole.clear()
+        again = build(load_config(office), CAMPAIGN, only=codes, converter=converter)
+    assert sorted(again.built) == sorted(report.built) and not again.failed
+    assert [key for key in whole if key.split("/")[0] in ("employers", "collection_agents")] == []
+    assert 1 <= len(starts) <= os.cpu_count()
+    manifest = read_manifest(office, CAMPAIGN)
+    assert manifest.document_number.startswith("01/") and not disagreements(office, manifest)
+    assert all("01/BHXH" in pdf_page_texts(office / d.folder / "letter.pdf")[0].replace(" ", "")
+               for d in manifest.drafts)

@@ -255,11 +255,20 @@ def test_page_one_must_break_where_the_stand_in_does() -> None:
     assert made.texts_after(first) == (first, PAGE_2, "3\n")
 
 
-def test_stand_ins_are_made_once_and_dropped_after_a_doubt() -> None:
+def test_a_group_keeps_a_stand_in_per_family_and_none_after_a_doubt() -> None:
     made = splice.StandIns()
-    assert made.claim("g", 1) == (True, None)
-    made.publish("g", stand_in())
-    must_make, found = made.claim("g", 1)
-    assert not must_make and found is not None
-    made.drop("g")
-    assert made.claim("g", 1) == (False, None)
+    employers, communes = stand_in(), splice.measure(
+        letter([bytes([i]) for i in range(5)] + [b"communes"], [set()] * 6), [0, 0, 0, 0, 1, 1], b"",
+        [PAGE_1, PAGE_2], ())
+    employer = letter([b"x", *employers.blocks[1:]], [set()] * 6)
+    commune = letter([b"y", *communes.blocks[1:]], [set()] * 6)
+    employer.group = commune.group = "template"
+    assert made.find(employer) == () and made.may_add("template")
+    made.add("template", employers)
+    made.add("template", communes)
+    assert made.find(employer) == (employers,) and made.find(commune) == (communes,)
+    for _ in range(splice.STAND_INS_PER_GROUP - 2):
+        made.add("template", None)  # letters that could not be stand-ins count too
+    assert not made.may_add("template")
+    made.drop("template")
+    assert made.find(employer) == () and not made.may_add("template")

@@ -37,6 +37,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from .fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
 from .jobs import ConversionError, ConversionJob, ConversionResult
 from .merge import merge
 from .office import OfficeFailure, OfficePool
-from .splice import StandIn, StandIns, measure
+from .splice import StandIn, StandIns, kept_markers, measure
 from .split import check_canary, check_segments, destination_pages, page_ranges, write_pages
 
 # One logger for the whole package, whichever of its modules logs: callers (and tests) listen
@@ -69,12 +70,16 @@ class _MergePlan:
 
 @dataclass(frozen=True)
 class _SplicePlan:
-    stand_in: StandIn
+    stand_ins: tuple[StandIn, ...]  # those every letter of the plan fits
     letters: list[Letter]
     token: str
     docx: Path
     canary: int
     canary_docx: Path
+
+    @property
+    def keep(self) -> int:
+        return max(stand_in.keep for stand_in in self.stand_ins)
 
 
 @dataclass
@@ -133,30 +138,20 @@ class ChunkRun:
         workdir = self._fresh_dir("spliced")
         plans, inputs = [], []
         for group, members in groups.items():
-            must_make, stand_in = self.stand_ins.claim(group, self.timeout_s)
-            if must_make:
+            for stand_ins, fitting in self._families(group, members, rest):
+                canary = max(range(len(fitting)), key=lambda i: fitting[i].text_size)
+                number = len(plans)
+                plan = _SplicePlan(stand_ins, fitting, f"OutreachSplice{secrets.token_hex(4)}g{number}",
+                                   workdir / f"spliced-{number}.docx", canary,
+                                   _stage(fitting[canary], workdir / f"canary-{number}.docx"))
                 try:
-                    stand_in = self._make_stand_in(members[0])
-                finally:
-                    self.stand_ins.publish(group, stand_in)
-                members = [letter for letter in members if letter.slot not in self.results]
-            fitting = [letter for letter in members if stand_in is not None and stand_in.fits(letter)]
-            rest += [letter for letter in members if letter not in fitting]
-            if not fitting:
-                continue
-            canary = max(range(len(fitting)), key=lambda i: fitting[i].text_size)
-            number = len(plans)
-            plan = _SplicePlan(stand_in, fitting, f"OutreachSplice{secrets.token_hex(4)}g{number}",
-                               workdir / f"spliced-{number}.docx", canary,
-                               _stage(fitting[canary], workdir / f"canary-{number}.docx"))
-            try:
-                merge(fitting, plan.docx, plan.token, keep=[stand_in.keep] * len(fitting))
-            except Exception as exc:  # a package we do not understand: convert them whole
-                _log.warning("could not merge %d letters to splice (%r)", len(fitting), exc)
-                rest += fitting
-                continue
-            plans.append((group, plan))
-            inputs += [plan.docx, plan.canary_docx]
+                    merge(fitting, plan.docx, plan.token, keep=[plan.keep] * len(fitting))
+                except Exception as exc:  # a package we do not understand: convert them whole
+                    _log.warning("could not merge %d letters to splice (%r)", len(fitting), exc)
+                    rest += fitting
+                    continue
+                plans.append((group, plan))
+                inputs += [plan.docx, plan.canary_docx]
         if inputs:
             try:
                 self.offices.convert(inputs, workdir)
@@ -168,8 +163,35 @@ class ChunkRun:
             if left is None:
                 self.stand_ins.drop(group)
                 left = plan.letters
+            elif left and self.stand_ins.may_add(group):
+                # Page 1 breaks elsewhere for these: the first, converted whole as it must be,
+                # becomes a stand-in that later letters breaking the same way can splice on.
+                with self.stand_ins.making(group):
+                    self.stand_ins.add(group, self._make_stand_in(left[0]))
+                left = [letter for letter in left if letter.slot not in self.results]
             rest += left
         return sorted(rest, key=lambda letter: letter.slot)
+
+    def _families(self, group: str, members: list[Letter],
+                  rest: list[Letter]) -> list[tuple[tuple[StandIn, ...], list[Letter]]]:
+        """The group's letters by the stand-ins each fits, a stand-in made (from the first of them)
+        for those that fit none; a letter no stand-in can serve goes to ``rest``."""
+        families: dict[tuple[int, ...], tuple[tuple[StandIn, ...], list[Letter]]] = {}
+        for letter in members:
+            stand_ins = self.stand_ins.find(letter)
+            if not stand_ins and self.stand_ins.may_add(group):
+                with self.stand_ins.making(group):
+                    stand_ins = self.stand_ins.find(letter)  # made by another chunk meanwhile?
+                    if not stand_ins:
+                        self.stand_ins.add(group, self._make_stand_in(letter))
+                if letter.slot in self.results:  # it was converted whole, as a stand-in
+                    continue
+                stand_ins = stand_ins or self.stand_ins.find(letter)
+            if stand_ins:
+                families.setdefault(tuple(map(id, stand_ins)), (stand_ins, []))[1].append(letter)
+            else:
+                rest.append(letter)
+        return list(families.values())
 
     def _make_stand_in(self, letter: Letter) -> StandIn | None:
         """Convert ``letter`` whole, learning the page each block starts on; the letter's result is
@@ -204,39 +226,42 @@ class ChunkRun:
         return measure(letter, block_starts, letter.job.pdf.read_bytes(), page_texts, later_fonts)
 
     def _splice(self, plan: _SplicePlan) -> list[Letter] | None:
-        """Save each spliced letter that passes the checks; returns those that did not, or None
-        if the chunk's canary says splicing cannot be trusted."""
+        """Save each spliced letter that passes the checks on one of its stand-ins; returns those
+        that did not, or None if the chunk's canary says splicing cannot be trusted."""
         pdf = plan.docx.with_suffix(".pdf")
-        stand_in = plan.stand_in
         try:
             source = pikepdf.open(pdf)
         except pikepdf.PdfError as exc:
             _log.warning("spliced PDF of %d letters unreadable (%s)", len(plan.letters), exc)
             return plan.letters
-        with source, pikepdf.open(io.BytesIO(stand_in.pdf)) as later:
+        with source, ExitStack() as later_pages:
             try:
                 ranges = page_ranges(source, plan.token, len(plan.letters))
                 page_texts = pdf_page_texts(pdf)
                 check_segments(plan.letters, ranges, page_texts,
-                               [stand_in.kept_markers(letter) for letter in plan.letters])
-                holds = [len(pages) > 1 and stand_in.holds(letter, page_texts[pages.start],
-                                                           page_texts[pages.start + 1])
-                         for letter, pages in zip(plan.letters, ranges)]
-                if holds[plan.canary]:
-                    spliced = stand_in.texts_after(page_texts[ranges[plan.canary].start])
+                               [kept_markers(letter, plan.keep) for letter in plan.letters])
+                chosen = [next((stand_in for stand_in in plan.stand_ins if len(pages) > 1 and stand_in.holds(
+                               letter, page_texts[pages.start], page_texts[pages.start + 1])), None)
+                          for letter, pages in zip(plan.letters, ranges)]
+                if chosen[plan.canary] is not None:
+                    spliced = chosen[plan.canary].texts_after(page_texts[ranges[plan.canary].start])
                     check_canary(range(len(spliced)), list(spliced),
                                  pdf_page_texts(plan.canary_docx.with_suffix(".pdf")))
             except Exception as exc:  # any doubt about this chunk: its letters converted whole
                 _log.warning("spliced conversion of %d letters not used (%s); converting them whole",
                              len(plan.letters), exc)
                 return None
+            opened: dict[int, pikepdf.Pdf] = {}
             left = []
-            for index, (letter, pages) in enumerate(zip(plan.letters, ranges)):
-                if not holds[index]:
+            for index, (letter, pages, stand_in) in enumerate(zip(plan.letters, ranges, chosen)):
+                if stand_in is None:
                     # The canary was converted whole already.
                     if index != plan.canary or not self._take_output(letter, plan.canary_docx.with_suffix(".pdf")):
                         left.append(letter)
                     continue
+                if id(stand_in) not in opened:
+                    opened[id(stand_in)] = later_pages.enter_context(pikepdf.open(io.BytesIO(stand_in.pdf)))
+                later = opened[id(stand_in)]
                 first = page_texts[pages.start]
                 fonts = tuple(dict.fromkeys(pdf_fonts(source, [pages.start]) + stand_in.later_fonts))
                 content = PdfContent(stand_in.texts_after(first), fonts)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .docx_letter import Letter, squash
 from .fidelity import PdfFont
@@ -40,8 +40,10 @@ from .fidelity import PdfFont
 SPILL_BLOCKS = 2
 # Lines compared on each side of the page break.
 BOUNDARY_LINES = 3
-# Stand-ins a long-lived converter keeps (one per template and audience in use).
-KEPT_STAND_INS = 32
+# Groups (templates) a long-lived converter keeps stand-ins for, and stand-ins it tries to make
+# for one group (one per audience whose later pages differ).
+KEPT_GROUPS = 16
+STAND_INS_PER_GROUP = 8
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,6 @@ class StandIn:
         """True if ``letter`` may differ from the stand-in only before ``cut``."""
         return (len(letter.block_digests) == len(self.blocks) and letter.section_digest == self.section
                 and letter.block_digests[self.cut:] == self.blocks[self.cut:])
-
-    def kept_markers(self, letter: Letter) -> frozenset[str]:
-        """The short lines of what a spliced letter puts in the merged document."""
-        return frozenset().union(*letter.block_markers[: self.keep])
 
     def holds(self, letter: Letter, first: str, second: str) -> bool:
         """Whether ``letter``'s converted page 1 (``first``, with ``second`` the page after it)
@@ -101,43 +99,69 @@ def measure(letter: Letter, block_start_pages: Sequence[int | None], pdf: bytes,
     return StandIn(letter.block_digests, letter.section_digest, cut, pdf, tuple(page_texts), later_fonts)
 
 
+def kept_markers(letter: Letter, keep: int) -> frozenset[str]:
+    """The short lines of what a spliced letter converted with ``keep`` blocks puts in the merged
+    document."""
+    return frozenset().union(*letter.block_markers[:keep])
+
+
 def _lines(text: str) -> list[str]:
     return [line for line in map(squash, text.splitlines()) if line]
 
 
 class StandIns:
     """The stand-ins of a converter, by group, shared by its chunks (threads) and kept between its
-    calls.  The first chunk to meet a group makes its stand-in; the others wait for it."""
+    calls.  A group may have several (one template, several audiences whose later pages differ);
+    one of a group is made at a time, so that a chunk waiting for it can splice on it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._made: OrderedDict[str, StandIn | None] = OrderedDict()
-        self._making: dict[str, threading.Event] = {}
+        self._groups: OrderedDict[str, _Group] = OrderedDict()
 
-    def claim(self, group: str, timeout_s: float) -> tuple[bool, StandIn | None]:
-        """(True, None) if the caller must make the group's stand-in and ``publish`` it; else
-        (False, the group's stand-in, or None if it has none)."""
+    def find(self, letter: Letter) -> tuple[StandIn, ...]:
+        """The stand-ins of its group ``letter`` fits (several: page 1 of the stand-ins of one
+        audience may break at different places, after a long name or a short one)."""
         with self._lock:
-            if group in self._made:
-                self._made.move_to_end(group)
-                return False, self._made[group]
-            making = self._making.get(group)
-            if making is None:
-                self._making[group] = threading.Event()
-                return True, None
-        making.wait(timeout_s)
-        with self._lock:
-            return False, self._made.get(group)
+            group = self._groups.get(letter.group)
+            found = [] if group is None or group.dropped else list(group.stand_ins)
+        return tuple(stand_in for stand_in in found if stand_in.fits(letter))
 
-    def publish(self, group: str, stand_in: StandIn | None) -> None:
+    def may_add(self, group: str) -> bool:
         with self._lock:
-            self._made[group] = stand_in
-            while len(self._made) > KEPT_STAND_INS:
-                self._made.popitem(last=False)
-            making = self._making.pop(group, None)
-        if making is not None:
-            making.set()
+            known = self._groups.get(group)
+            return known is None or (not known.dropped and known.attempts < STAND_INS_PER_GROUP)
+
+    def making(self, group: str) -> threading.Lock:
+        """Held while one of the group's stand-ins is made."""
+        with self._lock:
+            return self._group(group).making
+
+    def add(self, group: str, stand_in: StandIn | None) -> None:
+        """A stand-in made, or None for a letter that could not be one (it counts as an attempt)."""
+        with self._lock:
+            known = self._group(group)
+            known.attempts += 1
+            if stand_in is not None and not known.dropped:
+                known.stand_ins.append(stand_in)
 
     def drop(self, group: str) -> None:
         """After a doubt about the group's splices: its letters are converted whole from now on."""
-        self.publish(group, None)
+        with self._lock:
+            self._group(group).dropped = True
+
+    def _group(self, group: str) -> _Group:
+        known = self._groups.get(group)
+        if known is None:
+            known = self._groups[group] = _Group()
+            while len(self._groups) > KEPT_GROUPS:
+                self._groups.popitem(last=False)
+        self._groups.move_to_end(group)
+        return known
+
+
+@dataclass
+class _Group:
+    making: threading.Lock = field(default_factory=threading.Lock)
+    stand_ins: list[StandIn] = field(default_factory=list)
+    attempts: int = 0
+    dropped: bool = False

@@ -462,6 +462,50 @@ def test_a_signed_revision_replaces_its_attachment_and_nothing_else():
     assert upgrade_attachments(original, [b"%PDF-1.4 unrelated"]) == original
 
 
+
+def test_the_prepared_cms_is_the_one_pyhanko_packages_byte_for_byte():
+    import asyncio
+
+    from asn1crypto import cms, keys as asn1_keys
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import simple_cms_attribute
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from outreach.sign.speedups import PadesSignedAttributes, PreparedPackaging
+
+    root = pki.make_root()
+    intermediate = pki.issue(root, "Trung gian", pki.new_key().public_key())
+    key = pki.new_key()
+    der = serialization.Encoding.DER
+    options = dict(signing_cert=_asn1(pki.issue(root, "Lê Hùng Chính", key.public_key())),
+                   signing_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+                       der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())))
+
+    class Prepared(PreparedPackaging, signers.SimpleSigner):
+        assembled = 0  # SignerInfo values pyHanko itself put together
+
+        def signer_info(self, *args):
+            Prepared.assembled += 1
+            return super().signer_info(*args)
+
+    def chain() -> SimpleCertificateStore:
+        return SimpleCertificateStore.from_certs([_asn1(intermediate)])
+
+    plain, prepared = signers.SimpleSigner(**options, cert_registry=chain()), Prepared(**options, cert_registry=chain())
+    for signer in (plain, prepared):
+        signer.signed_attr_prov_spec = PadesSignedAttributes(signer.signing_cert)
+    stamp = cms.CMSAttributes([simple_cms_attribute("signing_time", cms.Time({"utc_time": dt.datetime(
+        2025, 10, 28, 4, 28, 17, tzinfo=dt.timezone.utc)}))])  # an unsigned attribute, as a time stamp is
+    for document in (b"first letter", b"second letter", b"third letter"):
+        digest = hashlib.sha256(document).digest()
+        ours, theirs = (asyncio.run(s.async_sign(digest, "sha256", use_pades=True)) for s in (prepared, plain))
+        assert ours.dump() == theirs.dump()
+        assert ours["content"]["signer_infos"][0]["signature"].native == theirs["content"]["signer_infos"][0]["signature"].native
+        parts = dict(digest_algorithm="sha256", cms_version="v1", signature=digest * 8, encap_content_info=None,
+                     signed_attrs=theirs["content"]["signer_infos"][0]["signed_attrs"], unsigned_attrs=stamp)
+        assert prepared._package_signature(**parts).dump() == plain._package_signature(**parts).dump()
+    assert Prepared.assembled == 1  # only the first signature was packaged by pyHanko
+
 # --- batches: worker processes, and a run killed at any point completed by the next --------------
 
 COPIES = 24

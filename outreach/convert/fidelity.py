@@ -202,7 +202,9 @@ def _run(program: str, *args: str) -> str:
 def signed_fields(data: bytes) -> set[str]:
     """Names of the signature fields that carry a signature (no validation: a quick look, pikepdf)."""
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        # Without pushing inherited attributes down to every page (the fields need no page): ~0.7 ms
+        # instead of ~2.5, for every letter `outreach sign` looks at before signing it.
+        with pikepdf.open(io.BytesIO(data), inherit_page_attributes=False) as pdf:
             fields = pdf.Root.get("/AcroForm", {}).get("/Fields", [])
             return {str(f.T) for f in fields if f.get("/FT") == "/Sig" and "/V" in f and "/T" in f}
     except pikepdf.PdfError:

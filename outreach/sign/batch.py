@@ -18,7 +18,6 @@ with it (sessions cannot cross processes), so a batch on n cores logs in n + 1 t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import multiprocessing
@@ -43,7 +42,7 @@ from ..config import ROLE_LABELS, Role
 from ..workspace import held_alone
 from .keys import load_trust_roots, open_key, read_secret, reinitialise_after_fork
 from .placement import PageText, appendix_box, find_signature_block, image_size, last_pages, page_texts, pages_to_search, place
-from .signing import RoleSigner, timestamper_for, times_new_roman
+from .signing import RoleSigner, times_new_roman
 from .verify import signed_roles
 
 CHECKPOINT_S = 5.0
@@ -107,13 +106,13 @@ class CampaignSigning:
         _check_image(self.source.image, self.role)
         secret = read_secret(self.source) if secret is None else secret
         trust = load_trust_roots(self.config.signing.trust_roots)
-        timestamper = timestamper_for(self.config.signing.tsa_url)
         font = times_new_roman() if appendices else None
         count = _worker_count(len(todo)) if workers is None else min(workers, len(todo))
         batch = _Batch(self.config, self.campaign.name, self.role, tuple(self._appendix_paths()))
-        with _pool(count, batch) as pool, open_key(self.source, trust, secret=secret) as key:
-            _probe_timestamper(timestamper, self.config.signing.tsa_url)
-            signer = RoleSigner(key, trust, timestamper, self.source.image, font)
+        tsa_url = self.config.signing.tsa_url
+        with _pool(count, batch) as pool, open_key(self.source, trust, secret=secret) as key, \
+                RoleSigner(key, trust, tsa_url, self.source.image, font) as signer:
+            _probe_timestamper(signer, tsa_url)
             signed_appendices = self._sign_appendices(signer, appendices, manifest, report)
             self._complete(unrecorded, signed_appendices, report)
             if pool is None:
@@ -214,9 +213,10 @@ class CampaignSigning:
                 future.cancel()
 
     def _collect(self, chunks, total: int, report: SignReport) -> None:
-        """Each signed draft into the report and, every few seconds and at the end, the manifest."""
+        """Each signed draft into the report and, every few seconds (more for a large manifest) and at
+        the end, the manifest."""
         updated: dict[str, Draft] = {}
-        last_write = time.monotonic()
+        next_write = time.monotonic() + CHECKPOINT_S
         bar = _progress_bar(total, ROLE_LABELS[self.role]) if self.progress and total else None
         try:
             for chunk in chunks:
@@ -228,9 +228,12 @@ class CampaignSigning:
                         report.skipped.append(done)
                     if bar:
                         bar.update()
-                if time.monotonic() - last_write > CHECKPOINT_S:
+                if time.monotonic() > next_write:
+                    started = time.monotonic()
                     self._record(updated)
-                    last_write = time.monotonic()
+                    # As the build's checkpoints: reading and writing a manifest of 10,000 drafts
+                    # takes ~2 s of CPU, so every 5 s would be a third of the batch's parent.
+                    next_write = time.monotonic() + max(CHECKPOINT_S, 20 * (time.monotonic() - started))
         finally:
             if bar:
                 bar.close()
@@ -355,9 +358,9 @@ def _open_worker(batch: _Batch, secret: str) -> tuple[CampaignSigning, RoleSigne
     trust = load_trust_roots(signing_config.trust_roots)
     stack = contextlib.ExitStack()
     key = stack.enter_context(open_key(signing.source, trust, secret=secret))
-    # The session is closed (the token logged out) when the worker exits.
+    # The session is closed (the token logged out) and the event loop with it when the worker exits.
     mp_util.Finalize(None, stack.close, exitpriority=10)
-    signer = RoleSigner(key, trust, timestamper_for(signing_config.tsa_url), signing.source.image)
+    signer = stack.enter_context(RoleSigner(key, trust, signing_config.tsa_url, signing.source.image))
     return signing, signer, [path.read_bytes() for path in batch.appendices if path.is_file()]
 
 
@@ -391,12 +394,12 @@ def _write(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-def _probe_timestamper(timestamper, url: str) -> None:
+def _probe_timestamper(signer: RoleSigner, url: str) -> None:
     """One time stamp before the batch: a TSA that does not answer stops it before any file changes."""
-    if timestamper is None:
+    if signer.timestamper is None:
         return
     try:
-        asyncio.run(timestamper.async_timestamp(hashlib.sha256(b"outreach").digest(), "sha256"))
+        signer.run(signer.timestamper.async_timestamp(hashlib.sha256(b"outreach").digest(), "sha256"))
     except Exception as error:  # aiohttp, TSA status and ASN.1 errors alike: the batch must not start
         raise UserError(f"Máy chủ dấu thời gian {url} không cấp được dấu thời gian ({type(error).__name__}: {error}); "
                         "chưa ký thư nào. Cách sửa: kiểm tra [signing] tsa_url và kết nối mạng, "

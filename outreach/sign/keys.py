@@ -35,6 +35,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..errors import UserError
 from ..config import ROLE_LABELS, KeySource, Pkcs11Key, Pkcs12Key
+from .speedups import PreparedPackaging
 
 VN = dt.timezone(dt.timedelta(hours=7), "+07:00")
 KEY_USAGE = frozenset({"non_repudiation"})  # what pyHanko's validation asks of a signer by default
@@ -65,7 +66,7 @@ class DeviceClock:
         self.seconds, self.cpu_seconds, self.signatures = 0.0, 0.0, 0
 
 
-class _TokenSigner(p11.PKCS11Signer):
+class _TokenSigner(PreparedPackaging, p11.PKCS11Signer):
     clock: DeviceClock
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
@@ -75,7 +76,7 @@ class _TokenSigner(p11.PKCS11Signer):
             return await super().async_sign_raw(data, digest_algorithm)
 
 
-class _FileSigner(SimpleSigner):
+class _FileSigner(PreparedPackaging, SimpleSigner):
     """pyHanko's SimpleSigner parses the private key again for every signature (~0.1 s for RSA,
     the key checks of cryptography); this one keeps the parsed key."""
 

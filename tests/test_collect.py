@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import imaplib
 import importlib
 import json
 import os
@@ -94,9 +95,11 @@ def mailbox_config(port: int, **extra: str) -> dict:
 
 
 @pytest.fixture
-def office(tmp_path: Path, monkeypatch):
+def office(tmp_path: Path, monkeypatch, request):
+    """``request.param`` (indirect): more dovecot.conf lines, say a server that offers less."""
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-    with DovecotServer.start({USER: PASSWORD}) as imap, SmtpSink(tmp_path / "sink", port=0) as sink:
+    settings = getattr(request, "param", "")
+    with DovecotServer.start({USER: PASSWORD}, settings) as imap, SmtpSink(tmp_path / "sink", port=0) as sink:
         data = config_data(sink.port)
         data["departments"]["QLT"]["mailbox"] = mailbox_config(imap.port, sent_folder="Sent")
         root = tmp_path / "work"
@@ -518,6 +521,53 @@ def test_a_collect_killed_at_a_laid_out_point_is_completed_once_by_the_next(
 
     assert again.bounced == again.delayed == [] and not again.errors
     _each_once(office, sent, delays=1)
+
+
+WITHOUT_MOVE = "imap_capability = IMAP4rev1 LITERAL+ UIDPLUS\n"
+
+
+@pytest.mark.parametrize("office, command", [(WITHOUT_MOVE, "STORE"), (WITHOUT_MOVE, "EXPUNGE")],
+                         indirect=["office"], ids=["copied-not-marked", "marked-not-expunged"])
+def test_without_move_a_collect_killed_between_copy_and_expunge_copies_nothing_twice(
+        office: Office, monkeypatch, command: str) -> None:
+    """A server without MOVE: COPY, mark deleted, UID EXPUNGE; the run killed between two of them."""
+    sent = office.sent()
+    _arrive(office, sent, "failed")
+    _arrive(office, sent, "delayed")
+    real = imaplib.IMAP4.uid
+
+    def uid(imap: imaplib.IMAP4, name: str, *args):
+        if name == command:
+            raise Killed
+        return real(imap, name, *args)
+
+    with monkeypatch.context() as scope:
+        scope.setattr(imaplib.IMAP4, "uid", uid)
+        with pytest.raises(Killed):
+            office.collect()
+    assert len(office.folder("INBOX")) == len(office.folder(PROCESSED)) == 8  # copied, still here
+
+    again = office.collect()
+
+    assert again.bounced == again.delayed == [] and not again.errors
+    _each_once(office, sent, delays=1)
+
+
+@pytest.mark.parametrize("office", ["imap_capability = IMAP4rev1 LITERAL+\n"], indirect=True)
+def test_without_move_or_uidplus_a_handled_message_is_copied_once_and_left_marked_deleted(office: Office) -> None:
+    """No UID EXPUNGE: an EXPUNGE would take whatever else is marked deleted, so the mark stays."""
+    sent = office.sent()
+    _arrive(office, sent, "failed")
+    office.collect()
+    _arrive(office, sent, "delayed")
+    office.collect()
+    office.collect()
+
+    assert len(office.folder(PROCESSED)) == 8
+    with office.imap.client(USER) as imap:
+        imap.select("INBOX", readonly=True)
+        assert len(imap.uid("SEARCH", None, "DELETED")[1][0].split()) == 8
+        assert imap.uid("SEARCH", None, "UNDELETED")[1] == [b""]
 
 
 def test_a_new_uidvalidity_misses_nothing_and_repeats_nothing(tmp_path: Path, office: Office) -> None:

@@ -133,7 +133,8 @@ class DovecotServer:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, users: Mapping[str, str]) -> Iterator[DovecotServer]:
+    def start(cls, users: Mapping[str, str], settings: str = "") -> Iterator[DovecotServer]:
+        """``settings``: more lines of dovecot.conf (say, what the server offers: ``imap_capability``)."""
         if not os.path.exists(DOVECOT):
             raise AssertionError(MISSING)
         root = Path(tempfile.mkdtemp(prefix="dv", dir="/tmp"))
@@ -148,7 +149,7 @@ class DovecotServer:
             shutil.chown(root / "home", mail_user, mail_user)
             os.chmod(root / "passwd", 0o644)
         port = free_port()
-        (root / "dovecot.conf").write_text(_config(root, port, login_user, internal_user, mail_user))
+        (root / "dovecot.conf").write_text(_config(root, port, login_user, internal_user, mail_user) + settings)
         server = cls(root, port, users, None)
         with serving(root, [DOVECOT, "-F", "-c", str(root / "dovecot.conf")], server._login, server.log) as process:
             server.process = process

@@ -304,6 +304,15 @@ def _move(imap: imaplib.IMAP4, uids: Sequence[int], target: str) -> None:
         _check(imap.uid("MOVE", uid_set, _quote(target)), f"UID MOVE {target}")
         return
     _check(imap.uid("COPY", uid_set, _quote(target)), f"UID COPY {target}")
+    _delete(imap, uids)
+
+
+def _delete(imap: imaplib.IMAP4, uids: Sequence[int]) -> None:
+    """Mark deleted, and expunge these only (UIDPLUS); without it they stay, marked, for the
+    mailbox's own clean-up."""
+    if not uids:
+        return
+    uid_set = ",".join(str(uid) for uid in uids)
     _check(imap.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)"), "UID STORE")
     if "UIDPLUS" in imap.capabilities:
         _check(imap.uid("EXPUNGE", uid_set), "UID EXPUNGE")
@@ -354,14 +363,40 @@ class _Folder:
 
     def _move_recorded(self, known: Iterable[InboundMessage], uidvalidity: int, last: int) -> None:
         """Messages recorded by a run that stopped before it could move them: move them now."""
-        recorded = {m.uid for m in known if m.folder == self.mailbox.folder and m.uidvalidity == uidvalidity
-                    and m.kind in MOVED and m.uid <= last}
+        recorded = {m.uid: m.sha256 for m in known if m.folder == self.mailbox.folder
+                    and m.uidvalidity == uidvalidity and m.kind in MOVED and m.uid <= last}
         if not recorded:
             return
         left = [uid for uid in _uids(self.imap, f"UID 1:{last}") if uid in recorded]  # what is still here
-        if left:
-            _ensure_folder(self.imap, self.mailbox.processed_folder)
-            _move(self.imap, left, self.mailbox.processed_folder)
+        if not left:
+            return
+        target = self.mailbox.processed_folder
+        _ensure_folder(self.imap, target)
+        if "MOVE" in self.imap.capabilities:  # one command: the server did it all or nothing
+            _move(self.imap, left, target)
+            return
+        # Without MOVE the run may have stopped between COPY and EXPUNGE: what it marked deleted it had
+        # copied, and what it copied but had not marked yet is in the target already.
+        deleted = set(_uids(self.imap, f"UID 1:{last} DELETED"))
+        unmarked = [uid for uid in left if uid not in deleted]
+        copied = self._copied(unmarked, {recorded[uid] for uid in unmarked}, uidvalidity)
+        _move(self.imap, [uid for uid in unmarked if recorded[uid] not in copied], target)
+        _delete(self.imap, [uid for uid in left if uid in deleted or recorded[uid] in copied])
+
+    def _copied(self, uids: Sequence[int], wanted: set[str], uidvalidity: int) -> set[str]:
+        """Which of these messages (by sha256) the processed folder holds; the folder read is selected
+        again after looking."""
+        if not uids:
+            return set()
+        data = _check(self.imap.uid("FETCH", ",".join(map(str, uids)), "(RFC822.SIZE)"), "UID FETCH")
+        sizes = {int(size) for size in re.findall(rb"RFC822\.SIZE (\d+)", b" ".join(d for d in data if isinstance(d, bytes)))}
+        _select(self.imap, self.mailbox.processed_folder, readonly=True)
+        # A copy has the same size: only those are read back and compared.
+        same_size = sorted({uid for size in sizes for uid in _uids(self.imap, f"LARGER {size - 1} SMALLER {size + 1}")})
+        found = {hashlib.sha256(raw).hexdigest() for raw in _fetch(self.imap, same_size).values()} & wanted
+        if _select(self.imap, self.mailbox.folder) != uidvalidity:
+            raise imaplib.IMAP4.error(f"thư mục {self.mailbox.folder} vừa đổi UIDVALIDITY trong lúc đọc")
+        return found
 
     def _handle(self, uidvalidity: int, uid: int, raw: bytes, known: dict[str, InboundMessage],
                 advance: bool) -> str:

@@ -163,7 +163,7 @@ def test_a_canary_that_disagrees_stops_splicing_the_group(
 ) -> None:
     # A stand-in that wrongly believes every page break falls where its own does: the canary (the
     # longest letter, converted whole alone) shows the difference, and nobody gets a wrong letter.
-    monkeypatch.setattr(splice.StandIn, "holds", lambda self, letter, first, second: True)
+    monkeypatch.setattr(splice.StandIn, "holds", lambda self, letter, run, converted: True)
     names = [NAMES[0], LONG_NAME, *NAMES[1:3]]  # the first is the stand-in
     docx_files = [render(name) for name in names]
     converter = PdfConverter(workers=1, chunk_size=8)
@@ -202,73 +202,101 @@ def test_splicing_can_be_turned_off(render, tmp_path: Path, calls: Calls) -> Non
 
 # The rules, without LibreOffice.
 
-def letter(digests: list[bytes], markers: list[set[str]], section: bytes = b"s") -> Letter:
+def letter(digests: list[bytes], markers: list[set[str]], section: bytes = b"s", sizes: list[int] | None = None) -> Letter:
     return Letter(slot=0, job=ConversionJob("k", Path("x.docx"), Path("x.pdf")), block_digests=tuple(digests),
-                  block_markers=tuple(frozenset(m) for m in markers), section_digest=section)
+                  block_markers=tuple(frozenset(m) for m in markers), section_digest=section,
+                  block_sizes=tuple(sizes or [10] * len(digests)))
 
 
 PAGE_1 = "BẢO HIỂM XÃ HỘI\nKính gửi: Công ty A\nĐoạn một\nĐoạn hai dài\nđược ngắt dòng ở đây\n"
-PAGE_2 = "2\ntiếp đoạn hai\nĐoạn ba\nĐoạn bốn\n"
+PAGE_2 = "2\ntiếp đoạn hai\nĐoạn ba\nĐoạn bốn\nĐoạn năm\n"
+PAGE_3 = "3\nĐoạn sáu của Công ty A\nmột\nhai\nĐoạn bảy\nba\nbốn\nKý tên\n"
+SAME = [bytes([i]) for i in range(8)]
+# Blocks 0-3 start on page 1 (block 3 goes on over page 2), 4-5 on page 2, 6-7 on page 3.
+STARTS = [0, 0, 0, 0, 1, 1, 2, 2]
 
 
-def stand_in(blocks: int = 6, starts: list[int | None] | None = None) -> splice.StandIn:
-    made = splice.measure(letter([bytes([i]) for i in range(blocks)], [set()] * blocks),
-                          starts or [0, 0, 0, 0, 1, 1], b"%PDF", [PAGE_1, PAGE_2, "3\n"], ())
+def stand_in(sizes: list[int] | None = None) -> splice.StandIn:
+    made = splice.measure(letter(SAME, [set()] * 8, sizes=sizes), STARTS, b"%PDF", [PAGE_1, PAGE_2, PAGE_3],
+                          [(), (), ()])
     assert made is not None
     return made
 
 
-def test_the_cut_is_the_last_block_that_starts_on_page_one() -> None:
+def test_a_letter_differing_on_page_one_is_converted_up_to_a_little_past_it() -> None:
     made = stand_in()
-    assert made.cut == 3 and made.keep == 3 + splice.SPILL_BLOCKS
-    # A block whose page is not known counts as not on page 1.
-    assert splice.measure(letter([b"a", b"b", b"c", b"d", b"e", b"f"], [set()] * 6), [0, 0, None, 1, 1, 1],
-                          b"", [PAGE_1, PAGE_2], ()).cut == 1
+    own = letter([b"x", b"y", *SAME[2:]], [set()] * 8)
+    (run,) = made.runs_for(own)
+    assert run == splice.Run(0, made.page_start(1) + splice.SPILL_BLOCKS - 1, 0) == splice.Run(0, 5, 0)
+    assert made.pages_of(run) == 1
 
 
-@pytest.mark.parametrize("starts, page_texts", [
-    ([0, 0, 0, 0, 0, 0], [PAGE_1]),  # one page: nothing to splice
-    ([0, 1, 1, 1, 1, 1], [PAGE_1, PAGE_2]),  # page 1 holds no whole block
-    ([0, 0, 0, 0, 0, 1], [PAGE_1, PAGE_2]),  # nearly everything is on page 1
+def test_a_letter_differing_on_a_later_page_too_gets_a_run_for_it() -> None:
+    made = stand_in()
+    own = letter([SAME[0], b"greeting", *SAME[2:6], SAME[6], b"another signer"], [set()] * 8)
+    assert made.runs_for(own) == (splice.Run(0, 5, 0), splice.Run(6, 8, 2))
+
+
+@pytest.mark.parametrize("digests, why", [
+    ([*SAME[:3], b"x", *SAME[4:]], "block 3 goes on over page 2"),
+    ([*SAME[:4], b"x", *SAME[5:]], "block 4 starts page 2: where page 2 starts cannot be checked"),
+    (SAME[:7], "a block less"),
 ])
-def test_no_stand_in_where_splicing_gains_nothing(starts, page_texts) -> None:
-    assert splice.measure(letter([bytes([i]) for i in range(6)], [set()] * 6), starts, b"", page_texts, ()) is None
+def test_a_letter_that_cannot_be_spliced(digests, why) -> None:
+    assert stand_in().runs_for(letter(digests, [set()] * len(digests))) is None, why
 
 
-def test_a_letter_fits_only_if_it_differs_before_the_cut() -> None:
+def test_another_section_or_headers_cannot_be_spliced() -> None:
+    assert stand_in().runs_for(letter([b"x", *SAME[1:]], [set()] * 8, section=b"other headers")) is None
+
+
+def test_no_stand_in_from_a_one_page_letter() -> None:
+    assert splice.measure(letter(SAME, [set()] * 8), [0] * 8, b"", [PAGE_1], [()]) is None
+
+
+def test_a_page_must_break_where_the_stand_in_s_does() -> None:
     made = stand_in()
-    same = [bytes([i]) for i in range(6)]
-    assert made.fits(letter([b"x", b"y", b"z", *same[3:]], [set()] * 6))
-    assert not made.fits(letter([*same[:3], b"x", *same[4:]], [set()] * 6))  # the cut block differs
-    assert not made.fits(letter(same[:5], [set()] * 5))  # a block less
-    assert not made.fits(letter(same, [set()] * 6, section=b"other headers"))
-
-
-def test_page_one_must_break_where_the_stand_in_does() -> None:
-    made = stand_in()
-    own = letter([b"x", b"y", b"z", b"\x03", b"\x04", b"\x05"], [set(), {"kínhgửi:côngtyb"}, set(), set(), set(), set()])
+    markers = [set(), {"kínhgửi:côngtyb"}, *[set()] * 6]
+    own = letter([b"x", b"y", *SAME[2:]], markers)
+    (run,) = made.runs_for(own)
     first = PAGE_1.replace("Công ty A", "Công ty B")
-    assert made.holds(own, first, PAGE_2)
-    assert not made.holds(own, first.replace("được ngắt dòng ở đây", "được ngắt"), PAGE_2)  # ends elsewhere
-    assert not made.holds(own, first, "2\nĐoạn ba\nĐoạn bốn\n")  # page 2 starts elsewhere
-    assert not made.holds(own, PAGE_1, PAGE_2)  # its own Kính gửi is not on its page 1
-    assert made.texts_after(first) == (first, PAGE_2, "3\n")
+    assert made.holds(own, run, [first, PAGE_2])
+    assert not made.holds(own, run, [first.replace("được ngắt dòng ở đây", "được ngắt"), PAGE_2])  # ends elsewhere
+    assert not made.holds(own, run, [first, "2\nĐoạn ba\nĐoạn bốn\n"])  # page 2 starts elsewhere
+    assert not made.holds(own, run, [PAGE_1, PAGE_2])  # its own Kính gửi is not on its page 1
+    assert not made.holds(own, run, [first])  # no overflow: page 1 did not fill
+    assert made.spliced({0: first}, ()).page_texts == (first, PAGE_2, PAGE_3)
 
 
-def test_a_group_keeps_a_stand_in_per_family_and_none_after_a_doubt() -> None:
+def test_a_later_page_must_start_and_end_as_the_stand_in_s() -> None:
+    made = stand_in()
+    own = letter([SAME[0], b"greeting", *SAME[2:7], b"another signer"], [set()] * 8)
+    later = made.runs_for(own)[1]
+    assert made.holds(own, later, [PAGE_3.replace("Đoạn bảy", "Đoạn bảy khác")])
+    assert not made.holds(own, later, [PAGE_3.replace("Ký tên", "Người khác ký")])  # ends otherwise: it may have broken elsewhere
+    assert not made.holds(own, later, [PAGE_3.replace("Đoạn sáu", "Đoạn năm")])  # starts elsewhere
+    assert not made.holds(own, later, [PAGE_3, "4\nthêm một trang\n"])  # the last page overflowed
+
+
+def test_the_stand_in_nearest_in_length_is_tried_first() -> None:
     made = splice.StandIns()
-    employers, communes = stand_in(), splice.measure(
-        letter([bytes([i]) for i in range(5)] + [b"communes"], [set()] * 6), [0, 0, 0, 0, 1, 1], b"",
-        [PAGE_1, PAGE_2], ())
-    employer = letter([b"x", *employers.blocks[1:]], [set()] * 6)
-    commune = letter([b"y", *communes.blocks[1:]], [set()] * 6)
-    employer.group = commune.group = "template"
-    assert made.find(employer) == () and made.may_add("template")
-    made.add("template", employers)
-    made.add("template", communes)
-    assert made.find(employer) == (employers,) and made.find(commune) == (communes,)
-    for _ in range(splice.STAND_INS_PER_GROUP - 2):
+    short, long = stand_in(sizes=[10, 20, *[10] * 6]), stand_in(sizes=[10, 90, *[10] * 6])
+    own = letter([SAME[0], b"x", *SAME[2:]], [set()] * 8, sizes=[10, 85, *[10] * 6])
+    own.group = "template"
+    made.add("template", short)
+    made.add("template", long)
+    assert made.find(own) == (long, short)
+
+
+def test_a_group_keeps_its_stand_ins_and_none_after_a_doubt() -> None:
+    made = splice.StandIns()
+    own = letter([b"x", *SAME[1:]], [set()] * 8)
+    own.group = "template"
+    assert made.find(own) == () and made.may_add("template")
+    made.add("template", stand_in())
+    assert len(made.find(own)) == 1
+    for _ in range(splice.STAND_INS_PER_GROUP - 1):
         made.add("template", None)  # letters that could not be stand-ins count too
     assert not made.may_add("template")
     made.drop("template")
-    assert made.find(employer) == () and not made.may_add("template")
+    assert made.find(own) == () and not made.may_add("template")

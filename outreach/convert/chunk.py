@@ -46,7 +46,7 @@ import pikepdf
 from .docx_letter import Letter, ListRulesCache, read_letter
 from .fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
 from .jobs import ConversionError, ConversionJob, ConversionResult
-from .merge import merge
+from .merge import Run, merge
 from .office import OfficeFailure, OfficePool
 from .splice import StandIn, StandIns, kept_markers, measure
 from .split import check_canary, check_segments, destination_pages, page_ranges, write_pages
@@ -57,6 +57,9 @@ _log = logging.getLogger("outreach.convert")
 
 # A multi-file call silently drops files past ~247, and a hang costs the whole call.
 _BATCH_FILES = 50
+# LibreOffice calls for a chunk's spliced pages: the second for letters whose page 1 broke
+# elsewhere than on the stand-ins they were tried on, on one made meanwhile from the first of them.
+SPLICE_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -70,16 +73,13 @@ class _MergePlan:
 
 @dataclass(frozen=True)
 class _SplicePlan:
-    stand_ins: tuple[StandIn, ...]  # those every letter of the plan fits
+    stand_ins: tuple[tuple[StandIn, tuple[Run, ...]], ...]  # each with its own runs for these letters
+    runs: tuple[Run, ...]  # what the letters are converted as: the stand-ins' runs, the longest spill
     letters: list[Letter]
     token: str
     docx: Path
     canary: int
     canary_docx: Path
-
-    @property
-    def keep(self) -> int:
-        return max(stand_in.keep for stand_in in self.stand_ins)
 
 
 @dataclass
@@ -127,57 +127,78 @@ class ChunkRun:
         self.results[slot] = ConversionResult(job.key, None, 0, reason)
 
     def _spliced(self, letters: list[Letter]) -> list[Letter]:
-        """Convert the letters their group's stand-in allows to splice; returns the others."""
+        """Convert the letters their group's stand-ins allow to splice; returns the others.  A
+        letter whose page 1 breaks elsewhere than on the stand-ins it was tried on is tried once
+        more, on a stand-in made meanwhile (from the first such letter)."""
+        rest = [letter for letter in letters if letter.group is None]
+        pending = [letter for letter in letters if letter.group is not None]
+        tried: dict[int, set[StandIn]] = {}
+        for attempt in range(SPLICE_ATTEMPTS):
+            if not pending:
+                break
+            pending = self._splice_attempt(pending, rest, tried, attempt)
+        return sorted(rest + pending, key=lambda letter: letter.slot)
+
+    def _splice_attempt(self, letters: list[Letter], rest: list[Letter], tried: dict[int, set[StandIn]],
+                        attempt: int) -> list[Letter]:
+        """One LibreOffice call for the letters' spliced pages; returns those to try again."""
         groups: dict[str, list[Letter]] = {}
-        rest = []
         for letter in letters:
-            if letter.group is None:
-                rest.append(letter)
-            else:
-                groups.setdefault(letter.group, []).append(letter)
-        workdir = self._fresh_dir("spliced")
+            groups.setdefault(letter.group, []).append(letter)
+        workdir = self._fresh_dir(f"spliced-{attempt}")
         plans, inputs = [], []
         for group, members in groups.items():
-            for stand_ins, fitting in self._families(group, members, rest):
+            for (stand_ins, runs), fitting in self._families(group, members, rest, tried):
                 canary = max(range(len(fitting)), key=lambda i: fitting[i].text_size)
                 number = len(plans)
-                plan = _SplicePlan(stand_ins, fitting, f"OutreachSplice{secrets.token_hex(4)}g{number}",
+                plan = _SplicePlan(stand_ins, runs, fitting, f"OutreachSplice{secrets.token_hex(4)}g{number}",
                                    workdir / f"spliced-{number}.docx", canary,
                                    _stage(fitting[canary], workdir / f"canary-{number}.docx"))
                 try:
-                    merge(fitting, plan.docx, plan.token, keep=[plan.keep] * len(fitting))
+                    merge(fitting, plan.docx, plan.token, runs=[runs] * len(fitting))
                 except Exception as exc:  # a package we do not understand: convert them whole
                     _log.warning("could not merge %d letters to splice (%r)", len(fitting), exc)
                     rest += fitting
                     continue
                 plans.append((group, plan))
                 inputs += [plan.docx, plan.canary_docx]
+                for letter in fitting:
+                    tried.setdefault(letter.slot, set()).update(stand_in for stand_in, _ in stand_ins)
         if inputs:
             try:
                 self.offices.convert(inputs, workdir)
             except OfficeFailure:
-                return sorted(rest + [letter for _, plan in plans for letter in plan.letters],
-                              key=lambda letter: letter.slot)
+                rest += [letter for _, plan in plans for letter in plan.letters]
+                return []
+        again = []
         for group, plan in plans:
-            left = self._splice(plan)
+            left = self._splice(group, plan)
             if left is None:
                 self.stand_ins.drop(group)
-                left = plan.letters
-            elif left and self.stand_ins.may_add(group):
+                rest += plan.letters
+                continue
+            if left and self.stand_ins.may_add(group):
                 # Page 1 breaks elsewhere for these: the first, converted whole as it must be,
-                # becomes a stand-in that later letters breaking the same way can splice on.
+                # becomes a stand-in that the others (and later letters) may splice on.
                 with self.stand_ins.making(group):
                     self.stand_ins.add(group, self._make_stand_in(left[0]))
-                left = [letter for letter in left if letter.slot not in self.results]
-            rest += left
-        return sorted(rest, key=lambda letter: letter.slot)
+            again += [letter for letter in left if letter.slot not in self.results]
+        return again
 
-    def _families(self, group: str, members: list[Letter],
-                  rest: list[Letter]) -> list[tuple[tuple[StandIn, ...], list[Letter]]]:
-        """The group's letters by the stand-ins each fits, a stand-in made (from the first of them)
-        for those that fit none; a letter no stand-in can serve goes to ``rest``."""
-        families: dict[tuple[int, ...], tuple[tuple[StandIn, ...], list[Letter]]] = {}
+    def _families(self, group: str, members: list[Letter], rest: list[Letter],
+                  tried: dict[int, set[StandIn]]) -> list[tuple[tuple, list[Letter]]]:
+        """The group's letters by the stand-ins they can be spliced on with the same runs (not
+        those ``tried`` already), a stand-in made (from the first of them) for those that fit
+        none; a letter no stand-in can serve goes to ``rest``."""
+        families: dict[tuple, list[Letter]] = {}
         for letter in members:
+            if letter.slot in tried:  # a second attempt: on a stand-in made since, or whole
+                untried = tuple(s for s in self.stand_ins.find(letter) if s not in tried[letter.slot])
+                if untried:
+                    families.setdefault(_family(letter, untried), []).append(letter)
+                else:
+                    rest.append(letter)
+                continue
             stand_ins = self.stand_ins.find(letter)
             if not stand_ins and self.stand_ins.may_add(group):
                 with self.stand_ins.making(group):
@@ -188,10 +209,10 @@ class ChunkRun:
                     continue
                 stand_ins = stand_ins or self.stand_ins.find(letter)
             if stand_ins:
-                families.setdefault(tuple(map(id, stand_ins)), (stand_ins, []))[1].append(letter)
+                families.setdefault(_family(letter, stand_ins), []).append(letter)
             else:
                 rest.append(letter)
-        return list(families.values())
+        return list(families.items())
 
     def _make_stand_in(self, letter: Letter) -> StandIn | None:
         """Convert ``letter`` whole, learning the page each block starts on; the letter's result is
@@ -215,7 +236,7 @@ class ChunkRun:
                 check_segments([letter], [pages], page_texts)
                 starts = destination_pages(source, f"{token}b0x")
                 content = PdfContent(tuple(page_texts), pdf_fonts(source, pages))
-                later_fonts = pdf_fonts(source, pages[1:])
+                page_fonts = [pdf_fonts(source, [page]) for page in pages]
                 self._save(letter, content, lambda: write_pages(letter, (source, pages)))
         except Exception as exc:  # any doubt: this group is converted whole, as before
             _log.warning("stand-in not used (%s); converting its group whole", exc)
@@ -223,9 +244,9 @@ class ChunkRun:
         if letter.slot not in self.results or self.results[letter.slot].pdf is None:
             return None
         block_starts = [starts.get(f"{token}b0x{index}") for index in range(len(letter.block_digests))]
-        return measure(letter, block_starts, letter.job.pdf.read_bytes(), page_texts, later_fonts)
+        return measure(letter, block_starts, letter.job.pdf.read_bytes(), page_texts, page_fonts)
 
-    def _splice(self, plan: _SplicePlan) -> list[Letter] | None:
+    def _splice(self, group: str, plan: _SplicePlan) -> list[Letter] | None:
         """Save each spliced letter that passes the checks on one of its stand-ins; returns those
         that did not, or None if the chunk's canary says splicing cannot be trusted."""
         pdf = plan.docx.with_suffix(".pdf")
@@ -234,39 +255,38 @@ class ChunkRun:
         except pikepdf.PdfError as exc:
             _log.warning("spliced PDF of %d letters unreadable (%s)", len(plan.letters), exc)
             return plan.letters
-        with source, ExitStack() as later_pages:
+        with source, ExitStack() as opened:
             try:
                 ranges = page_ranges(source, plan.token, len(plan.letters))
                 page_texts = pdf_page_texts(pdf)
                 check_segments(plan.letters, ranges, page_texts,
-                               [kept_markers(letter, plan.keep) for letter in plan.letters])
-                chosen = [next((stand_in for stand_in in plan.stand_ins if len(pages) > 1 and stand_in.holds(
-                               letter, page_texts[pages.start], page_texts[pages.start + 1])), None)
-                          for letter, pages in zip(plan.letters, ranges)]
-                if chosen[plan.canary] is not None:
-                    spliced = chosen[plan.canary].texts_after(page_texts[ranges[plan.canary].start])
+                               [kept_markers(letter, plan.runs) for letter in plan.letters])
+                run_starts = destination_pages(source, f"{plan.token}r")
+                splices = [_chosen(plan, index, pages, run_starts, page_texts, source)
+                           for index, pages in enumerate(ranges)]
+                if splices[plan.canary] is not None:
+                    spliced = splices[plan.canary][2].page_texts
                     check_canary(range(len(spliced)), list(spliced),
                                  pdf_page_texts(plan.canary_docx.with_suffix(".pdf")))
             except Exception as exc:  # any doubt about this chunk: its letters converted whole
                 _log.warning("spliced conversion of %d letters not used (%s); converting them whole",
                              len(plan.letters), exc)
                 return None
-            opened: dict[int, pikepdf.Pdf] = {}
+            later: dict[int, pikepdf.Pdf] = {}
             left = []
-            for index, (letter, pages, stand_in) in enumerate(zip(plan.letters, ranges, chosen)):
-                if stand_in is None:
+            for index, (letter, chosen) in enumerate(zip(plan.letters, splices)):
+                if chosen is None:
                     # The canary was converted whole already.
                     if index != plan.canary or not self._take_output(letter, plan.canary_docx.with_suffix(".pdf")):
                         left.append(letter)
                     continue
-                if id(stand_in) not in opened:
-                    opened[id(stand_in)] = later_pages.enter_context(pikepdf.open(io.BytesIO(stand_in.pdf)))
-                later = opened[id(stand_in)]
-                first = page_texts[pages.start]
-                fonts = tuple(dict.fromkeys(pdf_fonts(source, [pages.start]) + stand_in.later_fonts))
-                content = PdfContent(stand_in.texts_after(first), fonts)
-                self._save(letter, content, lambda: write_pages(
-                    letter, (source, range(pages.start, pages.start + 1)), (later, range(1, len(later.pages)))))
+                stand_in, converted, content = chosen
+                self.stand_ins.hit(group, stand_in)
+                if id(stand_in) not in later:
+                    later[id(stand_in)] = opened.enter_context(pikepdf.open(io.BytesIO(stand_in.pdf)))
+                pieces = [(source, range(converted[page], converted[page] + 1)) if page in converted
+                          else (later[id(stand_in)], range(page, page + 1)) for page in range(len(stand_in.page_texts))]
+                self._save(letter, content, lambda: write_pages(letter, *pieces))
         return left
 
     def _merged(self, letters: list[Letter]) -> tuple[list[Letter], bool]:
@@ -397,6 +417,37 @@ class ChunkRun:
         path = self.tmp / name
         path.mkdir()
         return path
+
+
+def _chosen(plan: _SplicePlan, index: int, pages: range, run_starts: dict[str, int | None],
+            page_texts: list[str], source: pikepdf.Pdf) -> tuple[StandIn, dict[int, int], PdfContent] | None:
+    """The first of the plan's stand-ins letter ``index``'s converted pages hold on: it, the
+    letter's pages converted (page of the letter → page of the chunk's PDF), the letter's content."""
+    starts = [pages.start] + [run_starts.get(f"{plan.token}r{index}x{k}") for k in range(1, len(plan.runs))]
+    if any(start is None or not pages.start <= start < pages.stop for start in starts):
+        return None
+    ends = starts[1:] + [pages.stop]
+    letter = plan.letters[index]
+    for stand_in, runs in plan.stand_ins:
+        if all(stand_in.holds(letter, run, page_texts[start:end]) for run, start, end in zip(runs, starts, ends)):
+            converted = {run.first_page + offset: start + offset
+                         for run, start in zip(runs, starts) for offset in range(stand_in.pages_of(run))}
+            fonts = pdf_fonts(source, sorted(converted.values()))
+            content = stand_in.spliced({page: page_texts[at] for page, at in converted.items()}, fonts)
+            return stand_in, converted, content
+    return None
+
+
+def _family(letter: Letter, stand_ins: tuple[StandIn, ...]) -> tuple:
+    """What a plan of spliced letters shares: the stand-ins whose runs for ``letter`` start where
+    the first one's do (each with its runs), and the runs the letter is converted as."""
+    candidates = [(stand_in, stand_in.runs_for(letter)) for stand_in in stand_ins]
+    shape = [(run.start, run.first_page) for run in candidates[0][1]]
+    agreeing = tuple((stand_in, runs) for stand_in, runs in candidates
+                     if [(run.start, run.first_page) for run in runs] == shape)
+    runs = tuple(Run(start, max(runs[k].stop for _, runs in agreeing), first)
+                 for k, (start, first) in enumerate(shape))
+    return agreeing, runs
 
 
 def _move(produced: Path, target: Path) -> None:

@@ -68,6 +68,8 @@ class Letter:
     block_digests: tuple[bytes, ...] = ()
     block_markers: tuple[frozenset[str], ...] = ()
     section_digest: bytes = b""  # the final sectPr's, its headers and footers included
+    single_section: bool = True
+    block_sizes: tuple[int, ...] = ()  # characters of text per block
     text_size: int = 0
     # While open:
     package: zipfile.ZipFile | None = None
@@ -111,6 +113,8 @@ def read_letter(slot: int, job: ConversionJob, list_rules: ListRulesCache) -> Le
             digests = [_block_digest(letter, block, references.get(block, ())) for block in blocks]
             letter.block_digests, letter.section_digest = tuple(digests[:-1]), digests[-1]
             letter.block_markers = tuple(frozenset(_markers(block)) for block in blocks[:-1])
+            letter.single_section = sum(1 for _ in letter.body.iter(w("sectPr"))) == 1
+            letter.block_sizes = tuple(sum(len(t.text or "") for t in block.iter(w("t"))) for block in blocks[:-1])
             letter.markers = frozenset().union(*letter.block_markers)
         else:
             letter.markers = frozenset(marker for block in letter.body for marker in _markers(block))

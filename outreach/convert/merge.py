@@ -8,6 +8,7 @@ Internal to the package (``outreach/convert/__init__.py`` says what its names me
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import posixpath
 import zipfile
@@ -42,13 +43,24 @@ _SECT_PR_ORDER = (
 
 
 
-def merge(letters: list[Letter], out: Path, token: str, keep: Sequence[int | None] = (),
+@dataclass(frozen=True)
+class Run:
+    """Body blocks ``start`` to ``stop`` (excluded) of a letter, laid out from its page
+    ``first_page`` (0-based) on: the pages ``splice`` converts of a letter."""
+
+    start: int
+    stop: int
+    first_page: int
+
+
+def merge(letters: list[Letter], out: Path, token: str, runs: Sequence[Sequence[Run] | None] = (),
           mark_blocks: bool = False) -> None:
     """Write one DOCX holding ``letters`` as consecutive sections, with bookmarks
     ``{token}s{i}``/``{token}e{i}`` at the start and end of letter ``i``.
 
-    ``keep[i]``, when given and not None, keeps only the first so many body blocks of letter
-    ``i`` (the pages ``splice`` converts); ``mark_blocks`` puts a bookmark ``{token}b{i}x{j}`` at
+    ``runs[i]``, when given and not None, keeps only those blocks of letter ``i``, each run after
+    the first in a section of its own that starts a page numbered as in the whole letter, with a
+    bookmark ``{token}r{i}x{k}`` at the start of run ``k``; ``mark_blocks`` puts a bookmark ``{token}b{i}x{j}`` at
     the start of each block ``j``, to learn on which page each block starts.  (LibreOffice loses
     some bookmarks put at a paragraph's end, and writes "_" in a destination's name as "5F".)
 
@@ -77,7 +89,7 @@ def merge(letters: list[Letter], out: Path, token: str, keep: Sequence[int | Non
                         content = list(letter.body)
                         merged.import_relationships(letter, content)
                     _add_letter(content, index, index == len(letters) - 1, token, bookmark_ids,
-                                keep[index] if index < len(keep) else None, mark_blocks)
+                                runs[index] if index < len(runs) else None, mark_blocks)
                     body.extend(content)
                     text = etree.tostring(base.document, encoding="UTF-8")
                     assert text.startswith(head) and text.endswith(tail), "wrapper changed"
@@ -109,12 +121,12 @@ def _wrapper_halves(document: etree._Element) -> tuple[bytes, bytes]:
 
 
 def _add_letter(content: list[etree._Element], index: int, last: bool, token: str,
-                bookmark_ids: Iterator[int], keep: int | None, mark_blocks: bool) -> None:
+                bookmark_ids: Iterator[int], runs: Sequence[Run] | None, mark_blocks: bool) -> None:
     """Make ``content`` (a letter's body) one section run of the merged document."""
     # docx_letter._merge_blocker guarantees a body-level sectPr last.
     final_section = content.pop()
-    if keep is not None:
-        del content[keep:]
+    if runs is not None:
+        final_section = _keep_runs(content, final_section, runs, token, index, bookmark_ids)
     _renumber_bookmarks(content, bookmark_ids)
     if mark_blocks:
         for number, block in enumerate(content):
@@ -129,6 +141,34 @@ def _add_letter(content: list[etree._Element], index: int, last: bool, token: st
         content.append(final_section)
     else:
         _paragraph_properties(closing).append(final_section)
+
+
+def _keep_runs(content: list[etree._Element], final_section: etree._Element, runs: Sequence[Run], token: str,
+               index: int, bookmark_ids: Iterator[int]) -> etree._Element:
+    """Replace ``content`` by the runs' blocks; returns the section properties of the last run.
+
+    Section properties close the section they belong to: each run but the last is closed by a
+    paragraph carrying a copy of the letter's own, the page numbering of the run it closes."""
+    blocks = list(content)
+    content.clear()
+    sections = []
+    for number, run in enumerate(runs):
+        part = blocks[run.start:run.stop]
+        if number:
+            _add_bookmark(_first_paragraph(part), f"{token}r{index}x{number}", next(bookmark_ids), 0)
+        content.extend(part)
+        section = copy.deepcopy(final_section)
+        if run.first_page:  # a later page: no first-page header, its own number
+            for title_page in section.findall(w("titlePg")):
+                section.remove(title_page)
+            _child(section, "type").set(w("val"), "nextPage")
+            _child(section, "pgNumType").set(w("start"), str(run.first_page + 1))
+        sections.append(section)
+        if number < len(runs) - 1:
+            closing = etree.Element(w("p"))
+            _paragraph_properties(closing).append(section)
+            content.append(closing)
+    return sections[-1]
 
 
 def _first_paragraph(content: list[etree._Element]) -> etree._Element:

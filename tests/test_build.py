@@ -344,7 +344,7 @@ def test_a_build_tells_its_observer_each_letter_done_of_those_to_do(office):
 def test_a_build_starts_libreoffice_once_per_worker_and_a_kept_converter_rebuilds_page_one(office, monkeypatch):
     """A build converts three times (appendices, letters, the paper letters' address labels) on the
     same LibreOffice processes; a converter kept between builds (the web server's) converts only
-    page 1 of each letter again once the number is issued, on the stand-ins of the build before."""
+    page 1 of the letters again once the number is issued, on the stand-ins of the build before."""
     from outreach.convert import PdfConverter, chunk, pool
 
     starts: list[str] = []
@@ -374,7 +374,9 @@ def test_a_build_starts_libreoffice_once_per_worker_and_a_kept_converter_rebuild
         whole.clear()
         again = build(load_config(office), CAMPAIGN, only=codes, converter=converter)
     assert sorted(again.built) == sorted(report.built) and not again.failed
-    assert [key for key in whole if key.split("/")[0] in ("employers", "collection_agents")] == []
+    # At most one is converted whole: the paper letter, whose longer page 1 (its address) breaks a
+    # line earlier once numbered than any letter of the build before did, becomes a stand-in.
+    assert len([key for key in whole if key.split("/")[0] in ("employers", "collection_agents")]) <= 1
     assert 1 <= len(starts) <= os.cpu_count()
     manifest = read_manifest(office, CAMPAIGN)
     assert manifest.document_number.startswith("01/") and not disagreements(office, manifest)

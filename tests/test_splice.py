@@ -300,3 +300,12 @@ def test_a_group_keeps_its_stand_ins_and_none_after_a_doubt() -> None:
     assert not made.may_add("template")
     made.drop("template")
     assert made.find(own) == () and not made.may_add("template")
+
+
+def test_a_group_s_first_spliced_chunks_bring_a_canary_then_one_in_so_many() -> None:
+    made = splice.StandIns()
+    due = [made.canary_due("template") for _ in range(4 * splice.CANARY_EVERY)]
+    assert due[: splice.FIRST_CANARIES] == [True] * splice.FIRST_CANARIES
+    later = due[splice.FIRST_CANARIES :]
+    assert later.count(True) == len(due) // splice.CANARY_EVERY  # then one chunk in CANARY_EVERY
+    assert made.canary_due("another")  # counted per group

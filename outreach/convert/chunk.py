@@ -78,8 +78,8 @@ class _SplicePlan:
     letters: list[Letter]
     token: str
     docx: Path
-    canary: int
-    canary_docx: Path
+    canary: int | None  # None: a chunk without a canary (``splice.StandIns.canary_due``)
+    canary_docx: Path | None
 
 
 @dataclass
@@ -149,11 +149,12 @@ class ChunkRun:
         plans, inputs = [], []
         for group, members in groups.items():
             for (stand_ins, runs), fitting in self._families(group, members, rest, tried):
-                canary = max(range(len(fitting)), key=lambda i: fitting[i].text_size)
                 number = len(plans)
+                canary = max(range(len(fitting)), key=lambda i: fitting[i].text_size) \
+                    if self.stand_ins.canary_due(group) else None
                 plan = _SplicePlan(stand_ins, runs, fitting, f"OutreachSplice{secrets.token_hex(4)}g{number}",
                                    workdir / f"spliced-{number}.docx", canary,
-                                   _stage(fitting[canary], workdir / f"canary-{number}.docx"))
+                                   None if canary is None else _stage(fitting[canary], workdir / f"canary-{number}.docx"))
                 try:
                     merge(fitting, plan.docx, plan.token, runs=[runs] * len(fitting))
                 except Exception as exc:  # a package we do not understand: convert them whole
@@ -161,7 +162,7 @@ class ChunkRun:
                     rest += fitting
                     continue
                 plans.append((group, plan))
-                inputs += [plan.docx, plan.canary_docx]
+                inputs += [plan.docx] if plan.canary_docx is None else [plan.docx, plan.canary_docx]
                 for letter in fitting:
                     tried.setdefault(letter.slot, set()).update(stand_in for stand_in, _ in stand_ins)
         if inputs:
@@ -264,7 +265,7 @@ class ChunkRun:
                 run_starts = destination_pages(source, f"{plan.token}r")
                 splices = [_chosen(plan, index, pages, run_starts, page_texts, source)
                            for index, pages in enumerate(ranges)]
-                if splices[plan.canary] is not None:
+                if plan.canary is not None and splices[plan.canary] is not None:
                     spliced = splices[plan.canary][2].page_texts
                     check_canary(range(len(spliced)), list(spliced),
                                  pdf_page_texts(plan.canary_docx.with_suffix(".pdf")))

@@ -18,9 +18,10 @@ when all of these hold:
   stand-in are laid out as this letter's own would be;
 * every short line of the run's blocks that lie wholly on those pages is on them (``chunk`` also
   checks, as for any merged conversion, that no neighbouring letter's line is there);
-* one letter of each spliced chunk, converted whole on its own in the same call, gives the same
-  text page by page as its spliced PDF (else none of the chunk is spliced, and the group is
-  converted whole from then on).
+* one letter of a spliced chunk (of each of a group's first chunks, then of one in
+  ``CANARY_EVERY``), converted whole on its own in the same call, gives the same text page by page
+  as its spliced PDF (else none of the chunk is spliced, and the group is converted whole from
+  then on).
 
 Where page 1 breaks depends on how long its name is (one line or two), so a group has several
 stand-ins; a letter is tried first on the one whose differing blocks are nearest in length.
@@ -49,6 +50,11 @@ BOUNDARY_LINES = 3
 # for one group (one per audience whose later pages differ).
 KEPT_GROUPS = 16
 STAND_INS_PER_GROUP = 8
+# Spliced chunks of a group that bring a canary (one letter also converted whole on its own): each
+# of the first few, then one in so many.  A canary costs a whole letter's conversion, a third of a
+# chunk's; every spliced page is checked against its stand-in and every letter by the gate anyway.
+FIRST_CANARIES = 3
+CANARY_EVERY = 5
 
 
 @dataclass(frozen=True, eq=False)  # each is itself: plans are keyed by the stand-ins they use
@@ -205,6 +211,13 @@ class StandIns:
                 known.stand_ins.append(stand_in)
                 known.hits[stand_in] = 0
 
+    def canary_due(self, group: str) -> bool:
+        """Whether the group's next spliced chunk brings a canary."""
+        with self._lock:
+            known = self._group(group)
+            known.chunks += 1
+            return known.chunks <= FIRST_CANARIES or known.chunks % CANARY_EVERY == 0
+
     def drop(self, group: str) -> None:
         """After a doubt about the group's splices: its letters are converted whole from now on."""
         with self._lock:
@@ -226,4 +239,5 @@ class _Group:
     stand_ins: list[StandIn] = field(default_factory=list)
     hits: Counter[StandIn] = field(default_factory=Counter)
     attempts: int = 0
+    chunks: int = 0  # spliced chunks planned
     dropped: bool = False

@@ -200,6 +200,17 @@ def test_splicing_can_be_turned_off(render, tmp_path: Path, calls: Calls) -> Non
     assert not calls.named("spliced-") and not calls.named("stand-in") and calls.named("merged-")
 
 
+def test_documents_that_are_not_copies_are_not_spliced_and_make_no_stand_in(
+        render, tmp_path: Path, calls: Calls) -> None:
+    # Appendices and address labels: each its own document, converted side by side, not one at a time.
+    docx_files = [render(name) for name in NAMES[:3]]
+    converter = PdfConverter(workers=1, chunk_size=8)
+    converter.convert(jobs_for(docx_files, tmp_path / "out"), copies=False)
+    assert not calls.named("spliced-") and not calls.named("stand-in") and calls.named("merged-")
+    converter.convert(jobs_for(docx_files, tmp_path / "again"))
+    assert calls.named("stand-in")  # the converter's other calls still splice
+
+
 # The rules, without LibreOffice.
 
 def letter(digests: list[bytes], markers: list[set[str]], section: bytes = b"s", sizes: list[int] | None = None) -> Letter:

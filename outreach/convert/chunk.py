@@ -98,9 +98,11 @@ class ChunkRun:
 
     def run(self, items: list[tuple[int, ConversionJob]]) -> list[tuple[int, ConversionResult]]:
         letters = []
-        for slot, job in items:
-            if job.write_docx is not None and not self._write_docx(slot, job):
-                continue
+        # The chunk's letters written in one go, not interleaved with the other chunks': the first
+        # chunk reaches LibreOffice after its own letters are written, not after everyone's.
+        with self.write_lock:
+            written = [(slot, job) for slot, job in items if job.write_docx is None or self._write_docx(slot, job)]
+        for slot, job in written:
             try:
                 letters.append(read_letter(slot, job, self.list_rules))
             except ConversionError as exc:
@@ -116,8 +118,7 @@ class ChunkRun:
 
     def _write_docx(self, slot: int, job: ConversionJob) -> bool:
         try:
-            with self.write_lock:
-                job.write_docx(job.docx)
+            job.write_docx(job.docx)
         except Exception as exc:  # the writer's reason (a UserError's message) goes to the caller
             self._fail(slot, job, getattr(exc, "message", None) or str(exc))
             return False

@@ -109,20 +109,27 @@ class PdfConverter:
         self,
         jobs: Sequence[ConversionJob],
         progress: Callable[[int], None] | None = None,
+        *,
+        copies: bool = True,
     ) -> list[ConversionResult]:
         """One result per job, in order; a job that fails has ``error`` set, never a gap.
-        ``progress`` gets the number of jobs finished so far, on the caller's thread."""
+        ``progress`` gets the number of jobs finished so far, on the caller's thread; ``copies``
+        as for ``convert_iter``."""
         results: list[ConversionResult | None] = [None] * len(jobs)
-        for done, (index, result) in enumerate(self.convert_iter(jobs), start=1):
+        for done, (index, result) in enumerate(self.convert_iter(jobs, copies=copies), start=1):
             results[index] = result
             if progress is not None:
                 progress(done)
         assert all(r is not None for r in results), "a job has no result"
         return results  # type: ignore[return-value]
 
-    def convert_iter(self, jobs: Sequence[ConversionJob]) -> Iterator[tuple[int, ConversionResult]]:
+    def convert_iter(self, jobs: Sequence[ConversionJob], *, copies: bool = True) -> Iterator[tuple[int, ConversionResult]]:
         """(index of the job, its result) for every job, chunk by chunk as chunks finish, so
-        the caller can use the first letters while LibreOffice converts the next ones."""
+        the caller can use the first letters while LibreOffice converts the next ones.
+        ``copies=False``: documents that are not copies of one letter (appendices, labels) are
+        not spliced, and none becomes a stand-in (made one at a time per template, they would
+        wait for each other)."""
+        stand_ins = self._stand_ins if copies else None
         chunks = self._chunks(len(jobs))
         write_lock = threading.Lock()
         with ExitStack() as stack:
@@ -133,7 +140,7 @@ class PdfConverter:
             # On an error, Ctrl-C or a caller that stops early, finish only the chunks running.
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             running = {
-                pool.submit(self._convert_chunk, offices, write_lock, [(i, jobs[i]) for i in chunk])
+                pool.submit(self._convert_chunk, offices, write_lock, stand_ins, [(i, jobs[i]) for i in chunk])
                 for chunk in chunks
             }
             for future in as_completed(running):
@@ -151,7 +158,8 @@ class PdfConverter:
         self,
         offices: OfficePool,
         write_lock: threading.Lock,
+        stand_ins: StandIns | None,
         items: list[tuple[int, ConversionJob]],
     ) -> list[tuple[int, ConversionResult]]:
         with tempfile.TemporaryDirectory(prefix=owned_prefix("outreach-chunk-")) as tmp:
-            return ChunkRun(offices, Path(tmp), self.timeout_s, write_lock, self._stand_ins).run(items)
+            return ChunkRun(offices, Path(tmp), self.timeout_s, write_lock, stand_ins).run(items)

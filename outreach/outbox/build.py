@@ -365,7 +365,7 @@ class CampaignBuilder:
             docx.with_suffix(".pdf").unlink(missing_ok=True)
             docx.write_bytes(rendered)
             jobs.append(ConversionJob(key=source.stem, docx=docx, pdf=docx.with_suffix(".pdf")))
-        for result in self.converter.convert(jobs):
+        for result in self.converter.convert(jobs, copies=False):
             if result.pdf is None:
                 raise UserError(f"Không tạo được PDF phụ lục {result.key}: {result.error}")
         files = []
@@ -479,7 +479,7 @@ class CampaignBuilder:
         write_bundle((path.read_bytes() for path in files), target)
         labels = folder / "nhan-dia-chi.docx"
         write_address_labels(labels, [recipients[d.key] for group in bundles for d in group.drafts])
-        (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))])
+        (result,) = self.converter.convert([ConversionJob("labels", labels, labels.with_suffix(".pdf"))], copies=False)
         if result.pdf is None:
             raise UserError(f"Không tạo được nhãn địa chỉ: {result.error}")
         self.on_step(Step(BUNDLE_PHASE, len(paper), len(paper)))

@@ -481,7 +481,7 @@ def test_numbered_lists_keep_a_letter_out_of_merged_documents(
     document.add_paragraph("Nộp hồ sơ", style=style)
     document.save(tmp_path / "list.docx")
     job = ConversionJob("k", tmp_path / "list.docx", tmp_path / "list.pdf")
-    letter = docx_letter.read_letter(0, job, {})
+    letter = docx_letter.read_letter(0, job, docx_letter.ReadCache())
     assert (letter.group is not None) == mergeable
 
 

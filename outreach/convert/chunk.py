@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pikepdf
 
-from .docx_letter import Letter, ListRulesCache, read_letter
+from .docx_letter import Letter, ReadCache, read_letter
 from .fidelity import PdfContent, pdf_fonts, pdf_page_texts, read_pdf
 from .jobs import ConversionError, ConversionJob, ConversionResult
 from .merge import Run, merge
@@ -94,7 +94,7 @@ class ChunkRun:
     write_lock: threading.Lock
     stand_ins: StandIns | None = None  # None: no letter is spliced
     results: dict[int, ConversionResult] = field(default_factory=dict)
-    list_rules: ListRulesCache = field(default_factory=dict)
+    read_cache: ReadCache = field(default_factory=ReadCache)
 
     def run(self, items: list[tuple[int, ConversionJob]]) -> list[tuple[int, ConversionResult]]:
         letters = []
@@ -104,7 +104,7 @@ class ChunkRun:
             written = [(slot, job) for slot, job in items if job.write_docx is None or self._write_docx(slot, job)]
         for slot, job in written:
             try:
-                letters.append(read_letter(slot, job, self.list_rules))
+                letters.append(read_letter(slot, job, self.read_cache))
             except ConversionError as exc:
                 self._fail(slot, job, str(exc))
         if self.stand_ins is not None:

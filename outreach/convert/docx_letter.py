@@ -52,6 +52,23 @@ ListRulesCache = dict[tuple[object, ...], "_ListRules"]
 
 
 @dataclass
+class ReadCache:
+    """What letters of one template share, kept while a chunk reads its letters: the list rules
+    of their styles and numbering, and the markers and text size of each block by its digest
+    (most blocks of a copy are the same in every letter: computing them was a third of reading one)."""
+
+    list_rules: ListRulesCache = field(default_factory=dict)
+    blocks: dict[bytes, tuple[frozenset[str], int]] = field(default_factory=dict)
+
+    def block(self, digest: bytes, block: etree._Element) -> tuple[frozenset[str], int]:
+        known = self.blocks.get(digest)
+        if known is None:
+            known = self.blocks[digest] = (frozenset(_markers(block)),
+                                           sum(len(t.text or "") for t in block.iter(w("t"))))
+        return known
+
+
+@dataclass
 class Letter:
     """What a chunk needs to know of one letter.  Its package is parsed only while open:
     a chunk's parsed trees would otherwise all be in memory at once."""
@@ -98,7 +115,7 @@ class Letter:
         self.package, self.document, self.rels = None, None, {}
 
 
-def read_letter(slot: int, job: ConversionJob, list_rules: ListRulesCache) -> Letter:
+def read_letter(slot: int, job: ConversionJob, cache: ReadCache) -> Letter:
     if not job.docx.is_file():
         raise ConversionError(f"Không tìm thấy tệp {job.docx}; hãy tạo lại thư.")
     letter = Letter(slot=slot, job=job)
@@ -106,19 +123,21 @@ def read_letter(slot: int, job: ConversionJob, list_rules: ListRulesCache) -> Le
         package_rels = letter.open()
         core_part = target_of(package_rels, CORE_PROPERTIES, "", required=False)
         letter.metadata = _pdf_metadata(parse_optional(letter.package, core_part) if core_part else None)
-        letter.group = _merge_group(letter, list_rules)
+        letter.group = _merge_group(letter, cache.list_rules)
         if letter.group is not None:
             blocks = list(letter.body)  # a group's letters end with their body-level sectPr
             references = _references_by_block(letter.body)
             digests = [_block_digest(letter, block, references.get(block, ())) for block in blocks]
             letter.block_digests, letter.section_digest = tuple(digests[:-1]), digests[-1]
-            letter.block_markers = tuple(frozenset(_markers(block)) for block in blocks[:-1])
+            facts = [cache.block(digest, block) for digest, block in zip(digests[:-1], blocks)]
+            letter.block_markers = tuple(markers for markers, _ in facts)
+            letter.block_sizes = tuple(size for _, size in facts)
             letter.single_section = sum(1 for _ in letter.body.iter(w("sectPr"))) == 1
-            letter.block_sizes = tuple(sum(len(t.text or "") for t in block.iter(w("t"))) for block in blocks[:-1])
             letter.markers = frozenset().union(*letter.block_markers)
+            letter.text_size = sum(letter.block_sizes)  # the final sectPr prints no text
         else:
             letter.markers = frozenset(marker for block in letter.body for marker in _markers(block))
-        letter.text_size = sum(len(t.text or "") for t in letter.body.iter(w("t")))
+            letter.text_size = sum(len(t.text or "") for t in letter.body.iter(w("t")))
         return letter
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
         raise _broken(job, exc) from exc

@@ -36,6 +36,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .docx_letter import Letter, squash
 from .fidelity import PdfContent, PdfFont
@@ -118,9 +119,10 @@ class StandIn:
         pages = self.pages_of(run)
         if len(converted) < pages:
             return False
+        lines = [_lines(text) for text in converted[:pages + 1]]
         for offset in range(pages):
             page = run.first_page + offset
-            own, theirs = _lines(converted[offset]), _lines(self.page_texts[page])
+            own, theirs = lines[offset], self.page_lines[page]
             if len(own) < BOUNDARY_LINES or own[-BOUNDARY_LINES:] != theirs[-BOUNDARY_LINES:]:
                 return False
             if page and own[:BOUNDARY_LINES] != theirs[:BOUNDARY_LINES]:
@@ -129,15 +131,20 @@ class StandIn:
         if after < len(self.page_texts):
             if len(converted) <= pages:
                 return False
-            spill, theirs = _lines(converted[pages]), _lines(self.page_texts[after])
+            spill, theirs = lines[pages], self.page_lines[after]
             head = min(BOUNDARY_LINES, len(spill))
             if len(spill) < min(2, len(theirs)) or spill[:head] != theirs[:head]:
                 return False
         elif len(converted) != pages:
             return False
-        printed = "".join(line for text in converted[:pages] for line in _lines(text))
+        printed = "".join(line for page_lines in lines[:pages] for line in page_lines)
         whole = range(run.start, self.page_start(after) - 1)  # the last block may go on over the page
         return all(marker in printed for block in whole for marker in letter.block_markers[block])
+
+    @cached_property
+    def page_lines(self) -> tuple[list[str], ...]:
+        """Its pages' lines as ``holds`` compares them (worked out once: every letter is compared)."""
+        return tuple(_lines(text) for text in self.page_texts)
 
     def spliced(self, converted: dict[int, str], fonts: tuple[PdfFont, ...]) -> PdfContent:
         """A spliced letter's content: its converted pages (by page), the stand-in's others."""

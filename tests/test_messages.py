@@ -523,8 +523,9 @@ def _rewrap(data: bytes, content: bytes, body: bytes) -> bytes:
 
 
 def test_a_part_not_written_as_this_module_writes_it_is_parsed_and_written_again(monkeypatch) -> None:
-    """Another writer's line length, no line end after the last line, non-zero padding bits,
-    the part extended or not: the message goes the parsed way and every attachment still gets its revision."""
+    """Another writer's line length, no line end after the last line, non-zero padding bits, the
+    part extended or not, an epilogue: the message goes the parsed way, each attachment still gets
+    its revision."""
     parsed, calls = messages._upgrade_parsed, []
     monkeypatch.setattr(messages, "_upgrade_parsed", lambda *args: calls.append(1) or parsed(*args))
     rng = random.Random(59)
@@ -540,7 +541,8 @@ def test_a_part_not_written_as_this_module_writes_it_is_parsed_and_written_again
     for foreign in (_rewrap(original, letter, sixty_four[0]),
                     _rewrap(original, letter, _encoded(letter)[:-2]),
                     _rewrap(original, leaflet, sixty_four[1]),
-                    _rewrap(original, leaflet, bits)):
+                    _rewrap(original, leaflet, bits),
+                    original + b"An epilogue.\r\n"):
         calls.clear()
         upgraded = messages.upgrade_attachments(foreign, [signed])
         assert calls and upgraded == parsed(foreign, [signed])

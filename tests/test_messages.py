@@ -439,3 +439,111 @@ def test_attachment_cache_keys_on_content_not_name_or_length() -> None:
         sent = message_bytes(_message(attachments=[Attachment("thu.pdf", letter), Attachment("pl.pdf", appendix)]))
         assert [a.get_content() for a in parse_message(sent).iter_attachments()] == [letter, shared]
     assert messages._base64_cached.cache_info().hits == 2  # the appendix was encoded once
+
+
+# --- upgrade_attachments: a signed revision swapped into the message in place ---------------------
+
+def _encoded(content: bytes) -> bytes:
+    """A base64 body as the generator writes it, by another route than the module's."""
+    return base64.encodebytes(content).replace(b"\n", b"\r\n")
+
+
+def _around_bodies(data: bytes, contents: list[bytes]) -> list[bytes]:
+    """The message cut around the bodies of ``contents`` (in this order, each right after its headers)."""
+    pieces, position = [], 0
+    for content in contents:
+        body = b"\r\n\r\n" + _encoded(content) + b"\r\n--"
+        found = data.index(body, position)
+        pieces.append(data[position:found])
+        position = found + len(body)
+    return [*pieces, data[position:]]
+
+
+def _attachments_message(contents: list[bytes]) -> bytes:
+    return message_bytes(_message(attachments=[Attachment(f"tep-{i}.pdf", c) for i, c in enumerate(contents)]))
+
+
+def _check_upgrade(data: bytes, before: list[bytes], revisions: list[bytes], after: list[bytes], parsed) -> bytes:
+    upgraded = messages.upgrade_attachments(data, revisions)
+    assert [part.get_content() for part in parse_message(upgraded).iter_attachments()] == after
+    assert _around_bodies(upgraded, after) == _around_bodies(data, before)  # every other byte as it was
+    assert upgraded == parsed(data, revisions)
+    return upgraded
+
+
+def _sizes() -> list[int]:
+    """Every size to 300 bytes, then sizes around multiples of a line's 57 bytes to a few KB."""
+    around_lines = [57 * k + d for k in range(6, 64) for d in range(-3, 4)]
+    return [*range(1, 301), *around_lines]
+
+
+def _decoys(content: bytes, extra: bytes) -> list[bytes]:
+    """Revisions that extend something close to ``content``, not it: the first byte or the last changed."""
+    first, last = bytes([content[0] ^ 1]) + content[1:], content[:-1] + bytes([content[-1] ^ 1])
+    return [first + extra, last + extra]
+
+
+def test_signed_revisions_of_every_size_replace_their_attachments_twice(monkeypatch) -> None:
+    """Leader then agency, for letters and appendices of many sizes (every way a last line can end),
+    extended by 1..200 bytes: each attachment holds the newest revision, every other byte as it was,
+    the same bytes as parsing and writing the message again, without falling back to it."""
+    parsed = messages._upgrade_parsed
+    monkeypatch.setattr(messages, "_upgrade_parsed", lambda *_: pytest.fail("fell back to parsing"))
+    rng = random.Random(57)
+    sizes = _sizes()
+    leaflet = rng.randbytes(120)  # never signed
+    for first in range(0, len(sizes), 6):  # six attachments a message: letters and appendices in turn
+        contents = [rng.randbytes(size) for size in sizes[first:first + 6]]
+        grow = [1 + (len(c) * 37 + first) % 200 for c in contents]
+        leader = [c + rng.randbytes(n) if i % 2 == 0 else c for i, (c, n) in enumerate(zip(contents, grow))]
+        agency = [c + rng.randbytes(1 + (n * 53) % 200) for c, n in zip(leader, grow)]
+        original = _attachments_message([*contents, leaflet])
+        after_leader = _check_upgrade(original, [*contents, leaflet], leader, [*leader, leaflet], parsed)
+        decoys = [decoy for content in leader for decoy in _decoys(content, b"x")]
+        _check_upgrade(after_leader, [*leader, leaflet], [*decoys, *agency], [*agency, leaflet], parsed)
+
+
+def test_each_extension_of_short_letters_replaces_them(monkeypatch) -> None:
+    """Letters whose last line is short, full, or full with padding, each extended by 1..200 bytes."""
+    parsed = messages._upgrade_parsed
+    monkeypatch.setattr(messages, "_upgrade_parsed", lambda *_: pytest.fail("fell back to parsing"))
+    rng = random.Random(58)
+    letters = [rng.randbytes(size) for size in (1, 2, 3, 55, 56, 57, 58, 113, 114, 170, 171)]
+    original = _attachments_message(letters)
+    for extra in range(1, 201):
+        signed = [letter + rng.randbytes(extra) for letter in letters]
+        _check_upgrade(original, letters, signed, signed, parsed)
+    assert messages.upgrade_attachments(original, [rng.randbytes(500)]) == original  # nothing extended
+
+
+def _rewrap(data: bytes, content: bytes, body: bytes) -> bytes:
+    old = b"\r\n\r\n" + _encoded(content) + b"\r\n--"
+    assert data.count(old) == 1
+    return data.replace(old, b"\r\n\r\n" + body + b"\r\n--")
+
+
+def test_a_part_not_written_as_this_module_writes_it_is_parsed_and_written_again(monkeypatch) -> None:
+    """Another writer's line length, no line end after the last line, non-zero padding bits, the
+    part extended or not, an epilogue: the message goes the parsed way, each attachment still gets
+    its revision."""
+    parsed, calls = messages._upgrade_parsed, []
+    monkeypatch.setattr(messages, "_upgrade_parsed", lambda *args: calls.append(1) or parsed(*args))
+    rng = random.Random(59)
+    letter, leaflet = rng.randbytes(4000), rng.randbytes(301)  # 301 bytes: the last group has padding
+    signed = letter + rng.randbytes(99)
+    original = _attachments_message([letter, leaflet])
+    sixty_four = [base64.b64encode(c) for c in (letter, leaflet)]
+    sixty_four = [b"".join(e[i:i + 64] + b"\r\n" for i in range(0, len(e), 64)) for e in sixty_four]
+    canonical = _encoded(leaflet)  # ends "Yw==": Y's last 4 bits are zero
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    bits = canonical[:-5] + bytes([alphabet[alphabet.index(canonical[-5]) | 1]]) + b"==\r\n"
+    assert canonical.endswith(b"==\r\n") and bits != canonical and base64.b64decode(bits) == leaflet
+    for foreign in (_rewrap(original, letter, sixty_four[0]),
+                    _rewrap(original, letter, _encoded(letter)[:-2]),
+                    _rewrap(original, leaflet, sixty_four[1]),
+                    _rewrap(original, leaflet, bits),
+                    original + b"An epilogue.\r\n"):
+        calls.clear()
+        upgraded = messages.upgrade_attachments(foreign, [signed])
+        assert calls and upgraded == parsed(foreign, [signed])
+        assert [part.get_content() for part in parse_message(upgraded).iter_attachments()] == [signed, leaflet]

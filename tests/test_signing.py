@@ -45,7 +45,7 @@ from outreach.sign import demo_pki as pki
 from outreach.sign.placement import find_signature_block, page_texts
 from outreach.sign.verify import Verifier, signed_roles
 from outreach.config import Signer
-from outreach.workspace import Workspace
+from outreach.workspace import Workspace, lock_held
 
 from factories import build
 
@@ -637,6 +637,12 @@ def test_sign_killed_mid_batch_then_rerun_signs_every_letter_once(clones, test_p
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # the command and its workers, wherever they are
     process.wait()
+    # The workers share the batch's lock and may take a moment more to die (a rerun before that is
+    # refused, rightly: "đang được ký số bởi một tiến trình khác").
+    lock = Workspace(clones).sign_lock("vssid-2022")
+    while lock_held(lock):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     signed = sum("leader" in signed_roles(p) for p in paths)
     assert 3 <= signed < COPIES, "the kill came after the batch"
     assert outreach(clones, "sign", "vssid-2022", "--as", "leader") == 0

@@ -17,6 +17,7 @@ a bridged office starts afresh on its next call.
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
 import functools
 import json
 import os
@@ -109,13 +110,26 @@ def find_uno_python(soffice: str) -> str | None:
 
 
 def _office_environment() -> dict[str, str]:
-    """This environment, with glibc's malloc kept to one arena unless the user chose otherwise.
+    """This environment, with LibreOffice's malloc kept to one arena and jemalloc's where it is
+    installed, unless the user chose otherwise.
 
     glibc gives threads that allocate arenas of their own and keeps memory freed there for
     later use.  LibreOffice allocates on more than one thread; with one arena each office stays
     lower (20 conversions of a 25-letter chunk: 205 → 177 MB RSS in the same time, two arenas
-    gave no gain; over 10,000 letters: 120 MB PSS each instead of 156–186 MB)."""
-    return {"MALLOC_ARENA_MAX": "1", **os.environ}
+    gave no gain; over 10,000 letters: 120 MB PSS each instead of 156–186 MB).  While converting,
+    a quarter of LibreOffice's CPU went to glibc's malloc and free (perf); with jemalloc its CPU
+    per letter fell by 17–20 % in a build (against this process's CPU in the same run), for about
+    20 MB more of the tree's memory.  tcmalloc saved as much but took 190 MB more."""
+    environment = {"MALLOC_ARENA_MAX": "1", **os.environ}
+    jemalloc = _jemalloc()
+    if jemalloc and "LD_PRELOAD" not in os.environ:
+        environment.update(LD_PRELOAD=jemalloc, MALLOC_CONF=os.environ.get("MALLOC_CONF", "narenas:1"))
+    return environment
+
+
+@functools.cache
+def _jemalloc() -> str | None:
+    return ctypes.util.find_library("jemalloc")
 
 
 def _foreign_python_environment() -> dict[str, str]:

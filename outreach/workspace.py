@@ -152,6 +152,12 @@ class Workspace:
         return self.outbox / send_lock_name(campaign)
 
     @property
+    def collect_lock(self) -> Path:
+        """Held by the one `outreach collect` (or scheduler tick) reading the mailboxes: two would
+        read the same new messages and copy them twice into the processed folder."""
+        return self.outbox / ".collect.lock"
+
+    @property
     def scheduler_lock(self) -> Path:
         """Held by the running `outreach run`, so the pages can say whether the schedule is kept."""
         return self.outbox / ".scheduler.lock"

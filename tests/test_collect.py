@@ -609,6 +609,25 @@ def test_every_scheduler_tick_collects_too(office: Office) -> None:
     assert office.ledger.replied_keys(CAMPAIGN) == frozenset({"employers/TA00002"})
 
 
+def test_a_second_collect_while_one_runs_is_refused_and_reads_nothing(office: Office) -> None:
+    """`outreach collect` by hand while the scheduler's tick collects: the second would read the same
+    new messages and copy them into the processed folder twice."""
+    from outreach.errors import UserError
+    from outreach.schedule import tick
+    from outreach.workspace import Workspace, held_alone
+
+    _, original = office.sent()["employers/TA00002"]
+    office.deliver(reply(original, "dv2@example.vn", SENDERS["QLT"][0], "Đã nhận."))
+    with held_alone(Workspace(office.config.root).collect_lock, lambda holder: AssertionError(holder)):
+        with pytest.raises(UserError, match="đang được một lượt thu thập khác đọc"):
+            office.collect()
+        lines: list[str] = []
+        tick(office.config, office.clock(), log=lines.append, sleep=office.clock.sleep)  # it says so, and sends on
+        assert "không đọc được hộp thư: Hộp thư đang được một lượt thu thập khác đọc" in lines[0]
+        assert office.ledger.replied_keys(CAMPAIGN) == frozenset() and len(office.folder("INBOX")) == 1
+    assert [f.key for f in office.collect().replied] == ["employers/TA00002"]
+
+
 def test_the_collect_command_lists_what_it_found_in_vietnamese(office: Office, capsys) -> None:
     from outreach.cli import main
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..config import Config, Mailbox
 from ..errors import UserError
 from ..outbox import Draft, read_manifest
-from ..workspace import Workspace
+from ..workspace import Workspace, held_alone
 from .ledger import (
     BOUNCEABLE,
     INBOUND_LABELS,
@@ -103,9 +103,20 @@ def collect(config: Config, ledger: Ledger, campaign: str | None = None, *, cloc
             limit: int | None = None) -> CollectReport:
     """Read every sender's mailbox once (or only those of ``campaign``'s senders, acting on its
     messages only), then put on paper what the e-mail did not reach (``supplementary``).
-    ``limit``: at most that many new messages per folder in this run."""
+    ``limit``: at most that many new messages per folder in this run.  A second collect of the
+    working folder while one runs is refused at once."""
     if campaign is not None and not Workspace(config.root).manifest(campaign).exists():
         config.campaign(campaign)  # an unknown name is a mistake, said with the known ones
+    with held_alone(Workspace(config.root).collect_lock, _refusal):
+        return _collect(config, ledger, campaign, clock, limit)
+
+
+def _refusal(holder: str) -> UserError:
+    return UserError(f"Hộp thư đang được một lượt thu thập khác đọc (tiến trình {holder or '?'}): hãy chờ lượt đó "
+                     "xong rồi chạy lại 'outreach collect'.")
+
+
+def _collect(config: Config, ledger: Ledger, campaign: str | None, clock: Clock, limit: int | None) -> CollectReport:
     report = CollectReport()
     mailboxes = config.mailboxes()
     if campaign is not None:

@@ -7,6 +7,7 @@ changed silently: each legacy-font conversion, NFC normalisation or correction i
 
 from __future__ import annotations
 
+import ctypes
 import re
 import unicodedata
 from collections import defaultdict
@@ -532,6 +533,30 @@ def _header_problems(columns: ColumnMap, file: str) -> list[Problem]:
 
 def load_list(path: Path, kind: str, units: AdminUnits | None = None) -> RecipientList:
     """Read, normalise and validate one recipient file; raises UserError (exit 2) if it is unusable."""
+    try:
+        return _read_list(path, kind, units)
+    finally:
+        _give_back_freed_memory()
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the heap the sheet, its frame and its rows held.  glibc keeps freed memory
+    for later: after a 10,000-row list the process stayed 120 MB larger (260 MB RSS, 139 after a
+    trim) through the whole build that followed, beside LibreOffice's own."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
+    except (OSError, AttributeError):
+        return None
+
+
+def _read_list(path: Path, kind: str, units: AdminUnits | None) -> RecipientList:
     if kind not in KINDS:
         raise UserError(f"Loại danh sách '{kind}' không hợp lệ. Cách sửa: dùng một trong {', '.join(KINDS)}.")
     sheet = read_sheet(path)

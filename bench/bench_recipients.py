@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen  # noqa: E402  (bench helper beside this file)
+from memory import own_rss_kb  # noqa: E402
 
 from outreach.recipients import load_list  # noqa: E402
 
@@ -36,12 +37,8 @@ def main() -> None:
     print(f"rows: {result.rows}  valid: {len(result.recipients)}  rejected: {len(result.rejected_rows)}  "
           f"problems: {len(result.problems)}")
     print(f"file: {size_mb:.1f} MB  read+validate: {elapsed:.2f} s  = {result.rows / elapsed:,.0f} rows/s")
-    print(f"peak RSS: {peak:.0f} MB (before reading: {rss_before:.0f} MB); RSS after, the list kept: {_rss_mb():.0f} MB")
+    print(f"peak RSS: {peak:.0f} MB (before reading: {rss_before:.0f} MB); RSS after, the list kept: {own_rss_kb() / 1024:.0f} MB")
 
-
-def _rss_mb() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
 
 if __name__ == "__main__":

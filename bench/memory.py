@@ -59,6 +59,11 @@ class TreeMemorySampler:
                 f"pdftotext) {self.cpu_children_s:.1f} s")
 
 
+def own_rss_kb() -> int:
+    """This process's resident memory now (VmRSS)."""
+    return _field_kb("/proc/self/status", "VmRSS:")
+
+
 def own_peak_kb() -> int:
     """This process's peak RSS (VmHWM); not ru_maxrss, which Linux carries over a fork+exec."""
     return _field_kb("/proc/self/status", "VmHWM:")

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "outreach"
 
 # Lowest first. Equal numbers may not import each other either: they are siblings.
 LAYERS = {
-    "errors": 0,
+    "errors": 0, "heap": 0,
     "workspace": 1, "localtime": 1, "text": 1, "payment": 1, "sqlitedb": 1,
     "accounts": 1.5,
     "config": 2,

@@ -5,8 +5,6 @@ checks, the fallback, never a silent drop) is ``chunk``'s contract.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
 import os
 import tempfile
@@ -16,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from pathlib import Path
 
+from ..heap import keep_one_arena
 from .chunk import ChunkRun
 from .jobs import ConversionError, ConversionJob, ConversionResult
 from .office import Office, OfficePool, find_soffice, open_office, owned_prefix
@@ -31,24 +30,6 @@ def convert_one(docx: Path, pdf: Path, timeout_s: float = 120) -> int:
     if result.error is not None:
         raise ConversionError(result.error)
     return result.pages
-
-
-_M_ARENA_MAX = -8  # glibc's malloc.h
-
-
-@functools.cache
-def _one_malloc_arena() -> None:
-    """This process's malloc kept to one arena, as LibreOffice's is (``office._office_environment``),
-    unless MALLOC_ARENA_MAX says otherwise: glibc gives each thread that allocates an arena of its own
-    and keeps what is freed there, and the chunk threads' parsed letters and PDFs left this process
-    larger as N grew (over 3,000 letters 171 MB PSS at the end, 135 with one arena).  Set before the
-    threads start; other C libraries have no mallopt and are left as they are."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return
-    try:
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
-    except (OSError, AttributeError):
-        pass
 
 
 class PdfConverter:
@@ -86,7 +67,9 @@ class PdfConverter:
         # Kept for the converter's life: a long-lived one (``serve``, ``run``) splices the letters
         # of a later build on the stand-ins of an earlier one.
         self._stand_ins = StandIns() if splice else None
-        _one_malloc_arena()
+        # The chunk threads' parsed letters and PDFs, freed in arenas of their own, left this process
+        # larger as N grew: over 3,000 letters 171 MB PSS at the end, 135 with one arena.
+        keep_one_arena()
         self.keep_warm = keep_warm
         self._idle: list[Office] = []  # warm offices no call is using
         self._idle_lock = threading.Lock()

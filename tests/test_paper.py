@@ -5,6 +5,8 @@ engine drives it as it drives e-mail (whose wire is faked here: tests/test_engin
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ from outreach.delivery import (
     send_campaign,
 )
 from outreach.errors import UserError
+from outreach.outbox import write_bundle
 from outreach.outbox.manifest import Manifest
 from outreach.workspace import Workspace
 
@@ -261,3 +264,42 @@ def test_a_printed_letter_cannot_be_revoked_or_approved_again(office_factory) ->
         revoke(office.ledger, office.manifest, "Trưởng phòng", ["PG00001"], clock=office.clock)
     with pytest.raises(UserError, match="đã in, chờ gửi bưu điện"):
         office.approve(["PG00001"])
+
+
+def letter_with_field(pages: int, width: int) -> bytes:
+    """A letter of ``pages`` pages ``width`` wide, with a signature-like widget on its last page whose
+    appearance (deflated, as a signature image is) names the letter: every letter's field has the
+    same name, as every signed letter's has."""
+    buffer = io.BytesIO()
+    with pikepdf.new() as document:
+        for _ in range(pages):
+            document.add_blank_page(page_size=(width, 842))
+        appearance = pikepdf.Stream(document, zlib.compress(f"% chữ ký {width}".encode()), Filter=pikepdf.Name.FlateDecode,
+                                    Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=[0, 0, 100, 50])
+        widget = document.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Sig, T=pikepdf.String("ChuKyLanhDao"),
+            Rect=[100, 100, 200, 150], P=document.pages[-1].obj, AP=pikepdf.Dictionary(N=appearance)))
+        document.pages[-1].obj.Annots = pikepdf.Array([widget])
+        document.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([widget]), SigFlags=3)
+        document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_bundle_keeps_every_page_in_order_and_every_letters_signature_widget(tmp_path: Path) -> None:
+    sizes = [(1 + n % 3, 300 + n) for n in range(7)]
+
+    ranges = write_bundle((letter_with_field(pages, width) for pages, width in sizes), tmp_path / "bundle.pdf")
+
+    expected, first = [], 1
+    for pages, width in sizes:
+        expected += [width] * (pages + pages % 2)
+    assert widths(tmp_path / "bundle.pdf") == expected
+    for (pages, width), (start, end) in zip(sizes, ranges, strict=True):
+        assert (start, end) == (first, first + pages - 1)
+        first += pages + pages % 2
+    with pikepdf.open(tmp_path / "bundle.pdf") as bundle:
+        fields = list(bundle.Root.AcroForm.Fields)
+        assert len(fields) == len(sizes) and len({str(f.T) for f in fields}) == len(sizes)  # renamed, none lost
+        assert [bundle.pages.index(pikepdf.Page(f.P)) + 1 for f in fields] == [end for _, end in ranges]
+        assert [f.AP.N.read_bytes().decode() for f in fields] == [f"% chữ ký {width}" for _, width in sizes]
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle.pdf"]

@@ -36,10 +36,14 @@ def test_a_manifest_reads_back_exactly_as_written(tmp_path: Path) -> None:
 def test_an_interrupted_write_leaves_the_previous_manifest_whole(tmp_path: Path, monkeypatch) -> None:
     write_manifest(tmp_path, manifest(draft("TA00001")))
 
-    def crash(*args, **kwargs):
-        raise OSError("disk full")
+    encode = json.dumps
 
-    monkeypatch.setattr(json, "dump", crash)
+    def full_disk_at_the_second_draft(value, **options):
+        if getattr(value, "code", "") == "TA00002":  # the first draft's line is already written
+            raise OSError("disk full")
+        return encode(value, **options)
+
+    monkeypatch.setattr(json, "dumps", full_disk_at_the_second_draft)
     with pytest.raises(OSError):
         write_manifest(tmp_path, manifest(draft("TA00001"), draft("TA00002")))
     assert [d.code for d in read_manifest(tmp_path, "c").drafts] == ["TA00001"]

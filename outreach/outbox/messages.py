@@ -41,7 +41,6 @@ import binascii
 import datetime as dt
 import email
 import functools
-import math
 import operator
 import random
 import re
@@ -548,19 +547,21 @@ def _encoded_words(text: str, first_room: int = _ENCODED_WORD_MAX) -> list[str]:
     """RFC 2047 base64 encoded-words split on character boundaries (each decodes alone); the first
     is at most ``first_room`` long (to fit beside the header name), the others 75."""
     words: list[str] = []
-    start, size, room = 0, 0, min(first_room, _ENCODED_WORD_MAX)  # the word so far: text[start:index], size bytes
+    start, size, most = 0, 0, _most_bytes(min(first_room, _ENCODED_WORD_MAX))  # the word so far: text[start:index]
     for index, char in enumerate(text):
-        width = len(char.encode("utf-8"))
-        if index > start and _word_length(size + width) > room:
+        width = 1 if char < "\x80" else len(char.encode("utf-8"))
+        if size + width > most and index > start:
             words.append(_encoded_word(text[start:index]))
-            start, size, room = index, 0, _ENCODED_WORD_MAX
+            start, size, most = index, 0, _most_bytes(_ENCODED_WORD_MAX)
         size += width
     words.append(_encoded_word(text[start:]))
     return words
 
 
-def _word_length(utf8_bytes: int) -> int:
-    return len("=?utf-8?b??=") + 4 * math.ceil(utf8_bytes / 3)
+def _most_bytes(room: int) -> int:
+    """The most UTF-8 bytes an encoded word of at most ``room`` characters holds: 4 characters of
+    base64 for every 3 bytes (begun), inside ``=?utf-8?b?`` and ``?=``."""
+    return 3 * ((room - len("=?utf-8?b??=")) // 4)
 
 
 def _encoded_word(text: str) -> str:

@@ -56,7 +56,7 @@ def test_run_sink_serves_until_ctrl_c(tmp_path: Path) -> None:
         with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
             client.sendmail("a@example.vn", ["b@example.vn"], MESSAGE)
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=10)
+        output, _ = process.communicate(timeout=60)
     finally:
         process.kill()
     assert "Maildir" in line

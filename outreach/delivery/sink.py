@@ -19,6 +19,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
 SERVER_NAME = "outreach-sink"  # never socket.getfqdn(): a DNS lookup per connection
+READY_TIMEOUT_S = 30.0  # aiosmtpd's 5 s was missed on a machine busy converting letters
 
 
 class MaildirHandler:
@@ -69,7 +70,7 @@ class SmtpSink:
         self.handler = handler
         self.host = host
         self._controller = _Controller(handler, hostname=host, port=port, server_hostname=SERVER_NAME,
-                                       **smtp_options)
+                                       ready_timeout=READY_TIMEOUT_S, **smtp_options)
 
     @property
     def port(self) -> int:

@@ -40,6 +40,5 @@ def main() -> None:
     print(f"peak RSS: {peak:.0f} MB (before reading: {rss_before:.0f} MB); RSS after, the list kept: {own_rss_kb() / 1024:.0f} MB")
 
 
-
 if __name__ == "__main__":
     main()
